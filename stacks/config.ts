@@ -2,19 +2,24 @@
 // touches Pulumi config; everything after it works on the typed Model.
 import * as pulumi from "@pulumi/pulumi";
 import { Model } from "./model";
-import { ConfigError, NAMESPACE, RawConfig, validate } from "./validate";
+import { ConfigError, NAMESPACE, Problem, RawConfig, validate } from "./validate";
 
 export interface LoadedConfig {
     model: Model;
     /** `homelab:secrets`: values for services' secretEnv, secret end to end. */
     secrets: pulumi.Output<Record<string, string>>;
+    /** `cloudflare:apiToken`, the bootstrap token: secret. */
+    cloudflareToken: pulumi.Output<string>;
 }
+
+export const BOOTSTRAP_TOKEN_KEY = "cloudflare:apiToken";
 
 /** Loads and validates the stack config; throws ConfigError (every problem, each with its key). */
 export function loadConfig(): LoadedConfig {
     const all = pulumi.runtime.allConfig();
     const raw: RawConfig = {};
-    let secretValues: Record<string, string> = {};
+    const problems: Problem[] = [];
+    let secretValues: Record<string, string> | undefined;
     const prefix = `${NAMESPACE}:`;
     for (const [fullKey, text] of Object.entries(all)) {
         if (!fullKey.startsWith(prefix)) continue;
@@ -27,13 +32,23 @@ export function loadConfig(): LoadedConfig {
         }
         if (key === "secrets") {
             if (typeof value !== "object" || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
-                throw new ConfigError([{ key: `${prefix}secrets`, message: "must be a map of name → string, set with pulumi config set --secret --path 'secrets.<name>' <value>" }]);
-            }
-            secretValues = value as Record<string, string>;
+                problems.push({ key: `${prefix}secrets`, message: "must be a map of name → string, set with pulumi config set --secret --path 'homelab:secrets.<name>' <value>" });
+            } else secretValues = value as Record<string, string>;
             continue;
         }
         raw[key] = value;
     }
-    const model = validate(raw, Object.keys(secretValues));
-    return { model, secrets: pulumi.secret(secretValues) };
+    const token = all[BOOTSTRAP_TOKEN_KEY];
+    if (token === undefined || token === "") {
+        problems.push({ key: BOOTSTRAP_TOKEN_KEY, message: `is required: pulumi config set --secret ${BOOTSTRAP_TOKEN_KEY} (see README: the bootstrap token)` });
+    }
+    let model: Model | undefined;
+    try {
+        model = validate(raw, Object.keys(secretValues ?? {}));
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        problems.unshift(...e.problems);
+    }
+    if (problems.length > 0 || !model) throw new ConfigError(problems);
+    return { model, secrets: pulumi.secret(secretValues ?? {}), cloudflareToken: pulumi.secret(token as string) };
 }

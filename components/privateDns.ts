@@ -1,0 +1,70 @@
+// DNS records for the private and mtls planes: the private name and its wildcard point at the
+// host's tailnet address; each mtls service's name points at the home's public address. Never
+// proxied: Cloudflare has nothing to proxy to (the tailnet address routes only on the tailnet,
+// and the mtls plane must reach HAProxy with the client's own TLS handshake).
+import * as pulumi from "@pulumi/pulumi";
+import * as cloudflare from "@pulumi/cloudflare";
+import { Model, servicesOn } from "../stacks/model";
+import { MANAGED_COMMENT } from "../stacks/naming";
+
+export interface DnsRecordSpec {
+    /** Logical Pulumi name; stable so a change of address updates in place. */
+    resourceName: string;
+    name: string;
+    type: "A" | "AAAA";
+    content: string;
+}
+
+/** The records this component manages, as data (pure). */
+export function privateDnsRecords(model: Model): DnsRecordSpec[] {
+    const out: DnsRecordSpec[] = [];
+    const targets: ["A" | "AAAA", string | undefined][] = [
+        ["A", model.tailnet.ipv4],
+        ["AAAA", model.tailnet.ipv6],
+    ];
+    for (const [type, content] of targets) {
+        if (!content) continue;
+        const t = type.toLowerCase();
+        out.push({ resourceName: `private-apex-${t}`, name: model.private.fqdn, type, content });
+        out.push({ resourceName: `private-wildcard-${t}`, name: model.private.wildcard, type, content });
+    }
+    if (model.wan) {
+        for (const s of servicesOn(model, "mtls")) {
+            out.push({ resourceName: `mtls-${s.name}-a`, name: s.hostnames.mtls as string, type: "A", content: model.wan.publicIp });
+        }
+    }
+    return out;
+}
+
+export interface PrivateDnsArgs {
+    model: Model;
+    provider: cloudflare.Provider;
+}
+
+export class PrivateDns extends pulumi.ComponentResource {
+    /** FQDN → record id. */
+    public readonly records: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: PrivateDnsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("homelab:dns:PrivateDns", name, {}, opts);
+        const ids: Record<string, pulumi.Output<string>> = {};
+        for (const r of privateDnsRecords(args.model)) {
+            const rec = new cloudflare.DnsRecord(
+                r.resourceName,
+                {
+                    zoneId: args.model.zoneId,
+                    name: r.name,
+                    type: r.type,
+                    content: r.content,
+                    ttl: 1, // 1 = automatic
+                    proxied: false,
+                    comment: MANAGED_COMMENT,
+                },
+                { parent: this, provider: args.provider },
+            );
+            ids[`${r.type} ${r.name}`] = rec.id;
+        }
+        this.records = pulumi.output(ids);
+        this.registerOutputs({ records: this.records });
+    }
+}

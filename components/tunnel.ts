@@ -1,0 +1,64 @@
+// The public plane: a remotely managed Cloudflare Tunnel whose single config owns every ingress
+// rule, one proxied CNAME per route, and the connector token for the cloudflared container.
+import * as pulumi from "@pulumi/pulumi";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as random from "@pulumi/random";
+import { Model, servicesOn } from "../stacks/model";
+import { MANAGED_COMMENT } from "../stacks/naming";
+import { renderTunnelIngress } from "../render/tunnelIngress";
+
+export interface TunnelArgs {
+    model: Model;
+    /** The tunnel's name in the Cloudflare account. */
+    tunnelName: string;
+    provider: cloudflare.Provider;
+}
+
+export class Tunnel extends pulumi.ComponentResource {
+    public readonly tunnelId: pulumi.Output<string>;
+    /** `<tunnel-id>.cfargotunnel.com`: the target of every public CNAME. */
+    public readonly cname: pulumi.Output<string>;
+    /** The connector token: secret; only the cloudflared container's environment receives it. */
+    public readonly token: pulumi.Output<string>;
+
+    constructor(name: string, args: TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("homelab:cloudflare:Tunnel", name, {}, opts);
+        const { model, provider } = args;
+        const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
+        const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
+            name,
+            { accountId: model.accountId, name: args.tunnelName, configSrc: "cloudflare", tunnelSecret: pulumi.secret(secret.base64) },
+            { parent: this, provider, additionalSecretOutputs: ["tunnelSecret"] },
+        );
+        this.tunnelId = tunnel.id;
+        this.cname = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
+
+        new cloudflare.ZeroTrustTunnelCloudflaredConfig(
+            `${name}-config`,
+            { accountId: model.accountId, tunnelId: tunnel.id, config: { ingresses: renderTunnelIngress(model) } },
+            { parent: this, provider },
+        );
+
+        for (const s of servicesOn(model, "public")) {
+            new cloudflare.DnsRecord(
+                `public-${s.name}-cname`,
+                {
+                    zoneId: model.zoneId,
+                    name: s.hostnames.public as string,
+                    type: "CNAME",
+                    content: this.cname,
+                    ttl: 1,
+                    proxied: true,
+                    comment: MANAGED_COMMENT,
+                },
+                { parent: this, provider },
+            );
+        }
+
+        // Function results are not secret by default: wrap the token before anything sees it.
+        this.token = pulumi.secret(
+            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: model.accountId, tunnelId: tunnel.id }, { parent: this, provider }).token,
+        );
+        this.registerOutputs({ tunnelId: this.tunnelId, cname: this.cname, token: this.token });
+    }
+}

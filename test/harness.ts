@@ -1,0 +1,219 @@
+// Runs the real program (index.ts) under Pulumi's mocks with a given stack config and records
+// every resource it registers: type, name, parent chain, inputs, and which inputs are secret.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import * as fs from "fs";
+import * as YAML from "yaml";
+import { MockCallArgs, MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { getStore } from "@pulumi/pulumi/runtime/state";
+
+export interface Registered {
+    type: string;
+    name: string;
+    urn: string;
+    /** The chain of parent types, outermost first (from the URN). */
+    parents: string[];
+    inputs: Record<string, any>;
+    /** Dotted paths of inputs that arrived as Pulumi secrets. */
+    secretInputs: string[];
+    provider?: string;
+    custom: boolean;
+}
+
+export interface Invoked {
+    token: string;
+    inputs: Record<string, any>;
+}
+
+export interface Run {
+    resources: Registered[];
+    invokes: Invoked[];
+    outputs: Record<string, unknown>;
+    /** Top-level output names whose value is a Pulumi secret. */
+    secretOutputs: Set<string>;
+    /** Outputs that are plain (not secret), serialised, for leak checks. */
+    plainOutputsJson: string;
+    error?: Error;
+}
+
+/** Hook for per-type mock state (e.g. real PEMs for @pulumi/tls resources). */
+export type StateMock = (args: MockResourceArgs, preview: boolean) => Record<string, any> | undefined;
+const stateMocks: StateMock[] = [];
+export function addStateMock(m: StateMock): void {
+    stateMocks.push(m);
+}
+
+export const PERMISSION_GROUPS = [
+    { id: "c8fed203ed3043cba015a93ad1616f1f", name: "Zone Read", scopes: ["com.cloudflare.api.account.zone"] },
+    { id: "4755a26eedb94da69e1066d98aa820be", name: "DNS Write", scopes: ["com.cloudflare.api.account.zone"] },
+    { id: "82e64a83756745bbbb1c9c2701bf816b", name: "DNS Read", scopes: ["com.cloudflare.api.account.zone"] },
+    { id: "e6d2666161e84845a636613608cee8d5", name: "Zone Write", scopes: ["com.cloudflare.api.account.zone"] },
+];
+
+function secretPaths(value: any, prefix = ""): string[] {
+    if (value === null || typeof value !== "object") return [];
+    if (value[specialSigKey] === specialSecretSig) return [prefix || "(root)"];
+    const out: string[] = [];
+    for (const [k, v] of Object.entries(value)) out.push(...secretPaths(v, prefix ? `${prefix}.${k}` : k));
+    return out;
+}
+
+/** Replaces Pulumi's secret envelopes with their values. */
+export function unwrapSecrets(value: any): any {
+    if (value === null || typeof value !== "object") return value;
+    if (value[specialSigKey] === specialSecretSig) return unwrapSecrets(value.value);
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
+function parentsOf(urn: string): string[] {
+    const qualified = urn.split("::")[2] ?? "";
+    return qualified.split("$").slice(0, -1);
+}
+
+class RecordingMonitor extends MockMonitor {
+    public readonly records: Registered[] = [];
+    async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+        const raw = req.getObject()?.toJavaScript() ?? {};
+        const wrapped = (err: any, resp: any) => {
+            if (!err && resp) {
+                const urn: string = resp.getUrn();
+                this.records.push({
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn,
+                    parents: parentsOf(urn),
+                    inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject())),
+                    secretInputs: secretPaths(raw),
+                    provider: req.getProvider() || undefined,
+                    custom: req.getCustom(),
+                });
+            }
+            callback(err, resp);
+        };
+        return super.registerResource(req, wrapped);
+    }
+}
+
+let counter = 0;
+
+class HomelabMocks implements pulumi.runtime.Mocks {
+    public readonly invokes: Invoked[] = [];
+    constructor(private readonly preview: boolean) {}
+    newResource(args: MockResourceArgs): MockResourceResult {
+        const state: Record<string, any> = { ...args.inputs };
+        for (const m of stateMocks) {
+            const s = m(args, this.preview);
+            if (s) Object.assign(state, s);
+        }
+        // In preview, provider-assigned ids are unknown until the resource exists.
+        const id = this.preview && args.custom ? undefined : `${args.name}-id-${++counter}`;
+        if (!this.preview) {
+            if (args.type === "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared") {
+                state["id"] = "c0ffee00-1234-4abc-8def-0123456789ab";
+                return { id: state["id"], state };
+            }
+            if (args.type === "cloudflare:index/apiToken:ApiToken") state["value"] = "dns01-token-value-SECRET-7f3a";
+            if (args.type === "random:index/randomPassword:RandomPassword") state["result"] = `pw-${args.name}-SECRET-0123456789`;
+            if (args.type === "random:index/randomBytes:RandomBytes") state["base64"] = Buffer.alloc(args.inputs.length ?? 32, 7).toString("base64");
+        }
+        return { id, state };
+    }
+    call(args: MockCallArgs): Record<string, any> {
+        this.invokes.push({ token: args.token, inputs: args.inputs });
+        if (args.token === "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList") {
+            const name = args.inputs.name ? decodeURIComponent(args.inputs.name) : undefined;
+            return { results: PERMISSION_GROUPS.filter((g) => !name || g.name === name).map((g) => ({ ...g, category: "dns_and_zones", isSelectable: true })) };
+        }
+        if (args.token === "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken") {
+            return { accountId: args.inputs.accountId, tunnelId: args.inputs.tunnelId, token: "tunnel-connector-token-SECRET-9b1c" };
+        }
+        return {};
+    }
+}
+
+/** The `config:` map of a stack file, e.g. Pulumi.home.yaml. */
+export function readStackFile(file: string): Record<string, unknown> {
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+    return doc.config ?? {};
+}
+
+export const ROOT = path.resolve(__dirname, "..");
+export const EXAMPLE = readStackFile(path.join(ROOT, "Pulumi.home.yaml"));
+
+export interface RunOptions {
+    preview?: boolean;
+    stack?: string;
+    /** Values for `homelab:secrets` (set as a secret key). */
+    secrets?: Record<string, string>;
+}
+
+async function settle(o: unknown): Promise<{ value: unknown; secret: boolean }> {
+    const out = pulumi.output(o as any) as any;
+    const [value, secret] = await Promise.all([out.promise(true), out.isSecret]);
+    return { value, secret };
+}
+
+/** Runs index.ts with `config` (full keys, e.g. `homelab:domain`) under mocks. */
+export async function runProgram(config: Record<string, unknown>, opts: RunOptions = {}): Promise<Run> {
+    const preview = opts.preview ?? false;
+    const stack = opts.stack ?? "home";
+    const mocks = new HomelabMocks(preview);
+    const monitor = new RecordingMonitor(mocks);
+    // What runtime.setMocks does, with a monitor that also records parents and secret inputs.
+    pulumi.runtime.setMockOptions(monitor, "homelab", stack, preview);
+    const store = getStore();
+    store.supportsSecrets = true;
+    store.supportsResourceReferences = true;
+    store.supportsOutputValues = false;
+    store.supportsDeletedWith = true;
+    store.supportsAliasSpecs = true;
+
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+    const secretKeys: string[] = [];
+    const secrets = opts.secrets ?? { "vaultwarden-admin-token": "admin-token-SECRET-5e6f" };
+    flat["homelab:secrets"] = JSON.stringify(secrets);
+    secretKeys.push("homelab:secrets");
+    if (flat["cloudflare:apiToken"] === undefined) {
+        flat["cloudflare:apiToken"] = "bootstrap-token-SECRET-1a2b";
+        secretKeys.push("cloudflare:apiToken");
+    }
+    pulumi.runtime.setAllConfig(flat, secretKeys);
+
+    const entry = path.join(ROOT, "index.ts");
+    delete require.cache[require.resolve(entry)];
+    const run: Run = { resources: monitor.records, invokes: mocks.invokes, outputs: {}, secretOutputs: new Set(), plainOutputsJson: "" };
+    let exportsObj: Record<string, unknown>;
+    try {
+        exportsObj = require(entry);
+    } catch (e) {
+        run.error = e as Error;
+        await new Promise((r) => setTimeout(r, 20));
+        return run;
+    }
+    const plain: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(exportsObj)) {
+        const { value, secret } = await settle(v);
+        run.outputs[k] = value;
+        if (secret) run.secretOutputs.add(k);
+        else plain[k] = value;
+    }
+    // Let registrations that no output depends on finish (bounded).
+    let last = -1;
+    for (let i = 0; i < 50 && last !== monitor.records.length; i++) {
+        last = monitor.records.length;
+        await new Promise((r) => setTimeout(r, 10));
+    }
+    run.plainOutputsJson = JSON.stringify(plain);
+    return run;
+}
+
+export function ofType(run: Run, type: string): Registered[] {
+    return run.resources.filter((r) => r.type === type);
+}
+
+export function clone<T>(v: T): T {
+    return JSON.parse(JSON.stringify(v)) as T;
+}
