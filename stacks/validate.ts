@@ -212,13 +212,22 @@ function keyOf(top: string, path: readonly PropertyKey[]): string {
     return k;
 }
 
-function zodProblems(top: string, basePath: PropertyKey[], err: z.ZodError): Problem[] {
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    let v: unknown = root;
+    for (const p of path) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = (v as Record<PropertyKey, unknown>)[p];
+    }
+    return v;
+}
+
+function zodProblems(top: string, basePath: PropertyKey[], err: z.ZodError, input: unknown): Problem[] {
     const out: Problem[] = [];
     for (const issue of err.issues) {
         const path = [...basePath, ...issue.path];
         if (issue.code === "unrecognized_keys") {
             for (const k of issue.keys) out.push({ key: keyOf(top, [...path, k]), message: "is not a known setting (a typo?)" });
-        } else if (issue.code === "invalid_type" && issue.input === undefined) {
+        } else if (issue.code === "invalid_type" && valueAt(input, issue.path) === undefined) {
             out.push({ key: keyOf(top, path), message: "is required" });
         } else {
             out.push({ key: keyOf(top, path), message: issue.message });
@@ -250,7 +259,7 @@ export function validate(raw: RawConfig, secretNames?: string[]): Model {
         if (raw[k] === undefined) continue;
         const r = schemas[k].safeParse(raw[k]);
         if (r.success) (p as Record<string, unknown>)[k] = r.data;
-        else problems.push(...zodProblems(k, [], r.error));
+        else problems.push(...zodProblems(k, [], r.error, raw[k]));
     }
 
     const domain = p.domain ?? "invalid.invalid";
@@ -312,7 +321,7 @@ export function validate(raw: RawConfig, secretNames?: string[]): Model {
             }
             const r = serviceSchema.safeParse(value);
             if (!r.success) {
-                problems.push(...zodProblems("services", [name], r.error));
+                problems.push(...zodProblems("services", [name], r.error, value));
                 continue;
             }
             const s = r.data;

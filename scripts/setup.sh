@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One-time set-up for development and CI: Node dependencies from the lockfile, the Debian tools
+# the tests run (HAProxy, OpenSSL, curl), and the Caddy test binary built at the versions the
+# rendered caddy.Dockerfile pins (cached outside the repo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm ci --no-audit --no-fund
+
+need=()
+for tool in haproxy openssl curl; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "Missing tools: ${need[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${need[*]}) and run this again." >&2
+    exit 1
+  fi
+fi
+
+caddy=$(bash scripts/build-caddy.sh)
+echo "Caddy test build: $caddy"
+echo "Set-up done. Run the tests with: npm test"
