@@ -3,7 +3,6 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     { ignores: ["node_modules/**", "bin/**", "test/golden/**"] },
-    { files: ["test/support/*.js"], languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly" } }, rules: { "@typescript-eslint/no-require-imports": "off" } },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
@@ -13,5 +12,10 @@ export default tseslint.config(
             "@typescript-eslint/no-require-imports": "off",
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
         },
+    },
+    {
+        files: ["test/support/*.js"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
     },
 );

@@ -105,7 +105,7 @@ const duration = str("a duration").refine((s) => DURATION_RE.test(s), { error: '
 const email = str("an email address").refine((s) => EMAIL_RE.test(s), { error: "must be an email address" });
 const ip = str("an IP address").refine((s) => parseIp(s) !== undefined, { error: "must be an IP address" });
 
-const schemas = {
+export const schemas = {
     domain: dnsName,
     zoneId: hex32("zone id"),
     accountId: hex32("account id"),
@@ -169,7 +169,7 @@ const schemas = {
     ),
 };
 
-const serviceSchema = z.strictObject({
+export const serviceSchema = z.strictObject({
     image: str("an image reference").optional(),
     port: port.optional(),
     upstream: str("host:port").optional(),
