@@ -6,7 +6,6 @@ import * as fs from "fs";
 import * as YAML from "yaml";
 import { MockCallArgs, MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import { getStore } from "@pulumi/pulumi/runtime/state";
 
 export interface Registered {
     type: string;
@@ -163,7 +162,8 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     const monitor = new RecordingMonitor(mocks);
     // What runtime.setMocks does, with a monitor that also records parents and secret inputs.
     pulumi.runtime.setMockOptions(monitor, "homelab", stack, preview);
-    const store = getStore();
+    // The store is internal to the SDK (not in its typings); setMocks sets the same flags.
+    const store = require("@pulumi/pulumi/runtime/state").getStore();
     store.supportsSecrets = true;
     store.supportsResourceReferences = true;
     store.supportsOutputValues = false;
@@ -214,6 +214,6 @@ export function ofType(run: Run, type: string): Registered[] {
     return run.resources.filter((r) => r.type === type);
 }
 
-export function clone<T>(v: T): T {
-    return JSON.parse(JSON.stringify(v)) as T;
+export function clone(v: Record<string, unknown>): Record<string, any> {
+    return JSON.parse(JSON.stringify(v)) as Record<string, any>;
 }

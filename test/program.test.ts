@@ -19,7 +19,7 @@ function records(run: Run): { name: string; type: string; content: string; proxi
         .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
 }
 
-function providerOf(run: Run, r: Registered): string | undefined {
+function providerOf(r: Registered): string | undefined {
     return r.provider?.split("::")[3];
 }
 
@@ -117,7 +117,7 @@ describe("example stack (Pulumi.home.yaml)", () => {
     it("passes the one explicit Cloudflare provider to every Cloudflare resource", () => {
         const cf = run.resources.filter((r) => r.type.startsWith("cloudflare:"));
         assert.ok(cf.length > 5);
-        for (const r of cf) assert.equal(providerOf(run, r), "cloudflare", `${r.type} ${r.name}`);
+        for (const r of cf) assert.equal(providerOf(r), "cloudflare", `${r.type} ${r.name}`);
         const [prov] = ofType(run, "pulumi:providers:cloudflare");
         assert.ok(prov?.secretInputs.includes("apiToken"), "bootstrap token reaches the provider as a secret");
     });
