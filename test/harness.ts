@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import * as fs from "fs";
+import { createHash } from "crypto";
 import * as YAML from "yaml";
 import { MockCallArgs, MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
@@ -115,6 +116,7 @@ class HomelabMocks implements pulumi.runtime.Mocks {
             }
             if (args.type === "cloudflare:index/apiToken:ApiToken") state["value"] = "dns01-token-value-SECRET-7f3a";
             if (args.type === "random:index/randomPassword:RandomPassword") state["result"] = `pw-${args.name}-SECRET-0123456789`;
+            if (args.type === "docker:index/remoteImage:RemoteImage") state["imageId"] = `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`;
             if (args.type === "random:index/randomBytes:RandomBytes") state["base64"] = Buffer.alloc(args.inputs.length ?? 32, 7).toString("base64");
         }
         return { id, state };
