@@ -44,6 +44,9 @@ export function addStateMock(m: StateMock): void {
     stateMocks.push(m);
 }
 
+import { tlsStateMock } from "./mocks/tls";
+addStateMock(tlsStateMock);
+
 export const PERMISSION_GROUPS = [
     { id: "c8fed203ed3043cba015a93ad1616f1f", name: "Zone Read", scopes: ["com.cloudflare.api.account.zone"] },
     { id: "4755a26eedb94da69e1066d98aa820be", name: "DNS Write", scopes: ["com.cloudflare.api.account.zone"] },
@@ -103,8 +106,9 @@ class HomelabMocks implements pulumi.runtime.Mocks {
     constructor(private readonly preview: boolean) {}
     newResource(args: MockResourceArgs): MockResourceResult {
         const state: Record<string, any> = { ...args.inputs };
+        const plainArgs = { ...args, inputs: unwrapSecrets(args.inputs) };
         for (const m of stateMocks) {
-            const s = m(args, this.preview);
+            const s = m(plainArgs, this.preview);
             if (s) Object.assign(state, s);
         }
         // In preview, provider-assigned ids are unknown until the resource exists.

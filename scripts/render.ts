@@ -1,0 +1,34 @@
+// npm run render -- <stack.yaml> <outdir>
+// Writes the Caddyfile, haproxy.cfg, caddy.Dockerfile and tunnel-ingress.json a stack would use.
+// Offline: no credentials, no Pulumi CLI. Config problems are all listed, and nothing is written.
+import * as fs from "fs";
+import * as path from "path";
+import { modelFromStackFile } from "../stacks/stackFile";
+import { ConfigError } from "../stacks/validate";
+import { renderAll } from "../render/all";
+
+export function main(argv: string[]): number {
+    const [stackFile, outDir] = argv;
+    if (!stackFile || !outDir) {
+        process.stderr.write("usage: npm run render -- <stack.yaml> <outdir>\n");
+        return 2;
+    }
+    let files: Record<string, string>;
+    try {
+        files = renderAll(modelFromStackFile(stackFile));
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            process.stderr.write(`${stackFile}: ${e.message}\n`);
+            return 1;
+        }
+        throw e;
+    }
+    fs.mkdirSync(outDir, { recursive: true });
+    for (const [name, content] of Object.entries(files)) {
+        fs.writeFileSync(path.join(outDir, name), content);
+        process.stdout.write(`wrote ${path.join(outDir, name)}\n`);
+    }
+    return 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
