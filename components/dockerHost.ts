@@ -11,7 +11,7 @@ import { renderCaddyfile } from "../render/caddyfile";
 import { renderHaproxyCfg } from "../render/haproxy";
 import { CADDY_RELOAD_ON_HOST, HAPROXY_RELOAD_ON_HOST } from "../render/reload";
 import { containerPlan, CADDY_IMAGE_NAME, HAPROXY_CONFIG_DIR, publishedPorts, serviceVolumes, needsHostGateway } from "./dockerPlan";
-import { dockerIpRange, haproxyAddress } from "../render/addresses";
+import { CADDY_ETC, dockerIpRange, haproxyAddress } from "../render/addresses";
 import versions from "../render/versions.json";
 
 export interface DockerHostArgs {
@@ -75,10 +75,12 @@ export class DockerHost extends pulumi.ComponentResource {
                 // --resume: after a restart Caddy loads the last config it was given (autosaved under
                 // /config), which the reload command keeps current.
                 command: ["caddy", "run", "--resume"],
+                // The Caddyfile names the CA and leaf allowlist relative to this directory.
+                workingDir: CADDY_ETC,
                 envs: pulumi.secret([pulumi.interpolate`CLOUDFLARE_API_TOKEN=${args.dnsToken}`]),
                 restart: "unless-stopped",
                 volumes: [
-                    { hostPath: `${dataDir}/caddy/etc`, containerPath: "/etc/caddy" },
+                    { hostPath: `${dataDir}/caddy/etc`, containerPath: CADDY_ETC },
                     { hostPath: `${dataDir}/caddy/data`, containerPath: "/data" },
                     { hostPath: `${dataDir}/caddy/config`, containerPath: "/config" },
                 ],

@@ -7,10 +7,15 @@ export const CADDY_PLAIN_PORT = 8443;
 export const CADDY_MTLS_PORT = 9443;
 export const CADDY_ADMIN = "localhost:2019";
 
+/** Caddy's config directory; Caddy runs with it as its working directory. */
 export const CADDY_ETC = "/etc/caddy";
+/**
+ * The CA and leaf allowlist, relative to Caddy's working directory (CADDY_ETC in the container),
+ * so the end-to-end tests run the production Caddyfile unchanged from a directory of their own.
+ */
 export const CADDY_PKI = {
-    ca: `${CADDY_ETC}/pki/ca.pem`,
-    clients: `${CADDY_ETC}/pki/clients.pem`,
+    ca: "pki/ca.pem",
+    clients: "pki/clients.pem",
 };
 
 function v4(subnet: string): { base: number; prefix: number } {

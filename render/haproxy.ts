@@ -15,6 +15,13 @@ export interface HaproxyOptions {
     bind?: { http: string; https: string; wanProxy?: string };
     /** Ports of Caddy's listeners (production defaults 8443 / 9443). */
     caddyPorts?: { plain: number; mtls: number };
+    /** Source address for connections to Caddy (tests: HAProxy's address as Caddy expects it). */
+    sourceAddress?: string;
+    /**
+     * The tailnet's ranges (production: 100.64.0.0/10 and fd7a:115c:a1e0::/48). The end-to-end
+     * tests stand a loopback address in for the tailnet, as they do for the LAN and the WAN.
+     */
+    tailnetRanges?: string[];
 }
 
 export const DEFAULT_BIND = { http: ":::80 v4v6", https: ":::443 v4v6", wanProxy: ":::4443 v4v6" };
@@ -24,9 +31,9 @@ export const DEFAULT_BIND = { http: ":::80 v4v6", https: ":::443 v4v6", wanProxy
  * networks, and the IPv4-mapped IPv6 form of every IPv4 range (a dual-stack listener sees IPv4
  * clients as ::ffff:a.b.c.d).
  */
-export function trustedSources(model: Model): string[] {
+export function trustedSources(model: Model, tailnetRanges: string[] = [TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE]): string[] {
     const out: string[] = [];
-    for (const cidr of [TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE, ...model.trustedNetworks]) {
+    for (const cidr of [...tailnetRanges, ...model.trustedNetworks]) {
         out.push(cidr);
         const c = parseCidr(cidr);
         if (c && c.addr.kind() === "ipv4") out.push(`::ffff:${c.addr.toString()}/${96 + c.prefix}`);
@@ -39,7 +46,11 @@ export function renderHaproxyCfg(model: Model, opts: HaproxyOptions): string {
     const ports = opts.caddyPorts ?? { plain: CADDY_PLAIN_PORT, mtls: CADDY_MTLS_PORT };
     const split = model.services.some((s) => s.expose.includes("mtls"));
     const proxied = split && model.wan?.proxyProtocol === true;
-    const serverOpts = ["send-proxy-v2", ...(opts.resolvers ? ["resolvers docker", "init-addr none"] : [])].join(" ");
+    const serverOpts = [
+        "send-proxy-v2",
+        ...(opts.sourceAddress ? [`source ${opts.sourceAddress}`] : []),
+        ...(opts.resolvers ? ["resolvers docker", "init-addr none"] : []),
+    ].join(" ");
     const L: string[] = [];
     const add = (...lines: string[]) => L.push(...lines);
 
@@ -92,7 +103,7 @@ export function renderHaproxyCfg(model: Model, opts: HaproxyOptions): string {
     const splitRules = [
         "    tcp-request inspect-delay 5s",
         "    tcp-request content reject unless { req.ssl_hello_type 1 }",
-        `    acl trusted src ${trustedSources(model).join(" ")}`,
+        `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
         "    use_backend caddy_plain if trusted",
         "    default_backend caddy_mtls",
     ];

@@ -21,9 +21,10 @@ describe("real binaries", function () {
     before(() => {
         caddy = caddyBinary();
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-bin-"));
-        // Stand-in PKI files at the paths the Caddyfile names: a CA and one leaf.
-        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=test", "-days", "1"], { cwd: dir, stdio: "pipe" });
-        fs.copyFileSync(path.join(dir, "ca.pem"), path.join(dir, "clients.pem"));
+        // Stand-ins at the relative paths the Caddyfile names (Caddy runs in its config directory).
+        fs.mkdirSync(path.join(dir, "pki"));
+        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "pki/ca.pem", "-subj", "/CN=test", "-days", "1"], { cwd: dir, stdio: "pipe" });
+        fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "pki/clients.pem"));
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -38,8 +39,8 @@ describe("real binaries", function () {
         it(`${stack}: caddy validate accepts the rendered Caddyfile`, () => {
             const m = modelFromStackFile(path.join(ROOT, STACKS[stack] as string));
             const file = path.join(dir, `${stack}.Caddyfile`);
-            fs.writeFileSync(file, renderCaddyfile(m, { haproxyAddress: haproxyAddress(m.docker.subnet), certificates: { kind: "acme" }, pki: { ca: path.join(dir, "ca.pem"), clients: path.join(dir, "clients.pem") } }));
-            const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], { encoding: "utf8", env: { ...process.env, CLOUDFLARE_API_TOKEN: DUMMY_CLOUDFLARE_TOKEN, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }, timeout: 60_000 });
+            fs.writeFileSync(file, renderCaddyfile(m, { haproxyAddress: haproxyAddress(m.docker.subnet), certificates: { kind: "acme" } }));
+            const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], { cwd: dir, encoding: "utf8", env: { ...process.env, CLOUDFLARE_API_TOKEN: DUMMY_CLOUDFLARE_TOKEN, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }, timeout: 60_000 });
             assert.equal(r.status, 0, r.stdout + r.stderr);
             assert.match(r.stdout + r.stderr, /Valid configuration/);
         });

@@ -100,7 +100,7 @@ describe("Caddyfile", () => {
         const cloud = site(cf, "cloud.example.dev:9443");
         assert.match(cloud, /import client_auth/);
         assert.match(cloud, /reverse_proxy cloud:80 \{/);
-        assert.match(cf, /mode require_and_verify\n\t\ttrust_pool file \/etc\/caddy\/pki\/ca\.pem\n\t\tverifier leaf file \/etc\/caddy\/pki\/clients\.pem/);
+        assert.match(cf, /mode require_and_verify\n\t\ttrust_pool file pki\/ca\.pem\n\t\tverifier leaf file pki\/clients\.pem/);
         assert.doesNotMatch(cf, /tls_insecure_skip_verify/);
         assert.doesNotMatch(cf, /reverse_proxy [^\n]*:8443/, "never loops back into the plain listener");
         assert.doesNotMatch(cf, /127\.0\.0\.1/);
