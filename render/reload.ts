@@ -45,7 +45,7 @@ export const HAPROXY_WRITE = `set -eu
 DIR="\${DIR:-/cfg}"
 HAPROXY="\${HAPROXY:-haproxy}"
 printf '%s' "$HAPROXY_CFG" > "$DIR/haproxy.cfg.next"
-if ! "$HAPROXY" -c -q -f "$DIR/haproxy.cfg.next"; then
+if ! "$HAPROXY" -c -f "$DIR/haproxy.cfg.next" >&2; then
   rm -f "$DIR/haproxy.cfg.next"
   echo "haproxy rejected the new configuration: the previous one is still serving" >&2
   exit 1
