@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time set-up for development and CI: Node dependencies from the lockfile, the Debian tools
 # the tests run (HAProxy, OpenSSL, curl), and the Caddy test binary built at the versions the
-# rendered caddy.Dockerfile pins (cached outside the repo).
+# rendered caddy.Dockerfile pins and the benchmark load generator (both cached outside the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +22,6 @@ fi
 
 caddy=$(bash scripts/build-caddy.sh)
 echo "Caddy test build: $caddy"
+vegeta=$(bash scripts/build-vegeta.sh)
+echo "Benchmark load generator: $vegeta"
 echo "Set-up done. Run the tests with: npm test"
