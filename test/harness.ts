@@ -188,7 +188,8 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     }
     pulumi.runtime.setAllConfig(flat, secretKeys);
 
-    const entry = path.join(ROOT, "index.ts");
+    // index.ts under ts-node, index.js where the program was compiled ahead of time (benchmarks).
+    const entry = require.resolve(path.join(ROOT, "index"));
     delete require.cache[require.resolve(entry)];
     const run: Run = { resources: monitor.records, invokes: mocks.invokes, outputs: {}, secretOutputs: new Set(), plainOutputsJson: "" };
     let exportsObj: Record<string, unknown>;

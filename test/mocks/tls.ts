@@ -105,9 +105,31 @@ function compute(args: MockResourceArgs): Record<string, any> | undefined {
     }
 }
 
+let fixed: Record<string, Record<string, any>> | undefined;
+/**
+ * For benchmarks (HOMELAB_FAST_TLS=1): one real key, CA and client certificate made once and
+ * handed to every resource, so evaluating 1,000 users measures the program, not openssl.
+ */
+function fastState(type: string): Record<string, any> | undefined {
+    if (!fixed) {
+        const key = compute({ type: "tls:index/privateKey:PrivateKey", name: "k", inputs: {} } as MockResourceArgs) as Record<string, any>;
+        const ca = sign({ isCaCertificate: true, allowedUses: ["cert_signing"], validityPeriodHours: 24, subject: { commonName: "bench CA" } }, { keyPem: key.privateKeyPem });
+        const csr = compute({ type: "tls:index/certRequest:CertRequest", name: "c", inputs: { privateKeyPem: key.privateKeyPem, subject: { commonName: "user" } } } as MockResourceArgs) as Record<string, any>;
+        const leaf = sign({ allowedUses: ["client_auth"], validityPeriodHours: 24 }, { csrPem: csr.certRequestPem, caCertPem: ca.certPem, caKeyPem: key.privateKeyPem });
+        fixed = {
+            "tls:index/privateKey:PrivateKey": key,
+            "tls:index/selfSignedCert:SelfSignedCert": ca,
+            "tls:index/certRequest:CertRequest": csr,
+            "tls:index/locallySignedCert:LocallySignedCert": leaf,
+        };
+    }
+    return fixed[type];
+}
+
 /** A state mock for test/harness.ts: real outputs for tls resources, unknown in preview. */
 export function tlsStateMock(args: MockResourceArgs, preview: boolean): Record<string, any> | undefined {
     if (!args.type.startsWith("tls:") || preview) return undefined;
+    if (process.env["HOMELAB_FAST_TLS"]) return fastState(args.type);
     const fingerprint = JSON.stringify(args.inputs);
     const hit = cache.get(args.name);
     if (hit && hit.fingerprint === fingerprint) return hit.state;
