@@ -13,6 +13,7 @@ import { PerformanceObserver } from "perf_hooks";
 import { validate } from "../stacks/validate";
 import { renderAll } from "../render/all";
 import { modelFromStackFile } from "../stacks/stackFile";
+import { EXAMPLE_DEV_BASE } from "../test/support/exampleDev";
 
 export function syntheticConfig(services: number, users: number): Record<string, unknown> {
     const svc: Record<string, unknown> = {};
@@ -26,14 +27,8 @@ export function syntheticConfig(services: number, users: number): Record<string,
     }
     svc["dash"] = { image: "glanceapp/glance:v0.7.13", port: 8080, apex: true };
     return {
-        "homelab:domain": "example.dev",
-        "homelab:zoneId": "023e105f4ecef8ad9ca31a8372d0c353",
-        "homelab:accountId": "01a7362d577a6c3019a474fd6f485823",
-        "homelab:tailnet": { ipv4: "100.101.102.103" },
-        "homelab:private": { subdomain: "home" },
+        ...EXAMPLE_DEV_BASE,
         "homelab:trustedNetworks": ["192.168.1.0/24"],
-        "homelab:wan": { publicIp: "203.0.113.7" },
-        "homelab:acme": { email: "admin@example.dev" },
         "homelab:docker": { runtime: "linux", dataDir: "/srv/homelab", subnet: "10.200.0.0/16" },
         "homelab:services": svc,
         "homelab:users": Array.from({ length: users }, (_, i) => ({ name: `user${String(i).padStart(4, "0")}` })),

@@ -100,35 +100,27 @@ export function renderHaproxyCfg(model: Model, opts: HaproxyOptions): string {
         "    http-request redirect scheme https code 301",
         "",
     );
+    // Wait for a TLS ClientHello before choosing; anything else is dropped.
+    const helloRules = ["    tcp-request inspect-delay 5s", "    tcp-request content reject unless { req.ssl_hello_type 1 }"];
+    const plainOnly = (...comment: string[]) => [...comment, "frontend https", `    bind ${bind.https}`, ...helloRules, "    default_backend caddy_plain", ""];
     const splitRules = [
-        "    tcp-request inspect-delay 5s",
-        "    tcp-request content reject unless { req.ssl_hello_type 1 }",
+        ...helloRules,
         `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
         "    use_backend caddy_plain if trusted",
         "    default_backend caddy_mtls",
     ];
     if (!split) {
         add(
-            "# No service exposes mtls: nothing to split, every connection goes to the plain listener",
-            "# (HAProxy's ports are published only on the tailnet and listed addresses).",
-            "frontend https",
-            `    bind ${bind.https}`,
-            "    tcp-request inspect-delay 5s",
-            "    tcp-request content reject unless { req.ssl_hello_type 1 }",
-            "    default_backend caddy_plain",
-            "",
+            ...plainOnly(
+                "# No service exposes mtls: nothing to split, every connection goes to the plain listener",
+                "# (HAProxy's ports are published only on the tailnet and listed addresses).",
+            ),
         );
     } else if (!proxied) {
         add("# Trusted sources (tailnet, trusted networks) skip the client certificate; everyone else needs one.", "frontend https", `    bind ${bind.https}`, ...splitRules, "");
     } else {
         add(
-            "# Direct connections arrive only on the tailnet and listed addresses: trusted.",
-            "frontend https",
-            `    bind ${bind.https}`,
-            "    tcp-request inspect-delay 5s",
-            "    tcp-request content reject unless { req.ssl_hello_type 1 }",
-            "    default_backend caddy_plain",
-            "",
+            ...plainOnly("# Direct connections arrive only on the tailnet and listed addresses: trusted."),
             "# The router forwards the WAN here with a PROXY v2 header carrying the real client address.",
             "frontend wan",
             `    bind ${bind.wanProxy} accept-proxy`,

@@ -20,6 +20,7 @@ import { haproxyAddress } from "../../render/addresses";
 import { CADDY_APPLY, HAPROXY_WRITE } from "../../render/reload";
 import { caddyBinary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
+import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 
 export const SOURCES = { lan: "127.0.0.2", tailnet: "127.0.0.3", wan: "127.0.0.4" } as const;
 export type Source = keyof typeof SOURCES;
@@ -68,13 +69,7 @@ export function e2eConfig(ports: { media: number; cloud: number; dash: number; w
     };
     if (opts.withWiki) services["wiki"] = { upstream: `127.0.0.1:${ports.wiki}`, expose: ["private", "mtls"] };
     return {
-        "homelab:domain": "example.dev",
-        "homelab:zoneId": "023e105f4ecef8ad9ca31a8372d0c353",
-        "homelab:accountId": "01a7362d577a6c3019a474fd6f485823",
-        "homelab:tailnet": { ipv4: "100.101.102.103" },
-        "homelab:private": { subdomain: "home" },
-        "homelab:wan": { publicIp: "203.0.113.7" },
-        "homelab:acme": { email: "admin@example.dev" },
+        ...EXAMPLE_DEV_BASE,
         "homelab:docker": { runtime: "linux", dataDir: "/srv/homelab" },
         "homelab:services": services,
         "homelab:users": opts.users.map((name) => ({ name })),
