@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     let wallMs: number;
     let gcMs = 0;
     let counts: { services: number; users: number } | undefined;
+    let runs: number | undefined;
     let measuring = false;
     const gc = new PerformanceObserver((list) => {
         if (measuring) for (const e of list.getEntries()) gcMs += e.duration;
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
         }
         wallMs = times.sort((x, y) => x - y)[Math.floor(RENDER_RUNS / 2)] ?? 0;
         gcMs /= RENDER_RUNS;
+        runs = RENDER_RUNS;
     } else if (what === "eval") {
         process.env["HOMELAB_FAST_TLS"] = "1";
         const { runProgram } = await import("../test/harness");
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setImmediate(r)); // let the last gc entries arrive
     gc.disconnect();
-    process.stdout.write(JSON.stringify({ wallMs, gcMs, maxRssMb: process.resourceUsage().maxRSS / 1024, counts }) + "\n");
+    process.stdout.write(JSON.stringify({ wallMs, gcMs, maxRssMb: process.resourceUsage().maxRSS / 1024, counts, runs }) + "\n");
 }
 
 if (require.main === module) {

@@ -3,6 +3,7 @@
 # (render/versions.json), with the Cloudflare DNS module, and caches it outside the repo,
 # keyed by those versions. Prints the binary's path.
 set -euo pipefail
+. "$(dirname "$0")/go-check.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
 v() { node -p "require('$here/render/versions.json').$1"; }
 caddy_v=$(v caddy); dns_v=$(v caddyDnsCloudflare); xcaddy_v=$(v xcaddy)
@@ -12,6 +13,7 @@ if [ -x "$bin" ] && "$bin" list-modules 2>/dev/null | grep -qx 'dns.providers.cl
   echo "$bin"; exit 0
 fi
 mkdir -p "$(dirname "$bin")" "$cache/bin"
+need_go
 GOBIN="$cache/bin" go install "github.com/caddyserver/xcaddy/cmd/xcaddy@${xcaddy_v}" >&2
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 ( cd "$work" && GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/caddy-dns/cloudflare,github.com/libdns/cloudflare" "$cache/bin/xcaddy" build "v${caddy_v}" \

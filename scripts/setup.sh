@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-time set-up for development and CI: Node dependencies from the lockfile, the Debian tools
+# One-time set-up for development: Node dependencies from the lockfile, the Debian tools
 # the tests run (HAProxy, OpenSSL, curl), and the Caddy test binary built at the versions the
 # rendered caddy.Dockerfile pins and the benchmark load generator (both cached outside the repo).
 set -euo pipefail
@@ -9,7 +9,6 @@ npm ci --no-audit --no-fund
 
 need=()
 for tool in haproxy openssl curl; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
-command -v go >/dev/null 2>&1 || need+=(golang-go)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
