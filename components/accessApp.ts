@@ -15,7 +15,6 @@ export interface AccessAppArgs {
     hostname: string;
     serviceName: string;
     access: Access;
-    provider: cloudflare.Provider;
 }
 
 export class AccessApp extends pulumi.ComponentResource {
@@ -23,7 +22,6 @@ export class AccessApp extends pulumi.ComponentResource {
 
     constructor(name: string, args: AccessAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:cloudflare:AccessApp", name, {}, opts);
-        const { provider } = args;
         const policy = new cloudflare.ZeroTrustAccessPolicy(
             `${name}-policy`,
             {
@@ -33,7 +31,7 @@ export class AccessApp extends pulumi.ComponentResource {
                 includes: accessIncludes(args.access),
                 sessionDuration: ACCESS_SESSION,
             },
-            { parent: this, provider },
+            { parent: this },
         );
         const app = new cloudflare.ZeroTrustAccessApplication(
             `${name}-app`,
@@ -45,7 +43,7 @@ export class AccessApp extends pulumi.ComponentResource {
                 sessionDuration: ACCESS_SESSION,
                 policies: [{ id: policy.id, precedence: 1 }],
             },
-            { parent: this, provider },
+            { parent: this },
         );
         this.applicationId = app.id;
         this.registerOutputs({ applicationId: this.applicationId });

@@ -29,7 +29,6 @@ export function pickPermissionGroup(results: { id: string; name: string; scopes:
 export interface DnsTokenArgs {
     model: Model;
     stack: string;
-    provider: cloudflare.Provider;
 }
 
 export class DnsToken extends pulumi.ComponentResource {
@@ -39,10 +38,10 @@ export class DnsToken extends pulumi.ComponentResource {
 
     constructor(name: string, args: DnsTokenArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:cloudflare:DnsToken", name, {}, opts);
-        const { model, provider } = args;
+        const { model } = args;
         const groupIds = DNS01_PERMISSION_GROUPS.map((groupName) =>
             cloudflare
-                .getApiTokenPermissionGroupsListOutput({ name: encodeURIComponent(groupName), scope: ZONE_SCOPE }, { parent: this, provider })
+                .getApiTokenPermissionGroupsListOutput({ name: encodeURIComponent(groupName), scope: ZONE_SCOPE }, { parent: this })
                 .apply((r) => pickPermissionGroup(r.results, groupName)),
         );
         const token = new cloudflare.ApiToken(
@@ -59,7 +58,7 @@ export class DnsToken extends pulumi.ComponentResource {
                 ...(model.dnsToken.allowedIps.length > 0 ? { condition: { requestIp: { ins: model.dnsToken.allowedIps } } } : {}),
                 ...(model.dnsToken.expiresOn ? { expiresOn: model.dnsToken.expiresOn } : {}),
             },
-            { parent: this, provider, additionalSecretOutputs: ["value"] },
+            { parent: this, additionalSecretOutputs: ["value"] },
         );
         this.value = pulumi.secret(token.value);
         this.tokenId = token.id;

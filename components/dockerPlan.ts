@@ -1,20 +1,88 @@
-// Pure pieces of the Docker host plan: names, published ports, volumes, env and healthchecks.
-// Kept apart from the component so they are tested without Pulumi.
-import { ManagedService, Model, Runtime } from "../stacks/model";
+// The Docker side of the stack as data: networks and containers, with everything Docker needs
+// (names, aliases, fixed addresses, published ports, mounts, environment, healthchecks). Pure.
+// The DockerHost component turns it into provider resources; the engine tests (test/docker)
+// create exactly these containers on a real dockerd, so the two cannot drift apart.
+//
+// Segmentation: three networks (stacks/addressPlan.ts). The edge network holds only HAProxy and
+// Caddy; Caddy's TLS listeners bind there and nowhere else. Public services sit with cloudflared
+// on the public network, never on the private one, so a compromised internet-facing container
+// reaches neither the private services nor Caddy's listeners.
+import { ManagedService, Model, Runtime, Service } from "../stacks/model";
+import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS } from "../render/addresses";
 import versions from "../render/versions.json";
 
 /** The locally built Caddy image, tagged by the versions it pins. */
 export const CADDY_IMAGE_NAME = `homelab-caddy:${versions.caddy}-cloudflare-${versions.caddyDnsCloudflare}`;
 /** HAProxy's config directory under homelab:docker.dataDir, bind-mounted read-only. */
 export const HAPROXY_CONFIG_DIR = "haproxy";
-/** The host port a router forwards the WAN to when it speaks PROXY protocol (homelab:wan.proxyProtocol). */
-export const WAN_PROXY_PORT = 4443;
+/** The native edge's directory under homelab:docker.dataDir, on the Mac. */
+export const EDGE_DIR = "edge";
+
+export type NetworkKey = "private" | "public" | "edge";
+export interface NetworkSpec {
+    key: NetworkKey;
+    name: string;
+    subnet: string;
+    /** Where Docker assigns automatic addresses; the rest is for fixed ones. */
+    ipRange?: string;
+}
+
+export type SecretRef = { kind: "dnsToken" } | { kind: "tunnelToken" } | { kind: "stackSecret"; key: string };
+export type ImageRef = { kind: "caddy" } | { kind: "remote"; ref: string };
+
+export interface ContainerNetwork {
+    key: NetworkKey;
+    name: string;
+    aliases: string[];
+    ipv4Address?: string;
+}
 
 export interface PortBinding {
     internal: number;
     external: number;
     ip: string;
-    protocol: "tcp";
+    protocol: "tcp" | "udp";
+}
+
+export interface Mount {
+    hostPath?: string;
+    volumeName?: string;
+    containerPath: string;
+    readOnly: boolean;
+}
+
+export interface HealthcheckSpec {
+    tests: string[];
+    interval: string;
+    timeout: string;
+    retries: number;
+    startPeriod: string;
+}
+
+export type ContainerRole = "caddy" | "edge" | "relay" | "cloudflared" | "service";
+
+export interface ContainerSpec {
+    name: string;
+    role: ContainerRole;
+    image: ImageRef;
+    command?: string[];
+    workingDir?: string;
+    /** Plain environment, `KEY=value`, sorted. */
+    env: string[];
+    /** Secret environment: variable → where its value comes from (resolved by the component). */
+    secretEnv: Record<string, SecretRef>;
+    networks: ContainerNetwork[];
+    ports: PortBinding[];
+    mounts: Mount[];
+    hosts: { host: string; ip: string }[];
+    healthcheck?: HealthcheckSpec;
+    restart: "unless-stopped";
+    logOpts: Record<string, string>;
+}
+
+export interface DockerPlan {
+    networks: NetworkSpec[];
+    containers: ContainerSpec[];
 }
 
 /** Runtimes where containers cannot resolve host.docker.internal on their own. */
@@ -22,34 +90,43 @@ export function needsHostGateway(runtime: Runtime): boolean {
     return runtime === "linux" || runtime === "colima";
 }
 
+export function networkName(model: Model, key: NetworkKey): string {
+    return key === "private" ? model.docker.network : `${model.docker.network}-${key}`;
+}
+
+/** The services whose containers (or upstreams) live on the public network. */
+function isPublic(s: Service): boolean {
+    return s.expose.includes("public");
+}
+
+export function planNetworks(model: Model): NetworkSpec[] {
+    const a = model.addresses;
+    const out: NetworkSpec[] = [{ key: "private", name: networkName(model, "private"), subnet: a.private }];
+    if (model.services.some(isPublic)) out.push({ key: "public", name: networkName(model, "public"), subnet: a.public });
+    out.push({ key: "edge", name: networkName(model, "edge"), subnet: a.edge, ipRange: a.edgeDynamic });
+    return out;
+}
+
 /**
- * HAProxy's published ports: the only ports the stack publishes.
- * - No mtls service: nothing to split, so :80/:443 bind only to the tailnet address(es) and the
- *   listed addresses: never 0.0.0.0.
- * - mtls on a runtime that keeps client addresses: :80/:443 on every address (the router forwards
- *   the WAN here) and HAProxy splits by source.
- * - mtls behind a PROXY-protocol forwarder: :80/:443 stay on the tailnet/listed addresses (direct,
- *   trusted), and the WAN arrives on :4443 on every address, with real addresses in the header.
+ * The edge's published ports: the only ports the stack publishes for HTTP(S).
+ * - Linux, no mtls service: nothing to split, so :80/:443 bind only to the tailnet address(es)
+ *   and the listed addresses: never 0.0.0.0.
+ * - Linux, some mtls service: :80/:443 on every address (the router forwards the WAN here) and
+ *   HAProxy splits by source.
+ * - Mac runtimes: the edge is native; the relay container publishes its two ports on the Mac's
+ *   127.0.0.1 only, and accepts nothing without the edge's client certificate.
  */
 export function publishedPorts(model: Model): PortBinding[] {
-    const mtls = model.services.some((s) => s.expose.includes("mtls"));
-    const direct = [model.tailnet.ipv4, ...(model.tailnet.ipv6 ? [model.tailnet.ipv6] : []), ...model.listenAddresses];
-    const everywhere = ["0.0.0.0", "::"];
     const bind = (port: number, ips: string[], external = port): PortBinding[] => ips.map((ip) => ({ internal: port, external, ip, protocol: "tcp" }));
-    if (!mtls) return [...bind(80, direct), ...bind(443, direct)];
-    if (!model.wan?.proxyProtocol) return [...bind(80, everywhere), ...bind(443, everywhere)];
-    return [...bind(80, direct), ...bind(443, direct), ...bind(WAN_PROXY_PORT, everywhere)];
+    if (model.edge === "native") return [...bind(RELAY_PORTS.plain, ["127.0.0.1"]), ...bind(RELAY_PORTS.mtls, ["127.0.0.1"])];
+    const mtls = model.services.some((s) => s.expose.includes("mtls"));
+    if (mtls) return [...bind(80, ["0.0.0.0", "::"]), ...bind(443, ["0.0.0.0", "::"])];
+    const direct = [model.tailnet.ipv4, ...(model.tailnet.ipv6 ? [model.tailnet.ipv6] : []), ...model.listenAddresses];
+    return [...bind(80, direct), ...bind(443, direct)];
 }
 
-export interface VolumeSpec {
-    hostPath?: string;
-    volumeName?: string;
-    containerPath: string;
-    readOnly: boolean;
-}
-
-/** `src:dst[:ro|rw]` → docker provider volume; `src` is a host path or a named volume. */
-export function serviceVolumes(s: ManagedService): VolumeSpec[] {
+/** `src:dst[:ro|rw]` → a mount; `src` is a host path or a named volume. */
+export function serviceMounts(s: ManagedService): Mount[] {
     return s.volumes.map((v) => {
         const [src = "", dst = "", mode] = v.split(":");
         const base = { containerPath: dst, readOnly: mode === "ro" };
@@ -57,19 +134,97 @@ export function serviceVolumes(s: ManagedService): VolumeSpec[] {
     });
 }
 
-export interface ContainerPlan {
-    /** Non-secret environment, sorted: `KEY=value`. */
-    envs: string[];
-    healthcheck?: { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
+const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
+
+/** What every container of the stack shares: restart policy, log rotation, the host gateway. */
+function base(model: Model, name: string, role: ContainerRole, image: ImageRef): ContainerSpec {
+    return {
+        name,
+        role,
+        image,
+        env: [],
+        secretEnv: {},
+        networks: [],
+        ports: [],
+        mounts: [],
+        hosts: needsHostGateway(model.docker.runtime) ? [{ host: "host.docker.internal", ip: "host-gateway" }] : [],
+        restart: "unless-stopped",
+        logOpts: { ...LOG_OPTS },
+    };
 }
 
-export function containerPlan(s: ManagedService): ContainerPlan {
-    const envs = Object.keys(s.env)
-        .sort()
-        .map((k) => `${k}=${s.env[k]}`);
+function attach(model: Model, key: NetworkKey, alias: string, ipv4Address?: string): ContainerNetwork {
+    return { key, name: networkName(model, key), aliases: [alias], ...(ipv4Address ? { ipv4Address } : {}) };
+}
+
+/** Caddy: the custom image, no published port, its TLS listeners on its edge address only. */
+export function caddyContainer(model: Model): ContainerSpec {
+    const dataDir = model.docker.dataDir;
+    const reachesPublic = model.services.some((s) => isPublic(s) && (s.expose.includes("private") || s.expose.includes("mtls")));
+    return {
+        ...base(model, "caddy", "caddy", { kind: "caddy" }),
+        // --resume: after a restart Caddy loads the last config it was given (autosaved under
+        // /config), which the reload command keeps current.
+        command: ["caddy", "run", "--resume"],
+        // The Caddyfile names the CA and leaf allowlist relative to this directory.
+        workingDir: CADDY_ETC,
+        secretEnv: { CLOUDFLARE_API_TOKEN: { kind: "dnsToken" } },
+        mounts: [
+            { hostPath: `${dataDir}/caddy/etc`, containerPath: CADDY_ETC, readOnly: false },
+            { hostPath: `${dataDir}/caddy/data`, containerPath: "/data", readOnly: false },
+            { hostPath: `${dataDir}/caddy/config`, containerPath: "/config", readOnly: false },
+        ],
+        networks: [
+            attach(model, "edge", "caddy", model.addresses.caddy),
+            attach(model, "private", "caddy"),
+            ...(reachesPublic ? [attach(model, "public", "caddy")] : []),
+        ],
+    };
+}
+
+/** HAProxy: the edge itself on Linux, the relay on a Mac runtime. Config checked before it starts. */
+export function haproxyContainer(model: Model): ContainerSpec {
+    return {
+        ...base(model, "haproxy", model.edge === "native" ? "relay" : "edge", { kind: "remote", ref: versions.haproxyImage }),
+        // The official image's entrypoint adds -W (master-worker: SIGUSR2 reloads softly) and -db.
+        command: ["haproxy", "-C", HAPROXY_ETC, "-f", "haproxy.cfg"],
+        mounts: [{ hostPath: `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`, containerPath: HAPROXY_ETC, readOnly: true }],
+        ports: publishedPorts(model),
+        networks: [attach(model, "edge", "haproxy", model.addresses.haproxy)],
+        // HAProxy is reached only by address; the host gateway is of no use to it.
+        hosts: [],
+    };
+}
+
+/** cloudflared, when a service is public: on the public network only, the token only in its env. */
+export function cloudflaredContainer(model: Model): ContainerSpec {
+    return {
+        ...base(model, "cloudflared", "cloudflared", { kind: "remote", ref: versions.cloudflaredImage }),
+        command: ["tunnel", "--no-autoupdate", "run"],
+        secretEnv: { TUNNEL_TOKEN: { kind: "tunnelToken" } },
+        networks: [attach(model, "public", "cloudflared")],
+    };
+}
+
+/** A managed service: on the public network if it is public, else the private one; never published. */
+export function serviceContainer(model: Model, s: ManagedService): ContainerSpec {
     const hc = s.healthcheck;
     return {
-        envs,
-        ...(hc ? { healthcheck: { tests: hc.test, interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
+        ...base(model, s.name, "service", { kind: "remote", ref: s.image }),
+        ...(s.command ? { command: [...s.command] } : {}),
+        env: Object.keys(s.env)
+            .sort()
+            .map((k) => `${k}=${s.env[k]}`),
+        secretEnv: Object.fromEntries(Object.keys(s.secretEnv).sort().map((k) => [k, { kind: "stackSecret", key: s.secretEnv[k] as string }])),
+        mounts: serviceMounts(s),
+        networks: [attach(model, isPublic(s) ? "public" : "private", s.name)],
+        ...(hc ? { healthcheck: { tests: [...hc.test], interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
     };
+}
+
+export function dockerPlan(model: Model): DockerPlan {
+    const containers = [caddyContainer(model), haproxyContainer(model)];
+    if (model.services.some(isPublic)) containers.push(cloudflaredContainer(model));
+    for (const s of model.services) if (s.kind === "managed") containers.push(serviceContainer(model, s));
+    return { networks: planNetworks(model), containers };
 }

@@ -1,14 +1,15 @@
 // DNS records for the private and mtls planes: the private name and its wildcard point at the
 // host's tailnet address; each mtls service's name points at the home's public address. Never
 // proxied: Cloudflare has nothing to proxy to (the tailnet address routes only on the tailnet,
-// and the mtls plane must reach HAProxy with the client's own TLS handshake).
+// and the mtls plane must reach HAProxy with the client's own TLS handshake). The Cloudflare
+// provider is inherited from the component's options.
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import { Model, servicesOn } from "../stacks/model";
 import { MANAGED_COMMENT } from "../stacks/naming";
 
 export interface DnsRecordSpec {
-    /** Logical Pulumi name; stable so a change of address updates in place. */
+    /** Logical Pulumi name (after the component's name); stable so a change of address updates in place. */
     resourceName: string;
     name: string;
     type: "A" | "AAAA";
@@ -25,8 +26,8 @@ export function privateDnsRecords(model: Model): DnsRecordSpec[] {
     for (const [type, content] of targets) {
         if (!content) continue;
         const t = type.toLowerCase();
-        out.push({ resourceName: `private-apex-${t}`, name: model.private.fqdn, type, content });
-        out.push({ resourceName: `private-wildcard-${t}`, name: model.private.wildcard, type, content });
+        out.push({ resourceName: `apex-${t}`, name: model.private.fqdn, type, content });
+        out.push({ resourceName: `wildcard-${t}`, name: model.private.wildcard, type, content });
     }
     if (model.wan) {
         for (const s of servicesOn(model, "mtls")) {
@@ -38,7 +39,11 @@ export function privateDnsRecords(model: Model): DnsRecordSpec[] {
 
 export interface PrivateDnsArgs {
     model: Model;
-    provider: cloudflare.Provider;
+}
+
+/** Before 0.2 the records were named without the component's name: `private-apex-a`, `mtls-cloud-a`. */
+export function formerRecordName(resourceName: string): string {
+    return resourceName.startsWith("mtls-") ? resourceName : `private-${resourceName}`;
 }
 
 export class PrivateDns extends pulumi.ComponentResource {
@@ -50,7 +55,7 @@ export class PrivateDns extends pulumi.ComponentResource {
         const ids: Record<string, pulumi.Output<string>> = {};
         for (const r of privateDnsRecords(args.model)) {
             const rec = new cloudflare.DnsRecord(
-                r.resourceName,
+                `${name}-${r.resourceName}`,
                 {
                     zoneId: args.model.zoneId,
                     name: r.name,
@@ -60,7 +65,7 @@ export class PrivateDns extends pulumi.ComponentResource {
                     proxied: false,
                     comment: MANAGED_COMMENT,
                 },
-                { parent: this, provider: args.provider },
+                { parent: this, aliases: [{ name: formerRecordName(r.resourceName) }] },
             );
             ids[`${r.type} ${r.name}`] = rec.id;
         }

@@ -11,7 +11,6 @@ export interface TunnelArgs {
     model: Model;
     /** The tunnel's name in the Cloudflare account. */
     tunnelName: string;
-    provider: cloudflare.Provider;
 }
 
 export class Tunnel extends pulumi.ComponentResource {
@@ -23,12 +22,13 @@ export class Tunnel extends pulumi.ComponentResource {
 
     constructor(name: string, args: TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:cloudflare:Tunnel", name, {}, opts);
-        const { model, provider } = args;
+        const { model } = args;
+        const child = { parent: this };
         const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
         const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
             name,
             { accountId: model.accountId, name: args.tunnelName, configSrc: "cloudflare", tunnelSecret: pulumi.secret(secret.base64) },
-            { parent: this, provider, additionalSecretOutputs: ["tunnelSecret"] },
+            { ...child, additionalSecretOutputs: ["tunnelSecret"] },
         );
         this.tunnelId = tunnel.id;
         this.cname = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
@@ -36,12 +36,12 @@ export class Tunnel extends pulumi.ComponentResource {
         new cloudflare.ZeroTrustTunnelCloudflaredConfig(
             `${name}-config`,
             { accountId: model.accountId, tunnelId: tunnel.id, config: { ingresses: renderTunnelIngress(model) } },
-            { parent: this, provider },
+            child,
         );
 
         for (const s of servicesOn(model, "public")) {
             new cloudflare.DnsRecord(
-                `public-${s.name}-cname`,
+                `${name}-${s.name}-cname`,
                 {
                     zoneId: model.zoneId,
                     name: s.hostnames.public as string,
@@ -51,13 +51,14 @@ export class Tunnel extends pulumi.ComponentResource {
                     proxied: true,
                     comment: MANAGED_COMMENT,
                 },
-                { parent: this, provider },
+                // Before 0.2 these were named `public-<service>-cname`.
+                { ...child, aliases: [{ name: `public-${s.name}-cname` }] },
             );
         }
 
         // Function results are not secret by default: wrap the token before anything sees it.
         this.token = pulumi.secret(
-            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: model.accountId, tunnelId: tunnel.id }, { parent: this, provider }).token,
+            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: model.accountId, tunnelId: tunnel.id }, child).token,
         );
         this.registerOutputs({ tunnelId: this.tunnelId, cname: this.cname, token: this.token });
     }

@@ -1,7 +1,4 @@
-// Fixed names, ports, paths and in-network addresses shared by the renderers and the Docker
-// host. Pure.
-import { parseCidr, networkAddress } from "../stacks/net";
-import * as ipaddr from "ipaddr.js";
+// Fixed names, ports and paths shared by the renderers, the Docker plan and the edge. Pure.
 
 export const CADDY_PLAIN_PORT = 8443;
 export const CADDY_MTLS_PORT = 9443;
@@ -18,29 +15,25 @@ export const CADDY_PKI = {
     clients: "pki/clients.pem",
 };
 
-function v4(subnet: string): { base: number; prefix: number } {
-    const c = parseCidr(subnet);
-    if (!c || c.addr.kind() !== "ipv4") throw new Error(`internal: ${subnet} is not an IPv4 CIDR`);
-    const bytes = (networkAddress(c) as ipaddr.IPv4).octets;
-    const base = (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;
-    return { base, prefix: c.prefix };
-}
-function toIp(n: number): string {
-    return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
-}
+/** HAProxy's config directory inside its container; HAProxy runs with `-C` there. */
+export const HAPROXY_ETC = "/usr/local/etc/haproxy";
 
 /**
- * HAProxy's fixed address in the stack network: the network address + 10. Caddy accepts PROXY
- * protocol headers only from it. Docker hands out dynamic addresses only from the upper half
- * (dockerIpRange), so nothing else can take it.
+ * Mac runtimes: the relay's ports, published on the Mac's 127.0.0.1 only; the native edge
+ * forwards the plain and the client-certificate path to one each.
  */
-export function haproxyAddress(subnet: string): string {
-    return toIp(v4(subnet).base + 10);
-}
+export const RELAY_PORTS = { plain: 8443, mtls: 9443 } as const;
+/** The name in the relay's server certificate, which the native edge verifies. */
+export const RELAY_SERVER_NAME = "homelab-relay";
 
-/** The upper half of the subnet: where Docker allocates containers' dynamic addresses. */
-export function dockerIpRange(subnet: string): string {
-    const { base, prefix } = v4(subnet);
-    const half = 2 ** (32 - prefix - 1);
-    return `${toIp(base + half)}/${prefix + 1}`;
-}
+/**
+ * The edge-to-relay TLS files, relative to each HAProxy's config directory (both run with `-C`).
+ * The CA is the stack's edge CA (not the users' client CA).
+ */
+export const EDGE_TLS_FILES = {
+    ca: "edge-ca.pem",
+    /** The relay's certificate and key (in the relay's directory). */
+    relayServer: "relay.pem",
+    /** The native edge's client certificate and key (in the edge's directory on the Mac). */
+    edgeClient: "edge-client.pem",
+} as const;

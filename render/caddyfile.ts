@@ -1,26 +1,43 @@
-// The Caddyfile: two HTTPS listeners behind HAProxy.
+// The Caddyfile: two HTTPS listeners behind the edge.
 //   :8443 plain   - private hostnames (apex + wildcard) and mtls hostnames, for trusted sources.
 //   :9443 mtls    - only mtls hostnames; every handshake must present a current user's
 //                   certificate (CA chain + leaf allowlist); routes straight to the services.
-// Both accept PROXY v2 headers only from HAProxy's address. Certificates come from Let's Encrypt
-// by DNS-01; the token is only referenced as a runtime placeholder. The certificate source is the
-// `(certificate)` snippet and nothing else, so a test render can swap it and prove the rest is
-// byte-identical. Pure and deterministic.
+// Both bind only to Caddy's address on the edge network and believe PROXY v2 headers only from
+// HAProxy's fixed address there; the plain listener also refuses any request whose client address
+// (after the header) is not a trusted source, so a connection that reaches it any other way gets
+// nothing. Certificates come from Let's Encrypt by DNS-01; the token is only referenced as a
+// runtime placeholder. The certificate source is the `(certificate)` snippet and nothing else, so
+// a test render can swap it and prove the rest byte-identical. Every value that lands here was
+// validated as a Caddyfile token and is checked again. Pure and deterministic.
 import { Model, servicesOn, Service } from "../stacks/model";
+import { assertCaddyToken } from "../stacks/grammar";
 import { CADDY_ADMIN, CADDY_MTLS_PORT, CADDY_PKI, CADDY_PLAIN_PORT } from "./addresses";
+import { DEFAULT_TAILNET_RANGES, trustedSources } from "./haproxy";
 
 export type CertificateSource = { kind: "acme" } | { kind: "folder"; dir: string };
 
 export interface CaddyfileOptions {
-    /** HAProxy's address: the only source whose PROXY headers are believed. */
-    haproxyAddress: string;
     certificates: CertificateSource;
-    /** Where the CA and leaf allowlist PEMs are (production: /etc/caddy/pki/...). */
+    /** Where the CA and leaf allowlist PEMs are (production: relative to /etc/caddy). */
     pki?: { ca: string; clients: string };
+    /** The tailnet's ranges (tests stand a loopback address in for them). */
+    tailnetRanges?: string[];
 }
 
 export const WHOAMI_PATH = "/.well-known/homelab/whoami";
 const HSTS = "max-age=31536000";
+
+/**
+ * Reload behaviour, in one place. A reload lets requests in flight finish for at most
+ * GRACE_PERIOD (so a removed user's download ends within it); upgraded connections (WebSockets)
+ * outlive a reload by STREAM_CLOSE_DELAY: long on the plain listener, short on the mtls listener
+ * so a removed user's WebSocket ends soon after the reload that removed them.
+ */
+export const CADDY_TIMING = {
+    gracePeriod: "10s",
+    readHeader: "10s",
+    streamCloseDelay: { plain: "1h", mtls: "2m" },
+} as const;
 
 /** The only part that differs between production and a test render. */
 export function renderCertificateSnippet(model: Model, source: CertificateSource): string {
@@ -28,20 +45,25 @@ export function renderCertificateSnippet(model: Model, source: CertificateSource
         source.kind === "acme"
             ? [
                   "\tdns cloudflare {env.CLOUDFLARE_API_TOKEN}",
-                  `\tresolvers ${model.acme.resolvers.join(" ")}`,
-                  `\tpropagation_timeout ${model.acme.propagationTimeout}`,
+                  `\tresolvers ${model.acme.resolvers.map((r) => assertCaddyToken(r, "resolver")).join(" ")}`,
+                  `\tpropagation_timeout ${assertCaddyToken(model.acme.propagationTimeout, "propagation timeout")}`,
               ]
             : [`\tload ${source.dir}`];
     return ["(certificate) {", ...body, "}", ""].join("\n");
 }
 
-function upstreamBlock(s: Service, indent: string): string[] {
+function upstreamBlock(s: Service, indent: string, listener: "plain" | "mtls"): string[] {
     return [
-        `${indent}reverse_proxy ${s.upstream} {`,
+        `${indent}reverse_proxy ${assertCaddyToken(s.upstream, "upstream")} {`,
         // Stream responses as they come (media, server-sent events); WebSocket upgrades pass through.
         `${indent}\tflush_interval -1`,
+        `${indent}\tstream_close_delay ${CADDY_TIMING.streamCloseDelay[listener]}`,
         `${indent}}`,
     ];
+}
+
+function host(name: string): string {
+    return assertCaddyToken(name, "hostname");
 }
 
 export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
@@ -55,34 +77,48 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
     const L: string[] = [];
     const add = (...lines: string[]) => L.push(...lines);
 
+    const bindAddress = assertCaddyToken(model.addresses.caddy, "Caddy address");
     const listenerWrappers = [
         "\t\tlistener_wrappers {",
         "\t\t\tproxy_protocol {",
         "\t\t\t\ttimeout 5s",
-        `\t\t\t\tallow ${opts.haproxyAddress}/32`,
+        `\t\t\t\tallow ${assertCaddyToken(model.addresses.haproxy, "HAProxy address")}/32`,
+        // From any other address a PROXY header is refused; without one, the connection keeps
+        // its own address, which the plain listener's guard refuses.
         "\t\t\t\tfallback_policy REJECT",
         "\t\t\t}",
         "\t\t\ttls",
         "\t\t}",
     ];
+    const serverOptions = [
+        ...listenerWrappers,
+        // The TLS handshake and request headers must arrive within this (Go derives the handshake
+        // deadline from it); a slow or silent client cannot hold a connection for long.
+        "\t\ttimeouts {",
+        `\t\t\tread_header ${CADDY_TIMING.readHeader}`,
+        "\t\t}",
+        // No HTTP/3: nothing publishes UDP, and client auth is not enforced over QUIC everywhere.
+        "\t\tprotocols h1 h2",
+    ];
     add(
         `# Rendered by homelab for ${model.domain}; do not edit: pulumi up rewrites it and reloads Caddy.`,
         "{",
-        `\temail ${model.acme.email}`,
-        ...(model.acme.ca ? [`\tacme_ca ${model.acme.ca}`] : []),
+        `\temail ${assertCaddyToken(model.acme.email, "ACME email")}`,
+        ...(model.acme.ca ? [`\tacme_ca ${assertCaddyToken(model.acme.ca, "ACME directory")}`] : []),
         `\tadmin ${CADDY_ADMIN}`,
-        // Nothing in Caddy listens on :80; HAProxy answers it with a redirect.
+        // Nothing in Caddy listens on :80; the edge answers it with a redirect.
         "\tauto_https disable_redirects",
-        `\tservers :${plain} {`,
+        // Only Caddy's address on the edge network: no other container network reaches the listeners.
+        `\tdefault_bind ${bindAddress}`,
+        `\tgrace_period ${CADDY_TIMING.gracePeriod}`,
+        // The server options apply to the listener address, which default_bind makes specific.
+        `\tservers ${bindAddress}:${plain} {`,
         "\t\tname plain",
-        ...listenerWrappers,
-        // No HTTP/3: nothing publishes UDP, and client auth is not enforced over QUIC everywhere.
-        "\t\tprotocols h1 h2",
+        ...serverOptions,
         "\t}",
-        `\tservers :${mtls} {`,
+        `\tservers ${bindAddress}:${mtls} {`,
         "\t\tname mtls",
-        ...listenerWrappers,
-        "\t\tprotocols h1 h2",
+        ...serverOptions,
         // The TLS server name must match the Host header, so a handshake for one name cannot be
         // reused to reach another.
         "\t\tstrict_sni_host on",
@@ -98,6 +134,19 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
         `\thandle ${WHOAMI_PATH} {`,
         '\t\trespond "listener={args[0]} client={remote_host} tls_client={http.request.tls.client.subject}" 200',
         "\t}",
+        // Errors Caddy raises itself (421 when the TLS name and Host differ, 404, 502) say nothing
+        // about the software either.
+        "\thandle_errors {",
+        "\t\theader -Server",
+        '\t\trespond "{err.status_code} {err.status_text}" {err.status_code}',
+        "\t}",
+        "}",
+        "",
+        // The plain listener serves trusted sources only: the edge sends nobody else here, and a
+        // connection that arrives any other way (no PROXY header: its own address) gets nothing.
+        "(trusted_only) {",
+        `\t@untrusted not remote_ip ${trustedSources(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES).join(" ")}`,
+        "\tabort @untrusted",
         "}",
         "",
         "(client_auth) {",
@@ -113,21 +162,17 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
     );
 
     // --- plain listener
+    const plainSite = (address: string, body: string[]) =>
+        add(`https://${address}:${plain} {`, "\ttls {", "\t\timport certificate", "\t}", "\timport trusted_only", "\timport common plain", ...body, "}", "");
     add(`# Plain listener (:${plain}): tailnet and trusted networks, no client certificate.`);
-    add(`https://${model.private.fqdn}:${plain} {`, "\ttls {", "\t\timport certificate", "\t}", "\timport common plain");
-    if (apex) add("\thandle {", ...upstreamBlock(apex, "\t\t"), "\t}");
-    else add("\thandle {", `\t\trespond "homelab: ${model.private.fqdn}" 200`, "\t}");
-    add("}", "");
-
-    add(`https://${model.private.wildcard}:${plain} {`, "\ttls {", "\t\timport certificate", "\t}", "\timport common plain");
-    for (const s of wildcardServices) {
-        add(`\t@${s.name} host ${s.hostnames.private}`, `\thandle @${s.name} {`, ...upstreamBlock(s, "\t\t"), "\t}");
-    }
-    add("\thandle {", '\t\trespond "no such service" 404', "\t}", "}", "");
-
-    for (const s of mtlsServices) {
-        add(`https://${s.hostnames.mtls}:${plain} {`, "\ttls {", "\t\timport certificate", "\t}", "\timport common plain", "\thandle {", ...upstreamBlock(s, "\t\t"), "\t}", "}", "");
-    }
+    plainSite(host(model.private.fqdn), apex ? ["\thandle {", ...upstreamBlock(apex, "\t\t", "plain"), "\t}"] : ["\thandle {", `\t\trespond "homelab: ${model.private.fqdn}" 200`, "\t}"]);
+    plainSite(host(model.private.wildcard), [
+        ...wildcardServices.flatMap((s) => [`\t@${s.name} host ${host(s.hostnames.private as string)}`, `\thandle @${s.name} {`, ...upstreamBlock(s, "\t\t", "plain"), "\t}"]),
+        "\thandle {",
+        '\t\trespond "no such service" 404',
+        "\t}",
+    ]);
+    for (const s of mtlsServices) plainSite(host(s.hostnames.mtls as string), ["\thandle {", ...upstreamBlock(s, "\t\t", "plain"), "\t}"]);
     // Any other name on the plain listener: no route.
     add(`https://:${plain} {`, "\tabort", "}", "");
 
@@ -136,14 +181,14 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
     if (model.users.length > 0) {
         for (const s of mtlsServices) {
             add(
-                `https://${s.hostnames.mtls}:${mtls} {`,
+                `https://${host(s.hostnames.mtls as string)}:${mtls} {`,
                 "\ttls {",
                 "\t\timport certificate",
                 "\t\timport client_auth",
                 "\t}",
                 "\timport common mtls",
                 "\thandle {",
-                ...upstreamBlock(s, "\t\t"),
+                ...upstreamBlock(s, "\t\t", "mtls"),
                 "\t}",
                 "}",
                 "",

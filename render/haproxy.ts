@@ -1,134 +1,248 @@
-// haproxy.cfg: a TCP router in front of Caddy. It never terminates TLS; it waits for the
-// ClientHello, then sends trusted sources to Caddy's plain listener and everyone else to the
-// listener that demands a client certificate, prefixing a PROXY v2 header so Caddy sees the
-// real client address. Pure and deterministic.
+// haproxy.cfg for the two HAProxy roles. Pure and deterministic.
+//
+// The edge (a container on Linux, a native launchd job on a Mac) owns :80 and :443. It never
+// terminates TLS: it waits for the ClientHello, then sends trusted sources (the tailnet ranges
+// and homelab:trustedNetworks) to Caddy's plain listener and everyone else to the listener that
+// demands a client certificate, prefixing a PROXY v2 header so Caddy sees the real client. Short
+// pre-handshake timeouts and per-source limits keep one source from starving the others; the
+// ceiling on untrusted connections keeps slots free for trusted sources.
+//
+// The relay (a container, Mac runtimes only) is the other end of the native edge's hop into
+// Docker: it accepts a connection only when it carries the edge's client certificate, then
+// forwards it to Caddy from the one address whose PROXY headers Caddy believes.
 import { Model, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "../stacks/model";
 import { parseCidr } from "../stacks/net";
-import { CADDY_MTLS_PORT, CADDY_PLAIN_PORT } from "./addresses";
+import { CADDY_MTLS_PORT, CADDY_PLAIN_PORT, EDGE_TLS_FILES, RELAY_PORTS, RELAY_SERVER_NAME } from "./addresses";
 
-export interface HaproxyOptions {
-    /** Where Caddy is: "caddy" (Docker DNS) in production, 127.0.0.1 in tests. */
-    caddyHost: string;
-    /** Resolve caddyHost at run time through this DNS server (Docker's is 127.0.0.11:53). */
-    resolvers?: { nameserver: string };
-    /** Listen addresses inside the HAProxy container (production defaults below). */
-    bind?: { http: string; https: string; wanProxy?: string };
-    /** Ports of Caddy's listeners (production defaults 8443 / 9443). */
-    caddyPorts?: { plain: number; mtls: number };
-    /** Source address for connections to Caddy (tests: HAProxy's address as Caddy expects it). */
-    sourceAddress?: string;
-    /**
-     * The tailnet's ranges (production: 100.64.0.0/10 and fd7a:115c:a1e0::/48). The end-to-end
-     * tests stand a loopback address in for the tailnet, as they do for the LAN and the WAN.
-     */
-    tailnetRanges?: string[];
-}
+/** The edge's limits, in one place: the README's security section and the e2e flood test read them. */
+export const EDGE_LIMITS = {
+    /** All connections the process accepts. */
+    maxconn: 4096,
+    /** Concurrent connections from untrusted sources, all together: the rest is kept for trusted ones. */
+    untrustedTotal: 1024,
+    /** Concurrent connections from one untrusted source (an IPv4 address, or an IPv6 /64). */
+    perSource: 32,
+    /** New connections from one untrusted source per 10 s. */
+    perSourceRate10s: 100,
+    /** Time to send a TLS ClientHello on :443, or a whole request on :80. */
+    helloTimeout: "5s",
+    /** Inactivity limit before the connection is established end to end. */
+    clientTimeout: "10s",
+    /** Inactivity limit of an established stream (downloads, WebSockets). */
+    tunnelTimeout: "1h",
+    /** Old workers finish their connections after a soft reload, for at most this long. */
+    hardStopAfter: "1h",
+} as const;
 
-export const DEFAULT_BIND = { http: ":::80 v4v6", https: ":::443 v4v6", wanProxy: ":::4443 v4v6" };
+/**
+ * IPv6 sources that HAProxy would compare as IPv4 (IPv4-compatible ::a.b.c.d and 6to4
+ * 2002:AABB:CCDD::/48): never trusted, whatever IPv4 address they embed. (The IPv4-mapped form
+ * ::ffff:a.b.c.d is how a dual-stack socket shows IPv4 clients; it is not in these ranges.)
+ */
+export const V4_EMBEDDING_RANGES = ["::/96", "2002::/16"];
+
+export const DEFAULT_TAILNET_RANGES = [TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE];
 
 /**
  * Source networks that skip the client certificate: both tailnet ranges, the configured trusted
  * networks, and the IPv4-mapped IPv6 form of every IPv4 range (a dual-stack listener sees IPv4
  * clients as ::ffff:a.b.c.d).
  */
-export function trustedSources(model: Model, tailnetRanges: string[] = [TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE]): string[] {
+export function trustedSources(model: Model, tailnetRanges: string[] = DEFAULT_TAILNET_RANGES): string[] {
+    return withMapped([...tailnetRanges, ...model.trustedNetworks]);
+}
+
+/** Each IPv4 range, followed by its IPv4-mapped IPv6 form. */
+export function withMapped(cidrs: string[]): string[] {
     const out: string[] = [];
-    for (const cidr of [...tailnetRanges, ...model.trustedNetworks]) {
+    for (const cidr of cidrs) {
         out.push(cidr);
-        const c = parseCidr(cidr);
+        const c = parseCidr(cidr, true);
         if (c && c.addr.kind() === "ipv4") out.push(`::ffff:${c.addr.toString()}/${96 + c.prefix}`);
     }
     return out;
 }
 
-export function renderHaproxyCfg(model: Model, opts: HaproxyOptions): string {
-    const bind = { ...DEFAULT_BIND, ...(opts.bind ?? {}) };
-    const ports = opts.caddyPorts ?? { plain: CADDY_PLAIN_PORT, mtls: CADDY_MTLS_PORT };
-    const split = model.services.some((s) => s.expose.includes("mtls"));
-    const proxied = split && model.wan?.proxyProtocol === true;
-    const serverOpts = [
-        "send-proxy-v2",
-        ...(opts.sourceAddress ? [`source ${opts.sourceAddress}`] : []),
-        ...(opts.resolvers ? ["resolvers docker", "init-addr none"] : []),
-    ].join(" ");
-    const L: string[] = [];
-    const add = (...lines: string[]) => L.push(...lines);
+/** Whether the edge splits by source: only when some service exposes mtls. */
+export function edgeSplits(model: Model): boolean {
+    return model.services.some((s) => s.expose.includes("mtls"));
+}
 
-    add(
-        `# Rendered by homelab for ${model.domain}; do not edit: pulumi up rewrites it.`,
+/** How the edge reaches Caddy: straight (Linux), or through the relay with a client certificate (Mac). */
+export type EdgeUpstream =
+    | { kind: "caddy"; host: string; ports?: { plain: number; mtls: number }; resolvers?: { nameserver: string }; sourceAddress?: string }
+    | { kind: "relay"; host: string; ports?: { plain: number; mtls: number } };
+
+export interface EdgeOptions {
+    bind: { http: string; https: string };
+    upstream: EdgeUpstream;
+    /**
+     * Destinations served when nothing is split (a native edge binds the unspecified address and
+     * refuses, by destination, what it does not serve). Undefined: no destination check (a
+     * container edge, whose published ports already bind only those addresses).
+     */
+    servedDestinations?: string[];
+    /** The tailnet's ranges (tests stand a loopback address in for them). */
+    tailnetRanges?: string[];
+}
+
+export interface RelayOptions {
+    /** Where the relay listens inside its container. */
+    bind?: { plain: string; mtls: string };
+    /** Caddy, by name through Docker's DNS (tests: an address). */
+    caddyHost: string;
+    caddyPorts?: { plain: number; mtls: number };
+    resolvers?: { nameserver: string };
+    sourceAddress?: string;
+}
+
+function header(model: Model, role: string, maxconn: number, quietLog = false): string[] {
+    return [
+        `# Rendered by homelab for ${model.domain} (${role}); do not edit: pulumi up rewrites it.`,
         "global",
         "    log stdout format raw local0",
-        "    maxconn 4096",
-        // A soft reload lets old workers finish their connections; long streams may not end on
-        // their own, so old workers are stopped after this long.
-        "    hard-stop-after 1h",
+        `    maxconn ${maxconn}`,
+        // A soft reload lets old workers finish their connections, for at most this long.
+        `    hard-stop-after ${EDGE_LIMITS.hardStopAfter}`,
         "",
         "defaults",
         "    log global",
         "    mode tcp",
         "    option tcplog",
         "    option dontlognull",
+        // The native edge logs to a file on the Mac: only what went wrong, not every connection.
+        ...(quietLog ? ["    option dontlog-normal"] : []),
         "    timeout connect 5s",
-        // Inactivity limits once a connection is established: long enough for streams and
-        // WebSockets that stay quiet for a while.
-        "    timeout client 1h",
-        "    timeout server 1h",
+        // Until both sides are connected the client gets seconds, not hours; an established
+        // stream (a download, a WebSocket) may then stay quiet for up to the tunnel timeout.
+        `    timeout client ${EDGE_LIMITS.clientTimeout}`,
+        `    timeout server ${EDGE_LIMITS.clientTimeout}`,
+        `    timeout tunnel ${EDGE_LIMITS.tunnelTimeout}`,
         "    timeout client-fin 30s",
         "    timeout server-fin 30s",
+        // A connection Caddy refuses while it reloads is retried instead of failing the client.
+        "    retries 3",
         "",
-    );
-    if (opts.resolvers) {
-        add(
-            // Docker's DNS: Caddy is found by name at run time, so HAProxy may start before Caddy
-            // exists and follows it to a new address when the container is recreated.
-            "resolvers docker",
-            `    nameserver docker ${opts.resolvers.nameserver}`,
-            "    resolve_retries 3",
-            "    timeout resolve 1s",
-            "    timeout retry 1s",
-            "    hold valid 10s",
-            "    hold nx 5s",
-            "    hold obsolete 10s",
-            "",
-        );
+    ];
+}
+
+function dockerResolvers(nameserver: string): string[] {
+    return [
+        // Docker's DNS: Caddy is found by name at run time, so HAProxy may start before Caddy
+        // exists and follows it to a new address when the container is recreated.
+        "resolvers docker",
+        `    nameserver docker ${nameserver}`,
+        "    resolve_retries 3",
+        "    timeout resolve 1s",
+        "    timeout retry 1s",
+        "    hold valid 10s",
+        "    hold nx 5s",
+        "    hold obsolete 10s",
+        "",
+    ];
+}
+
+/** The stick tables that count untrusted connections: per source, and all together. */
+function limitTables(): string[] {
+    return [
+        "# Untrusted sources, counted per address (IPv6: per /64) and all together.",
+        "backend per_source",
+        `    stick-table type ipv6 size 100k expire 60s store conn_cur,conn_rate(10s)`,
+        "",
+        "backend untrusted_total",
+        "    stick-table type integer size 1 expire 1h store conn_cur",
+        "",
+    ];
+}
+
+/** Connection rules shared by :80 and :443: what is trusted, and the limits for everyone else. */
+function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] {
+    const served = !split && opts.servedDestinations ? [`    tcp-request connection reject unless { dst ${withMapped(opts.servedDestinations).join(" ")} }`] : [];
+    return [
+        ...served,
+        `    acl v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
+        `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
+        "    tcp-request connection track-sc0 src,ipmask(32,64) table per_source if !trusted or v4_embedded",
+        "    tcp-request connection track-sc1 int(1) table untrusted_total if !trusted or v4_embedded",
+        `    tcp-request connection reject if { sc0_conn_cur gt ${EDGE_LIMITS.perSource} }`,
+        `    tcp-request connection reject if { sc0_conn_rate gt ${EDGE_LIMITS.perSourceRate10s} }`,
+        `    tcp-request connection reject if { sc1_conn_cur gt ${EDGE_LIMITS.untrustedTotal} }`,
+    ];
+}
+
+function edgeServer(upstream: EdgeUpstream, port: number): string {
+    if (upstream.kind === "relay") {
+        const f = EDGE_TLS_FILES;
+        return `    server relay ${upstream.host}:${port} send-proxy-v2 ssl verify required ca-file ${f.ca} crt ${f.edgeClient} sni str(${RELAY_SERVER_NAME}) verifyhost ${RELAY_SERVER_NAME}`;
     }
-    add(
+    const opts = ["send-proxy-v2", ...(upstream.sourceAddress ? [`source ${upstream.sourceAddress}`] : []), ...(upstream.resolvers ? ["resolvers docker", "init-addr none"] : [])];
+    return `    server caddy ${upstream.host}:${port} ${opts.join(" ")}`;
+}
+
+export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
+    const split = edgeSplits(model);
+    const up = opts.upstream;
+    const ports = up.ports ?? (up.kind === "relay" ? RELAY_PORTS : { plain: CADDY_PLAIN_PORT, mtls: CADDY_MTLS_PORT });
+    const L = header(model, up.kind === "relay" ? "native edge" : "edge", EDGE_LIMITS.maxconn, up.kind === "relay");
+    if (up.kind === "caddy" && up.resolvers) L.push(...dockerResolvers(up.resolvers.nameserver));
+    L.push(...limitTables());
+    L.push(
         "# :80 only ever redirects to HTTPS; nothing is proxied in plain HTTP.",
         "frontend http",
         "    mode http",
-        `    bind ${bind.http}`,
+        `    bind ${opts.bind.http}`,
+        `    timeout http-request ${EDGE_LIMITS.helloTimeout}`,
+        `    timeout http-keep-alive ${EDGE_LIMITS.helloTimeout}`,
+        ...sourceRules(model, opts, split),
         "    http-request redirect scheme https code 301",
         "",
     );
-    // Wait for a TLS ClientHello before choosing; anything else is dropped.
-    const helloRules = ["    tcp-request inspect-delay 5s", "    tcp-request content reject unless { req.ssl_hello_type 1 }"];
-    const plainOnly = (...comment: string[]) => [...comment, "frontend https", `    bind ${bind.https}`, ...helloRules, "    default_backend caddy_plain", ""];
-    const splitRules = [
-        ...helloRules,
-        `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
-        "    use_backend caddy_plain if trusted",
+    L.push(
+        split
+            ? "# Trusted sources (tailnet, trusted networks) skip the client certificate; everyone else needs one."
+            : "# No service exposes mtls: nothing to split, every connection goes to the plain listener.",
+        "frontend https",
+        `    bind ${opts.bind.https}`,
+        ...sourceRules(model, opts, split),
+        // Wait for a TLS ClientHello before choosing; anything else, or nothing in time, is dropped.
+        `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
+        "    tcp-request content reject unless { req.ssl_hello_type 1 }",
+        ...(split ? ["    use_backend caddy_plain if trusted !v4_embedded", "    default_backend caddy_mtls"] : ["    default_backend caddy_plain"]),
+        "",
+    );
+    L.push("backend caddy_plain", edgeServer(up, ports.plain), "");
+    if (split) L.push("backend caddy_mtls", edgeServer(up, ports.mtls), "");
+    return L.join("\n");
+}
+
+export function renderRelayCfg(model: Model, opts: RelayOptions): string {
+    const bind = opts.bind ?? { plain: `:${RELAY_PORTS.plain}`, mtls: `:${RELAY_PORTS.mtls}` };
+    const ports = opts.caddyPorts ?? { plain: CADDY_PLAIN_PORT, mtls: CADDY_MTLS_PORT };
+    const f = EDGE_TLS_FILES;
+    const server = (port: number) =>
+        `    server caddy ${opts.caddyHost}:${port} ${["send-proxy-v2", ...(opts.sourceAddress ? [`source ${opts.sourceAddress}`] : []), ...(opts.resolvers ? ["resolvers docker", "init-addr none"] : [])].join(" ")}`;
+    // The PROXY header comes first, in clear, then the TLS handshake that proves the sender is
+    // the edge; the client's own TLS runs inside. Without the edge's certificate nothing passes.
+    const accept = `ssl crt ${f.relayServer} ca-file ${f.ca} verify required accept-proxy`;
+    const L = header(model, "relay", EDGE_LIMITS.maxconn);
+    if (opts.resolvers) L.push(...dockerResolvers(opts.resolvers.nameserver));
+    L.push(
+        "# From the Mac's edge only (its client certificate), to Caddy's plain listener.",
+        "frontend from_edge_plain",
+        `    bind ${bind.plain} ${accept}`,
+        "    default_backend caddy_plain",
+        "",
+        "# From the Mac's edge only, to Caddy's client-certificate listener.",
+        "frontend from_edge_mtls",
+        `    bind ${bind.mtls} ${accept}`,
         "    default_backend caddy_mtls",
-    ];
-    if (!split) {
-        add(
-            ...plainOnly(
-                "# No service exposes mtls: nothing to split, every connection goes to the plain listener",
-                "# (HAProxy's ports are published only on the tailnet and listed addresses).",
-            ),
-        );
-    } else if (!proxied) {
-        add("# Trusted sources (tailnet, trusted networks) skip the client certificate; everyone else needs one.", "frontend https", `    bind ${bind.https}`, ...splitRules, "");
-    } else {
-        add(
-            ...plainOnly("# Direct connections arrive only on the tailnet and listed addresses: trusted."),
-            "# The router forwards the WAN here with a PROXY v2 header carrying the real client address.",
-            "frontend wan",
-            `    bind ${bind.wanProxy} accept-proxy`,
-            ...splitRules,
-            "",
-        );
-    }
-    add("backend caddy_plain", `    server caddy ${opts.caddyHost}:${ports.plain} ${serverOpts}`, "");
-    if (split) add("backend caddy_mtls", `    server caddy ${opts.caddyHost}:${ports.mtls} ${serverOpts}`, "");
+        "",
+        "backend caddy_plain",
+        server(ports.plain),
+        "",
+        "backend caddy_mtls",
+        server(ports.mtls),
+        "",
+    );
     return L.join("\n");
 }

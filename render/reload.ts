@@ -1,32 +1,105 @@
-// Shell scripts that put a new Caddy or HAProxy config in place and reload it without replacing
-// the container. Pure strings: the same inner scripts run inside the containers (through the
-// docker CLI) in production and directly against local processes in the end-to-end tests.
+// Shell scripts that put rendered configs in place and reload them without replacing a
+// container. Pure strings: the same inner scripts run inside the containers (through the docker
+// CLI) in production, on the Mac for the native edge, and directly against local processes in
+// the end-to-end and engine tests.
+//
+// Every file travels on the script's standard input as one bundle (packFiles): never on a
+// command line or in an environment variable, so there is no size limit (Linux refuses a single
+// variable over 128 KiB) and keys never appear in a process listing.
 //
 // Contract of every script: the new config is checked by the binary that will run it before it
 // takes effect; if the check or the reload fails, the previous files are left (or put back) in
 // place, the running process keeps serving the old config, and the script exits non-zero with
-// the binary's own message on stderr.
+// the binary's own message on stderr. Files identical to what is in place cause no reload.
+
+const FILE_NAME_RE = /^[A-Za-z0-9._-]+$/;
 
 /**
- * Runs inside the Caddy container (or beside a local Caddy): writes $CADDYFILE, $CA_PEM and
- * $CLIENTS_PEM under $ETC (default /etc/caddy), then `caddy reload`. Caddy provisions the new
- * config completely before switching, so a bad config never replaces the running one; the files
- * on disk are rolled back to match.
+ * The bundle format: for each file (in name order) a line `#homelab-file <name> <lines>`, then
+ * exactly that many lines. Every file ends with a newline (one is added if missing).
+ */
+export function packFiles(files: Record<string, string>): string {
+    return Object.keys(files)
+        .sort()
+        .map((name) => {
+            if (!FILE_NAME_RE.test(name)) throw new Error(`internal: bad bundle file name ${name}`);
+            const body = files[name] as string;
+            if (body.includes("\u0000")) throw new Error(`internal: ${name} contains NUL`);
+            const text = body === "" || body.endsWith("\n") ? body : `${body}\n`;
+            const lines = text === "" ? 0 : text.split("\n").length - 1;
+            return `#homelab-file ${name} ${lines}\n${text}`;
+        })
+        .join("");
+}
+
+/** The inverse of packFiles, for tests. */
+export function unpackFiles(bundle: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const lines = bundle.split("\n");
+    let i = 0;
+    while (i < lines.length && !(i === lines.length - 1 && lines[i] === "")) {
+        const m = /^#homelab-file (\S+) (\d+)$/.exec(lines[i] as string);
+        if (!m) throw new Error(`malformed bundle at line ${i + 1}`);
+        const n = Number(m[2]);
+        out[m[1] as string] = lines.slice(i + 1, i + 1 + n).map((l) => `${l}\n`).join("");
+        i += 1 + n;
+    }
+    return out;
+}
+
+/** POSIX sh function `unpack DIR`: reads a bundle on stdin into DIR (awk: busybox, mawk, BSD awk). */
+export const UNPACK = `unpack() {
+  awk -v dir="$1" '
+    n == 0 {
+      if ($1 != "#homelab-file" || NF != 3 || $2 !~ /^[A-Za-z0-9._-]+$/ || $3 !~ /^[0-9]+$/) { bad = 1; exit }
+      f = dir "/" $2; n = $3 + 0; printf "" > f
+      if (n == 0) close(f)
+      next
+    }
+    { print > f; n--; if (n == 0) close(f) }
+    END {
+      if (bad) { print "homelab: malformed input (not a homelab file bundle)" > "/dev/stderr"; exit 2 }
+      if (n != 0) { print "homelab: truncated input" > "/dev/stderr"; exit 2 }
+    }'
+}
+`;
+
+/** sh: fail unless each named file arrived. */
+const REQUIRE = `require() {
+  for f in "$@"; do
+    [ -f "$STAGE/$f" ] || { echo "homelab: $f is missing from the input" >&2; exit 2; }
+  done
+}
+`;
+
+/**
+ * Runs inside the Caddy container (or beside a local Caddy). Reads Caddyfile, ca.pem and
+ * clients.pem on stdin into $ETC (default /etc/caddy; the PEMs under pki/), then `caddy reload`.
+ * Caddy provisions the new config completely before switching, so a bad config never replaces the
+ * running one; the files on disk are rolled back to match. The reload is forced only when a PEM
+ * changed (Caddy cannot see that in its config); otherwise Caddy itself skips a config that did
+ * not change, so nothing is interrupted.
  */
 export const CADDY_APPLY = `set -eu
+umask 022
 ETC="\${ETC:-/etc/caddy}"
 CADDY="\${CADDY:-caddy}"
-mkdir -p "$ETC/pki"
+STAGE="$ETC/.incoming"
+${UNPACK}${REQUIRE}rm -rf "$STAGE"
+mkdir -p "$STAGE" "$ETC/pki"
+unpack "$STAGE"
+require Caddyfile ca.pem clients.pem
+force=""
+cmp -s "$STAGE/ca.pem" "$ETC/pki/ca.pem" || force="--force"
+cmp -s "$STAGE/clients.pem" "$ETC/pki/clients.pem" || force="--force"
 for f in Caddyfile pki/ca.pem pki/clients.pem; do
-  [ -f "$ETC/$f" ] && cp "$ETC/$f" "$ETC/$f.prev" || rm -f "$ETC/$f.prev"
+  if [ -f "$ETC/$f" ]; then cp "$ETC/$f" "$ETC/$f.prev"; else rm -f "$ETC/$f.prev"; fi
 done
-printf '%s' "$CA_PEM" > "$ETC/pki/ca.pem.next"
-printf '%s' "$CLIENTS_PEM" > "$ETC/pki/clients.pem.next"
-printf '%s' "$CADDYFILE" > "$ETC/Caddyfile.next"
-mv "$ETC/pki/ca.pem.next" "$ETC/pki/ca.pem"
-mv "$ETC/pki/clients.pem.next" "$ETC/pki/clients.pem"
-mv "$ETC/Caddyfile.next" "$ETC/Caddyfile"
-if ! "$CADDY" reload --config "$ETC/Caddyfile" --adapter caddyfile \${CADDY_ADDRESS:+--address "$CADDY_ADDRESS"} --force; then
+mv "$STAGE/ca.pem" "$ETC/pki/ca.pem"
+mv "$STAGE/clients.pem" "$ETC/pki/clients.pem"
+mv "$STAGE/Caddyfile" "$ETC/Caddyfile"
+rm -rf "$STAGE"
+if ! "$CADDY" reload --config "$ETC/Caddyfile" --adapter caddyfile \${CADDY_ADDRESS:+--address "$CADDY_ADDRESS"} $force; then
   for f in Caddyfile pki/ca.pem pki/clients.pem; do
     if [ -f "$ETC/$f.prev" ]; then mv "$ETC/$f.prev" "$ETC/$f"; else rm -f "$ETC/$f"; fi
   done
@@ -37,38 +110,54 @@ rm -f "$ETC/Caddyfile.prev" "$ETC/pki/ca.pem.prev" "$ETC/pki/clients.pem.prev"
 `;
 
 /**
- * Writes $HAPROXY_CFG to $DIR/haproxy.cfg (default /cfg) only if `haproxy -c` accepts it.
- * Production runs it in a throwaway container of the pinned HAProxy image, so the check is made
- * by the exact binary that will load it.
+ * Writes haproxy.cfg (and any certificate files beside it) from stdin into $DIR (default /cfg)
+ * only if `haproxy -c` accepts them, checked in a staging directory with the same layout
+ * (HAProxy runs with -C, so every file name in the config is relative). Prints `changed` or
+ * `unchanged` on stdout. Production runs it in a throwaway container of the pinned HAProxy image,
+ * so the check is made by the exact binary that will load it; keys are readable by the haproxy
+ * group only.
  */
 export const HAPROXY_WRITE = `set -eu
+umask 027
 DIR="\${DIR:-/cfg}"
 HAPROXY="\${HAPROXY:-haproxy}"
-printf '%s' "$HAPROXY_CFG" > "$DIR/haproxy.cfg.next"
-if ! "$HAPROXY" -c -f "$DIR/haproxy.cfg.next" >&2; then
-  rm -f "$DIR/haproxy.cfg.next"
+STAGE="$DIR/.incoming"
+${UNPACK}${REQUIRE}rm -rf "$STAGE"
+mkdir -p "$STAGE"
+unpack "$STAGE"
+require haproxy.cfg
+if ! "$HAPROXY" -c -C "$STAGE" -f haproxy.cfg >"$STAGE/.check" 2>&1; then
+  cat "$STAGE/.check" >&2
+  rm -rf "$STAGE"
   echo "haproxy rejected the new configuration: the previous one is still serving" >&2
   exit 1
 fi
-mv "$DIR/haproxy.cfg.next" "$DIR/haproxy.cfg"
+rm -f "$STAGE/.check"
+changed=no
+for f in "$STAGE"/*; do
+  n=$(basename "$f")
+  cmp -s "$f" "$DIR/$n" || changed=yes
+  if grep -q '^haproxy:' /etc/group 2>/dev/null; then chgrp haproxy "$f"; fi
+  mv "$f" "$DIR/$n"
+done
+rm -rf "$STAGE"
+if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi
 `;
 
-/** Host side, Caddy: feed CADDY_APPLY to `sh` inside the running container. */
+/** Host side, Caddy: run CADDY_APPLY inside the running container, the bundle on stdin. */
 export const CADDY_RELOAD_ON_HOST = `set -eu
-docker exec -i -e CADDYFILE -e CA_PEM -e CLIENTS_PEM "$CONTAINER" sh -s <<'HOMELAB_CADDY_APPLY'
-${CADDY_APPLY}HOMELAB_CADDY_APPLY
+docker exec -i "$CONTAINER" sh -c "$APPLY"
 `;
 
 /**
- * Host side, HAProxy: write and check the config with the pinned image in a throwaway container
- * (it works before the HAProxy container exists, and on a remote engine), then ask a running
- * HAProxy's master process for a soft reload (SIGUSR2): new workers take new connections while
- * old workers finish theirs.
+ * Host side, HAProxy container (the edge on Linux, the relay on a Mac): write and check with the
+ * pinned image in a throwaway container (it works before the HAProxy container exists, and on a
+ * remote engine), then, if anything changed, ask a running HAProxy's master process for a soft
+ * reload (SIGUSR2): new workers take new connections while old workers finish theirs.
  */
 export const HAPROXY_RELOAD_ON_HOST = `set -eu
-docker run --rm -i --user 0 -e HAPROXY_CFG -v "$CONFIG_DIR:/cfg" --entrypoint sh "$IMAGE" -s <<'HOMELAB_HAPROXY_WRITE'
-${HAPROXY_WRITE}HOMELAB_HAPROXY_WRITE
-if [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2>/dev/null || true)" = "true" ]; then
+result=$(docker run --rm -i --user 0 --network none -v "$CONFIG_DIR:/cfg" --entrypoint sh "$IMAGE" -c "$WRITE")
+if [ "$result" = changed ] && [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2>/dev/null || true)" = "true" ]; then
   docker kill --signal USR2 "$CONTAINER" >/dev/null
 fi
 `;

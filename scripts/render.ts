@@ -1,11 +1,18 @@
 // npm run render -- <stack.yaml> <outdir>
-// Writes the Caddyfile, haproxy.cfg, caddy.Dockerfile and tunnel-ingress.json a stack would use.
-// Offline: no credentials, no Pulumi CLI. Config problems are all listed, and nothing is written.
+// Writes the Caddyfile, haproxy.cfg, caddy.Dockerfile and tunnel-ingress.json a stack would use,
+// and on a Mac runtime the native edge's edge.haproxy.cfg and launchd edge.plist. Offline: no
+// credentials, no Pulumi CLI. Config problems are all listed, and nothing is written.
 import * as fs from "fs";
 import * as path from "path";
 import { modelFromStackFile } from "../stacks/stackFile";
 import { ConfigError } from "../stacks/validate";
 import { renderAll } from "../render/all";
+
+/** `Pulumi.<stack>.yaml` → `<stack>`; any other file → its name without the extension. */
+export function stackNameOf(file: string): string {
+    const base = path.basename(file);
+    return /^Pulumi\.(.+)\.ya?ml$/.exec(base)?.[1] ?? base.replace(/\.ya?ml$/, "");
+}
 
 export function main(argv: string[]): number {
     const [stackFile, outDir] = argv;
@@ -15,7 +22,7 @@ export function main(argv: string[]): number {
     }
     let files: Record<string, string>;
     try {
-        files = renderAll(modelFromStackFile(stackFile));
+        files = renderAll(modelFromStackFile(stackFile), stackNameOf(stackFile));
     } catch (e) {
         if (e instanceof ConfigError) {
             process.stderr.write(`${stackFile}: ${e.message}\n`);

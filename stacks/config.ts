@@ -44,7 +44,7 @@ export function loadConfig(): LoadedConfig {
     }
     let model: Model | undefined;
     try {
-        model = validate(raw, Object.keys(secretValues ?? {}));
+        model = validate(raw, secretValues ? Object.keys(secretValues) : []);
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         problems.unshift(...e.problems);

@@ -1,25 +1,39 @@
 // The validated, normalised stack model: what every component and renderer consumes.
 // Produced only by `validate` (stacks/validate.ts); never built by hand outside tests.
 
+import { AddressPlan } from "./addressPlan";
+
 export const PLANES = ["private", "mtls", "public"] as const;
 export type Plane = (typeof PLANES)[number];
 
 export const RUNTIMES = ["docker-desktop", "orbstack", "colima", "linux"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
-/** Runtimes whose published ports keep the client's source address as HAProxy sees it. */
-export const RUNTIME_PRESERVES_CLIENT_ADDRESS: Record<Runtime, boolean> = {
-    // Docker Desktop publishes ports through vpnkit / a userland proxy inside its VM: every
-    // connection reaches the container from the VM's gateway address.
-    "docker-desktop": false,
-    // OrbStack and Colima forward host ports into their VM the same way (a userspace forwarder).
-    orbstack: false,
-    colima: false,
-    // Docker Engine on Linux DNATs published ports with iptables/nftables: sources are real.
-    linux: true,
+/**
+ * Where the edge (HAProxy: :80/:443, the split by source address) runs. Docker Engine on Linux
+ * keeps client addresses on published ports, so there it is a container. No Mac runtime does
+ * (Docker Desktop, OrbStack and Colima forward published ports from a gateway address), so there
+ * it runs natively on the Mac under launchd, where it sees real addresses.
+ */
+export type EdgePlacement = "container" | "native";
+export const EDGE_PLACEMENT: Record<Runtime, EdgePlacement> = {
+    "docker-desktop": "native",
+    orbstack: "native",
+    colima: "native",
+    linux: "container",
 };
 
-/** Docker Desktop's own VM network; a trusted network overlapping it would trust every WAN client. */
+/**
+ * The Mac runtimes' own VM networks (Docker Desktop, Colima/Lima's user-mode network, OrbStack):
+ * connections forwarded by a runtime come from these, so trusting one would trust whatever it forwards.
+ */
+export const RUNTIME_VM_NETWORKS: Record<Runtime, string[]> = {
+    "docker-desktop": ["192.168.65.0/24"],
+    colima: ["192.168.5.0/24"],
+    orbstack: ["192.168.215.0/24"],
+    linux: [],
+};
+/** Docker Desktop's VM network (kept under its old name for the messages and tests). */
 export const DOCKER_DESKTOP_VM_NETWORK = "192.168.65.0/24";
 /** Docker's default bridge network. */
 export const DOCKER_DEFAULT_BRIDGE = "172.17.0.0/16";
@@ -28,7 +42,7 @@ export const TAILNET_IPV4_RANGE = "100.64.0.0/10";
 export const TAILNET_IPV6_RANGE = "fd7a:115c:a1e0::/48";
 
 /** Names of the infrastructure containers; no service may take one of them. */
-export const RESERVED_NAMES = ["caddy", "haproxy", "cloudflared"] as const;
+export const RESERVED_NAMES = ["caddy", "haproxy", "cloudflared", "ddns"] as const;
 
 export interface Healthcheck {
     test: string[];
@@ -89,11 +103,18 @@ export interface Model {
     private: { subdomain: string; fqdn: string; wildcard: string };
     /** Canonical CIDRs from `homelab:trustedNetworks` (the tailnet ranges are added by renderers). */
     trustedNetworks: string[];
-    wan?: { publicIp: string; proxyProtocol: boolean };
-    /** Extra host addresses HAProxy's published ports bind to, besides the tailnet address. */
+    wan?: { publicIp: string };
+    /**
+     * Host addresses (inside a trusted network) where the edge also serves :80/:443 when no
+     * service exposes mtls, besides the tailnet address(es). Canonical, unique.
+     */
     listenAddresses: string[];
     acme: { email: string; resolvers: string[]; propagationTimeout: string; ca?: string };
     docker: { host: string; runtime: Runtime; network: string; subnet: string; dataDir: string };
+    /** Where the edge runs (from the runtime). */
+    edge: EdgePlacement;
+    /** The stack's Docker networks and fixed addresses, from `docker.subnet`. */
+    addresses: AddressPlan;
     dnsToken: { allowedIps: string[]; expiresOn?: string };
     /** Sorted by name. */
     services: Service[];

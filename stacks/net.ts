@@ -8,10 +8,16 @@ export interface Cidr {
 }
 
 export function parseIp(text: string): Addr | undefined {
-    if (!ipaddr.isValid(text)) return undefined;
+    // No zone ids (fe80::1%en0): they would land in DNS records, bind specs and rendered files.
+    if (text.includes("%") || !ipaddr.isValid(text)) return undefined;
     // ipaddr.isValid accepts shorthand like "10.1" and octal; require the canonical dotted quad.
     if (text.includes(".") && !text.includes(":") && !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
     return ipaddr.parse(text);
+}
+
+/** The canonical text of an address (lowercase, compressed IPv6), or undefined. */
+export function canonicalIp(text: string): string | undefined {
+    return parseIp(text)?.toString();
 }
 
 /** Parses `a.b.c.d/n` or `v6/n`; a bare address is read as a host route (/32 or /128). */
@@ -20,6 +26,7 @@ export function parseCidr(text: string, allowBare = false): Cidr | undefined {
         const a = allowBare ? parseIp(text) : undefined;
         return a ? { addr: a, prefix: a.kind() === "ipv4" ? 32 : 128 } : undefined;
     }
+    if (text.includes("%")) return undefined;
     try {
         const [addr, prefix] = ipaddr.parseCIDR(text);
         const ip = text.split("/")[0] ?? "";
@@ -88,4 +95,21 @@ export function isPrivateCidr(c: Cidr): boolean {
 export function isPublicUnicast(a: Addr): boolean {
     const notPublic = ["private", "loopback", "linkLocal", "carrierGradeNat", "unspecified", "multicast", "broadcast", "uniqueLocal"];
     return !notPublic.includes(a.range());
+}
+
+/** IPv4 as a 32-bit number and back. */
+export function v4ToInt(ip: string): number {
+    const a = parseIp(ip);
+    if (!a || a.kind() !== "ipv4") throw new Error(`internal: ${ip} is not IPv4`);
+    return (a as ipaddr.IPv4).octets.reduce((n, o) => n * 256 + o, 0);
+}
+export function intToV4(n: number): string {
+    return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+}
+
+/** Addresses that are no one's public WAN address: ipaddr.js's special ranges, except the
+ * documentation ranges (TEST-NET-1/2/3), which the examples use as placeholders. */
+export function isPublicUnicastOrDoc(a: Addr): boolean {
+    if (a.kind() === "ipv4" && ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].some((r) => contains(r, { addr: a, prefix: 32 }))) return true;
+    return a.range() === "unicast";
 }

@@ -8,9 +8,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { ROOT } from "./harness";
 import { STACKS } from "./render.test";
 import { modelFromStackFile } from "../stacks/stackFile";
-import { renderCaddyfile } from "../render/caddyfile";
 import { renderAll } from "../render/all";
-import { haproxyAddress } from "../render/addresses";
 import { DUMMY_CLOUDFLARE_TOKEN, caddyBinary, haproxyBinary } from "./support/binaries";
 import versions from "../render/versions.json";
 
@@ -25,6 +23,10 @@ describe("real binaries", function () {
         fs.mkdirSync(path.join(dir, "pki"));
         execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "pki/ca.pem", "-subj", "/CN=test", "-days", "1"], { cwd: dir, stdio: "pipe" });
         fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "pki/clients.pem"));
+        // Stand-ins for the edge-to-relay TLS files the Mac configs name (HAProxy loads them in -c).
+        const certAndKey = fs.readFileSync(path.join(dir, "pki/ca.pem"), "utf8") + fs.readFileSync(path.join(dir, "ca.key"), "utf8");
+        for (const f of ["relay.pem", "edge-client.pem"]) fs.writeFileSync(path.join(dir, f), certAndKey);
+        fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "edge-ca.pem"));
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -39,18 +41,57 @@ describe("real binaries", function () {
         it(`${stack}: caddy validate accepts the rendered Caddyfile`, () => {
             const m = modelFromStackFile(path.join(ROOT, STACKS[stack] as string));
             const file = path.join(dir, `${stack}.Caddyfile`);
-            fs.writeFileSync(file, renderCaddyfile(m, { haproxyAddress: haproxyAddress(m.docker.subnet), certificates: { kind: "acme" } }));
+            fs.writeFileSync(file, renderAll(m)["Caddyfile"] as string);
             const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], { cwd: dir, encoding: "utf8", env: { ...process.env, CLOUDFLARE_API_TOKEN: DUMMY_CLOUDFLARE_TOKEN, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }, timeout: 60_000 });
             assert.equal(r.status, 0, r.stdout + r.stderr);
             assert.match(r.stdout + r.stderr, /Valid configuration/);
         });
 
-        it(`${stack}: haproxy -c accepts the rendered haproxy.cfg`, () => {
-            const file = path.join(dir, `${stack}.haproxy.cfg`);
-            fs.writeFileSync(file, renderAll(modelFromStackFile(path.join(ROOT, STACKS[stack] as string)))["haproxy.cfg"] as string);
-            const r = spawnSync(haproxyBinary(), ["-c", "-f", file], { encoding: "utf8", timeout: 30_000 });
-            assert.equal(r.status, 0, r.stdout + r.stderr);
-            assert.doesNotMatch(r.stdout + r.stderr, /WARNING|ALERT/, "no warnings either");
+        it(`${stack}: haproxy -c accepts every rendered HAProxy config (the container's, and the native edge's on a Mac runtime)`, () => {
+            const files = renderAll(modelFromStackFile(path.join(ROOT, STACKS[stack] as string)));
+            const configs = Object.keys(files).filter((f) => f.endsWith("haproxy.cfg"));
+            assert.ok(configs.length >= 1);
+            for (const name of configs) {
+                const file = path.join(dir, `${stack}.${name}`);
+                fs.writeFileSync(file, files[name] as string);
+                // As in production: -C makes every file the config names relative to its directory.
+                const r = spawnSync(haproxyBinary(), ["-c", "-C", dir, "-f", file], { encoding: "utf8", timeout: 30_000 });
+                assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
+                assert.doesNotMatch(r.stdout + r.stderr, /WARNING|ALERT/, `${name}: no warnings either`);
+            }
+        });
+
+        it(`${stack}: the launchd property list parses as a plist (Python's plistlib), where there is one`, () => {
+            const files = renderAll(modelFromStackFile(path.join(ROOT, STACKS[stack] as string)));
+            if (!files["edge.plist"]) return;
+            const file = path.join(dir, `${stack}.plist`);
+            fs.writeFileSync(file, files["edge.plist"]);
+            const r = spawnSync("python3", ["-c", "import plistlib,sys,json; d=plistlib.load(open(sys.argv[1],'rb')); print(json.dumps(d))", file], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+            const plist = JSON.parse(r.stdout);
+            assert.equal(plist.KeepAlive, true);
+            assert.deepEqual(plist.ProgramArguments.slice(1, 3), ["-W", "-db"]);
+        });
+    }
+
+    for (const stack of Object.keys(STACKS)) {
+        it(`${stack}: caddy adapt shows the server options applied to both listeners (PROXY from HAProxy only, h1/h2, bound to Caddy's edge address)`, () => {
+            const m = modelFromStackFile(path.join(ROOT, STACKS[stack] as string));
+            const file = path.join(dir, `${stack}.adapt.Caddyfile`);
+            fs.writeFileSync(file, renderAll(m)["Caddyfile"] as string);
+            const r = spawnSync(caddy, ["adapt", "--config", file, "--adapter", "caddyfile"], { cwd: dir, encoding: "utf8", env: { ...process.env, HOME: dir }, timeout: 60_000 });
+            assert.equal(r.status, 0, r.stderr);
+            const servers = JSON.parse(r.stdout).apps.http.servers as Record<string, any>;
+            const byName = Object.fromEntries(Object.values(servers).map((srv: any) => [srv.listen.join(","), srv]));
+            assert.deepEqual(Object.keys(byName).sort(), [`${m.addresses.caddy}:8443`, `${m.addresses.caddy}:9443`]);
+            for (const srv of Object.values(byName) as any[]) {
+                assert.deepEqual(srv.listener_wrappers, [
+                    { wrapper: "proxy_protocol", timeout: 5_000_000_000, allow: [`${m.addresses.haproxy}/32`], fallback_policy: "REJECT" },
+                    { wrapper: "tls" },
+                ]);
+                assert.deepEqual(srv.protocols, ["h1", "h2"], "no HTTP/3 (no UDP listener)");
+                assert.equal(srv.timeouts?.read_header ?? srv.read_header_timeout, 10_000_000_000);
+            }
         });
     }
 

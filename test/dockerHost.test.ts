@@ -1,9 +1,11 @@
-// The Docker host under Pulumi's mocks: network, images, containers, published ports, secret
-// environment, and the promise that service-table and user changes only reload configs.
+// The Docker host and the edge under Pulumi's mocks: networks (segmented), images, containers,
+// published ports, secret environment, the reload commands and their stdin bundles, and the
+// promise that service-table and user changes only reload configs.
 import { strict as assert } from "assert";
 import * as path from "path";
 import { EXAMPLE, ROOT, Registered, Run, clone, ofType, readStackFile, runProgram } from "./harness";
-import { publishedPorts, serviceVolumes } from "../components/dockerPlan";
+import { dockerPlan, publishedPorts, serviceMounts } from "../components/dockerPlan";
+import { unpackFiles } from "../render/reload";
 import { validate } from "../stacks/validate";
 import versions from "../render/versions.json";
 
@@ -13,46 +15,82 @@ const IMAGE = "docker:index/image:Image";
 const NETWORK = "docker:index/network:Network";
 const COMMAND = "command:local:Command";
 
-const containers = (run: Run) => new Map(ofType(run, CONTAINER).map((c) => [c.name, c]));
+/** Containers by their Docker name (not the Pulumi resource name). */
+const containers = (run: Run) => new Map(ofType(run, CONTAINER).map((c) => [c.inputs.name as string, c]));
 const cmd = (run: Run, suffix: string) => ofType(run, COMMAND).find((c) => c.name.endsWith(suffix)) as Registered;
+const raw = (c: Record<string, unknown>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith("homelab:")).map(([k, v]) => [k.slice(8), v]));
+const linux = () => {
+    const cfg = clone(EXAMPLE);
+    cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime: "linux" };
+    return cfg;
+};
 
-describe("Docker host: example stack", () => {
+describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)", () => {
     let run: Run;
     before(async () => {
         run = await runProgram(EXAMPLE);
         assert.equal(run.error, undefined, run.error?.message);
     });
 
-    it("creates the network with the configured subnet, and every container joins it under its own name", () => {
-        const [net] = ofType(run, NETWORK);
-        assert.equal(net?.inputs.name, "homelab");
-        assert.equal(net?.inputs.ipamConfigs[0].subnet, "172.30.0.0/24");
-        for (const c of ofType(run, CONTAINER)) {
-            assert.equal(c.inputs.networksAdvanced.length, 1, c.name);
-            assert.equal(c.inputs.networksAdvanced[0].name, "homelab", c.name);
-            assert.deepEqual(c.inputs.networksAdvanced[0].aliases, [c.inputs.name], c.name);
-            assert.deepEqual(c.parents, ["homelab:docker:DockerHost"], c.name);
-            assert.equal(c.provider?.split("::")[3], "docker-engine", `${c.name} uses the explicit Docker provider`);
-        }
+    it("creates three networks from docker.subnet: private, public and edge (with a reserved range for fixed addresses)", () => {
+        const nets = Object.fromEntries(ofType(run, NETWORK).map((n) => [n.inputs.name, n.inputs.ipamConfigs[0]]));
+        assert.deepEqual(nets, {
+            homelab: { subnet: "172.30.0.0/25" },
+            "homelab-public": { subnet: "172.30.0.128/26" },
+            "homelab-edge": { subnet: "172.30.0.192/26", ipRange: "172.30.0.224/27" },
+        });
         const [prov] = ofType(run, "pulumi:providers:docker");
         assert.equal(prov?.inputs.host, "unix:///var/run/docker.sock");
+        for (const c of ofType(run, CONTAINER)) assert.equal(c.provider?.split("::")[3], "docker-engine", `${c.name} uses the explicit Docker provider`);
     });
 
-    it("runs Caddy, HAProxy, cloudflared and one container per managed service", () => {
-        const names = [...containers(run).keys()].sort();
-        assert.deepEqual(names, [
+    it("segments: public services sit with cloudflared, never on the private network; only HAProxy and Caddy are on the edge network", () => {
+        const c = containers(run);
+        const on = (name: string) => ((c.get(name) as Registered).inputs.networksAdvanced as any[]).map((n) => n.name).sort();
+        assert.deepEqual(on("blog"), ["homelab-public"]);
+        assert.deepEqual(on("ntfy"), ["homelab-public"], "private + public: still only public; Caddy joins public to reach it");
+        assert.deepEqual(on("cloudflared"), ["homelab-public"]);
+        assert.deepEqual(on("jellyfin"), ["homelab"]);
+        assert.deepEqual(on("cloud"), ["homelab"]);
+        assert.deepEqual(on("caddy"), ["homelab", "homelab-edge", "homelab-public"]);
+        assert.deepEqual(on("haproxy"), ["homelab-edge"]);
+        const edgeMembers = [...c.values()].filter((x) => x.inputs.networksAdvanced.some((n: any) => n.name === "homelab-edge")).map((x) => x.inputs.name).sort();
+        assert.deepEqual(edgeMembers, ["caddy", "haproxy"]);
+        const fixed = (name: string) => (c.get(name) as Registered).inputs.networksAdvanced.find((n: any) => n.name === "homelab-edge").ipv4Address;
+        assert.equal(fixed("haproxy"), "172.30.0.194");
+        assert.equal(fixed("caddy"), "172.30.0.195");
+        for (const x of c.values()) for (const n of x.inputs.networksAdvanced) assert.deepEqual(n.aliases, [x.inputs.name], `${x.inputs.name} is known by its name`);
+    });
+
+    it("runs Caddy, the HAProxy relay, cloudflared and one container per managed service", () => {
+        assert.deepEqual([...containers(run).keys()].sort(), [
             "blog", "caddy", "cloud", "cloudflared", "dashboard", "gatus", "haproxy", "home-assistant", "jellyfin",
             "ntfy", "prowlarr", "qbittorrent", "radarr", "seerr", "sonarr", "vault",
         ]);
+        assert.deepEqual(containers(run).get("haproxy")?.parents, ["homelab:edge:Edge"]);
     });
 
-    it("publishes host ports only on HAProxy: :80/:443 on the tailnet addresses, the PROXY-protocol WAN port everywhere", () => {
-        for (const c of ofType(run, CONTAINER)) if (c.name !== "haproxy") assert.equal(c.inputs.ports, undefined, `${c.name} publishes nothing`);
+    it("publishes only the relay's two ports, on the Mac's 127.0.0.1; nothing else publishes anything", () => {
+        for (const [name, c] of containers(run)) if (name !== "haproxy") assert.equal(c.inputs.ports, undefined, `${name} publishes nothing`);
         const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`).sort();
-        assert.deepEqual(ports, [
-            "0.0.0.0:4443->4443", "100.101.102.103:443->443", "100.101.102.103:80->80",
-            ":::4443->4443", "fd7a:115c:a1e0::1234:443->443", "fd7a:115c:a1e0::1234:80->80",
-        ]);
+        assert.deepEqual(ports, ["127.0.0.1:8443->8443", "127.0.0.1:9443->9443"]);
+    });
+
+    it("installs the native edge on the Mac through launchd, with its key only on stdin (secret)", () => {
+        const native = cmd(run, "edge-native");
+        assert.equal(native.inputs.environment.EDGE_DIR, "/Users/me/selfhost/edge");
+        assert.equal(native.inputs.environment.LABEL, "dev.homelab.home.edge");
+        assert.equal(native.inputs.environment.SSH_TARGET, undefined, "a unix:// engine: the commands run here");
+        assert.match(native.inputs.create, /SCRIPT="\$APPLY"/);
+        assert.match(native.inputs.delete, /SCRIPT="\$REMOVE"/);
+        assert.ok(native.secretInputs.includes("stdin"), "the bundle carries the edge's key: secret");
+        const files = unpackFiles(native.inputs.stdin);
+        assert.deepEqual(Object.keys(files).sort(), ["edge-ca.pem", "edge-client.pem", "edge.plist", "haproxy.cfg"]);
+        assert.match(files["edge-client.pem"] as string, /PRIVATE KEY/);
+        assert.match(files["haproxy.cfg"] as string, /bind :::443 v4v6/);
+        const relay = cmd(run, "edge-haproxy-config");
+        assert.ok(relay.secretInputs.includes("stdin"));
+        assert.deepEqual(Object.keys(unpackFiles(relay.inputs.stdin)).sort(), ["edge-ca.pem", "haproxy.cfg", "relay.pem"]);
     });
 
     it("gives secrets to containers only as secret environment", () => {
@@ -68,9 +106,12 @@ describe("Docker host: example stack", () => {
         assert.ok(vault.secretInputs.includes("envs"));
         assert.deepEqual(vault.inputs.envs, ["ADMIN_TOKEN=admin-token-SECRET-5e6f", "SIGNUPS_ALLOWED=false"]);
         // The DNS-01 token reaches Caddy and nothing else.
-        const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("dns01-token-value-SECRET")).map((r) => r.name);
+        const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("dns01-token-value-SECRET")).map((r) => r.inputs.name);
         assert.deepEqual(holders, ["caddy"]);
-        for (const r of ofType(run, COMMAND)) assert.doesNotMatch(JSON.stringify(r.inputs), /SECRET/, `${r.name} carries no secret`);
+        for (const r of ofType(run, COMMAND)) {
+            assert.doesNotMatch(JSON.stringify(r.inputs.environment), /SECRET|PRIVATE KEY/, `${r.name}: no secret in the environment`);
+            assert.doesNotMatch(`${r.inputs.create}${r.inputs.update}`, /SECRET|PRIVATE KEY/, `${r.name}: none on the command line`);
+        }
     });
 
     it("pins every image", () => {
@@ -95,21 +136,41 @@ describe("Docker host: example stack", () => {
         for (const x of ofType(run, CONTAINER)) assert.equal(x.inputs.restart, "unless-stopped", x.name);
     });
 
-    it("reloads Caddy and HAProxy through commands that carry the rendered configs", () => {
+    it("reloads Caddy through a command whose stdin carries the Caddyfile, the CA and one leaf per user", () => {
         const caddy = cmd(run, "caddy-reload");
-        assert.match(caddy.inputs.environment.CADDYFILE, /cloud\.example\.dev/);
-        assert.match(caddy.inputs.environment.CA_PEM ?? "", /BEGIN CERTIFICATE/);
-        assert.equal((caddy.inputs.environment.CLIENTS_PEM.match(/BEGIN CERTIFICATE/g) ?? []).length, 3, "one leaf per user");
-        assert.match(caddy.inputs.create, /caddy" reload|\$CADDY" reload/);
-        const haproxy = cmd(run, "haproxy-config");
-        assert.match(haproxy.inputs.environment.HAPROXY_CFG, /send-proxy-v2/);
+        const files = unpackFiles(caddy.inputs.stdin);
+        assert.deepEqual(Object.keys(files).sort(), ["Caddyfile", "ca.pem", "clients.pem"]);
+        assert.match(files["Caddyfile"] as string, /cloud\.example\.dev/);
+        assert.match(files["ca.pem"] as string, /BEGIN CERTIFICATE/);
+        assert.equal(((files["clients.pem"] as string).match(/BEGIN CERTIFICATE/g) ?? []).length, 3, "one leaf per user");
+        assert.match(caddy.inputs.environment.APPLY, /"\$CADDY" reload/);
+        assert.equal(caddy.inputs.environment.CADDYFILE, undefined, "nothing large travels in the environment");
+        const haproxy = cmd(run, "edge-haproxy-config");
         assert.equal(haproxy.inputs.environment.IMAGE, versions.haproxyImage);
         assert.equal(haproxy.inputs.environment.DOCKER_HOST, "unix:///var/run/docker.sock");
     });
 });
 
-describe("Docker host: a Linux stack with no public service (test/stacks/cabin.yaml)", () => {
-    it("adds the host-gateway mapping, publishes on the tailnet address only, and runs no cloudflared", async () => {
+describe("Docker host: the example on Linux (the edge is a container)", () => {
+    let run: Run;
+    before(async () => {
+        run = await runProgram(linux());
+        assert.equal(run.error, undefined, run.error?.message);
+    });
+
+    it("publishes :80/:443 on every address from the HAProxy container, which splits by source; no native edge, no edge PKI", () => {
+        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`).sort();
+        assert.deepEqual(ports, ["0.0.0.0:443->443", "0.0.0.0:80->80", ":::443->443", ":::80->80"]);
+        assert.equal(cmd(run, "edge-native"), undefined);
+        assert.equal(run.resources.filter((r) => r.type === "homelab:pki:EdgeTls").length, 0);
+        const files = unpackFiles(cmd(run, "edge-haproxy-config").inputs.stdin);
+        assert.deepEqual(Object.keys(files), ["haproxy.cfg"]);
+        assert.match(files["haproxy.cfg"] as string, /use_backend caddy_plain if trusted !v4_embedded/);
+    });
+});
+
+describe("Docker host: a Linux stack over SSH with no mtls and no public service (test/stacks/cabin.yaml)", () => {
+    it("adds the host-gateway mapping, publishes on the tailnet address only, and runs no cloudflared and no public network", async () => {
         const cfg = readStackFile(path.join(ROOT, "test/stacks/cabin.yaml"));
         const svc = cfg["homelab:services"] as Record<string, any>;
         for (const s of Object.values(svc)) {
@@ -121,11 +182,24 @@ describe("Docker host: a Linux stack with no public service (test/stacks/cabin.y
         assert.equal(run.error, undefined, run.error?.message);
         const c = containers(run);
         assert.equal(c.has("cloudflared"), false);
+        assert.deepEqual(ofType(run, NETWORK).map((n) => n.inputs.name).sort(), ["lab", "lab-edge"]);
         assert.deepEqual((c.get("caddy") as Registered).inputs.hosts, [{ host: "host.docker.internal", ip: "host-gateway" }]);
         const ports = (c.get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}`).sort();
         assert.deepEqual(ports, ["100.88.7.6:443", "100.88.7.6:80"]);
         const [prov] = ofType(run, "pulumi:providers:docker");
         assert.equal(prov?.inputs.host, "ssh://ops@cabin-nuc");
+    });
+});
+
+describe("Docker host: a Mac reached over SSH", () => {
+    it("runs the native edge's commands over the same SSH target as the Docker engine", async () => {
+        const cfg = clone(EXAMPLE);
+        cfg["homelab:docker"] = { ...cfg["homelab:docker"], host: "ssh://me@mac-mini.local:2222" };
+        const run = await runProgram(cfg);
+        assert.equal(run.error, undefined, run.error?.message);
+        const native = cmd(run, "edge-native");
+        assert.equal(native.inputs.environment.SSH_TARGET, "me@mac-mini.local");
+        assert.equal(native.inputs.environment.SSH_PORT, "2222");
     });
 });
 
@@ -141,25 +215,21 @@ describe("Docker host: changes reload in place", () => {
         const b = containers(after);
         for (const [name, c] of a) assert.deepEqual(b.get(name)?.inputs, c.inputs, `${name} container inputs unchanged`);
         assert.ok(b.has("wiki"), "the new service gets its container");
-        assert.notEqual(cmd(after, "caddy-reload").inputs.environment.CADDYFILE, cmd(before, "caddy-reload").inputs.environment.CADDYFILE);
-        assert.notEqual(cmd(after, "caddy-reload").inputs.environment.CLIENTS_PEM, cmd(before, "caddy-reload").inputs.environment.CLIENTS_PEM);
-        assert.equal((cmd(after, "caddy-reload").inputs.environment.CLIENTS_PEM.match(/BEGIN CERTIFICATE/g) ?? []).length, 2);
+        const files = (run: Run) => unpackFiles(cmd(run, "caddy-reload").inputs.stdin);
+        assert.notEqual(files(after)["Caddyfile"], files(before)["Caddyfile"]);
+        assert.notEqual(files(after)["clients.pem"], files(before)["clients.pem"]);
+        assert.equal(((files(after)["clients.pem"] as string).match(/BEGIN CERTIFICATE/g) ?? []).length, 2);
     });
 });
 
 describe("Docker plan (pure)", () => {
-    const raw = (c: Record<string, unknown>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith("homelab:")).map(([k, v]) => [k.slice(8), v]));
-
-    it("binds to 0.0.0.0 only when a service exposes mtls on a runtime that keeps client addresses", () => {
-        const cfg = clone(EXAMPLE);
-        cfg["homelab:wan"] = { publicIp: "203.0.113.7" };
-        cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime: "linux" };
-        const ports = publishedPorts(validate(raw(cfg))).map((p) => `${p.ip}:${p.external}`).sort();
+    it("binds to 0.0.0.0 only when a service exposes mtls on Linux", () => {
+        const ports = publishedPorts(validate(raw(linux()))).map((p) => `${p.ip}:${p.external}`).sort();
         assert.deepEqual(ports, ["0.0.0.0:443", "0.0.0.0:80", ":::443", ":::80"]);
     });
 
     it("adds listed addresses to the tailnet binding when nothing is split", () => {
-        const cfg = clone(EXAMPLE);
+        const cfg = linux();
         (cfg["homelab:services"] as any).cloud.expose = ["private"];
         cfg["homelab:docker"] = { ...cfg["homelab:docker"], listenAddresses: ["192.168.1.20"] };
         const ports = publishedPorts(validate(raw(cfg))).map((p) => `${p.ip}:${p.external}`).sort();
@@ -171,9 +241,16 @@ describe("Docker plan (pure)", () => {
         const m = validate(raw(EXAMPLE));
         const s = m.services.find((x) => x.name === "jellyfin");
         assert.ok(s && s.kind === "managed");
-        assert.deepEqual(serviceVolumes({ ...s, volumes: ["media:/media:ro", "/a:/b"] }), [
+        assert.deepEqual(serviceMounts({ ...s, volumes: ["media:/media:ro", "/a:/b"] }), [
             { volumeName: "media", containerPath: "/media", readOnly: true },
             { hostPath: "/a", containerPath: "/b", readOnly: false },
         ]);
+    });
+
+    it("is deterministic and lists every container once", () => {
+        const m = validate(raw(EXAMPLE));
+        assert.deepEqual(dockerPlan(m), dockerPlan(m));
+        const names = dockerPlan(m).containers.map((c) => c.name);
+        assert.equal(new Set(names).size, names.length);
     });
 });

@@ -5,9 +5,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { CADDY_APPLY, HAPROXY_WRITE, HOSTS, Lab, SOURCES, Source, clientsPem, curl, e2eConfig, e2eModel, renderLab, runScript, startLab } from "./e2e/lab";
+import { CADDY_APPLY, EdgeMode, HAPROXY_WRITE, HOSTS, Lab, SOURCES, Source, clientsPem, curl, e2eConfig, e2eModel, renderLab, runScript, startLab } from "./e2e/lab";
+import { hardeningTests } from "./e2e/hardening";
+import { macEdgeTests } from "./e2e/macEdge";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
-import { haproxyAddress } from "../render/addresses";
+import { packFiles } from "../render/reload";
 import { caddyBinary, haproxyBinary } from "./support/binaries";
 import versions from "../render/versions.json";
 
@@ -25,6 +27,8 @@ const CERT_LABEL: Record<Cert, string> = {
 const HOST_KINDS = ["private", "mtls", "unknown"] as const;
 type HostKind = (typeof HOST_KINDS)[number];
 const SOURCE_LABEL: Record<Source, string> = { lan: "trusted LAN", tailnet: "tailnet", wan: "WAN" };
+const EDGE_LABEL: Record<EdgeMode, string> = { container: "Linux: edge in a container", native: "Mac: native edge → relay" };
+const MODES: EdgeMode[] = ["container", "native"];
 
 /** What the access model promises. */
 function expected(source: Source, cert: Cert, host: HostKind): string {
@@ -35,6 +39,7 @@ function expected(source: Source, cert: Cert, host: HostKind): string {
 }
 
 interface Row {
+    mode: EdgeMode;
     source: Source;
     cert: Cert;
     host: HostKind;
@@ -56,11 +61,11 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
     });
     after(async () => {
         if (lab) await lab.stop();
-        if (rows.length === CERTS.length * HOST_KINDS.length * Object.keys(SOURCES).length) writeSecurityDoc(rows);
+        if (rows.length === MODES.length * CERTS.length * HOST_KINDS.length * Object.keys(SOURCES).length) writeSecurityDoc(rows);
     });
 
     it("runs the production Caddyfile but for the certificate source", () => {
-        const prod = renderCaddyfile(lab.model, { haproxyAddress: haproxyAddress(lab.model.docker.subnet), certificates: { kind: "acme" } });
+        const prod = renderCaddyfile(lab.model, { certificates: { kind: "acme" } });
         const acme = renderCertificateSnippet(lab.model, { kind: "acme" });
         const snippetStart = lab.caddyfile.indexOf("(certificate) {");
         const snippetEnd = lab.caddyfile.indexOf("}\n", snippetStart) + 2;
@@ -68,14 +73,14 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
         assert.equal(lab.caddyfile.slice(0, snippetStart) + lab.caddyfile.slice(snippetEnd), prod.replace(acme, ""));
     });
 
-    describe("source × client certificate × hostname", () => {
+    for (const mode of MODES) describe(`source × client certificate × hostname (${EDGE_LABEL[mode]})`, () => {
         for (const source of Object.keys(SOURCES) as Source[]) {
             for (const cert of CERTS) {
                 for (const host of HOST_KINDS) {
                     const want = expected(source, cert, host);
                     it(`${SOURCE_LABEL[source]}, ${CERT_LABEL[cert]}, ${host} host → ${want}`, async () => {
                         const before = Object.fromEntries(Object.entries(lab.echoes).map(([k, e]) => [k, e.hits.length]));
-                        const r = await curl(lab, source, HOSTS[host], cert === "none" ? {} : { cert });
+                        const r = await curl(lab, source, HOSTS[host], { edge: mode, ...(cert === "none" ? {} : { cert }) });
                         let actual = "no service";
                         if (r.exit === 0 && r.status === 200) {
                             try {
@@ -87,7 +92,7 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
                         const reached = Object.entries(lab.echoes).filter(([k, e]) => e.hits.length !== before[k]).map(([k]) => k);
                         const certRequested = /Request CERT/.test(r.verbose);
                         const pass = actual === want && (want === "no service" ? reached.length === 0 : reached.join() === want) && (source === "wan" || !certRequested);
-                        rows.push({ source, cert, host, expected: want, actual, certRequested, pass });
+                        rows.push({ mode, source, cert, host, expected: want, actual, certRequested, pass });
                         assert.equal(actual, want, `curl exit ${r.exit}, HTTP ${r.status}: ${r.verbose.split("\n").slice(-4).join(" | ")}`);
                         assert.deepEqual(reached, want === "no service" ? [] : [want], "which upstream saw the request");
                         if (source !== "wan") assert.equal(certRequested, false, "trusted sources are never asked for a certificate");
@@ -116,12 +121,12 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
             assert.equal(JSON.parse(wan.body).xff, SOURCES.wan);
         });
 
-        it("whoami reports the listener and the address Caddy saw", async () => {
-            const lan = await curl(lab, "lan", HOSTS.apex, { path: "/.well-known/homelab/whoami" });
+        for (const mode of MODES) it(`whoami reports the listener and the client's real address (${EDGE_LABEL[mode]})`, async () => {
+            const lan = await curl(lab, "lan", HOSTS.apex, { edge: mode, path: "/.well-known/homelab/whoami" });
             assert.match(lan.body, new RegExp(`^listener=plain client=${SOURCES.lan.replace(/\./g, "\\.")} `));
-            const tail = await curl(lab, "tailnet", HOSTS.mtls, { path: "/.well-known/homelab/whoami" });
+            const tail = await curl(lab, "tailnet", HOSTS.mtls, { edge: mode, path: "/.well-known/homelab/whoami" });
             assert.match(tail.body, new RegExp(`^listener=plain client=${SOURCES.tailnet.replace(/\./g, "\\.")} `));
-            const wan = await curl(lab, "wan", HOSTS.mtls, { cert: "dave", path: "/.well-known/homelab/whoami" });
+            const wan = await curl(lab, "wan", HOSTS.mtls, { edge: mode, cert: "dave", path: "/.well-known/homelab/whoami" });
             assert.equal(wan.body, `listener=mtls client=${SOURCES.wan} tls_client=CN=dave`);
         });
     });
@@ -129,13 +134,11 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
     describe("reload in place", () => {
         it("a bad Caddyfile fails with Caddy's own message and the old config keeps serving", async () => {
             const before = fs.readFileSync(path.join(lab.etc, "Caddyfile"), "utf8");
-            const r = runScript(CADDY_APPLY, {
-                ETC: lab.etc,
-                CADDY: caddyBinary(),
-                CADDYFILE: before.replace("reverse_proxy", "reverse_proxyy"),
-                CA_PEM: lab.caPem,
-                CLIENTS_PEM: fs.readFileSync(path.join(lab.etc, "pki/clients.pem"), "utf8"),
-            });
+            const r = runScript(
+                CADDY_APPLY,
+                { ETC: lab.etc, CADDY: caddyBinary() },
+                packFiles({ Caddyfile: before.replace("reverse_proxy", "reverse_proxyy"), "ca.pem": lab.caPem, "clients.pem": fs.readFileSync(path.join(lab.etc, "pki/clients.pem"), "utf8") }),
+            );
             assert.notEqual(r.status, 0);
             assert.match(r.stderr, /reverse_proxyy/, "Caddy's message names the problem");
             assert.equal(fs.readFileSync(path.join(lab.etc, "Caddyfile"), "utf8"), before, "files rolled back");
@@ -145,7 +148,7 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
         it("a bad haproxy.cfg is refused by haproxy -c and never reaches the running HAProxy", () => {
             const dir = path.join(lab.dir, "haproxy");
             const before = fs.readFileSync(path.join(dir, "haproxy.cfg"), "utf8");
-            const r = runScript(HAPROXY_WRITE, { DIR: dir, HAPROXY: haproxyBinary(), HAPROXY_CFG: before.replace("mode tcp", "mode tcpp") });
+            const r = runScript(HAPROXY_WRITE, { DIR: dir, HAPROXY: haproxyBinary() }, packFiles({ "haproxy.cfg": before.replace("mode tcp", "mode tcpp") }));
             assert.notEqual(r.status, 0);
             assert.match(r.stderr, /tcpp/);
             assert.equal(fs.readFileSync(path.join(dir, "haproxy.cfg"), "utf8"), before);
@@ -162,11 +165,12 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
 
             const next = e2eModel(e2eConfig(ports, { users: ["dave"], withWiki: true }));
             const { caddyfile, haproxyCfg } = renderLab({ ...next, trustedNetworks: [...next.trustedNetworks, "127.0.0.5/32"] }, lab.caddyfile.match(/load (\S+)/)?.[1] as string);
-            const caddyResult = runScript(CADDY_APPLY, { ETC: lab.etc, CADDY: caddyBinary(), CADDYFILE: caddyfile, CA_PEM: lab.caPem, CLIENTS_PEM: clientsPem(lab.certs, ["dave"]) });
+            const caddyResult = runScript(CADDY_APPLY, { ETC: lab.etc, CADDY: caddyBinary() }, packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, ["dave"]) }));
             assert.equal(caddyResult.status, 0, caddyResult.stderr);
             const dir = path.join(lab.dir, "haproxy");
-            const haproxyResult = runScript(HAPROXY_WRITE, { DIR: dir, HAPROXY: haproxyBinary(), HAPROXY_CFG: haproxyCfg });
+            const haproxyResult = runScript(HAPROXY_WRITE, { DIR: dir, HAPROXY: haproxyBinary() }, packFiles({ "haproxy.cfg": haproxyCfg }));
             assert.equal(haproxyResult.status, 0, haproxyResult.stderr);
+            assert.equal(haproxyResult.stdout.trim(), "changed");
             lab.haproxy.kill("SIGUSR2"); // the master reloads softly
             await new Promise((r) => setTimeout(r, 300));
 
@@ -184,6 +188,9 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
             assert.equal(lab.haproxy.exitCode, null, "HAProxy's master kept running");
         });
     });
+
+    hardeningTests(() => lab);
+    macEdgeTests(() => lab);
 });
 
 function writeSecurityDoc(rows: Row[]): void {
@@ -202,9 +209,9 @@ function writeSecurityDoc(rows: Row[]): void {
         "\"no service\" means no upstream saw the request (the TLS handshake was refused, or Caddy aborted).",
         "\"cert asked\" is whether the server sent a TLS CertificateRequest.",
         "",
-        "| source | client certificate | host | expected | actual | cert asked | result |",
-        "|---|---|---|---|---|---|---|",
-        ...rows.map((r) => `| ${SOURCE_LABEL[r.source]} | ${CERT_LABEL[r.cert]} | ${r.host} | ${r.expected} | ${r.actual} | ${r.certRequested ? "yes" : "no"} | ${r.pass ? "pass" : "**FAIL**"} |`),
+        "| edge | source | client certificate | host | expected | actual | cert asked | result |",
+        "|---|---|---|---|---|---|---|---|",
+        ...rows.map((r) => `| ${EDGE_LABEL[r.mode]} | ${SOURCE_LABEL[r.source]} | ${CERT_LABEL[r.cert]} | ${r.host} | ${r.expected} | ${r.actual} | ${r.certRequested ? "yes" : "no"} | ${r.pass ? "pass" : "**FAIL**"} |`),
         "",
         `${rows.filter((r) => r.pass).length} of ${rows.length} cases as expected.`,
         "",

@@ -12,6 +12,7 @@ import { EXAMPLE, Run, ofType, runProgram } from "./harness";
 import { ClientCa } from "../components/clientCa";
 import { buildP12 } from "../pki/p12";
 import { earlyRenewalHours } from "../pki/profile";
+import { unpackFiles } from "../render/reload";
 
 interface Bundle { p12: string; password: string; notAfter: string }
 /** curl, asynchronously: the TLS server under test runs in this process. */
@@ -100,7 +101,7 @@ describe("client CA (real crypto)", () => {
             assert.match(t, /ASN1 OID: prime256v1/);
             assert.equal(openssl(["verify", "-purpose", "sslserver", "-CAfile", path.join(dir, "ca.pem"), pem]).status, 2, "not usable as a server certificate");
         }
-        const leafs = ofType(run, "tls:index/locallySignedCert:LocallySignedCert");
+        const leafs = ofType(run, "tls:index/locallySignedCert:LocallySignedCert").filter((l) => l.parents[0] === "homelab:pki:ClientCa");
         assert.deepEqual(leafs.map((l) => [l.name, l.inputs.validityPeriodHours, l.inputs.earlyRenewalHours, l.inputs.allowedUses.join(",")]).sort(), [
             ["client-ca-dave-cert", 365 * 24, 720, "digital_signature,client_auth"],
             ["client-ca-mom-cert", 180 * 24, 720, "digital_signature,client_auth"],
@@ -213,4 +214,36 @@ describe("client CA: bad users", () => {
             assert.deepEqual(registered, []);
         });
     }
+});
+
+describe("edge PKI (Mac runtimes; real crypto)", () => {
+    let dir: string;
+    let files: Record<string, string>;
+    let userCa: string;
+    before(async () => {
+        const run = await runProgram(EXAMPLE);
+        assert.equal(run.error, undefined, run.error?.message);
+        dir = tmp();
+        const stdin = (suffix: string) => unpackFiles(run.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith(suffix))?.inputs.stdin);
+        files = { ...stdin("edge-haproxy-config"), ...stdin("edge-native") };
+        userCa = run.outputs["caCertificate"] as string;
+        for (const f of ["edge-ca.pem", "relay.pem", "edge-client.pem"]) fs.writeFileSync(path.join(dir, f), files[f] as string);
+        fs.writeFileSync(path.join(dir, "users-ca.pem"), userCa);
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("gives the relay a server certificate for homelab-relay and the native edge a client certificate, both from the edge CA", () => {
+        const v = (purpose: string, f: string, ca = "edge-ca.pem") => openssl(["verify", "-purpose", purpose, "-CAfile", path.join(dir, ca), path.join(dir, f)]).status;
+        assert.equal(v("sslserver", "relay.pem"), 0);
+        assert.equal(v("sslclient", "edge-client.pem"), 0);
+        assert.notEqual(v("sslclient", "relay.pem"), 0, "the relay's certificate is no client certificate");
+        assert.notEqual(v("sslserver", "edge-client.pem"), 0);
+        assert.match(certText(files["relay.pem"] as string), /DNS:homelab-relay/);
+        assert.match(files["relay.pem"] as string, /PRIVATE KEY/);
+    });
+
+    it("is a CA of its own: no user's client certificate chains to it, and the edge's does not chain to the users' CA", () => {
+        assert.notEqual(openssl(["x509", "-noout", "-fingerprint"], files["edge-ca.pem"]).stdout, openssl(["x509", "-noout", "-fingerprint"], userCa).stdout);
+        assert.notEqual(openssl(["verify", "-purpose", "sslclient", "-CAfile", path.join(dir, "users-ca.pem"), path.join(dir, "edge-client.pem")]).status, 0);
+    });
 });

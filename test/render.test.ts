@@ -8,9 +8,7 @@ import { ROOT } from "./harness";
 import { modelFromStackFile } from "../stacks/stackFile";
 import { renderAll } from "../render/all";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
-import { renderHaproxyCfg } from "../render/haproxy";
 import { renderCaddyDockerfile } from "../render/dockerfile";
-import { haproxyAddress } from "../render/addresses";
 import { main as renderMain } from "../scripts/render";
 import { Model } from "../stacks/model";
 
@@ -52,22 +50,26 @@ describe("renderers: golden files", () => {
         assert.equal(fs.readFileSync(path.join(ROOT, "docker/caddy.Dockerfile"), "utf8"), renderCaddyDockerfile());
     });
 
-    it("npm run render writes the four files for any stack file", () => {
-        const out = fs.mkdtempSync(path.join(require("os").tmpdir(), "homelab-render-"));
-        try {
-            const write = process.stdout.write;
-            (process.stdout as any).write = () => true;
-            let code: number;
+    it("npm run render writes the stack's files, the edge's included: haproxy.cfg on Linux, plus the native edge and its launchd job on a Mac runtime", () => {
+        const render = (stack: string): string[] => {
+            const out = fs.mkdtempSync(path.join(require("os").tmpdir(), "homelab-render-"));
             try {
-                code = renderMain([path.join(ROOT, STACKS["lake"] as string), out]);
+                const write = process.stdout.write;
+                (process.stdout as any).write = () => true;
+                let code: number;
+                try {
+                    code = renderMain([path.join(ROOT, STACKS[stack] as string), out]);
+                } finally {
+                    (process.stdout as any).write = write;
+                }
+                assert.equal(code, 0);
+                return fs.readdirSync(out).sort();
             } finally {
-                (process.stdout as any).write = write;
+                fs.rmSync(out, { recursive: true, force: true });
             }
-            assert.equal(code, 0);
-            assert.deepEqual(fs.readdirSync(out).sort(), ["Caddyfile", "caddy.Dockerfile", "haproxy.cfg", "tunnel-ingress.json"]);
-        } finally {
-            fs.rmSync(out, { recursive: true, force: true });
-        }
+        };
+        assert.deepEqual(render("lake"), ["Caddyfile", "caddy.Dockerfile", "haproxy.cfg", "tunnel-ingress.json"]);
+        assert.deepEqual(render("home"), ["Caddyfile", "caddy.Dockerfile", "edge.haproxy.cfg", "edge.plist", "haproxy.cfg", "tunnel-ingress.json"]);
     });
 });
 
@@ -132,68 +134,138 @@ describe("Caddyfile", () => {
         assert.match(lake, /acme_ca https:\/\/acme-staging-v02/);
     });
 
-    it("accepts PROXY headers only from HAProxy's address, before TLS, on both listeners; HTTP/1.1 and HTTP/2 only", () => {
+    it("accepts PROXY headers only from HAProxy's fixed edge address, binds only Caddy's edge address; HTTP/1.1 and HTTP/2 only", () => {
         const m = model("home");
         const cf = renderAll(m)["Caddyfile"] as string;
-        assert.equal(haproxyAddress(m.docker.subnet), "172.30.0.10");
-        assert.equal((cf.match(/proxy_protocol \{\n\t\t\t\ttimeout 5s\n\t\t\t\tallow 172\.30\.0\.10\/32\n\t\t\t\tfallback_policy REJECT\n\t\t\t\}\n\t\t\ttls\n/g) ?? []).length, 2);
+        assert.equal(m.addresses.haproxy, "172.30.0.194");
+        assert.equal(m.addresses.caddy, "172.30.0.195");
+        assert.equal((cf.match(/proxy_protocol \{\n\t\t\t\ttimeout 5s\n\t\t\t\tallow 172\.30\.0\.194\/32\n\t\t\t\tfallback_policy REJECT\n\t\t\t\}\n\t\t\ttls\n/g) ?? []).length, 2);
+        assert.match(cf, /\n\tdefault_bind 172\.30\.0\.195\n/);
         assert.equal((cf.match(/protocols h1 h2\n/g) ?? []).length, 2);
+        assert.equal((cf.match(/timeouts \{\n\t\t\tread_header 10s\n\t\t\}/g) ?? []).length, 2, "handshake and headers within 10 s on both listeners");
         assert.match(cf, /strict_sni_host on/);
         assert.match(cf, /header Strict-Transport-Security "max-age=31536000"/);
     });
 
+    it("refuses every request on the plain listener whose client address is not a trusted source", () => {
+        const m = model("home");
+        const cf = renderAll(m)["Caddyfile"] as string;
+        assert.match(cf, /\(trusted_only\) \{\n\t@untrusted not remote_ip 100\.64\.0\.0\/10 ::ffff:100\.64\.0\.0\/106 fd7a:115c:a1e0::\/48 192\.168\.1\.0\/24 ::ffff:192\.168\.1\.0\/120\n\tabort @untrusted\n\}/);
+        for (const address of ["home.example.dev:8443", "*.home.example.dev:8443", "cloud.example.dev:8443"]) assert.match(site(cf, address), /\timport trusted_only\n/, address);
+        assert.doesNotMatch(site(cf, "cloud.example.dev:9443"), /trusted_only/, "the mtls listener serves any source with a certificate");
+    });
+
+    it("ends a removed user's requests within the grace period, and keeps WebSockets across reloads (briefly on mtls)", () => {
+        const cf = renderAll(model("home"))["Caddyfile"] as string;
+        assert.match(cf, /\n\tgrace_period 10s\n/);
+        assert.match(site(cf, "cloud.example.dev:8443"), /stream_close_delay 1h/);
+        assert.match(site(cf, "cloud.example.dev:9443"), /stream_close_delay 2m/);
+    });
+
+    it("strips the Server header from Caddy's own error responses too", () => {
+        const cf = renderAll(model("home"))["Caddyfile"] as string;
+        assert.match(cf, /\thandle_errors \{\n\t\theader -Server\n/);
+    });
+
     it("differs from a test render only in the certificate snippet", () => {
         const m = model("home");
-        const prod = renderCaddyfile(m, { haproxyAddress: "172.30.0.10", certificates: { kind: "acme" } });
-        const test = renderCaddyfile(m, { haproxyAddress: "172.30.0.10", certificates: { kind: "folder", dir: "/tmp/certs" } });
+        const prod = renderCaddyfile(m, { certificates: { kind: "acme" } });
+        const test = renderCaddyfile(m, { certificates: { kind: "folder", dir: "/tmp/certs" } });
         assert.notEqual(prod, test);
         assert.equal(prod.replace(renderCertificateSnippet(m, { kind: "acme" }), ""), test.replace(renderCertificateSnippet(m, { kind: "folder", dir: "/tmp/certs" }), ""));
     });
 
     it("serves no mtls hostname when there are no users (nobody could present a certificate)", () => {
         const m = model("home");
-        const cf = renderCaddyfile({ ...m, users: [] }, { haproxyAddress: "172.30.0.10", certificates: { kind: "acme" } });
+        const cf = renderCaddyfile({ ...m, users: [] }, { certificates: { kind: "acme" } });
         assert.deepEqual(mtlsSites(cf), [""]);
         assert.doesNotMatch(cf, /verifier leaf/);
     });
+
+    it("re-checks every interpolated value as a Caddyfile token (defence in depth)", () => {
+        const m = model("home");
+        assert.throws(() => renderCaddyfile({ ...m, acme: { ...m.acme, email: "{env.CLOUDFLARE_API_TOKEN}@x.dev" } }, { certificates: { kind: "acme" } }), /internal: ACME email/);
+        assert.throws(() => renderCaddyfile({ ...m, acme: { ...m.acme, propagationTimeout: "5m #" } }, { certificates: { kind: "acme" } }), /internal/);
+    });
 });
 
+/** One frontend's block. */
+function frontend(cfg: string, name: string): string {
+    const start = cfg.indexOf(`frontend ${name}\n`);
+    assert.ok(start >= 0, `frontend ${name}`);
+    return cfg.slice(start, cfg.indexOf("\n\n", start));
+}
+
 describe("haproxy.cfg", () => {
-    it("only redirects on :80", () => {
-        const cfg = renderAll(model("home"))["haproxy.cfg"] as string;
-        const http = cfg.slice(cfg.indexOf("frontend http\n"), cfg.indexOf("\n\n", cfg.indexOf("frontend http\n")));
+    it("only redirects on :80, with a short request timeout", () => {
+        const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
+        const http = frontend(cfg, "http");
         assert.match(http, /mode http/);
         assert.match(http, /http-request redirect scheme https code 301/);
+        assert.match(http, /timeout http-request 5s/);
         assert.doesNotMatch(http, /backend/);
+    });
+
+    it("gives the client seconds before the handshake and keeps established streams for an hour", () => {
+        const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
+        assert.match(cfg, /timeout client 10s\n/);
+        assert.match(cfg, /timeout tunnel 1h\n/);
+        assert.match(frontend(cfg, "https"), /tcp-request inspect-delay 5s\n\s+tcp-request content reject unless \{ req\.ssl_hello_type 1 \}/);
+        assert.doesNotMatch(cfg, /timeout client 1h/);
+        assert.match(cfg, /retries 3\n/);
+    });
+
+    it("limits untrusted sources per address (IPv6 per /64) and all together, on :80 and :443", () => {
+        const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
+        for (const fe of ["http", "https"]) {
+            const f = frontend(cfg, fe);
+            assert.match(f, /track-sc0 src,ipmask\(32,64\) table per_source if !trusted or v4_embedded/, fe);
+            assert.match(f, /track-sc1 int\(1\) table untrusted_total if !trusted or v4_embedded/, fe);
+            assert.match(f, /reject if \{ sc0_conn_cur gt 32 \}/, fe);
+            assert.match(f, /reject if \{ sc0_conn_rate gt 100 \}/, fe);
+            assert.match(f, /reject if \{ sc1_conn_cur gt 1024 \}/, fe);
+        }
+        assert.match(cfg, /maxconn 4096\n/);
+    });
+
+    it("never trusts IPv6 sources that embed an IPv4 address (::a.b.c.d, 6to4)", () => {
+        const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
+        const https = frontend(cfg, "https");
+        assert.match(https, /acl v4_embedded src ::\/96 2002::\/16\n/);
+        assert.match(https, /use_backend caddy_plain if trusted !v4_embedded\n\s+default_backend caddy_mtls/);
     });
 
     it("does not split when no service exposes mtls", () => {
         const cfg = renderAll(model("cabin"))["haproxy.cfg"] as string;
-        assert.doesNotMatch(cfg, /acl trusted/);
+        assert.doesNotMatch(cfg, /use_backend/);
         assert.doesNotMatch(cfg, /caddy_mtls/);
-        assert.match(cfg, /default_backend caddy_plain/);
+        assert.match(frontend(cfg, "https"), /default_backend caddy_plain/);
     });
 
     it("splits by source when a service exposes mtls: tailnet ranges and trusted networks (also IPv4-mapped) to plain", () => {
         const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
         assert.match(cfg, /acl trusted src 100\.64\.0\.0\/10 ::ffff:100\.64\.0\.0\/106 fd7a:115c:a1e0::\/48 10\.1\.0\.0\/16 ::ffff:10\.1\.0\.0\/112 fd42:1::\/64\n/);
-        assert.match(cfg, /use_backend caddy_plain if trusted\n\s+default_backend caddy_mtls/);
-        assert.match(cfg, /tcp-request content reject unless \{ req\.ssl_hello_type 1 \}/);
         assert.equal((cfg.match(/send-proxy-v2/g) ?? []).length, 2);
         assert.match(cfg, /server caddy caddy:9443 send-proxy-v2 resolvers docker init-addr none/);
     });
 
-    it("behind a PROXY-protocol forwarder, trusts the direct path and splits the WAN port by the header's address", () => {
+    it("on a Mac runtime: the container is the relay, accepting only the edge's client certificate", () => {
         const cfg = renderAll(model("home"))["haproxy.cfg"] as string;
-        const direct = cfg.slice(cfg.indexOf("frontend https"), cfg.indexOf("frontend wan"));
-        assert.doesNotMatch(direct, /acl trusted/);
-        assert.match(cfg, /frontend wan\n\s+bind :::4443 v4v6 accept-proxy\n/);
-        assert.match(cfg.slice(cfg.indexOf("frontend wan")), /acl trusted src [^\n]*192\.168\.1\.0\/24/);
+        for (const [fe, port] of [["from_edge_plain", 8443], ["from_edge_mtls", 9443]] as const) {
+            assert.match(frontend(cfg, fe), new RegExp(`bind :${port} ssl crt relay\\.pem ca-file edge-ca\\.pem verify required accept-proxy\\n`));
+        }
+        assert.match(cfg, /server caddy caddy:8443 send-proxy-v2 resolvers docker init-addr none/);
+        assert.doesNotMatch(cfg, /bind :::443/, "the relay does not own :443");
     });
 
-    it("takes test bind addresses and a fixed Caddy address without resolvers", () => {
-        const cfg = renderHaproxyCfg(model("lake"), { caddyHost: "127.0.0.1", bind: { http: "127.0.0.1:18080", https: "127.0.0.1:18443" } });
-        assert.match(cfg, /bind 127\.0\.0\.1:18443\n/);
-        assert.doesNotMatch(cfg, /resolvers/);
+    it("on a Mac runtime: the native edge binds the unspecified address and forwards to the relay over mutual TLS", () => {
+        const files = renderAll(model("home"));
+        const cfg = files["edge.haproxy.cfg"] as string;
+        assert.match(frontend(cfg, "https"), /bind :::443 v4v6\n/);
+        assert.match(cfg, /server relay 127\.0\.0\.1:8443 send-proxy-v2 ssl verify required ca-file edge-ca\.pem crt edge-client\.pem sni str\(homelab-relay\) verifyhost homelab-relay/);
+        assert.match(cfg, /server relay 127\.0\.0\.1:9443 /);
+        const cabinMac = { ...model("cabin"), edge: "native" as const };
+        const notSplit = renderAll(cabinMac)["edge.haproxy.cfg"] as string;
+        assert.match(frontend(notSplit, "https"), /tcp-request connection reject unless \{ dst 100\.88\.7\.6 ::ffff:100\.88\.7\.6\/128 \}/, "when nothing is split, only the tailnet address is served");
     });
 });

@@ -1,31 +1,42 @@
-// A homelab on loopback for the end-to-end tests: the rendered haproxy.cfg and Caddyfile run by
+// A homelab on loopback for the end-to-end tests: the rendered Caddyfile and HAProxy configs run by
 // real HAProxy and the Caddy test build, echo servers standing in for the services, and client
 // certificates from the program's own CA code path. Only the Caddyfile's certificate source
 // differs from production (a local certificate instead of ACME).
 //
-// Addresses (all loopback): LAN 127.0.0.2 (a trusted network), tailnet 127.0.0.3 (stands in for
-// the tailnet ranges), WAN 127.0.0.4 (anyone else). HAProxy listens on 127.0.0.1 and connects to
-// Caddy from 127.0.0.10, the address the rendered Caddyfile accepts PROXY headers from (the
-// model's Docker subnet is 127.0.0.0/24 here, so haproxyAddress() gives it).
+// Both edge shapes run side by side in front of one Caddy:
+//   container edge (Linux)  127.0.0.1:18080/18443 → Caddy, from HAProxy's fixed address
+//   native edge (Mac)       127.0.0.1:28080/28443 → relay 127.0.0.1:8443/9443 (mutual TLS with the
+//                           program's edge PKI, standing in for the ports the relay container
+//                           publishes on the Mac's 127.0.0.1) → Caddy, from HAProxy's fixed address
+// The model's Docker block is 127.0.0.0/24, so HAProxy's fixed address is 127.0.0.194 and Caddy
+// binds 127.0.0.195 only (its production default_bind, from the same address plan).
+//
+// Sources (all loopback): LAN 127.0.0.2 and "tailnet" 127.0.0.3 (both trusted networks here:
+// the production tailnet ranges are not routable on loopback), WAN 127.0.0.4 (anyone else).
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import * as crypto from "crypto";
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
+import { addressPlan } from "../../stacks/addressPlan";
 import { renderCaddyfile } from "../../render/caddyfile";
-import { renderHaproxyCfg } from "../../render/haproxy";
-import { haproxyAddress } from "../../render/addresses";
-import { CADDY_APPLY, HAPROXY_WRITE } from "../../render/reload";
+import { renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
+import { CADDY_APPLY, HAPROXY_WRITE, unpackFiles } from "../../render/reload";
 import { caddyBinary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 
 export const SOURCES = { lan: "127.0.0.2", tailnet: "127.0.0.3", wan: "127.0.0.4" } as const;
 export type Source = keyof typeof SOURCES;
-export const HAPROXY_HTTP = 18080;
-export const HAPROXY_HTTPS = 18443;
+export type EdgeMode = "container" | "native";
+/** Where each edge shape listens in the lab (production: :80 and :443). */
+export const EDGE_PORTS: Record<EdgeMode, { http: number; https: number }> = { container: { http: 18080, https: 18443 }, native: { http: 28080, https: 28443 } };
+export const RELAY = { host: "127.0.0.1", plain: 8443, mtls: 9443 } as const;
+export const HAPROXY_HTTP = EDGE_PORTS.container.http;
+export const HAPROXY_HTTPS = EDGE_PORTS.container.https;
 export const HOSTS = { private: "media.home.example.dev", mtls: "cloud.example.dev", unknown: "unknown.example.dev", apex: "home.example.dev" } as const;
 
 export interface Echo {
@@ -35,58 +46,100 @@ export interface Echo {
     server: http.Server;
 }
 
-/** An upstream that answers with its name and what it received; /stream sends 10 chunks over ~2 s. */
+/**
+ * An upstream that answers with its name and what it received. /stream sends 10 chunks over ~2 s;
+ * /long sends a chunk every 200 ms for 60 s (a long download); a WebSocket upgrade gets a text
+ * frame every 200 ms until either side closes.
+ */
 export async function startEcho(name: string): Promise<Echo> {
     const echo: Echo = { name, port: 0, hits: [], server: http.createServer() };
+    const streams = new Set<NodeJS.Timeout>();
+    echo.server.on("close", () => streams.forEach(clearInterval));
     echo.server.on("request", (req, res) => {
         echo.hits.push({ headers: req.headers, url: req.url ?? "" });
-        if (req.url === "/stream") {
+        if (req.url === "/stream" || req.url === "/long") {
+            const chunks = req.url === "/stream" ? 10 : 300;
             res.writeHead(200, { "content-type": "text/plain" });
             let i = 0;
             const t = setInterval(() => {
                 res.write(`chunk ${i}\n`);
-                if (++i === 10) {
+                if (++i === chunks) {
                     clearInterval(t);
+                    streams.delete(t);
                     res.end("done\n");
                 }
             }, 200);
+            streams.add(t);
+            res.on("close", () => (clearInterval(t), streams.delete(t)));
             return;
         }
         res.setHeader("content-type", "application/json");
         res.end(JSON.stringify({ service: name, host: req.headers.host, xff: req.headers["x-forwarded-for"] ?? null }));
+    });
+    echo.server.on("upgrade", (req, socket) => {
+        echo.hits.push({ headers: req.headers, url: req.url ?? "" });
+        const accept = crypto.createHash("sha1").update(`${req.headers["sec-websocket-key"]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        let i = 0;
+        const t = setInterval(() => {
+            const text = Buffer.from(`tick ${i++}`);
+            socket.write(Buffer.concat([Buffer.from([0x81, text.length]), text]));
+        }, 200);
+        streams.add(t);
+        const stop = () => (clearInterval(t), streams.delete(t), socket.destroy());
+        socket.on("close", stop);
+        socket.on("error", stop);
     });
     await new Promise<void>((r) => echo.server.listen(0, "127.0.0.1", r));
     echo.port = (echo.server.address() as { port: number }).port;
     return echo;
 }
 
-/** The e2e stack, as a stack file's config would give it. */
-export function e2eConfig(ports: { media: number; cloud: number; dash: number; wiki: number }, opts: { users: string[]; withWiki: boolean }): Record<string, unknown> {
+/** The e2e stack, as a stack file's config would give it (upstreams are loopback here, so the lab
+ * validates with the echo servers on a LAN-like address and points them at 127.0.0.1 after). */
+export function e2eConfig(ports: { media: number; cloud: number; dash: number; wiki: number }, opts: { users: string[]; withWiki: boolean; runtime?: string }): Record<string, unknown> {
     const services: Record<string, unknown> = {
-        dash: { upstream: `127.0.0.1:${ports.dash}`, apex: true },
-        media: { upstream: `127.0.0.1:${ports.media}` },
-        cloud: { upstream: `127.0.0.1:${ports.cloud}`, expose: ["private", "mtls"] },
+        dash: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.dash}`, apex: true },
+        media: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.media}` },
+        cloud: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.cloud}`, expose: ["private", "mtls"] },
     };
-    if (opts.withWiki) services["wiki"] = { upstream: `127.0.0.1:${ports.wiki}`, expose: ["private", "mtls"] };
+    if (opts.withWiki) services["wiki"] = { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.wiki}`, expose: ["private", "mtls"] };
     return {
         ...EXAMPLE_DEV_BASE,
-        "homelab:docker": { runtime: "linux", dataDir: "/srv/homelab" },
+        "homelab:docker": { runtime: opts.runtime ?? "linux", dataDir: "/srv/homelab" },
         "homelab:services": services,
         "homelab:users": opts.users.map((name) => ({ name })),
     };
 }
 
+/** A LAN address the validator accepts for upstreams; the lab model points it at 127.0.0.1. */
+const LAB_UPSTREAM_STANDIN = "192.0.2.80";
+
 /** The model the lab runs: the validated config, placed on loopback addresses. */
 export function e2eModel(config: Record<string, unknown>): Model {
     const raw = Object.fromEntries(Object.entries(config).map(([k, v]) => [k.slice("homelab:".length), v]));
     const m = validate(raw);
-    // Loopback stand-ins that the validator (rightly) refuses in a real stack.
-    return { ...m, trustedNetworks: [`${SOURCES.lan}/32`], docker: { ...m.docker, subnet: "127.0.0.0/24" } };
+    // Loopback stand-ins that the validator (rightly) refuses in a real stack: the echo servers on
+    // 127.0.0.1, the LAN and "tailnet" as trusted loopback addresses, the Docker block on 127/8.
+    return {
+        ...m,
+        services: m.services.map((s) => ({ ...s, upstream: s.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1") })),
+        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`],
+        docker: { ...m.docker, subnet: "127.0.0.0/24" },
+        addresses: addressPlan("127.0.0.0/24"),
+    };
 }
 
 export interface ClientCert {
     cert: string;
     key: string;
+}
+
+/** One HAProxy process of the lab: its config directory and process. */
+export interface LabHaproxy {
+    dir: string;
+    cfg: string;
+    proc: ChildProcess;
 }
 
 export interface Lab {
@@ -97,10 +150,15 @@ export interface Lab {
     caPem: string;
     /** Client certificate files, by case. */
     certs: Record<string, ClientCert>;
+    /** The edge PKI's files (edge-ca.pem, relay.pem, edge-client.pem) and a copy dir for tests. */
+    edgeFiles: Record<string, string>;
     caddyfile: string;
+    /** The container edge's config (kept under its old name for the tests). */
     haproxyCfg: string;
     caddy: ChildProcess;
+    /** The container edge. */
     haproxy: ChildProcess;
+    haproxies: { container: LabHaproxy; relay: LabHaproxy; native: LabHaproxy };
     serverCa: string;
     logs: { caddy: string[]; haproxy: string[] };
     stop(): Promise<void>;
@@ -131,9 +189,12 @@ function issueWithCa(dir: string, name: string, caCert: string, caKey: string, e
 const CLIENT_EXT = "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n";
 
 /** Everything the client-certificate matrix needs, from the program's own CA outputs. */
-async function pki(dir: string, config: Record<string, unknown>): Promise<{ caPem: string; caKey: string; certs: Record<string, ClientCert> }> {
-    const run = await runProgram(config, { stack: "e2e" });
+async function pki(dir: string, config: Record<string, unknown>): Promise<{ caPem: string; caKey: string; certs: Record<string, ClientCert>; edgeFiles: Record<string, string> }> {
+    // A Mac runtime, so the run also yields the edge PKI (the relay's and the edge's certificates).
+    const run = await runProgram({ ...config, "homelab:docker": { runtime: "docker-desktop", dataDir: "/srv/homelab" } }, { stack: "e2e" });
     if (run.error) throw run.error;
+    const stdin = (suffix: string) => unpackFiles(run.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith(suffix))?.inputs.stdin);
+    const edgeFiles = { ...stdin("edge-haproxy-config"), ...stdin("edge-native") };
     const caPem = run.outputs["caCertificate"] as string;
     const leaf = run.resources.find((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
     const caKey = leaf?.inputs.caPrivateKeyPem as string;
@@ -156,7 +217,7 @@ async function pki(dir: string, config: Record<string, unknown>): Promise<{ caPe
     fs.writeFileSync(path.join(dir, "client.ext"), CLIENT_EXT);
     sh(["openssl", "x509", "-req", "-in", "otherca.csr", "-CA", "other-ca.pem", "-CAkey", "other-ca.key", "-out", "otherca.pem", "-days", "2", "-extfile", "client.ext"], dir);
     certs["otherca"] = { cert: path.join(dir, "otherca.pem"), key: path.join(dir, "otherca.key") };
-    return { caPem, caKey, certs };
+    return { caPem, caKey, certs, edgeFiles };
 }
 
 /** The server certificate Caddy loads instead of ACME's: one cert for every name, from a test CA. */
@@ -172,18 +233,29 @@ function serverCertificate(dir: string, model: Model): { folder: string; ca: str
     return { folder, ca: path.join(dir, "server-ca.pem") };
 }
 
-export function renderLab(model: Model, certFolder: string): { caddyfile: string; haproxyCfg: string } {
+export interface LabConfigs {
+    caddyfile: string;
+    /** The container edge (Linux shape). */
+    haproxyCfg: string;
+    /** The native edge (Mac shape) and the relay it forwards to. */
+    nativeCfg: string;
+    relayCfg: string;
+}
+
+/** The lab's configs: the production renderers with loopback binds and addresses only. */
+export function renderLab(model: Model, certFolder: string): LabConfigs {
+    const a = model.addresses;
     return {
-        caddyfile: renderCaddyfile(model, {
-            haproxyAddress: haproxyAddress(model.docker.subnet),
-            certificates: { kind: "folder", dir: certFolder },
+        caddyfile: renderCaddyfile(model, { certificates: { kind: "folder", dir: certFolder } }),
+        haproxyCfg: renderEdgeCfg(model, {
+            bind: { http: `127.0.0.1:${EDGE_PORTS.container.http}`, https: `127.0.0.1:${EDGE_PORTS.container.https}` },
+            upstream: { kind: "caddy", host: a.caddy, sourceAddress: a.haproxy },
         }),
-        haproxyCfg: renderHaproxyCfg(model, {
-            caddyHost: "127.0.0.1",
-            bind: { http: `127.0.0.1:${HAPROXY_HTTP}`, https: `127.0.0.1:${HAPROXY_HTTPS}` },
-            sourceAddress: haproxyAddress(model.docker.subnet),
-            tailnetRanges: [`${SOURCES.tailnet}/32`],
+        nativeCfg: renderEdgeCfg(model, {
+            bind: { http: `127.0.0.1:${EDGE_PORTS.native.http}`, https: `127.0.0.1:${EDGE_PORTS.native.https}` },
+            upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls } },
         }),
+        relayCfg: renderRelayCfg(model, { bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` }, caddyHost: a.caddy, sourceAddress: a.haproxy }),
     };
 }
 
@@ -192,9 +264,10 @@ export function clientsPem(certs: Record<string, ClientCert>, names: string[]): 
     return names.map((n) => fs.readFileSync((certs[n] as ClientCert).cert, "utf8").trim() + "\n").join("");
 }
 
-export function runScript(script: string, env: Record<string, string>): { status: number | null; stderr: string } {
-    const r = require("child_process").spawnSync("sh", ["-c", script], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
-    return { status: r.status, stderr: r.stderr };
+/** Runs a reload script with `stdin` (a file bundle) on its standard input; bounded. */
+export function runScript(script: string, env: Record<string, string>, stdin = ""): { status: number | null; stdout: string; stderr: string } {
+    const r = require("child_process").spawnSync("sh", ["-c", script], { env: { ...process.env, ...env }, input: stdin, encoding: "utf8", timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
@@ -206,11 +279,19 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000)
     throw new Error(`timed out waiting for ${what}`);
 }
 
-function portOpen(port: number): Promise<boolean> {
+function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
     return new Promise((resolve) => {
-        const s = require("net").connect({ host: "127.0.0.1", port }, () => (s.destroy(), resolve(true)));
+        const s = require("net").connect({ host, port }, () => (s.destroy(), resolve(true)));
         s.on("error", () => resolve(false));
     });
+}
+
+function startHaproxy(dir: string, cfg: string, logs: string[]): LabHaproxy {
+    fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
+    const proc = spawn(haproxyBinary(), ["-W", "-db", "-C", dir, "-f", "haproxy.cfg"], { stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout?.on("data", (d) => logs.push(String(d)));
+    proc.stderr?.on("data", (d) => logs.push(String(d)));
+    return { dir, cfg, proc };
 }
 
 /** Starts everything; `stop()` ends it all. */
@@ -222,30 +303,37 @@ export async function startLab(): Promise<Lab> {
     for (const n of ["dash", "media", "cloud", "wiki"]) echoes[n] = await startEcho(n);
     const ports = { dash: echoes["dash"]!.port, media: echoes["media"]!.port, cloud: echoes["cloud"]!.port, wiki: echoes["wiki"]!.port };
     const config = e2eConfig(ports, { users: ["dave", "mom", "sam"], withWiki: false });
-    const { caPem, certs } = await pki(dir, config);
+    const { caPem, certs, edgeFiles } = await pki(dir, config);
     // sam is the removed user: in the CA's history, not in the current users.
     const model = e2eModel(e2eConfig(ports, { users: ["dave", "mom"], withWiki: false }));
     const server = serverCertificate(dir, e2eModel(e2eConfig(ports, { users: ["dave"], withWiki: true })));
-    const { caddyfile, haproxyCfg } = renderLab(model, server.folder);
+    const configs = renderLab(model, server.folder);
 
     // The expired, wrong-EKU and other-CA certificates are on the allowlist on purpose: the chain,
     // validity and EKU checks must refuse them on their own.
     const allow = clientsPem(certs, ["dave", "mom", "expired", "serverauth", "otherca"]);
-    fs.writeFileSync(path.join(etc, "Caddyfile"), caddyfile);
+    fs.writeFileSync(path.join(etc, "Caddyfile"), configs.caddyfile);
     fs.writeFileSync(path.join(etc, "pki/ca.pem"), caPem);
     fs.writeFileSync(path.join(etc, "pki/clients.pem"), allow);
-    const haproxyDir = path.join(dir, "haproxy");
-    fs.mkdirSync(haproxyDir);
-    fs.writeFileSync(path.join(haproxyDir, "haproxy.cfg"), haproxyCfg);
+    const hdir = (name: string, files: Record<string, string> = {}) => {
+        const d = path.join(dir, name);
+        fs.mkdirSync(d);
+        for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(d, f), content, { mode: 0o600 });
+        return d;
+    };
 
     const logs = { caddy: [] as string[], haproxy: [] as string[] };
     const caddyEnv = { ...process.env, HOME: dir, XDG_DATA_HOME: path.join(dir, "data"), XDG_CONFIG_HOME: path.join(dir, "config") };
     const caddy = spawn(caddyBinary(), ["run", "--config", path.join(etc, "Caddyfile"), "--adapter", "caddyfile"], { env: caddyEnv, cwd: etc, stdio: ["ignore", "pipe", "pipe"] });
     caddy.stdout?.on("data", (d) => logs.caddy.push(String(d)));
     caddy.stderr?.on("data", (d) => logs.caddy.push(String(d)));
-    const haproxy = spawn(haproxyBinary(), ["-W", "-db", "-f", path.join(haproxyDir, "haproxy.cfg")], { stdio: ["ignore", "pipe", "pipe"] });
-    haproxy.stdout?.on("data", (d) => logs.haproxy.push(String(d)));
-    haproxy.stderr?.on("data", (d) => logs.haproxy.push(String(d)));
+    const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, edgeFiles[n] as string]));
+    const haproxies = {
+        container: startHaproxy(hdir("haproxy"), configs.haproxyCfg, logs.haproxy),
+        relay: startHaproxy(hdir("relay", pick("relay.pem", "edge-ca.pem")), configs.relayCfg, logs.haproxy),
+        native: startHaproxy(hdir("native", pick("edge-client.pem", "edge-ca.pem")), configs.nativeCfg, logs.haproxy),
+    };
+    const procs = [haproxies.native.proc, haproxies.relay.proc, haproxies.container.proc, caddy];
 
     const lab: Lab = {
         dir,
@@ -254,15 +342,20 @@ export async function startLab(): Promise<Lab> {
         echoes,
         caPem,
         certs,
-        caddyfile,
-        haproxyCfg,
+        edgeFiles,
+        caddyfile: configs.caddyfile,
+        haproxyCfg: configs.haproxyCfg,
         caddy,
-        haproxy,
+        haproxy: haproxies.container.proc,
+        haproxies,
         serverCa: server.ca,
         logs,
         async stop() {
-            for (const p of [haproxy, caddy]) if (p.exitCode === null) p.kill("SIGTERM");
-            await Promise.all([haproxy, caddy].map((p) => (p.exitCode === null ? new Promise((r) => p.once("exit", r)) : Promise.resolve())));
+            for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
+            const exited = (p: ChildProcess) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once("exit", r)) : Promise.resolve());
+            const timer = setTimeout(() => procs.forEach((p) => p.kill("SIGKILL")), 10_000);
+            await Promise.all(procs.map(exited));
+            clearTimeout(timer);
             for (const e of Object.values(echoes)) {
                 e.server.closeAllConnections();
                 await new Promise((r) => e.server.close(r));
@@ -271,8 +364,12 @@ export async function startLab(): Promise<Lab> {
         },
     };
     try {
-        await waitFor("Caddy's listeners", async () => (await portOpen(8443)) && (await portOpen(9443)));
-        await waitFor("HAProxy's listeners", async () => (await portOpen(HAPROXY_HTTPS)) && (await portOpen(HAPROXY_HTTP)));
+        const caddyAt = model.addresses.caddy;
+        await waitFor("Caddy's listeners", async () => (await portOpen(8443, caddyAt)) && (await portOpen(9443, caddyAt)));
+        await waitFor("the relay's listeners", async () => (await portOpen(RELAY.plain)) && (await portOpen(RELAY.mtls)));
+        for (const mode of ["container", "native"] as const) {
+            await waitFor(`the ${mode} edge's listeners`, async () => (await portOpen(EDGE_PORTS[mode].https)) && (await portOpen(EDGE_PORTS[mode].http)));
+        }
     } catch (e) {
         await lab.stop();
         throw new Error(`${(e as Error).message}\ncaddy: ${logs.caddy.join("").slice(-3000)}\nhaproxy: ${logs.haproxy.join("")}`);
@@ -287,18 +384,34 @@ export interface CurlResult {
     verbose: string;
 }
 
+export interface CurlOptions {
+    cert?: string;
+    path?: string;
+    headers?: string[];
+    http?: boolean;
+    maxTime?: number;
+    /** Which edge shape to go through (default: the container edge). */
+    edge?: EdgeMode;
+    /** Send the TLS server name `sni` while asking for `host` (a Host/SNI mismatch). */
+    sni?: string;
+}
+
 /** curl from a given loopback source, with or without a client certificate; bounded. */
-export function curl(lab: Lab, source: Source, host: string, opts: { cert?: string; path?: string; headers?: string[]; http?: boolean; maxTime?: number } = {}): Promise<CurlResult> {
-    const args = ["-sS", "-v", "--max-time", String(opts.maxTime ?? 10), "--interface", SOURCES[source], "-o", "-", "-w", "\n%{http_code}"];
+export function curl(lab: Lab, source: Source | string, host: string, opts: CurlOptions = {}): Promise<CurlResult> {
+    const port = EDGE_PORTS[opts.edge ?? "container"];
+    const from = (SOURCES as Record<string, string>)[source] ?? source;
+    const args = ["-sS", "-v", "--max-time", String(opts.maxTime ?? 10), "--interface", from, "-o", "-", "-w", "\n%{http_code}"];
     if (opts.http) {
-        args.push("-H", `Host: ${host}`, `http://127.0.0.1:${HAPROXY_HTTP}${opts.path ?? "/"}`);
+        args.push("-H", `Host: ${host}`, `http://127.0.0.1:${port.http}${opts.path ?? "/"}`);
     } else {
-        args.push("--cacert", lab.serverCa, "--resolve", `${host}:${HAPROXY_HTTPS}:127.0.0.1`);
+        const name = opts.sni ?? host;
+        args.push("--cacert", lab.serverCa, "--resolve", `${name}:${port.https}:127.0.0.1`);
         if (opts.cert) {
             const c = lab.certs[opts.cert] as ClientCert;
             args.push("--cert", c.cert, "--key", c.key);
         }
-        args.push(`https://${host}:${HAPROXY_HTTPS}${opts.path ?? "/"}`);
+        if (opts.sni) args.push("-H", `Host: ${host}`);
+        args.push(`https://${name}:${port.https}${opts.path ?? "/"}`);
     }
     for (const h of opts.headers ?? []) args.push("-H", h);
     return new Promise((resolve) => {

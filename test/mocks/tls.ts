@@ -56,7 +56,8 @@ function sign(inputs: Record<string, any>, opts: { csrPem?: string; keyPem?: str
             fs.writeFileSync(path.join(dir, "csr.pem"), opts.csrPem);
             fs.writeFileSync(path.join(dir, "ca.pem"), opts.caCertPem);
             fs.writeFileSync(path.join(dir, "ca.key"), opts.caKeyPem, { mode: 0o600 });
-            execFileSync("openssl", ["x509", "-req", "-in", path.join(dir, "csr.pem"), "-CA", path.join(dir, "ca.pem"), "-CAkey", path.join(dir, "ca.key"), "-set_serial", `0x${crypto.randomBytes(8).toString("hex")}`, ...common], { stdio: "pipe" });
+            // Like the provider: the CSR's subject alternative names carry over into the certificate.
+            execFileSync("openssl", ["x509", "-req", "-in", path.join(dir, "csr.pem"), "-CA", path.join(dir, "ca.pem"), "-CAkey", path.join(dir, "ca.key"), "-copy_extensions", "copy", "-set_serial", `0x${crypto.randomBytes(8).toString("hex")}`, ...common], { stdio: "pipe" });
         } else {
             fs.writeFileSync(path.join(dir, "key.pem"), opts.keyPem ?? "", { mode: 0o600 });
             execFileSync("openssl", ["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(inputs.subject), "-out", path.join(dir, "csr.pem")], { stdio: "pipe" });
@@ -90,7 +91,8 @@ function compute(args: MockResourceArgs): Record<string, any> | undefined {
             const dir = tmp();
             try {
                 fs.writeFileSync(path.join(dir, "key.pem"), i.privateKeyPem, { mode: 0o600 });
-                const csr = execFileSync("openssl", ["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(i.subject)], { stdio: "pipe" }).toString();
+                const san = (i.dnsNames ?? []).length > 0 ? ["-addext", `subjectAltName=${(i.dnsNames as string[]).map((d) => `DNS:${d}`).join(",")}`] : [];
+                const csr = execFileSync("openssl", ["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(i.subject), ...san], { stdio: "pipe" }).toString();
                 return { certRequestPem: csr };
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });

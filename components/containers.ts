@@ -1,0 +1,70 @@
+// One place that turns a planned container (components/dockerPlan.ts) into @pulumi/docker
+// arguments, so every container of the stack gets the same treatment (restart, log rotation,
+// networks, host gateway, secret environment) and a new setting is added once.
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { ContainerSpec, NetworkKey, SecretRef } from "./dockerPlan";
+
+/** Where secret environment values come from (all Pulumi secrets). */
+export interface SecretSources {
+    dnsToken?: pulumi.Input<string>;
+    tunnelToken?: pulumi.Input<string>;
+    secrets: pulumi.Input<Record<string, string>>;
+}
+
+function secretValue(ref: SecretRef, src: SecretSources): pulumi.Output<string> {
+    switch (ref.kind) {
+        case "dnsToken":
+            if (src.dnsToken === undefined) throw new Error("internal: the DNS-01 token is needed but not given");
+            return pulumi.output(src.dnsToken);
+        case "tunnelToken":
+            if (src.tunnelToken === undefined) throw new Error("internal: the tunnel token is needed but not given");
+            return pulumi.output(src.tunnelToken);
+        case "stackSecret":
+            return pulumi.output(src.secrets).apply((values) => {
+                const v = values[ref.key];
+                if (v === undefined) throw new Error(`internal: homelab:secrets.${ref.key} is not set`);
+                return v;
+            });
+    }
+}
+
+/** The container's environment: plain when nothing in it is secret, else one secret list. */
+export function containerEnv(spec: ContainerSpec, src: SecretSources): pulumi.Input<pulumi.Input<string>[]> {
+    const refs = Object.entries(spec.secretEnv);
+    if (refs.length === 0) return spec.env;
+    return pulumi.secret(pulumi.all(refs.map(([k, ref]) => secretValue(ref, src).apply((v) => `${k}=${v}`))).apply((secret) => [...spec.env, ...secret].sort()));
+}
+
+/** @pulumi/docker arguments for a planned container; `networks` are the network resources' names. */
+export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, networks: Partial<Record<NetworkKey, pulumi.Input<string>>>, src: SecretSources): docker.ContainerArgs {
+    return {
+        name: spec.name,
+        image,
+        ...(spec.command ? { command: spec.command } : {}),
+        ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+        envs: containerEnv(spec, src),
+        restart: spec.restart,
+        volumes: spec.mounts.map((m) => ({
+            ...(m.hostPath ? { hostPath: m.hostPath } : {}),
+            ...(m.volumeName ? { volumeName: m.volumeName } : {}),
+            containerPath: m.containerPath,
+            readOnly: m.readOnly,
+        })),
+        ...(spec.ports.length > 0 ? { ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip, protocol: p.protocol })) } : {}),
+        networksAdvanced: spec.networks.map((n) => {
+            const name = networks[n.key];
+            if (name === undefined) throw new Error(`internal: ${spec.name} joins network ${n.key}, which does not exist`);
+            return { name, aliases: n.aliases, ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}) };
+        }),
+        hosts: spec.hosts,
+        ...(spec.healthcheck ? { healthcheck: spec.healthcheck } : {}),
+        logDriver: "json-file",
+        logOpts: spec.logOpts,
+    };
+}
+
+/** Resource options for a container: secret env stays secret in state. */
+export function containerOptions(spec: ContainerSpec): { additionalSecretOutputs?: string[] } {
+    return Object.keys(spec.secretEnv).length > 0 ? { additionalSecretOutputs: ["envs"] } : {};
+}

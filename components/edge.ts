@@ -1,0 +1,121 @@
+// The edge: HAProxy on :80/:443, splitting by the client's real address.
+// - Linux: an HAProxy container (Docker Engine keeps client addresses on published ports).
+// - Mac runtimes: HAProxy natively on the Mac under launchd (the only place that sees real
+//   addresses), forwarding over mutual TLS to the relay, an HAProxy container that alone may hand
+//   Caddy a PROXY header.
+// Configs are checked by the binary that will run them before they take effect, and reloaded in
+// place; a failed check or reload fails `pulumi up` with HAProxy's own message and leaves the old
+// config serving.
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as command from "@pulumi/command";
+import { Model } from "../stacks/model";
+import { sshTarget } from "../stacks/grammar";
+import { renderContainerHaproxyCfg } from "../render/all";
+import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC, edgeDir, edgeLabel, renderLaunchdPlist, renderNativeEdgeCfg } from "../render/edge";
+import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, packFiles } from "../render/reload";
+import { EDGE_TLS_FILES } from "../render/addresses";
+import { HAPROXY_CONFIG_DIR, NetworkKey, haproxyContainer } from "./dockerPlan";
+import { containerArgs } from "./containers";
+import { EdgeTls } from "./edgeTls";
+import { formerChild } from "./aliases";
+import versions from "../render/versions.json";
+
+export interface EdgeArgs {
+    model: Model;
+    /** The stack's name (the launchd label is derived from it). */
+    stack: string;
+    /** The Docker networks, from the DockerHost. */
+    networkNames: Partial<Record<NetworkKey, pulumi.Output<string>>>;
+    /** Caddy's container: the edge starts after it. */
+    caddy: pulumi.Resource;
+    /** The edge's PKI; required on a Mac runtime. */
+    edgeTls?: EdgeTls;
+}
+
+/** Where the edge's commands run: here, or on the Docker host over SSH. */
+export function macTarget(dockerHost: string): Record<string, string> {
+    const t = sshTarget(dockerHost);
+    if (!t) return {};
+    return { SSH_TARGET: t.user ? `${t.user}@${t.host}` : t.host, ...(t.port ? { SSH_PORT: String(t.port) } : {}) };
+}
+
+/** Before this version the HAProxy container, its config command and image were DockerHost children. */
+const formerDockerHostChild = (name: string) => formerChild("homelab:docker:DockerHost", "docker", name);
+
+export class Edge extends pulumi.ComponentResource {
+    public readonly haproxyCfg: string;
+    public readonly containerId: pulumi.Output<string>;
+
+    constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("homelab:edge:Edge", name, {}, opts);
+        const { model } = args;
+        const native = model.edge === "native";
+        if (native && !args.edgeTls) throw new Error("internal: a native edge needs the edge PKI");
+        const child = { parent: this };
+
+        // --- the HAProxy container: the edge (Linux) or the relay (Mac).
+        const image = new docker.RemoteImage(`${name}-haproxy-image`, { name: versions.haproxyImage, keepLocally: true }, { ...child, aliases: [formerDockerHostChild("docker-haproxy-image")] });
+        this.haproxyCfg = renderContainerHaproxyCfg(model);
+        const tls = args.edgeTls;
+        const files: pulumi.Output<string> =
+            native && tls
+                ? pulumi.secret(
+                      pulumi.all([tls.relayPem, tls.caPem]).apply(([relay, ca]) => packFiles({ "haproxy.cfg": this.haproxyCfg, [EDGE_TLS_FILES.relayServer]: relay, [EDGE_TLS_FILES.ca]: ca })),
+                  )
+                : pulumi.output(packFiles({ "haproxy.cfg": this.haproxyCfg }));
+        const config = new command.local.Command(
+            `${name}-haproxy-config`,
+            {
+                create: HAPROXY_RELOAD_ON_HOST,
+                update: HAPROXY_RELOAD_ON_HOST,
+                interpreter: ["/bin/sh", "-c"],
+                environment: {
+                    DOCKER_HOST: model.docker.host,
+                    IMAGE: versions.haproxyImage,
+                    CONFIG_DIR: `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`,
+                    CONTAINER: "haproxy",
+                    WRITE: HAPROXY_WRITE,
+                },
+                stdin: files,
+            },
+            { parent: this, dependsOn: [image], aliases: [formerDockerHostChild("docker-haproxy-config")] },
+        );
+        const spec = haproxyContainer(model);
+        const container = new docker.Container(`${name}-haproxy`, containerArgs(spec, image.imageId, args.networkNames, { secrets: {} }), {
+            ...child,
+            dependsOn: [config, args.caddy],
+            aliases: [formerDockerHostChild("haproxy")],
+        });
+        this.containerId = container.id;
+
+        // --- Mac runtimes: the native edge, installed and reloaded by launchd.
+        if (native && tls) {
+            const label = edgeLabel(args.stack);
+            const nativeFiles = pulumi.secret(
+                pulumi.all([tls.edgeClientPem, tls.caPem]).apply(([client, ca]) =>
+                    packFiles({
+                        "haproxy.cfg": renderNativeEdgeCfg(model),
+                        [EDGE_TLS_FILES.edgeClient]: client,
+                        [EDGE_TLS_FILES.ca]: ca,
+                        "edge.plist": renderLaunchdPlist(model, label),
+                    }),
+                ),
+            );
+            const run = (script: "APPLY" | "REMOVE") => `SCRIPT="$${script}"\n${RUN_ON_MAC}`;
+            new command.local.Command(
+                `${name}-native`,
+                {
+                    create: run("APPLY"),
+                    update: run("APPLY"),
+                    delete: run("REMOVE"),
+                    interpreter: ["/bin/sh", "-c"],
+                    environment: { EDGE_DIR: edgeDir(model), LABEL: label, APPLY: EDGE_APPLY, REMOVE: EDGE_REMOVE, ...macTarget(model.docker.host) },
+                    stdin: nativeFiles,
+                },
+                { parent: this, dependsOn: [container] },
+            );
+        }
+        this.registerOutputs({ containerId: this.containerId });
+    }
+}

@@ -1,0 +1,53 @@
+// How `homelab:docker.subnet` is divided between the stack's Docker networks. Pure.
+//
+//   first half      private  Caddy and every service that is not public (and internal ones)
+//   third quarter   public   cloudflared and the public services (Caddy joins only to reach
+//                            public services that are also private or mtls)
+//   fourth quarter  edge     only HAProxy (the edge on Linux, the relay on a Mac) and Caddy;
+//                            Caddy's TLS listeners bind to its address here and nowhere else
+//
+// In the edge network Docker hands out automatic addresses only from its upper half, and the
+// two fixed addresses (HAProxy: edge + 2, Caddy: edge + 3) lie in the lower half, so no other
+// container can ever take the address whose PROXY headers Caddy believes.
+import { formatCidr, intToV4, parseCidr, v4ToInt } from "./net";
+
+/** The smallest block the plan is defined for: a /24 gives a /26 edge network. */
+export const MAX_SUBNET_PREFIX = 24;
+
+export interface AddressPlan {
+    /** `homelab:docker.subnet`, canonical. */
+    block: string;
+    private: string;
+    public: string;
+    edge: string;
+    /** The part of the edge network Docker assigns automatically (its upper half). */
+    edgeDynamic: string;
+    /** Docker's gateway address on the edge network (its first address). */
+    edgeGateway: string;
+    /** HAProxy's fixed address on the edge network: the only source Caddy takes PROXY headers from. */
+    haproxy: string;
+    /** Caddy's fixed address on the edge network, where its TLS listeners bind. */
+    caddy: string;
+}
+
+function sub(base: number, prefix: number): string {
+    return `${intToV4(base)}/${prefix}`;
+}
+
+export function addressPlan(block: string): AddressPlan {
+    const c = parseCidr(block);
+    if (!c || c.addr.kind() !== "ipv4" || c.prefix > MAX_SUBNET_PREFIX) throw new Error(`internal: ${block} is not an IPv4 block of /${MAX_SUBNET_PREFIX} or larger`);
+    const base = v4ToInt(formatCidr(c).split("/")[0] as string);
+    const size = 2 ** (32 - c.prefix);
+    const edgeBase = base + (size * 3) / 4;
+    return {
+        block: formatCidr(c),
+        private: sub(base, c.prefix + 1),
+        public: sub(base + size / 2, c.prefix + 2),
+        edge: sub(edgeBase, c.prefix + 2),
+        edgeDynamic: sub(edgeBase + size / 8, c.prefix + 3),
+        edgeGateway: intToV4(edgeBase + 1),
+        haproxy: intToV4(edgeBase + 2),
+        caddy: intToV4(edgeBase + 3),
+    };
+}

@@ -1,0 +1,185 @@
+// Named checks: rules about what a value means, or that span several keys. Each is pure, takes
+// the parsed (typed, defaulted) values it needs and returns problems keyed by config key (without
+// the `homelab:` prefix). They are tested directly in test/checks.test.ts as well as through the
+// whole program in test/validate.test.ts.
+import { AddressPlan, MAX_SUBNET_PREFIX, addressPlan } from "./addressPlan";
+import { DOCKER_DEFAULT_BRIDGE, Runtime, RUNTIME_VM_NETWORKS, TAILNET_IPV4_RANGE } from "./model";
+import { Cidr, canonicalIp, contains, formatCidr, isCanonical, isPrivateCidr, isPublicUnicastOrDoc, overlaps, parseCidr, parseIp } from "./net";
+import { dnsNameProblem, parseUtcTime } from "./grammar";
+
+export interface Problem {
+    /** The config key, e.g. `homelab:services.cloud.expose`. */
+    key: string;
+    message: string;
+}
+/** A problem before the namespace prefix is added: `key` is e.g. `services.cloud.expose`. */
+export interface LocalProblem {
+    key: string;
+    message: string;
+}
+const problem = (key: string, message: string): LocalProblem => ({ key, message });
+
+/** Docker's first default address pool (172.17.0.0/16 … 172.31.0.0/16): other projects' networks. */
+export const DOCKER_DEFAULT_POOL = ["172.17.0.0/16", "172.18.0.0/15", "172.20.0.0/14", "172.24.0.0/13"];
+
+// --- docker.subnet
+
+export function checkSubnet(text: string): { problems: LocalProblem[]; plan?: AddressPlan } {
+    const key = "docker.subnet";
+    const c = parseCidr(text);
+    if (!c || c.addr.kind() !== "ipv4") return { problems: [problem(key, `"${text}" is not an IPv4 CIDR`)] };
+    if (!isCanonical(c)) return { problems: [problem(key, `"${text}" has host bits set; did you mean ${formatCidr(c)}?`)] };
+    if (!isPrivateCidr(c) || contains(TAILNET_IPV4_RANGE, c) || contains("169.254.0.0/16", c)) return { problems: [problem(key, "must be RFC 1918 private address space")] };
+    if (c.prefix > MAX_SUBNET_PREFIX)
+        return { problems: [problem(key, `must be /${MAX_SUBNET_PREFIX} or larger: it is divided between the private, public and edge networks (see README)`)] };
+    for (const vm of Object.values(RUNTIME_VM_NETWORKS).flat()) {
+        if (overlaps(c, vm)) return { problems: [problem(key, `overlaps a Docker runtime's own VM network ${vm}`)] };
+    }
+    if (overlaps(c, DOCKER_DEFAULT_BRIDGE)) return { problems: [problem(key, `overlaps Docker's default bridge ${DOCKER_DEFAULT_BRIDGE}`)] };
+    return { problems: [], plan: addressPlan(formatCidr(c)) };
+}
+
+// --- trustedNetworks
+
+export function checkTrustedNetworks(list: string[], runtime: Runtime, plan: AddressPlan | undefined): { problems: LocalProblem[]; trusted: string[] } {
+    const problems: LocalProblem[] = [];
+    const trusted: string[] = [];
+    for (const [i, t] of list.entries()) {
+        const key = `trustedNetworks[${i}]`;
+        const c = parseCidr(t);
+        const why = trustedNetworkProblem(t, c, runtime, plan);
+        if (why) {
+            problems.push(problem(key, why));
+            continue;
+        }
+        const canon = formatCidr(c as Cidr);
+        if (trusted.includes(canon)) problems.push(problem(key, `"${t}" is listed twice`));
+        else trusted.push(canon);
+    }
+    return { problems, trusted };
+}
+
+function trustedNetworkProblem(t: string, c: Cidr | undefined, runtime: Runtime, plan: AddressPlan | undefined): string | undefined {
+    if (!c) return `"${t}" is not a CIDR such as 192.168.1.0/24`;
+    if (!isCanonical(c)) return `"${t}" has host bits set; did you mean ${formatCidr(c)}?`;
+    if (!isPrivateCidr(c)) return `"${t}" is not private address space (RFC 1918, CGNAT, ULA or link-local): clients from it would skip the client-certificate check`;
+    for (const vm of RUNTIME_VM_NETWORKS[runtime]) {
+        if (overlaps(c, vm)) return `"${t}" overlaps ${runtime}'s VM network ${vm}, where forwarded connections come from: the WAN would skip mTLS`;
+    }
+    if (overlaps(c, DOCKER_DEFAULT_BRIDGE)) return `"${t}" overlaps Docker's default bridge ${DOCKER_DEFAULT_BRIDGE}: containers and proxied clients would be trusted`;
+    const pool = DOCKER_DEFAULT_POOL.find((p) => overlaps(c, p));
+    if (pool) return `"${t}" overlaps Docker's default address pool (${pool}), where other projects' container networks live: those containers would be trusted`;
+    if (plan && overlaps(c, plan.block)) return `"${t}" overlaps the stack's Docker network ${plan.block} (homelab:docker.subnet): containers and proxied clients would be trusted`;
+    return undefined;
+}
+
+// --- docker.listenAddresses
+
+/**
+ * A listed address is one of this host's own addresses on a trusted network (e.g. the Mac's LAN
+ * address): where nothing is split, the edge serves :80/:443 there too, to trusted sources only.
+ */
+export function checkListenAddresses(list: string[], trusted: string[], tailnet: string[]): { problems: LocalProblem[]; addresses: string[] } {
+    const problems: LocalProblem[] = [];
+    const addresses: string[] = [];
+    for (const [i, text] of list.entries()) {
+        const why = listenAddressProblem(text, trusted, tailnet, addresses);
+        if (why) problems.push(problem(`docker.listenAddresses[${i}]`, why));
+        else addresses.push(canonicalIp(text) as string);
+    }
+    return { problems, addresses };
+}
+
+function listenAddressProblem(text: string, trusted: string[], tailnet: string[], seen: string[]): string | undefined {
+    const a = parseIp(text);
+    if (!a) return `"${text}" is not an IP address (without a zone id)`;
+    const canon = a.toString();
+    const range = a.range();
+    if (range === "unspecified") return `"${text}" binds every address: the no-certificate path would be published to the WAN`;
+    if (["loopback", "multicast", "broadcast"].includes(range)) return `"${text}" is a ${range} address, not one of the host's addresses on a trusted network`;
+    if (isPublicUnicastOrDoc(a) || range === "reserved") return `"${text}" is a public address: the no-certificate path would be published to the internet`;
+    if (tailnet.map((t) => canonicalIp(t)).includes(canon)) return `"${text}" is the tailnet address, which the edge always serves; remove it here`;
+    if (seen.includes(canon)) return `"${text}" is listed twice`;
+    const host = { addr: a, prefix: a.kind() === "ipv4" ? 32 : 128 };
+    if (!trusted.some((n) => contains(n, host)))
+        return `"${text}" is not inside any of homelab:trustedNetworks: only trusted sources are served on a listed address, so list the network it belongs to`;
+    return undefined;
+}
+
+// --- names
+
+/** The longest names the stack creates must fit DNS: `*.<sub>.<domain>` and every service name. */
+export function checkNameLengths(domain: string, subdomain: string, hostnames: [key: string, fqdn: string][]): LocalProblem[] {
+    const out: LocalProblem[] = [];
+    const wildcard = `*.${subdomain}.${domain}`;
+    const w = dnsNameProblem(wildcard);
+    if (w) out.push(problem("private.subdomain", `makes the name ${w}`));
+    for (const [key, fqdn] of hostnames) {
+        const p = dnsNameProblem(fqdn);
+        if (p) out.push(problem(key, `makes the name ${p}`));
+    }
+    return out;
+}
+
+// --- wan
+
+export function checkWanAddress(publicIp: string | undefined): { problems: LocalProblem[]; publicIp?: string } {
+    if (publicIp === undefined) return { problems: [] };
+    const a = parseIp(publicIp);
+    if (!a || a.kind() !== "ipv4") return { problems: [problem("wan.publicIp", `"${publicIp}" must be an IPv4 address`)] };
+    if (!isPublicUnicastOrDoc(a)) return { problems: [problem("wan.publicIp", `"${publicIp}" must be the home's public address, not a private, CGNAT, loopback, link-local or reserved one`)] };
+    return { problems: [], publicIp: a.toString() };
+}
+
+// --- dnsToken
+
+export function checkDnsToken(allowedIps: string[], expiresOn: string | undefined, now: Date): { problems: LocalProblem[]; allowedIps: string[] } {
+    const problems: LocalProblem[] = [];
+    const out: string[] = [];
+    for (const [i, t] of allowedIps.entries()) {
+        const c = parseCidr(t, true);
+        const why = allowedIpProblem(t, c, out);
+        if (why) problems.push(problem(`dnsToken.allowedIps[${i}]`, why));
+        else out.push(formatCidr(c as Cidr));
+    }
+    if (expiresOn !== undefined) {
+        const d = parseUtcTime(expiresOn);
+        if (!d) problems.push(problem("dnsToken.expiresOn", `"${expiresOn}" is not an RFC 3339 UTC time that exists, such as "2027-06-30T00:00:00Z"`));
+        else if (d.getTime() <= now.getTime()) problems.push(problem("dnsToken.expiresOn", `"${expiresOn}" is in the past: the token would be created expired and certificates could not be issued`));
+    }
+    return { problems, allowedIps: out };
+}
+
+function allowedIpProblem(t: string, c: Cidr | undefined, seen: string[]): string | undefined {
+    if (!c) return `"${t}" is not an IP address or CIDR`;
+    if (!isCanonical(c)) return `"${t}" has host bits set; did you mean ${formatCidr(c)}?`;
+    if (c.prefix === 0) return `"${t}" is every address: leave allowedIps out instead`;
+    if (!isPublicUnicastOrDoc(c.addr)) return `"${t}" is not public address space: Cloudflare sees the home's public address, so the token would never work`;
+    if (seen.includes(formatCidr(c))) return `"${t}" is listed twice`;
+    return undefined;
+}
+
+// --- acme
+
+export function checkResolvers(list: string[]): { problems: LocalProblem[]; resolvers: string[] } {
+    const problems: LocalProblem[] = [];
+    const out: string[] = [];
+    list.forEach((r, i) => {
+        const canon = canonicalIp(r) ?? r;
+        if (out.includes(canon)) problems.push(problem(`acme.resolvers[${i}]`, `"${r}" is listed twice`));
+        else out.push(canon);
+    });
+    return { problems, resolvers: out };
+}
+
+// --- users
+
+export function checkUsers(users: { name: string; validityDays: number }[]): LocalProblem[] {
+    const seen = new Set<string>();
+    const out: LocalProblem[] = [];
+    users.forEach((u, i) => {
+        if (seen.has(u.name)) out.push(problem(`users[${i}].name`, `"${u.name}" is listed twice; user names must be unique`));
+        seen.add(u.name);
+    });
+    return out;
+}

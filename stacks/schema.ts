@@ -1,0 +1,180 @@
+// The shape, types and defaults of every `homelab:*` key, as zod schemas. Leaf values are checked
+// against the grammar of where they land (stacks/grammar.ts); rules that span several keys, or
+// that depend on what a value means, are the named checks in stacks/checks.ts.
+import { z } from "zod";
+import { PLANES, RUNTIMES, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "./model";
+import { caddyTokenProblem, dnsNameProblem, dockerHostProblem, durationProblem, emailProblem, acmeUrlProblem, hostPathProblem, isDnsLabel, isDnsName } from "./grammar";
+import { contains, parseIp } from "./net";
+
+const str = (what: string) => z.string({ error: `must be ${what}` });
+
+/** A string schema whose value must pass `problem` (which returns a reason or undefined). */
+function checked(what: string, problem: (v: string) => string | undefined) {
+    return str(what).superRefine((v, ctx) => {
+        const p = problem(v);
+        if (p) ctx.addIssue({ code: "custom", message: p });
+    });
+}
+
+const HEX32_RE = /^[0-9a-f]{32}$/;
+const USER_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const DOCKER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,47}$/;
+
+function domainProblem(s: string): string | undefined {
+    if (!isDnsName(s)) return dnsNameProblem(s) ?? "must be a lowercase DNS name (e.g. example.dev)";
+    if (!s.includes(".")) return "must be a registered domain with at least two labels (e.g. example.dev)";
+    return undefined;
+}
+function subdomainProblem(s: string): string | undefined {
+    return isDnsName(s) ? undefined : (dnsNameProblem(s) ?? "must be a lowercase DNS name (e.g. home)");
+}
+function tailnetV4Problem(s: string): string | undefined {
+    const a = parseIp(s);
+    if (!a || a.kind() !== "ipv4") return "must be an IPv4 address";
+    if (!contains(TAILNET_IPV4_RANGE, `${a.toString()}/32`)) return `must be a tailnet address inside ${TAILNET_IPV4_RANGE}`;
+    if (s === "100.64.0.0" || s === "100.127.255.255") return "is the range's network or broadcast address, never a device's";
+    return undefined;
+}
+function tailnetV6Problem(s: string): string | undefined {
+    const a = parseIp(s);
+    if (!a || a.kind() !== "ipv6") return "must be an IPv6 address (without a zone id)";
+    if (!contains(TAILNET_IPV6_RANGE, `${a.toString()}/128`)) return `must be a tailnet address inside ${TAILNET_IPV6_RANGE}`;
+    return undefined;
+}
+function resolverProblem(s: string): string | undefined {
+    const a = parseIp(s);
+    if (!a) return `"${s}" is not an IP address (without a zone id)`;
+    if (["unspecified", "multicast", "broadcast", "loopback"].includes(a.range()))
+        return `"${s}" is a ${a.range()} address; Caddy checks propagation against public resolvers`;
+    return undefined;
+}
+function dataDirProblem(s: string): string | undefined {
+    const p = hostPathProblem(s.length > 1 ? s.replace(/\/+$/, "") : s);
+    if (p) return p;
+    if (s.replace(/\/+$/, "") === "") return "must not be / itself";
+    return undefined;
+}
+function durationBetween(min: string, max: string, days = false) {
+    return (s: string) => durationProblem(s, min, max, { days });
+}
+
+export const planeSchema = z.enum(PLANES, { error: `must be one of ${PLANES.join(", ")}` });
+export const portSchema = z
+    .number({ error: "must be a number (1-65535)" })
+    .int({ error: "must be a whole number (1-65535)" })
+    .min(1, { error: "must be 1-65535" })
+    .max(65535, { error: "must be 1-65535" });
+
+export const schemas = {
+    domain: checked("a DNS name", domainProblem),
+    zoneId: checked("a zone id", (s) => (HEX32_RE.test(s) ? undefined : "must be a 32-character lowercase hex zone id")),
+    accountId: checked("an account id", (s) => (HEX32_RE.test(s) ? undefined : "must be a 32-character lowercase hex account id")),
+    tailnet: z.strictObject({
+        ipv4: checked("an IPv4 address", tailnetV4Problem),
+        ipv6: checked("an IPv6 address", tailnetV6Problem).optional(),
+    }),
+    private: z.strictObject({ subdomain: checked("a DNS name", subdomainProblem).default("home") }).default({ subdomain: "home" }),
+    trustedNetworks: z.array(str("a CIDR"), { error: "must be a list of CIDRs" }).default([]),
+    wan: z
+        .strictObject({
+            publicIp: str("an IPv4 address").optional(),
+        })
+        .optional(),
+    acme: z.strictObject({
+        email: checked("an email address", emailProblem),
+        resolvers: z
+            .array(checked("an IP address", resolverProblem), { error: "must be a list of IP addresses" })
+            .min(1, { error: "needs at least one resolver" })
+            .max(8, { error: "lists more than 8 resolvers" })
+            .default(["1.1.1.1", "8.8.8.8"]),
+        propagationTimeout: checked("a duration", durationBetween("10s", "1h", true)).default("5m"),
+        ca: checked("a URL", acmeUrlProblem).optional(),
+    }),
+    docker: z.strictObject({
+        host: checked("a Docker host URL", dockerHostProblem).default("unix:///var/run/docker.sock"),
+        runtime: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(", ")}` }).default("docker-desktop"),
+        network: checked("a network name", (s) => (DOCKER_NAME_RE.test(s) ? undefined : "must be a Docker network name (letters, digits, _ . -; at most 48 characters)")).default("homelab"),
+        subnet: str("a CIDR").default("172.30.0.0/24"),
+        dataDir: checked("an absolute path", dataDirProblem),
+        listenAddresses: z.array(str("an IP address"), { error: "must be a list of IP addresses" }).default([]),
+    }),
+    dnsToken: z
+        .strictObject({
+            allowedIps: z.array(str("an IP or CIDR"), { error: "must be a list of IPs or CIDRs" }).default([]),
+            expiresOn: str("an RFC 3339 time").optional(),
+        })
+        .default({ allowedIps: [] }),
+    users: z
+        .array(
+            z.strictObject({
+                name: checked("a user name", (s) =>
+                    USER_RE.test(s)
+                        ? undefined
+                        : "must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit, at most 63 characters (it becomes a file name and a certificate CN)",
+                ),
+                validityDays: z
+                    .number({ error: "must be a number of days (1-825)" })
+                    .int({ error: "must be a whole number of days (1-825)" })
+                    .min(1, { error: "must be 1-825 days" })
+                    .max(825, { error: "must be 1-825 days (the longest validity clients accept)" })
+                    .default(365),
+            }),
+            { error: "must be a list of users ({ name, validityDays? })" },
+        )
+        .default([]),
+};
+
+/** Keys every service may have. */
+export const commonServiceShape = {
+    hostname: checked("a DNS label", (s) => (isDnsLabel(s) ? undefined : "must be one lowercase DNS label: letters, digits and hyphens, at most 63 characters")).optional(),
+    apex: z.boolean({ error: "must be true or false" }).default(false),
+    expose: z
+        .array(planeSchema, { error: `must be a list of planes (${PLANES.join(", ")})` })
+        .min(1, { error: "must name at least one plane" })
+        .default(["private"]),
+    access: z
+        .strictObject({
+            emails: z.array(checked("an email address", emailProblem)).default([]),
+            emailDomains: z.array(checked("a domain", (s) => (isDnsName(s) && s.includes(".") ? undefined : "must be a domain such as example.dev"))).default([]),
+        })
+        .optional(),
+    upstream: str("host:port").optional(),
+};
+
+/** Keys only a managed service (image + port: a container this stack runs) may have. */
+export const managedServiceShape = {
+    image: str("an image reference").optional(),
+    port: portSchema.optional(),
+    env: z
+        .record(
+            z.string(),
+            z.string({ error: "must be a string (quote numbers and booleans)" }).refine((v) => !v.includes("\u0000"), { error: "contains a NUL character" }),
+        )
+        .default({}),
+    secretEnv: z.record(z.string(), str("a key of homelab:secrets")).default({}),
+    volumes: z.array(str("a volume mapping")).default([]),
+    command: z.array(str("a command argument")).optional(),
+    healthcheck: z
+        .strictObject({
+            test: z.array(str("a command argument")).min(1, { error: "needs a command" }),
+            interval: checked("a duration", durationBetween("1s", "24h")).default("30s"),
+            timeout: checked("a duration", durationBetween("1s", "1h")).default("5s"),
+            retries: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be 1-100" }).max(100, { error: "must be 1-100" }).default(3),
+            startPeriod: checked("a duration", durationBetween("0s", "24h")).default("10s"),
+        })
+        .optional(),
+};
+
+export const serviceSchema = z.strictObject({ ...commonServiceShape, ...managedServiceShape });
+export type ParsedService = z.infer<typeof serviceSchema>;
+
+/** Derived, never written twice: the keys that only managed services may set. */
+export const MANAGED_ONLY_KEYS = Object.keys(managedServiceShape).filter((k) => k !== "image") as (keyof typeof managedServiceShape)[];
+
+/** Keys that existed once and were removed, with what to do instead. */
+export const REMOVED_KEYS: Record<string, string> = {
+    "wan.proxyProtocol":
+        "was removed: on docker-desktop, orbstack and colima the edge now runs natively on the Mac, where it sees every client's real address, so the router needs only a plain port forward of :443 to the Mac. Delete the key.",
+};
+
+export { caddyTokenProblem };
