@@ -108,6 +108,9 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
         `\tadmin ${CADDY_ADMIN}`,
         // Nothing in Caddy listens on :80; the edge answers it with a redirect.
         "\tauto_https disable_redirects",
+        // abort runs before every other handler (by default it comes after handle): the plain
+        // listener's guard must see each request before any route can answer it.
+        "\torder abort first",
         // Only Caddy's address on the edge network: no other container network reaches the listeners.
         `\tdefault_bind ${bindAddress}`,
         `\tgrace_period ${CADDY_TIMING.gracePeriod}`,

@@ -79,6 +79,11 @@ const REQUIRE = `require() {
  * running one; the files on disk are rolled back to match. The reload is forced only when a PEM
  * changed (Caddy cannot see that in its config); otherwise Caddy itself skips a config that did
  * not change, so nothing is interrupted.
+ *
+ * Prints `revoked` when a certificate that was on the leaf allowlist is no longer on it. A reload
+ * refuses that certificate's new handshakes at once, but Caddy lets requests already running on
+ * the old config finish however long they take (its grace period bounds only the wait, it does
+ * not end them), so the host side then restarts Caddy to end that person's open connections.
  */
 export const CADDY_APPLY = `set -eu
 umask 022
@@ -92,6 +97,16 @@ require Caddyfile ca.pem clients.pem
 force=""
 cmp -s "$STAGE/ca.pem" "$ETC/pki/ca.pem" || force="--force"
 cmp -s "$STAGE/clients.pem" "$ETC/pki/clients.pem" || force="--force"
+revoked=no
+if [ -f "$ETC/pki/clients.pem" ]; then
+  # One line per certificate; any old line missing from the new file is a revoked certificate.
+  oneline() { awk '/-----BEGIN/ { c = "" } { c = c $0 } /-----END/ { print c }' "$1"; }
+  oneline "$ETC/pki/clients.pem" > "$STAGE/.old"
+  oneline "$STAGE/clients.pem" > "$STAGE/.new"
+  if [ -s "$STAGE/.old" ] && grep -Fxvq -f "$STAGE/.new" "$STAGE/.old"; then revoked=yes; fi
+  if [ ! -s "$STAGE/.new" ] && [ -s "$STAGE/.old" ]; then revoked=yes; fi
+  rm -f "$STAGE/.old" "$STAGE/.new"
+fi
 for f in Caddyfile pki/ca.pem pki/clients.pem; do
   if [ -f "$ETC/$f" ]; then cp "$ETC/$f" "$ETC/$f.prev"; else rm -f "$ETC/$f.prev"; fi
 done
@@ -107,6 +122,7 @@ if ! "$CADDY" reload --config "$ETC/Caddyfile" --adapter caddyfile \${CADDY_ADDR
   exit 1
 fi
 rm -f "$ETC/Caddyfile.prev" "$ETC/pki/ca.pem.prev" "$ETC/pki/clients.pem.prev"
+if [ "$revoked" = yes ]; then echo revoked; fi
 `;
 
 /**
@@ -144,9 +160,18 @@ rm -rf "$STAGE"
 if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi
 `;
 
-/** Host side, Caddy: run CADDY_APPLY inside the running container, the bundle on stdin. */
+/**
+ * Host side, Caddy: run CADDY_APPLY inside the running container, the bundle on stdin. When a
+ * user's certificate was revoked, restart the container at once (same container; Caddy resumes
+ * the config it was just given): that person's open connections end now, everyone else's
+ * reconnect, and the edge retries while Caddy starts.
+ */
 export const CADDY_RELOAD_ON_HOST = `set -eu
-docker exec -i "$CONTAINER" sh -c "$APPLY"
+result=$(docker exec -i "$CONTAINER" sh -c "$APPLY")
+if [ "$result" = revoked ]; then
+  echo "homelab: a client certificate was revoked: restarting Caddy to end its open connections" >&2
+  docker restart --time 0 "$CONTAINER" >/dev/null
+fi
 `;
 
 /**

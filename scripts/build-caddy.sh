@@ -9,7 +9,9 @@ v() { node -p "require('$here/render/versions.json').$1"; }
 caddy_v=$(v caddy); dns_v=$(v caddyDnsCloudflare); xcaddy_v=$(v xcaddy)
 cache=${HOMELAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab}
 bin="$cache/caddy-v${caddy_v}-cloudflare-${dns_v}/caddy"
-if [ -x "$bin" ] && "$bin" list-modules 2>/dev/null | grep -qx 'dns.providers.cloudflare'; then
+# grep reads all of list-modules' output (no -q): with -q it exits at the first match, caddy gets
+# SIGPIPE, and under pipefail the cached binary would look broken and be rebuilt.
+if [ -x "$bin" ] && "$bin" list-modules 2>/dev/null | grep -x 'dns.providers.cloudflare' >/dev/null; then
   echo "$bin"; exit 0
 fi
 mkdir -p "$(dirname "$bin")" "$cache/bin"

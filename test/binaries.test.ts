@@ -102,3 +102,15 @@ describe("real binaries", function () {
         assert.notEqual(r.status, 0);
     });
 });
+
+describe("the Caddy test build script", function () {
+    this.timeout(20 * 60_000);
+    it("finds a cached build again without rebuilding it (no SIGPIPE from grep -q under pipefail)", () => {
+        caddyBinary(); // built or found once
+        for (let i = 0; i < 5; i++) {
+            const r = spawnSync("bash", [path.join(ROOT, "scripts/build-caddy.sh")], { encoding: "utf8", timeout: 60_000 });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stderr, "", `run ${i}: nothing rebuilt (stderr: ${r.stderr.slice(0, 200)})`);
+        }
+    });
+});

@@ -8,6 +8,7 @@ import { execFileSync } from "child_process";
 import { CADDY_APPLY, EdgeMode, HAPROXY_WRITE, HOSTS, Lab, SOURCES, Source, clientsPem, curl, e2eConfig, e2eModel, renderLab, runScript, startLab } from "./e2e/lab";
 import { hardeningTests } from "./e2e/hardening";
 import { macEdgeTests } from "./e2e/macEdge";
+import { v6SourceTests } from "./e2e/v6sources";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { packFiles } from "../render/reload";
 import { caddyBinary, haproxyBinary } from "./support/binaries";
@@ -190,6 +191,7 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
     });
 
     hardeningTests(() => lab);
+    v6SourceTests(() => lab);
     macEdgeTests(() => lab);
 });
 

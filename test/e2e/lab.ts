@@ -24,7 +24,7 @@ import { validate } from "../../stacks/validate";
 import { addressPlan } from "../../stacks/addressPlan";
 import { renderCaddyfile } from "../../render/caddyfile";
 import { renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
-import { CADDY_APPLY, HAPROXY_WRITE, unpackFiles } from "../../render/reload";
+import { CADDY_APPLY, HAPROXY_WRITE, packFiles, unpackFiles } from "../../render/reload";
 import { caddyBinary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
@@ -153,6 +153,10 @@ export interface Lab {
     /** The edge PKI's files (edge-ca.pem, relay.pem, edge-client.pem) and a copy dir for tests. */
     edgeFiles: Record<string, string>;
     caddyfile: string;
+    /** The folder Caddy loads its (test) server certificate from. */
+    certFolder: string;
+    /** The echo servers' ports, for re-rendering the stack. */
+    ports: { media: number; cloud: number; dash: number; wiki: number };
     /** The container edge's config (kept under its old name for the tests). */
     haproxyCfg: string;
     caddy: ChildProcess;
@@ -161,6 +165,8 @@ export interface Lab {
     haproxies: { container: LabHaproxy; relay: LabHaproxy; native: LabHaproxy };
     serverCa: string;
     logs: { caddy: string[]; haproxy: string[] };
+    /** Kill Caddy and start it again (what the host does when a certificate is revoked). */
+    restartCaddy(): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -286,6 +292,10 @@ function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
     });
 }
 
+function exited(p: ChildProcess): Promise<unknown> {
+    return p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once("exit", r)) : Promise.resolve();
+}
+
 function startHaproxy(dir: string, cfg: string, logs: string[]): LabHaproxy {
     fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
     const proc = spawn(haproxyBinary(), ["-W", "-db", "-C", dir, "-f", "haproxy.cfg"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -324,16 +334,20 @@ export async function startLab(): Promise<Lab> {
 
     const logs = { caddy: [] as string[], haproxy: [] as string[] };
     const caddyEnv = { ...process.env, HOME: dir, XDG_DATA_HOME: path.join(dir, "data"), XDG_CONFIG_HOME: path.join(dir, "config") };
-    const caddy = spawn(caddyBinary(), ["run", "--config", path.join(etc, "Caddyfile"), "--adapter", "caddyfile"], { env: caddyEnv, cwd: etc, stdio: ["ignore", "pipe", "pipe"] });
-    caddy.stdout?.on("data", (d) => logs.caddy.push(String(d)));
-    caddy.stderr?.on("data", (d) => logs.caddy.push(String(d)));
+    const startCaddy = () => {
+        const p = spawn(caddyBinary(), ["run", "--config", path.join(etc, "Caddyfile"), "--adapter", "caddyfile"], { env: caddyEnv, cwd: etc, stdio: ["ignore", "pipe", "pipe"] });
+        p.stdout?.on("data", (d) => logs.caddy.push(String(d)));
+        p.stderr?.on("data", (d) => logs.caddy.push(String(d)));
+        return p;
+    };
+    const caddy = startCaddy();
     const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, edgeFiles[n] as string]));
     const haproxies = {
         container: startHaproxy(hdir("haproxy"), configs.haproxyCfg, logs.haproxy),
         relay: startHaproxy(hdir("relay", pick("relay.pem", "edge-ca.pem")), configs.relayCfg, logs.haproxy),
         native: startHaproxy(hdir("native", pick("edge-client.pem", "edge-ca.pem")), configs.nativeCfg, logs.haproxy),
     };
-    const procs = [haproxies.native.proc, haproxies.relay.proc, haproxies.container.proc, caddy];
+    const procs = () => [haproxies.native.proc, haproxies.relay.proc, haproxies.container.proc, lab.caddy];
 
     const lab: Lab = {
         dir,
@@ -344,17 +358,26 @@ export async function startLab(): Promise<Lab> {
         certs,
         edgeFiles,
         caddyfile: configs.caddyfile,
+        certFolder: server.folder,
+        ports,
         haproxyCfg: configs.haproxyCfg,
         caddy,
         haproxy: haproxies.container.proc,
         haproxies,
         serverCa: server.ca,
         logs,
+        async restartCaddy() {
+            // What `docker restart --time 0 caddy` does: kill at once, start again with the files in place.
+            const old = lab.caddy;
+            old.kill("SIGKILL");
+            await exited(old);
+            lab.caddy = startCaddy();
+            await waitFor("Caddy after a restart", async () => (await portOpen(8443, model.addresses.caddy)) && (await portOpen(9443, model.addresses.caddy)));
+        },
         async stop() {
-            for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-            const exited = (p: ChildProcess) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once("exit", r)) : Promise.resolve());
-            const timer = setTimeout(() => procs.forEach((p) => p.kill("SIGKILL")), 10_000);
-            await Promise.all(procs.map(exited));
+            for (const p of procs()) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
+            const timer = setTimeout(() => procs().forEach((p) => p.kill("SIGKILL")), 10_000);
+            await Promise.all(procs().map(exited));
             clearTimeout(timer);
             for (const e of Object.values(echoes)) {
                 e.server.closeAllConnections();
@@ -428,3 +451,30 @@ export function curl(lab: Lab, source: Source | string, host: string, opts: Curl
 }
 
 export { CADDY_APPLY, HAPROXY_WRITE };
+
+/**
+ * Renders the lab's stack for these users and services and applies it to Caddy with CADDY_APPLY;
+ * like CADDY_RELOAD_ON_HOST, restarts Caddy when the script reports a revoked certificate.
+ */
+export async function applyAndRevoke(lab: Lab, opts: Parameters<typeof applyCaddy>[1]): Promise<ReturnType<typeof applyCaddy>> {
+    const r = applyCaddy(lab, opts);
+    if (r.status === 0 && r.stdout.trim() === "revoked") await lab.restartCaddy();
+    return r;
+}
+
+/** Renders the lab's stack for these users and services and applies it to Caddy with CADDY_APPLY. */
+export function applyCaddy(lab: Lab, opts: { users: string[]; withWiki: boolean; allow?: string[]; transform?: (m: Model) => Model }): { status: number | null; stdout: string; stderr: string; model: Model } {
+    const base = e2eModel(e2eConfig(lab.ports, { users: opts.users, withWiki: opts.withWiki }));
+    const model = opts.transform ? opts.transform(base) : base;
+    const { caddyfile } = renderLab(model, lab.certFolder);
+    const r = runScript(CADDY_APPLY, { ETC: lab.etc, CADDY: caddyBinary() }, packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, opts.allow ?? opts.users) }));
+    return { ...r, model };
+}
+
+/** Writes a container-edge config with HAPROXY_WRITE and reloads that HAProxy softly. */
+export function applyHaproxy(lab: Lab, model: Model): { status: number | null; stdout: string; stderr: string } {
+    const { haproxyCfg } = renderLab(model, lab.certFolder);
+    const r = runScript(HAPROXY_WRITE, { DIR: lab.haproxies.container.dir, HAPROXY: haproxyBinary() }, packFiles({ "haproxy.cfg": haproxyCfg }));
+    if (r.status === 0) lab.haproxies.container.proc.kill("SIGUSR2");
+    return r;
+}
