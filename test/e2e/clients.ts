@@ -171,10 +171,9 @@ export async function flood(opts: { sources: string[]; perSource: number; port: 
 /** A minimal WebSocket client over TLS (through the edge): counts text frames as they arrive. */
 export function webSocket(opts: { from: string; port: number; servername: string; ca: string; cert?: { cert: string; key: string } }): Promise<{ frames(): number; closed(): boolean; close(): void }> {
     return new Promise((resolve, reject) => {
+        const raw = net.connect({ host: "127.0.0.1", port: opts.port, localAddress: opts.from });
         const t = tls.connect({
-            host: "127.0.0.1",
-            port: opts.port,
-            localAddress: opts.from,
+            socket: raw,
             servername: opts.servername,
             ca: fs.readFileSync(opts.ca),
             ...(opts.cert ? { cert: fs.readFileSync(opts.cert.cert), key: fs.readFileSync(opts.cert.key) } : {}),

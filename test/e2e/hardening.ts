@@ -118,8 +118,6 @@ export function hardeningTests(getLab: () => Lab): void {
 
     describe("hardening: short timeouts before the handshake", function () {
         this.timeout(60_000);
-        let lab: Lab;
-        before(() => (lab = getLab()));
         const hello = seconds(EDGE_LIMITS.helloTimeout) * 1000;
 
         it(`:443 closes a connection that sends nothing within ${EDGE_LIMITS.helloTimeout}`, async () => {
