@@ -55,7 +55,7 @@ export class DockerHost extends pulumi.ComponentResource {
         for (const n of plan.networks) {
             const net = new docker.Network(
                 n.key === "private" ? `${name}-network` : `${name}-${n.key}-network`,
-                { name: n.name, driver: "bridge", ipamConfigs: [{ subnet: n.subnet, ...(n.ipRange ? { ipRange: n.ipRange } : {}) }] },
+                { name: n.name, driver: "bridge", ipamConfigs: [{ subnet: n.subnet, ...(n.ipRange ? { ipRange: n.ipRange } : {}), ...(n.gateway ? { gateway: n.gateway } : {}) }] },
                 child,
             );
             this.networkNames[n.key] = net.name;

@@ -25,6 +25,11 @@ export interface NetworkSpec {
     subnet: string;
     /** Where Docker assigns automatic addresses; the rest is for fixed ones. */
     ipRange?: string;
+    /**
+     * The gateway, given explicitly: with an ip range and no gateway, Docker takes the range's
+     * first address, inside the automatic range (found by the engine tests).
+     */
+    gateway?: string;
 }
 
 export type SecretRef = { kind: "dnsToken" } | { kind: "tunnelToken" } | { kind: "stackSecret"; key: string };
@@ -103,7 +108,7 @@ export function planNetworks(model: Model): NetworkSpec[] {
     const a = model.addresses;
     const out: NetworkSpec[] = [{ key: "private", name: networkName(model, "private"), subnet: a.private }];
     if (model.services.some(isPublic)) out.push({ key: "public", name: networkName(model, "public"), subnet: a.public });
-    out.push({ key: "edge", name: networkName(model, "edge"), subnet: a.edge, ipRange: a.edgeDynamic });
+    out.push({ key: "edge", name: networkName(model, "edge"), subnet: a.edge, ipRange: a.edgeDynamic, gateway: a.edgeGateway });
     return out;
 }
 

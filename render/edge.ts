@@ -115,14 +115,14 @@ done
 
 find_haproxy() {
   if [ -n "\${HAPROXY:-}" ]; then echo "$HAPROXY"; return; fi
-  for h in "$(command -v haproxy 2>/dev/null || true)" /opt/homebrew/bin/haproxy /opt/homebrew/sbin/haproxy /usr/local/bin/haproxy /usr/local/sbin/haproxy; do
+  for h in "$(command -v haproxy 2>/dev/null || true)" \${HOMEBREW_PREFIX:+"$HOMEBREW_PREFIX/bin/haproxy"} /opt/homebrew/bin/haproxy /usr/local/bin/haproxy; do
     if [ -n "$h" ] && [ -x "$h" ]; then echo "$h"; return; fi
   done
 }
 h=$(find_haproxy)
 if [ -z "$h" ]; then
   brew="\${BREW:-$(command -v brew 2>/dev/null || true)}"
-  for b in "$brew" /opt/homebrew/bin/brew /usr/local/bin/brew; do
+  for b in "$brew" \${HOMEBREW_PREFIX:+"$HOMEBREW_PREFIX/bin/brew"} /opt/homebrew/bin/brew /usr/local/bin/brew; do
     if [ -n "$b" ] && [ -x "$b" ]; then brew="$b"; break; fi
   done
   if [ -z "$brew" ] || [ ! -x "$brew" ]; then

@@ -182,7 +182,9 @@ fi
  */
 export const HAPROXY_RELOAD_ON_HOST = `set -eu
 result=$(docker run --rm -i --user 0 --network none -v "$CONFIG_DIR:/cfg" --entrypoint sh "$IMAGE" -c "$WRITE")
+echo "haproxy config: $result"
 if [ "$result" = changed ] && [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2>/dev/null || true)" = "true" ]; then
   docker kill --signal USR2 "$CONTAINER" >/dev/null
+  echo "haproxy: reloaded softly"
 fi
 `;

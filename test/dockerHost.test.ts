@@ -37,7 +37,7 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         assert.deepEqual(nets, {
             homelab: { subnet: "172.30.0.0/25" },
             "homelab-public": { subnet: "172.30.0.128/26" },
-            "homelab-edge": { subnet: "172.30.0.192/26", ipRange: "172.30.0.224/27" },
+            "homelab-edge": { subnet: "172.30.0.192/26", ipRange: "172.30.0.224/27", gateway: "172.30.0.193" },
         });
         const [prov] = ofType(run, "pulumi:providers:docker");
         assert.equal(prov?.inputs.host, "unix:///var/run/docker.sock");

@@ -1,0 +1,186 @@
+// The plan (components/dockerPlan.ts) on a real engine: every NetworkSpec and ContainerSpec field
+// mapped to the Docker Engine API, the way the Pulumi Docker provider maps components/containers.ts
+// containerArgs (binds for mounts, so missing host directories are created; json-file logging;
+// the first network at create time and the others connected before the container starts).
+//
+// The Engine API rather than `docker create` flags, because the CLI cannot say two things the plan
+// says: an exec-form healthcheck (`--health-cmd` always makes ["CMD-SHELL", ...], the plan gives
+// ["CMD", ...]), and several networks with aliases and fixed addresses at create time (Docker 20.10
+// accepts one network on create). `cliEquivalent` renders the same container as `docker create`
+// flags for reading (and records where it would differ).
+//
+// The mapping is pure (networkCreateBody, containerCreateBody); applyContainer and friends run it.
+import { ContainerSpec, DockerPlan, NetworkKey, NetworkSpec, SecretRef, CADDY_IMAGE_NAME } from "../../components/dockerPlan";
+import { parseDuration } from "../../stacks/grammar";
+import { Engine } from "./engine";
+
+/** Values for secret environment references (dummy ones in the tests). */
+export type SecretValue = (ref: SecretRef) => string;
+
+export function dummySecret(ref: SecretRef): string {
+    switch (ref.kind) {
+        case "dnsToken":
+            // caddy-dns/cloudflare checks the shape when it is used (it is not: certificates are local).
+            return "dummy0token0for0validation0only0abcdefgh";
+        case "tunnelToken":
+            return "dummy-tunnel-token";
+        case "stackSecret":
+            return `dummy-secret-${ref.key}`;
+    }
+}
+
+/** The image a spec runs: the local Caddy build, or the registry ref (tagged locally in the tests). */
+export function imageOf(spec: ContainerSpec): string {
+    return spec.image.kind === "caddy" ? CADDY_IMAGE_NAME : spec.image.ref;
+}
+
+function ns(duration: string, what: string): number {
+    const v = parseDuration(duration);
+    if (v === undefined) throw new Error(`${what}: "${duration}" is not a duration`);
+    return Number(v);
+}
+
+export function networkCreateBody(n: NetworkSpec): Record<string, unknown> {
+    // A future `gateway` on the spec is honoured too (see the report on edgeGateway).
+    const gateway = (n as NetworkSpec & { gateway?: string }).gateway;
+    return {
+        Name: n.name,
+        CheckDuplicate: true,
+        Driver: "bridge",
+        IPAM: { Driver: "default", Config: [{ Subnet: n.subnet, ...(n.ipRange ? { IPRange: n.ipRange } : {}), ...(gateway ? { Gateway: gateway } : {}) }] },
+        Labels: { "homelab.network": n.key },
+    };
+}
+
+/** Secret env as the component builds it: plain entries plus `KEY=value` secrets, sorted. */
+export function containerEnv(spec: ContainerSpec, secret: SecretValue): string[] {
+    const refs = Object.entries(spec.secretEnv);
+    if (refs.length === 0) return [...spec.env];
+    return [...spec.env, ...refs.map(([k, ref]) => `${k}=${secret(ref)}`)].sort();
+}
+
+export interface EndpointSettings {
+    Aliases: string[];
+    IPAMConfig?: { IPv4Address: string };
+}
+
+export interface ContainerCreate {
+    name: string;
+    body: Record<string, any>;
+    /** Networks joined after create, before start: network name → endpoint settings. */
+    connect: { network: string; endpoint: EndpointSettings }[];
+}
+
+function endpoint(n: ContainerSpec["networks"][number]): EndpointSettings {
+    return { Aliases: [...n.aliases], ...(n.ipv4Address ? { IPAMConfig: { IPv4Address: n.ipv4Address } } : {}) };
+}
+
+/** One planned container → the create request (and the networks to connect before start). */
+export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, image = imageOf(spec)): ContainerCreate {
+    const [first, ...rest] = spec.networks;
+    if (!first) throw new Error(`${spec.name} joins no network`);
+    const portKey = (p: ContainerSpec["ports"][number]) => `${p.internal}/${p.protocol}`;
+    const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of spec.ports) (portBindings[portKey(p)] ??= []).push({ HostIp: p.ip, HostPort: String(p.external) });
+    const hc = spec.healthcheck;
+    const body: Record<string, any> = {
+        Image: image,
+        ...(spec.command ? { Cmd: [...spec.command] } : {}),
+        ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+        Env: containerEnv(spec, secret),
+        ExposedPorts: Object.fromEntries(Object.keys(portBindings).map((k) => [k, {}])),
+        ...(hc
+            ? {
+                  Healthcheck: {
+                      Test: [...hc.tests],
+                      Interval: ns(hc.interval, `${spec.name} healthcheck interval`),
+                      Timeout: ns(hc.timeout, `${spec.name} healthcheck timeout`),
+                      Retries: hc.retries,
+                      StartPeriod: ns(hc.startPeriod, `${spec.name} healthcheck start period`),
+                  },
+              }
+            : {}),
+        Labels: { "homelab.role": spec.role },
+        HostConfig: {
+            Binds: spec.mounts.map((m) => {
+                const src = m.hostPath ?? m.volumeName;
+                if (!src) throw new Error(`${spec.name}: a mount without a source`);
+                return `${src}:${m.containerPath}${m.readOnly ? ":ro" : ":rw"}`;
+            }),
+            PortBindings: portBindings,
+            RestartPolicy: { Name: spec.restart, MaximumRetryCount: 0 },
+            LogConfig: { Type: "json-file", Config: { ...spec.logOpts } },
+            ExtraHosts: spec.hosts.map((h) => `${h.host}:${h.ip}`),
+            NetworkMode: first.name,
+        },
+        NetworkingConfig: { EndpointsConfig: { [first.name]: endpoint(first) } },
+    };
+    return { name: spec.name, body, connect: rest.map((n) => ({ network: n.name, endpoint: endpoint(n) })) };
+}
+
+/** The same container as `docker create` flags, for reading and for the report. */
+export function cliEquivalent(spec: ContainerSpec, secret: SecretValue, image = imageOf(spec)): { args: string[]; differs: string[] } {
+    const c = containerCreateBody(spec, secret, image);
+    const hc = c.body.Healthcheck;
+    const args = ["create", "--name", spec.name];
+    for (const e of c.body.Env as string[]) args.push("--env", e);
+    if (spec.workingDir) args.push("--workdir", spec.workingDir);
+    for (const b of c.body.HostConfig.Binds as string[]) args.push("--volume", b);
+    for (const p of spec.ports) args.push("--publish", `${p.ip.includes(":") ? `[${p.ip}]` : p.ip}:${p.external}:${p.internal}/${p.protocol}`);
+    for (const h of c.body.HostConfig.ExtraHosts as string[]) args.push("--add-host", h);
+    args.push("--restart", spec.restart, "--log-driver", "json-file");
+    for (const [k, v] of Object.entries(spec.logOpts)) args.push("--log-opt", `${k}=${v}`);
+    const first = spec.networks[0];
+    if (first) {
+        args.push("--network", first.name);
+        for (const a of first.aliases) args.push("--network-alias", a);
+        if (first.ipv4Address) args.push("--ip", first.ipv4Address);
+    }
+    const differs: string[] = [];
+    if (hc) {
+        const [kind, ...cmd] = hc.Test as string[];
+        args.push("--health-cmd", cmd.join(" "), "--health-interval", spec.healthcheck?.interval ?? "", "--health-timeout", spec.healthcheck?.timeout ?? "");
+        args.push("--health-retries", String(hc.Retries), "--health-start-period", spec.healthcheck?.startPeriod ?? "");
+        if (kind === "CMD") differs.push("--health-cmd makes a CMD-SHELL test; the plan's is exec form (CMD)");
+    }
+    args.push(image, ...(spec.command ?? []));
+    if (spec.networks.length > 1) differs.push(`then: docker network connect for ${spec.networks.slice(1).map((n) => n.name).join(", ")} (one network at create on Docker 20.10)`);
+    return { args, differs };
+}
+
+/** Creates the planned networks that do not exist yet; network key → id. */
+export async function applyNetworks(engine: Engine, plan: DockerPlan): Promise<Partial<Record<NetworkKey, string>>> {
+    const ids: Partial<Record<NetworkKey, string>> = {};
+    for (const n of plan.networks) {
+        const existing = await engine.request("GET", `/networks/${encodeURIComponent(n.name)}`);
+        if (existing.status === 200) {
+            ids[n.key] = JSON.parse(existing.body).Id;
+            continue;
+        }
+        const r = await engine.api<{ Id: string }>("POST", "/networks/create", networkCreateBody(n));
+        ids[n.key] = r.Id;
+    }
+    return ids;
+}
+
+/** Creates one planned container (all its networks joined), and starts it unless told not to. */
+export async function applyContainer(engine: Engine, spec: ContainerSpec, opts: { secret?: SecretValue; image?: string; start?: boolean } = {}): Promise<string> {
+    const c = containerCreateBody(spec, opts.secret ?? dummySecret, opts.image);
+    const created = await engine.api<{ Id: string; Warnings?: string[] }>("POST", `/containers/create?name=${encodeURIComponent(c.name)}`, c.body);
+    for (const n of c.connect) await engine.api("POST", `/networks/${encodeURIComponent(n.network)}/connect`, { Container: created.Id, EndpointConfig: n.endpoint });
+    if (opts.start !== false) await engine.api("POST", `/containers/${created.Id}/start`);
+    return created.Id;
+}
+
+export async function removeContainer(engine: Engine, name: string): Promise<void> {
+    const r = await engine.request("DELETE", `/containers/${encodeURIComponent(name)}?force=true`);
+    if (r.status !== 204 && r.status !== 404) throw new Error(`removing ${name}: ${r.status} ${r.body}`);
+}
+
+export async function inspectContainer(engine: Engine, name: string): Promise<any> {
+    return engine.api("GET", `/containers/${encodeURIComponent(name)}/json`);
+}
+
+export async function inspectNetwork(engine: Engine, name: string): Promise<any> {
+    return engine.api("GET", `/networks/${encodeURIComponent(name)}`);
+}

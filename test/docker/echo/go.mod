@@ -1,0 +1,3 @@
+module homelab.test/echo
+
+go 1.21

@@ -1,0 +1,210 @@
+// The native edge's scripts (render/edge.ts), run for real on this machine: the real HAProxy checks
+// the real rendered config, and small stand-ins play launchctl, brew and ssh (which do not exist
+// here), logging what they were asked. Each case is a situation a Mac user meets.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync, spawnSync } from "child_process";
+import { ROOT } from "./harness";
+import { modelFromStackFile } from "../stacks/stackFile";
+import { renderAll } from "../render/all";
+import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC, edgeDir, edgeLabel } from "../render/edge";
+import { packFiles } from "../render/reload";
+import { haproxyBinary } from "./support/binaries";
+
+const LAUNCHCTL = `#!/bin/sh
+echo "launchctl $*" >> "$STUB_LOG"
+case "$1" in
+  print) [ -f "$STUB_DIR/loaded" ] ;;
+  bootstrap)
+    if [ -f "$STUB_DIR/no-gui" ]; then echo "Bootstrap failed: 125: Domain does not support specified action" >&2; exit 125; fi
+    touch "$STUB_DIR/loaded" ;;
+  bootout) rm -f "$STUB_DIR/loaded" ;;
+  kill) [ -f "$STUB_DIR/loaded" ] ;;
+esac
+`;
+const BREW = `#!/bin/sh
+echo "brew $*" >> "$STUB_LOG"
+[ "$1 $2" = "install haproxy" ] || exit 1
+mkdir -p "$HOMEBREW_PREFIX/bin" && ln -sf "$REAL_HAPROXY" "$HOMEBREW_PREFIX/bin/haproxy"
+`;
+const OLD_HAPROXY = `#!/bin/sh
+[ "$1" = "-v" ] && { echo "HAProxy version 2.4.22-f8e3218 2023/02/14 - https://haproxy.org/"; exit 0; }
+exit 0
+`;
+// Plays the remote side: runs the remote command line in a shell here, as sshd would on the Mac.
+const SSH = `#!/bin/sh
+echo "ssh $*" >> "$STUB_LOG"
+while [ $# -gt 2 ]; do shift; done
+target="$1"; shift
+echo "target $target" >> "$STUB_LOG"
+exec sh -c "$1"
+`;
+
+describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", function () {
+    this.timeout(60_000);
+    let dir: string;
+    let stubs: string;
+    let log: string;
+    let files: Record<string, string>;
+    const model = modelFromStackFile(path.join(ROOT, "Pulumi.home.yaml"));
+
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-edge-"));
+        stubs = path.join(dir, "stubs");
+        fs.mkdirSync(stubs);
+        for (const [name, body] of [["launchctl", LAUNCHCTL], ["brew", BREW], ["ssh", SSH]]) fs.writeFileSync(path.join(stubs, name as string), body as string, { mode: 0o755 });
+        fs.mkdirSync(path.join(dir, "old"));
+        fs.writeFileSync(path.join(dir, "old/haproxy"), OLD_HAPROXY, { mode: 0o755 });
+        // Real certificates for the config's crt and ca-file lines (haproxy -c loads them).
+        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=t", "-days", "1"], { cwd: dir, stdio: "pipe" });
+        const cert = fs.readFileSync(path.join(dir, "c.pem"), "utf8");
+        const both = cert + fs.readFileSync(path.join(dir, "k.pem"), "utf8");
+        const rendered = renderAll(model);
+        files = { "haproxy.cfg": rendered["edge.haproxy.cfg"] as string, "edge-ca.pem": cert, "edge-client.pem": both, "edge.plist": rendered["edge.plist"] as string };
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** A fresh "Mac": its own home, edge dir and stand-in state. */
+    function mac(name: string): { env: Record<string, string>; edge: string; agents: string; state: string } {
+        const home = path.join(dir, name);
+        const state = path.join(home, "state");
+        fs.mkdirSync(state, { recursive: true });
+        log = path.join(home, "log");
+        fs.writeFileSync(log, "");
+        const edge = path.join(home, "selfhost/edge");
+        return {
+            edge,
+            agents: path.join(home, "Library/LaunchAgents"),
+            state,
+            env: {
+                PATH: `${stubs}:/usr/sbin:/usr/bin:/bin`,
+                HOME: home,
+                EDGE_DIR: edge,
+                LABEL: edgeLabel("home"),
+                STUB_LOG: log,
+                STUB_DIR: state,
+                REAL_HAPROXY: haproxyBinary(),
+                HOMEBREW_PREFIX: path.join(home, "homebrew"),
+            },
+        };
+    }
+    const run = (script: string, env: Record<string, string>, bundle: Record<string, string> = files) =>
+        spawnSync("/bin/sh", ["-c", script], { env, input: packFiles(bundle), encoding: "utf8", timeout: 30_000 });
+    const calls = () => fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean);
+
+    it("installs: checks the config with the HAProxy it finds, writes the files, links the binary, loads the LaunchAgent", () => {
+        const m = mac("first");
+        const r = run(EDGE_APPLY, m.env);
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(calls(), [`launchctl print gui/${process.getuid?.()}/dev.homelab.home.edge`, `launchctl bootstrap gui/${process.getuid?.()} ${m.agents}/dev.homelab.home.edge.plist`]);
+        assert.equal(fs.readFileSync(path.join(m.edge, "haproxy.cfg"), "utf8"), files["haproxy.cfg"]);
+        assert.equal(fs.readlinkSync(path.join(m.edge, "bin/haproxy")), haproxyBinary());
+        assert.equal(fs.statSync(path.join(m.edge, "edge-client.pem")).mode & 0o777, 0o600, "the key is readable by the user only");
+        assert.equal(fs.readFileSync(path.join(m.agents, "dev.homelab.home.edge.plist"), "utf8"), files["edge.plist"]);
+        assert.equal(fs.existsSync(path.join(m.edge, ".incoming")), false);
+    });
+
+    it("reloads softly (SIGUSR2 to the master) when only the config changes, and does nothing when nothing changed", () => {
+        const m = mac("reload");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        fs.writeFileSync(log, "");
+        const again = run(EDGE_APPLY, m.env);
+        assert.equal(again.status, 0, again.stderr);
+        assert.deepEqual(calls(), [`launchctl print gui/${process.getuid?.()}/dev.homelab.home.edge`], "identical files: no reload");
+        fs.writeFileSync(log, "");
+        const changed = run(EDGE_APPLY, m.env, { ...files, "haproxy.cfg": (files["haproxy.cfg"] as string).replace("maxconn 4096", "maxconn 4000") });
+        assert.equal(changed.status, 0, changed.stderr);
+        assert.deepEqual(calls().slice(-1), [`launchctl kill SIGUSR2 gui/${process.getuid?.()}/dev.homelab.home.edge`]);
+    });
+
+    it("reloads the job (bootout, bootstrap) when the property list changes", () => {
+        const m = mac("plist");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        fs.writeFileSync(log, "");
+        const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(calls().map((c) => c.split(" ").slice(0, 2).join(" ")), ["launchctl print", "launchctl bootout", "launchctl bootstrap"]);
+    });
+
+    it("refuses a config HAProxy rejects, with HAProxy's message, and leaves the running edge and its files alone", () => {
+        const m = mac("bad");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        fs.writeFileSync(log, "");
+        const r = run(EDGE_APPLY, m.env, { ...files, "haproxy.cfg": (files["haproxy.cfg"] as string).replace("mode tcp", "mode tcpp") });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /tcpp/);
+        assert.match(r.stderr, /previous one is still serving/);
+        assert.equal(fs.readFileSync(path.join(m.edge, "haproxy.cfg"), "utf8"), files["haproxy.cfg"]);
+        assert.deepEqual(calls(), [], "launchctl was not touched");
+    });
+
+    it("installs HAProxy with Homebrew when it is missing", () => {
+        const m = mac("brew");
+        const r = run(EDGE_APPLY, { ...m.env, PATH: `${stubs}:/usr/bin:/bin` });
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(calls().includes("brew install haproxy"));
+        assert.match(r.stderr, /installing HAProxy with Homebrew/);
+        assert.equal(fs.readlinkSync(path.join(m.edge, "bin/haproxy")), path.join(m.env.HOMEBREW_PREFIX as string, "bin/haproxy"));
+    });
+
+    it("says how to get Homebrew when neither HAProxy nor brew is there", () => {
+        const m = mac("nobrew");
+        fs.mkdirSync(path.join(dir, "nobrew-stubs"));
+        fs.copyFileSync(path.join(stubs, "launchctl"), path.join(dir, "nobrew-stubs/launchctl"));
+        const r = run(EDGE_APPLY, { ...m.env, PATH: `${path.join(dir, "nobrew-stubs")}:/usr/bin:/bin` });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /Homebrew was not found.*https:\/\/brew\.sh/);
+    });
+
+    it("refuses an HAProxy older than the rendered config needs", () => {
+        const m = mac("old");
+        const r = run(EDGE_APPLY, { ...m.env, HAPROXY: path.join(dir, "old/haproxy") });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /HAProxy 2\.4; the edge needs 2\.6 or newer \(brew upgrade haproxy\)/);
+        assert.equal(fs.existsSync(path.join(m.edge, "haproxy.cfg")), false);
+    });
+
+    it("explains the login session when launchd cannot load the agent (nobody logged in)", () => {
+        const m = mac("nogui");
+        fs.writeFileSync(path.join(m.state, "no-gui"), "");
+        const r = run(EDGE_APPLY, m.env);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /log in on the Mac \(or turn on automatic login\)/);
+    });
+
+    it("refuses a bundle that is not one (truncated input)", () => {
+        const m = mac("truncated");
+        const r = spawnSync("/bin/sh", ["-c", EDGE_APPLY], { env: m.env, input: packFiles(files).slice(0, 200), encoding: "utf8" });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /truncated input|missing from the input/);
+    });
+
+    it("removes the job and every file on pulumi destroy, the key included", () => {
+        const m = mac("remove");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        const r = run(EDGE_REMOVE, m.env, {});
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(fs.existsSync(path.join(m.agents, "dev.homelab.home.edge.plist")), false);
+        for (const f of ["haproxy.cfg", "edge-client.pem", "edge-ca.pem", "bin"]) assert.equal(fs.existsSync(path.join(m.edge, f)), false, f);
+        assert.equal(fs.existsSync(path.join(m.state, "loaded")), false, "unloaded");
+    });
+
+    it("runs on a remote Mac over ssh with the same script, quoting intact (a path with a space and a quote)", () => {
+        const m = mac("remote");
+        const odd = path.join(path.dirname(m.edge), "My Selfhost's edge");
+        const env = { ...m.env, EDGE_DIR: odd, SSH_TARGET: "me@mac-mini.local", SSH_PORT: "2222", SCRIPT: EDGE_APPLY };
+        const r = spawnSync("/bin/sh", ["-c", RUN_ON_MAC], { env, input: packFiles(files), encoding: "utf8", timeout: 30_000 });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(calls()[0] as string, /^ssh -o BatchMode=yes -p 2222 me@mac-mini\.local /);
+        assert.ok(calls().includes("target me@mac-mini.local"));
+        assert.equal(fs.readFileSync(path.join(odd, "haproxy.cfg"), "utf8"), files["haproxy.cfg"]);
+    });
+
+    it("the rendered paths are the stack's: the edge directory under docker.dataDir and a label from the stack", () => {
+        assert.equal(edgeDir(model), "/Users/me/selfhost/edge");
+        assert.equal(edgeLabel("Home Lab_2"), "dev.homelab.home-lab-2.edge");
+        assert.match(files["edge.plist"] as string, /<string>\/Users\/me\/selfhost\/edge\/bin\/haproxy<\/string>/);
+    });
+});
