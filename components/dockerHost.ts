@@ -119,9 +119,16 @@ export class DockerHost extends pulumi.ComponentResource {
             if (spec.image.kind !== "remote") continue;
             container(spec, remote(spec.image.ref, `${name}-cloudflared-image`).imageId);
         }
-        for (const spec of byRole("service")) {
+        // Services in dependency order: a container is created after the ones it depends on.
+        const created = new Map<string, docker.Container>();
+        const pending = byRole("service");
+        while (pending.length > 0) {
+            const i = pending.findIndex((spec) => spec.dependsOn.every((d) => created.has(d)));
+            if (i < 0) throw new Error(`internal: dependsOn cycle among ${pending.map((p) => p.name).join(", ")}`);
+            const spec = pending.splice(i, 1)[0] as ContainerSpec;
             if (spec.image.kind !== "remote") continue;
-            container(spec, remote(spec.image.ref, `${name}-image-${spec.name}`).imageId);
+            const after = spec.dependsOn.map((d) => created.get(d) as docker.Container);
+            created.set(spec.name, container(spec, remote(spec.image.ref, `${name}-image-${spec.name}`).imageId, after.length > 0 ? { dependsOn: after } : {}));
         }
 
         this.containers = pulumi.output(ids);

@@ -7,7 +7,8 @@
 // Caddy; Caddy's TLS listeners bind there and nowhere else. Public services sit with cloudflared
 // on the public network, never on the private one, so a compromised internet-facing container
 // reaches neither the private services nor Caddy's listeners.
-import { ManagedService, Model, Runtime, Service } from "../stacks/model";
+import { Device, ManagedService, Model, RestartPolicy, Runtime, Service, isInternal } from "../stacks/model";
+import { tunnelCaPath } from "../render/tunnelIngress";
 import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS } from "../render/addresses";
 import versions from "../render/versions.json";
 
@@ -71,7 +72,9 @@ export interface ContainerSpec {
     role: ContainerRole;
     image: ImageRef;
     command?: string[];
+    entrypoint?: string[];
     workingDir?: string;
+    user?: string;
     /** Plain environment, `KEY=value`, sorted. */
     env: string[];
     /** Secret environment: variable → where its value comes from (resolved by the component). */
@@ -81,8 +84,20 @@ export interface ContainerSpec {
     mounts: Mount[];
     hosts: { host: string; ip: string }[];
     healthcheck?: HealthcheckSpec;
-    restart: "unless-stopped";
+    restart: RestartPolicy;
     logOpts: Record<string, string>;
+    memoryMb?: number;
+    shmSizeMb?: number;
+    devices: Device[];
+    capAdd: string[];
+    /** Container path → tmpfs options. */
+    tmpfs: Record<string, string>;
+    labels: Record<string, string>;
+    stopGraceSeconds?: number;
+    /** Files placed in the container when it is created (public, non-secret content only). */
+    uploads: { file: string; content: string }[];
+    /** Containers (by name) that must exist first. */
+    dependsOn: string[];
 }
 
 export interface DockerPlan {
@@ -107,7 +122,7 @@ function isPublic(s: Service): boolean {
 export function planNetworks(model: Model): NetworkSpec[] {
     const a = model.addresses;
     const out: NetworkSpec[] = [{ key: "private", name: networkName(model, "private"), subnet: a.private }];
-    if (model.services.some(isPublic)) out.push({ key: "public", name: networkName(model, "public"), subnet: a.public });
+    if (model.services.some(isPublic) || [...serviceNetworks(model).values()].some((n) => n.includes("public"))) out.push({ key: "public", name: networkName(model, "public"), subnet: a.public });
     out.push({ key: "edge", name: networkName(model, "edge"), subnet: a.edge, ipRange: a.edgeDynamic, gateway: a.edgeGateway });
     return out;
 }
@@ -155,6 +170,12 @@ function base(model: Model, name: string, role: ContainerRole, image: ImageRef):
         hosts: needsHostGateway(model.docker.runtime) ? [{ host: "host.docker.internal", ip: "host-gateway" }] : [],
         restart: "unless-stopped",
         logOpts: { ...LOG_OPTS },
+        devices: [],
+        capAdd: [],
+        tmpfs: {},
+        labels: {},
+        uploads: [],
+        dependsOn: [],
     };
 }
 
@@ -201,35 +222,86 @@ export function haproxyContainer(model: Model): ContainerSpec {
     };
 }
 
-/** cloudflared, when a service is public: on the public network only, the token only in its env. */
+/**
+ * cloudflared, when a service is public: on the public network only, the token only in its env;
+ * the CA certificates public services' upstreamTls names are uploaded where the ingress expects them.
+ */
 export function cloudflaredContainer(model: Model): ContainerSpec {
+    const uploads = model.services
+        .filter((s) => isPublic(s) && s.upstreamScheme === "https" && s.upstreamTls && !s.upstreamTls.insecureSkipVerify && s.upstreamTls.ca)
+        .map((s) => ({ file: tunnelCaPath(s), content: (s.upstreamTls as { ca: string }).ca }));
     return {
         ...base(model, "cloudflared", "cloudflared", { kind: "remote", ref: versions.cloudflaredImage }),
         command: ["tunnel", "--no-autoupdate", "run"],
         secretEnv: { TUNNEL_TOKEN: { kind: "tunnelToken" } },
         networks: [attach(model, "public", "cloudflared")],
+        uploads,
     };
 }
 
-/** A managed service: on the public network if it is public, else the private one; never published. */
-export function serviceContainer(model: Model, s: ManagedService): ContainerSpec {
+/**
+ * Which networks each managed service joins: public if it is public, private if it is private or
+ * mtls; an internal service (no plane) joins the networks of the services that depend on it,
+ * directly or through other internal services, and the private one when none does.
+ */
+export function serviceNetworks(model: Model): Map<string, NetworkKey[]> {
+    const managed = model.services.filter((s): s is ManagedService => s.kind === "managed");
+    const nets = new Map<string, Set<NetworkKey>>();
+    for (const s of managed) nets.set(s.name, new Set(isInternal(s) ? [] : [isPublic(s) ? "public" : "private"]));
+    for (let changed = true, rounds = 0; changed && rounds <= managed.length; rounds++) {
+        changed = false;
+        for (const s of managed) {
+            for (const d of s.dependsOn) {
+                const target = managed.find((m) => m.name === d);
+                if (!target || !isInternal(target)) continue;
+                const to = nets.get(d) as Set<NetworkKey>;
+                for (const n of nets.get(s.name) as Set<NetworkKey>) {
+                    if (to.has(n)) continue;
+                    to.add(n);
+                    changed = true;
+                }
+            }
+        }
+    }
+    const order: NetworkKey[] = ["private", "public", "edge"];
+    return new Map([...nets].map(([name, set]) => [name, set.size === 0 ? ["private"] : order.filter((n) => set.has(n))]));
+}
+
+/** Every address a port without a host address is published on. */
+const EVERY_ADDRESS = ["0.0.0.0", "::"];
+
+/** A managed service: on its networks (segmented), never reachable from outside but by Caddy or cloudflared, unless it publishes a port. */
+export function serviceContainer(model: Model, s: ManagedService, networks: NetworkKey[] = serviceNetworks(model).get(s.name) ?? ["private"]): ContainerSpec {
     const hc = s.healthcheck;
     return {
         ...base(model, s.name, "service", { kind: "remote", ref: s.image }),
         ...(s.command ? { command: [...s.command] } : {}),
+        ...(s.entrypoint ? { entrypoint: [...s.entrypoint] } : {}),
+        ...(s.user !== undefined ? { user: s.user } : {}),
         env: Object.keys(s.env)
             .sort()
             .map((k) => `${k}=${s.env[k]}`),
         secretEnv: Object.fromEntries(Object.keys(s.secretEnv).sort().map((k) => [k, { kind: "stackSecret", key: s.secretEnv[k] as string }])),
         mounts: serviceMounts(s),
-        networks: [attach(model, isPublic(s) ? "public" : "private", s.name)],
+        networks: networks.map((n) => attach(model, n, s.name)),
+        ports: s.publish.flatMap((p) => (p.hostIp ? [p.hostIp] : EVERY_ADDRESS).map((ip) => ({ internal: p.containerPort, external: p.hostPort, ip, protocol: p.protocol }))),
         ...(hc ? { healthcheck: { tests: [...hc.test], interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
+        restart: s.restart,
+        ...(s.memoryMb !== undefined ? { memoryMb: s.memoryMb } : {}),
+        ...(s.shmSizeMb !== undefined ? { shmSizeMb: s.shmSizeMb } : {}),
+        devices: s.devices.map((d) => ({ ...d })),
+        capAdd: [...s.capAdd],
+        tmpfs: { ...s.tmpfs },
+        labels: { ...s.labels },
+        ...(s.stopGraceSeconds !== undefined ? { stopGraceSeconds: s.stopGraceSeconds } : {}),
+        dependsOn: [...s.dependsOn],
     };
 }
 
 export function dockerPlan(model: Model): DockerPlan {
     const containers = [caddyContainer(model), haproxyContainer(model)];
     if (model.services.some(isPublic)) containers.push(cloudflaredContainer(model));
-    for (const s of model.services) if (s.kind === "managed") containers.push(serviceContainer(model, s));
+    const nets = serviceNetworks(model);
+    for (const s of model.services) if (s.kind === "managed") containers.push(serviceContainer(model, s, nets.get(s.name)));
     return { networks: planNetworks(model), containers };
 }

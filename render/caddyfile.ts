@@ -52,12 +52,50 @@ export function renderCertificateSnippet(model: Model, source: CertificateSource
     return ["(certificate) {", ...body, "}", ""].join("\n");
 }
 
-function upstreamBlock(s: Service, indent: string, listener: "plain" | "mtls"): string[] {
+/** Base64 DER of each certificate in a PEM bundle (what Caddy's inline trust pool takes). */
+export function derBase64(pem: string): string[] {
+    return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) =>
+        b.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, ""),
+    );
+}
+
+/** How Caddy talks TLS to an https upstream: only what the config says. */
+function upstreamTransport(s: Service, indent: string): string[] {
+    if (s.upstreamScheme !== "https" || !s.upstreamTls) return [];
+    const tls = s.upstreamTls;
+    const body = tls.insecureSkipVerify
+        ? [`${indent}\t\ttls_insecure_skip_verify`]
+        : [
+              ...(tls.serverName ? [`${indent}\t\ttls_server_name ${assertCaddyToken(tls.serverName, "upstream server name")}`] : []),
+              ...(tls.ca
+                  ? [`${indent}\t\ttls_trust_pool inline {`, ...derBase64(tls.ca).map((d) => `${indent}\t\t\ttrust_der ${assertCaddyToken(d, "CA certificate")}`), `${indent}\t\t}`]
+                  : []),
+          ];
+    return [`${indent}\ttransport http {`, ...body, `${indent}\t}`];
+}
+
+/** forward_auth before the proxy (Authelia, Authentik, oauth2-proxy): Caddy asks it about every request. */
+function forwardAuthBlock(s: Service, indent: string): string[] {
+    const fa = s.forwardAuth;
+    if (!fa) return [];
+    const target = fa.scheme === "https" ? `https://${fa.upstream}` : fa.upstream;
     return [
-        `${indent}reverse_proxy ${assertCaddyToken(s.upstream, "upstream")} {`,
+        `${indent}forward_auth ${assertCaddyToken(target, "forward auth upstream")} {`,
+        `${indent}\turi ${assertCaddyToken(fa.uri, "forward auth uri")}`,
+        ...(fa.copyHeaders.length > 0 ? [`${indent}\tcopy_headers ${fa.copyHeaders.map((h) => assertCaddyToken(h, "header")).join(" ")}`] : []),
+        `${indent}}`,
+    ];
+}
+
+function upstreamBlock(s: Service, indent: string, listener: "plain" | "mtls"): string[] {
+    const target = s.upstreamScheme === "https" ? `https://${s.upstream}` : s.upstream;
+    return [
+        ...forwardAuthBlock(s, indent),
+        `${indent}reverse_proxy ${assertCaddyToken(target, "upstream")} {`,
         // Stream responses as they come (media, server-sent events); WebSocket upgrades pass through.
         `${indent}\tflush_interval -1`,
         `${indent}\tstream_close_delay ${CADDY_TIMING.streamCloseDelay[listener]}`,
+        ...upstreamTransport(s, indent),
         `${indent}}`,
     ];
 }

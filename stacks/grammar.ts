@@ -30,7 +30,7 @@ export function dnsNameProblem(name: string): string | undefined {
  * the DNS-01 token into a URL or e-mail sent elsewhere), whitespace (splits arguments), `#` (a
  * comment), quotes, backticks and `\` (quoting and escapes), `<` (heredocs) and control characters.
  */
-const CADDY_TOKEN_RE = /^[A-Za-z0-9._~:/@%+=,!*()[\]-]+$/;
+const CADDY_TOKEN_RE = /^[A-Za-z0-9._~:/@%+=,!*()?&;[\]-]+$/;
 
 export function caddyTokenProblem(value: string): string | undefined {
     if (value.length === 0) return "is empty";

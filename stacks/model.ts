@@ -57,20 +57,53 @@ export interface Access {
     emailDomains: string[];
 }
 
+/** How Caddy (and cloudflared) verify an HTTPS upstream: never implied, always said. */
+export type UpstreamTls = { insecureSkipVerify: true } | { insecureSkipVerify: false; serverName?: string; ca?: string };
+
+/** Caddy's forward_auth in front of a service (Authelia, Authentik, oauth2-proxy). */
+export interface ForwardAuth {
+    /** `host:port` (or with an http(s):// scheme) of the auth server. */
+    upstream: string;
+    scheme: "http" | "https";
+    uri: string;
+    copyHeaders: string[];
+}
+
 interface ServiceBase {
     /** The service key in `homelab:services`; also the container name and network alias. */
     name: string;
     /** The DNS label the service answers on (the key unless `hostname` is given). */
     label: string;
     apex: boolean;
-    /** Planes in canonical order (private, mtls, public). */
+    /** Planes in canonical order (private, mtls, public); empty for an internal service. */
     expose: Plane[];
     /** Fully qualified hostnames, one per exposed plane. */
     hostnames: Partial<Record<Plane, string>>;
     /** Where Caddy and cloudflared send requests: `host:port`. */
     upstream: string;
+    /** The upstream's scheme: https only when the config says so. */
+    upstreamScheme: "http" | "https";
+    upstreamTls?: UpstreamTls;
     access?: Access;
+    forwardAuth?: ForwardAuth;
 }
+
+/** A port published on the host for a non-HTTP protocol (bypasses the access model). */
+export interface PublishedPort {
+    /** A host address from the stack (tailnet, listed), or undefined: every address. */
+    hostIp?: string;
+    hostPort: number;
+    containerPort: number;
+    protocol: "tcp" | "udp";
+}
+
+export interface Device {
+    hostPath: string;
+    containerPath: string;
+    permissions: string;
+}
+
+export type RestartPolicy = "no" | "always" | "unless-stopped" | "on-failure";
 
 export interface ManagedService extends ServiceBase {
     kind: "managed";
@@ -81,7 +114,24 @@ export interface ManagedService extends ServiceBase {
     secretEnv: Record<string, string>;
     volumes: string[];
     command?: string[];
+    entrypoint?: string[];
     healthcheck?: Healthcheck;
+    publish: PublishedPort[];
+    /** Other managed services this one needs (started first); sorted. */
+    dependsOn: string[];
+    user?: string;
+    /** Memory limit in MB. */
+    memoryMb?: number;
+    /** Size of /dev/shm in MB. */
+    shmSizeMb?: number;
+    devices: Device[];
+    capAdd: string[];
+    /** Container path → tmpfs mount options. */
+    tmpfs: Record<string, string>;
+    labels: Record<string, string>;
+    restart: RestartPolicy;
+    /** Seconds Docker waits after the stop signal before killing. */
+    stopGraceSeconds?: number;
 }
 
 export interface ExternalService extends ServiceBase {
@@ -126,4 +176,9 @@ export interface Model {
 
 export function servicesOn(model: Model, plane: Plane): Service[] {
     return model.services.filter((s) => s.expose.includes(plane));
+}
+
+/** A managed service with no plane: a database, a cache, a worker; no name, no route. */
+export function isInternal(s: Service): boolean {
+    return s.expose.length === 0;
 }

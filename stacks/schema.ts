@@ -6,7 +6,9 @@ import { PLANES, RUNTIMES, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "./mode
 import { caddyTokenProblem, dnsNameProblem, dockerHostProblem, durationProblem, emailProblem, acmeUrlProblem, hostPathProblem, isDnsLabel, isDnsName } from "./grammar";
 import { contains, parseIp } from "./net";
 
-const str = (what: string) => z.string({ error: `must be ${what}` });
+/** A string; a number where a string belongs gets told to quote it (YAML reads digits as numbers). */
+const str = (what: string) =>
+    z.string({ error: (iss) => (typeof iss.input === "number" ? `must be ${what} in quotes: YAML reads ${iss.input} as a number` : `must be ${what}`) });
 
 /** A string schema whose value must pass `problem` (which returns a reason or undefined). */
 function checked(what: string, problem: (v: string) => string | undefined) {
@@ -124,21 +126,38 @@ export const schemas = {
         .default([]),
 };
 
+const stringList = (what: string) => z.array(str(what), { error: `must be a list of ${what}s` });
+
 /** Keys every service may have. */
 export const commonServiceShape = {
     hostname: checked("a DNS label", (s) => (isDnsLabel(s) ? undefined : "must be one lowercase DNS label: letters, digits and hyphens, at most 63 characters")).optional(),
     apex: z.boolean({ error: "must be true or false" }).default(false),
-    expose: z
-        .array(planeSchema, { error: `must be a list of planes (${PLANES.join(", ")})` })
-        .min(1, { error: "must name at least one plane" })
-        .default(["private"]),
+    expose: z.array(planeSchema, { error: `must be a list of planes (${PLANES.join(", ")}), or [] for an internal service` }).default(["private"]),
     access: z
         .strictObject({
             emails: z.array(checked("an email address", emailProblem)).default([]),
             emailDomains: z.array(checked("a domain", (s) => (isDnsName(s) && s.includes(".") ? undefined : "must be a domain such as example.dev"))).default([]),
         })
         .optional(),
-    upstream: str("host:port").optional(),
+    forwardAuth: z
+        .strictObject({
+            upstream: str("host:port or http(s)://host:port"),
+            uri: str("a path").default("/"),
+            copyHeaders: stringList("header name").default([]),
+        })
+        .optional(),
+};
+
+/** Keys only a service this stack does not run (an upstream) may have. */
+export const externalServiceShape = {
+    upstream: str("host:port, http://host:port or https://host:port").optional(),
+    upstreamTls: z
+        .strictObject({
+            insecureSkipVerify: z.boolean({ error: "must be true or false" }).optional(),
+            serverName: checked("a DNS name", (s) => (isDnsName(s) ? undefined : "must be the DNS name in the upstream's certificate")).optional(),
+            ca: str("a PEM certificate").optional(),
+        })
+        .optional(),
 };
 
 /** Keys only a managed service (image + port: a container this stack runs) may have. */
@@ -152,8 +171,9 @@ export const managedServiceShape = {
         )
         .default({}),
     secretEnv: z.record(z.string(), str("a key of homelab:secrets")).default({}),
-    volumes: z.array(str("a volume mapping")).default([]),
-    command: z.array(str("a command argument")).optional(),
+    volumes: stringList("volume mapping").default([]),
+    command: stringList("command argument").optional(),
+    entrypoint: stringList("command argument").min(1, { error: "needs at least the program" }).optional(),
     healthcheck: z
         .strictObject({
             test: z.array(str("a command argument")).min(1, { error: "needs a command" }),
@@ -163,13 +183,25 @@ export const managedServiceShape = {
             startPeriod: checked("a duration", durationBetween("0s", "24h")).default("10s"),
         })
         .optional(),
+    publish: stringList("port mapping").default([]),
+    dependsOn: stringList("service name").default([]),
+    user: str("a user").optional(),
+    memory: str("a size such as 512m or 2g").optional(),
+    shmSize: str("a size such as 256m or 1g").optional(),
+    devices: stringList("device").default([]),
+    capAdd: stringList("capability").default([]),
+    tmpfs: stringList("tmpfs mount").default([]),
+    labels: z.record(z.string(), z.string({ error: "must be a string" })).default({}),
+    restart: z.enum(["no", "always", "unless-stopped", "on-failure"], { error: "must be one of no, always, unless-stopped, on-failure" }).default("unless-stopped"),
+    stopGracePeriod: checked("a duration", durationBetween("0s", "1h")).optional(),
 };
 
-export const serviceSchema = z.strictObject({ ...commonServiceShape, ...managedServiceShape });
+export const serviceSchema = z.strictObject({ ...commonServiceShape, ...externalServiceShape, ...managedServiceShape });
 export type ParsedService = z.infer<typeof serviceSchema>;
 
-/** Derived, never written twice: the keys that only managed services may set. */
+/** Derived, never written twice: the keys only managed services may set, and only external ones. */
 export const MANAGED_ONLY_KEYS = Object.keys(managedServiceShape).filter((k) => k !== "image") as (keyof typeof managedServiceShape)[];
+export const EXTERNAL_ONLY_KEYS = Object.keys(externalServiceShape).filter((k) => k !== "upstream") as (keyof typeof externalServiceShape)[];
 
 /** Keys that existed once and were removed, with what to do instead. */
 export const REMOVED_KEYS: Record<string, string> = {

@@ -1,9 +1,11 @@
-// `homelab:services`: one entry at a time into the model, through small named checks. Pure.
-import { ExternalService, ManagedService, Plane, PLANES, RESERVED_NAMES, Service } from "./model";
+// `homelab:services`: one entry at a time into the model, through small named checks, then the
+// rules across services (hostnames, published ports, dependencies). Pure.
+import * as crypto from "crypto";
+import { Device, EdgePlacement, ExternalService, ForwardAuth, ManagedService, Plane, PLANES, PublishedPort, RESERVED_NAMES, Service, UpstreamTls } from "./model";
 import { LocalProblem } from "./checks";
-import { MANAGED_ONLY_KEYS, ParsedService } from "./schema";
-import { hostPathProblem, isDnsLabel, isDnsName, normalisePath, pathsOverlap } from "./grammar";
-import { parseIp } from "./net";
+import { EXTERNAL_ONLY_KEYS, MANAGED_ONLY_KEYS, ParsedService } from "./schema";
+import { caddyTokenProblem, hostPathProblem, isDnsLabel, isDnsName, normalisePath, parseDuration, pathsOverlap } from "./grammar";
+import { canonicalIp, parseIp } from "./net";
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const problem = (key: string, message: string): LocalProblem => ({ key, message });
@@ -27,16 +29,22 @@ export function serviceNameProblem(name: string): string | undefined {
     return undefined;
 }
 
-export interface HostPort {
+// --- upstreams
+
+export interface Upstream {
+    scheme: "http" | "https";
     host: string;
     port: number;
+    /** `host:port` (IPv6 in brackets), what Caddy and cloudflared dial. */
+    hostPort: string;
 }
 
-export function parseHostPort(s: string): HostPort | undefined {
-    const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):([0-9]{1,5})$/.exec(s);
+/** `host:port`, `http://host:port` or `https://host:port` (no path, no credentials). */
+export function parseUpstream(s: string): Upstream | undefined {
+    const m = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:\s[\]/@]+):([0-9]{1,5})$/.exec(s);
     if (!m) return undefined;
-    const host = m[1] ?? "";
-    const port = Number(m[2]);
+    const host = m[2] as string;
+    const port = Number(m[3]);
     if (!(port >= 1 && port <= 65535)) return undefined;
     const bare = host.startsWith("[") ? host.slice(1, -1) : host;
     if (host.startsWith("[")) {
@@ -45,7 +53,7 @@ export function parseHostPort(s: string): HostPort | undefined {
     } else if (!parseIp(bare) && !isDnsName(bare)) {
         return undefined;
     }
-    return { host, port };
+    return { scheme: (m[1] as "http" | "https" | undefined) ?? "http", host, port, hostPort: `${host}:${port}` };
 }
 
 /**
@@ -53,29 +61,86 @@ export function parseHostPort(s: string): HostPort | undefined {
  * `localhost:2019` is Caddy's admin API, which would let any visitor reconfigure it), the stack's
  * own containers, addresses that route nowhere, and link-local (cloud metadata).
  */
-export function upstreamTargetProblem(hp: HostPort): string | undefined {
-    const bare = hp.host.replace(/^\[|\]$/g, "");
+export function upstreamTargetProblem(u: { host: string }): string | undefined {
+    const bare = u.host.replace(/^\[|\]$/g, "");
     const a = parseIp(bare);
+    const loopback = `${u.host} is the proxy's own loopback (inside Caddy's container it is Caddy itself, with its admin API on :2019); for a process on the host use host.docker.internal`;
     if (a) {
         const r = a.range();
-        if (r === "loopback" || (a.kind() === "ipv6" && r === "ipv4Mapped" && (a as any).toIPv4Address().range() === "loopback"))
-            return `${hp.host} is the proxy's own loopback (inside Caddy's container it is Caddy itself, with its admin API on :2019); for a process on the host use host.docker.internal`;
-        if (["unspecified", "multicast", "broadcast"].includes(r)) return `${hp.host} is a ${r} address, which no service listens on`;
-        if (r === "linkLocal") return `${hp.host} is link-local (cloud metadata lives there); give the appliance's LAN address`;
+        if (r === "loopback" || (r === "ipv4Mapped" && (a as any).toIPv4Address().range() === "loopback")) return loopback;
+        if (["unspecified", "multicast", "broadcast"].includes(r)) return `${u.host} is a ${r} address, which no service listens on`;
+        if (r === "linkLocal") return `${u.host} is link-local (cloud metadata lives there); give the appliance's LAN address`;
         return undefined;
     }
     const host = bare.toLowerCase();
-    if (host === "localhost" || host.endsWith(".localhost"))
-        return `${hp.host} is the proxy's own loopback (inside Caddy's container it is Caddy itself, with its admin API on :2019); for a process on the host use host.docker.internal`;
-    if ((RESERVED_NAMES as readonly string[]).includes(host)) return `${hp.host} is one of the stack's own containers, not a service`;
+    if (host === "localhost" || host.endsWith(".localhost")) return loopback;
+    if ((RESERVED_NAMES as readonly string[]).includes(host)) return `${u.host} is one of the stack's own containers, not a service`;
     return undefined;
 }
 
 export function upstreamProblem(text: string): string | undefined {
-    const hp = parseHostPort(text);
-    if (!hp) return `"${text}" must be host:port, e.g. immich-server:2283 or host.docker.internal:1234`;
-    return upstreamTargetProblem(hp);
+    const u = parseUpstream(text);
+    if (!u) return `"${text}" must be host:port, http://host:port or https://host:port, e.g. immich-server:2283, host.docker.internal:1234 or https://192.168.1.10:8006`;
+    return upstreamTargetProblem(u);
 }
+
+/** The PEM certificates in `pem` (at least one, all parseable), or a reason. */
+export function pemCertificates(pem: string): { certs: crypto.X509Certificate[]; problem?: string } {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) return { certs: [], problem: "must contain a PEM certificate (-----BEGIN CERTIFICATE-----)" };
+    if (/PRIVATE KEY/.test(pem)) return { certs: [], problem: "contains a private key: give only the CA certificate" };
+    const certs: crypto.X509Certificate[] = [];
+    for (const b of blocks) {
+        try {
+            certs.push(new crypto.X509Certificate(b));
+        } catch {
+            return { certs: [], problem: "contains a certificate that does not parse" };
+        }
+    }
+    return { certs };
+}
+
+/** upstreamTls: only for https upstreams, and either skip verification or say what to verify. */
+export function upstreamTlsProblems(sk: string, scheme: "http" | "https", tls: ParsedService["upstreamTls"]): { problems: LocalProblem[]; tls?: UpstreamTls } {
+    if (!tls) return { problems: [] };
+    const key = `${sk}.upstreamTls`;
+    if (scheme !== "https") return { problems: [problem(key, "applies only to https:// upstreams (the connection to this one is plain HTTP)")] };
+    if (tls.insecureSkipVerify === true) {
+        if (tls.serverName !== undefined || tls.ca !== undefined) return { problems: [problem(key, "insecureSkipVerify: true verifies nothing; give serverName and ca, or neither")] };
+        return { problems: [], tls: { insecureSkipVerify: true } };
+    }
+    if (tls.serverName === undefined && tls.ca === undefined)
+        return { problems: [problem(key, "says nothing: set insecureSkipVerify: true for a self-signed appliance, or ca (and serverName) to verify it; without upstreamTls the system CAs are used")] };
+    if (tls.ca !== undefined) {
+        const { problem: p } = pemCertificates(tls.ca);
+        if (p) return { problems: [problem(`${key}.ca`, p)] };
+    }
+    return { problems: [], tls: { insecureSkipVerify: false, ...(tls.serverName ? { serverName: tls.serverName } : {}), ...(tls.ca ? { ca: tls.ca } : {}) } };
+}
+
+// --- forward auth
+
+const HEADER_RE = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+export function forwardAuthProblems(sk: string, fa: ParsedService["forwardAuth"], expose: Plane[]): { problems: LocalProblem[]; forwardAuth?: ForwardAuth } {
+    if (!fa) return { problems: [] };
+    const key = `${sk}.forwardAuth`;
+    const out: LocalProblem[] = [];
+    if (!expose.includes("private") && !expose.includes("mtls"))
+        out.push(problem(key, "applies on the private and mtls planes (Caddy); for a public service use access (Cloudflare Access)"));
+    const u = parseUpstream(fa.upstream);
+    const up = upstreamProblem(fa.upstream);
+    if (up) out.push(problem(`${key}.upstream`, up));
+    if (!/^\/[A-Za-z0-9._~%/!$&'()*+,;=:@?-]*$/.test(fa.uri) || caddyTokenProblem(fa.uri))
+        out.push(problem(`${key}.uri`, `"${fa.uri}" must be a path (and query) starting with /, e.g. /api/authz/forward-auth, with no spaces, quotes or { }`));
+    fa.copyHeaders.forEach((h, i) => {
+        if (!HEADER_RE.test(h)) out.push(problem(`${key}.copyHeaders[${i}]`, `"${h}" is not an HTTP header name`));
+    });
+    if (out.length > 0 || !u) return { problems: out };
+    return { problems: [], forwardAuth: { upstream: u.hostPort, scheme: u.scheme, uri: fa.uri, copyHeaders: [...fa.copyHeaders] } };
+}
+
+// --- container settings
 
 /** Host paths no service may mount: the Docker engine (control of the host) and the stack's own state and keys. */
 export function protectedHostPaths(dataDir: string): { path: string; why: string }[] {
@@ -108,12 +173,101 @@ export function volumeProblem(v: string, dataDir: string): string | undefined {
     return undefined;
 }
 
-function healthcheckProblem(test: string[]): string | undefined {
+export function healthcheckProblem(test: string[]): string | undefined {
     const kind = test[0];
     if (kind !== "CMD" && kind !== "CMD-SHELL" && kind !== "NONE") return `must start with "CMD", "CMD-SHELL" or "NONE" (e.g. ["CMD", "curl", "-fsS", "http://localhost/health"])`;
     if (kind !== "NONE" && test.length < 2) return `needs the command after "${kind}"`;
     return undefined;
 }
+
+/** `512m`, `2g`, `1.5g`, `1048576k` → MB (rounded up); undefined when not a size. */
+export function sizeToMb(s: string): number | undefined {
+    const m = /^([0-9]+(?:\.[0-9]+)?)([kmg])b?$/i.exec(s.trim());
+    if (!m) return undefined;
+    const n = Number(m[1]);
+    const mb = { k: n / 1024, m: n, g: n * 1024 }[(m[2] as string).toLowerCase() as "k" | "m" | "g"];
+    return Math.ceil(mb);
+}
+
+export function sizeProblem(s: string, min: number, max: number): string | undefined {
+    const mb = sizeToMb(s);
+    if (mb === undefined) return `"${s}" is not a size such as 512m or 2g (k, m or g)`;
+    if (mb < min || mb > max) return `"${s}" is out of range: between ${min}m and ${max / 1024}g`;
+    return undefined;
+}
+
+export function userProblem(u: string): string | undefined {
+    const part = "(?:[a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})";
+    return new RegExp(`^${part}(?::${part})?$`).test(u) ? undefined : `"${u}" must be user[:group], by name or number (e.g. 1000:1000 or postgres)`;
+}
+
+export function parseDevice(d: string): Device | undefined {
+    const [hostPath = "", containerPath = hostPath, permissions = "rwm", extra] = d.split(":");
+    if (extra !== undefined || !hostPath.startsWith("/dev/") || hostPathProblem(hostPath) || hostPathProblem(containerPath)) return undefined;
+    if (!/^(?=.)r?w?m?$/.test(permissions)) return undefined;
+    return { hostPath, containerPath, permissions };
+}
+
+/** Linux capabilities a container may be given; the ones that amount to the host are refused. */
+export const CAPABILITIES = [
+    "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH",
+    "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
+    "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT",
+    "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
+] as const;
+const HOST_CAPABILITIES = ["SYS_ADMIN", "SYS_MODULE", "SYS_BOOT", "SYS_RAWIO"];
+
+export function capabilityProblem(c: string): string | undefined {
+    const name = c.toUpperCase().replace(/^CAP_/, "");
+    if (name === "ALL") return "ALL gives the container every capability of the host: list the ones it needs";
+    if (!(CAPABILITIES as readonly string[]).includes(name)) return `"${c}" is not a Linux capability (e.g. NET_ADMIN)`;
+    if (HOST_CAPABILITIES.includes(name)) return `${name} lets the container take over the host (load modules, mount, reboot, raw memory): not in this stack`;
+    return undefined;
+}
+
+export function parseTmpfs(t: string): [string, string] | undefined {
+    const i = t.indexOf(":");
+    const [path, opts] = i < 0 ? [t, ""] : [t.slice(0, i), t.slice(i + 1)];
+    if (hostPathProblem(path) || normalisePath(path) === "/") return undefined;
+    if (opts !== "" && !/^[A-Za-z0-9=,._-]+$/.test(opts)) return undefined;
+    return [normalisePath(path), opts];
+}
+
+export function labelProblem(key: string, value: string): string | undefined {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key)) return `"${key}" is not a label name (letters, digits, . _ / -)`;
+    if (/^(com\.docker\.|io\.docker\.|org\.dockerproject\.)/.test(key)) return `"${key}" is in a namespace Docker reserves`;
+    if (value.includes("\u0000")) return "contains a NUL character";
+    return undefined;
+}
+
+/** Compose short syntax `[HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]`; IPv6 hosts in brackets. */
+export function parsePublish(p: string): PublishedPort | undefined {
+    const m = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+):)?([0-9]{1,5}):([0-9]{1,5})(?:\/(tcp|udp))?$/.exec(p);
+    if (!m) return undefined;
+    const hostPort = Number(m[2]);
+    const containerPort = Number(m[3]);
+    if (!(hostPort >= 1 && hostPort <= 65535 && containerPort >= 1 && containerPort <= 65535)) return undefined;
+    const ip = m[1] ? m[1].replace(/^\[|\]$/g, "") : undefined;
+    if (ip !== undefined && !parseIp(ip)) return undefined;
+    return { ...(ip ? { hostIp: canonicalIp(ip) as string } : {}), hostPort, containerPort, protocol: (m[4] as "tcp" | "udp" | undefined) ?? "tcp" };
+}
+
+/** Host ports the edge itself uses: never given to a service. */
+export function edgePorts(edge: EdgePlacement): number[] {
+    return edge === "native" ? [80, 443, 8443, 9443] : [80, 443];
+}
+
+export function publishProblem(p: string, hostAddresses: string[], edge: EdgePlacement): string | undefined {
+    const pp = parsePublish(p);
+    if (!pp) return `"${p}" must be [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp], e.g. 6881:6881/udp`;
+    if (pp.hostIp !== undefined && (pp.hostIp === "0.0.0.0" || pp.hostIp === "::")) return `"${p}": leave the address out to publish on every address`;
+    if (pp.hostIp !== undefined && !hostAddresses.includes(pp.hostIp))
+        return `"${p}": ${pp.hostIp} is not one of the host's addresses in this stack (${hostAddresses.join(", ")}); leave it out for every address`;
+    if (edgePorts(edge).includes(pp.hostPort)) return `"${p}": host port ${pp.hostPort} belongs to the edge (${edgePorts(edge).join(", ")})`;
+    return undefined;
+}
+
+// --- one service
 
 export interface ServiceContext {
     domain: string;
@@ -121,55 +275,31 @@ export interface ServiceContext {
     dataDir: string;
     /** Keys present in `homelab:secrets`; undefined when unknown (offline renders). */
     secretNames?: string[];
+    /** The host's own addresses in the stack (tailnet, listed): where a port may be published. */
+    hostAddresses: string[];
+    edge: EdgePlacement;
 }
 
-/** One parsed service entry → a Service, or problems. `raw` is the entry as written. */
-export function buildService(name: string, s: ParsedService, raw: Record<string, unknown>, ctx: ServiceContext): { problems: LocalProblem[]; service?: Service } {
-    const sk = `services.${name}`;
-    const problems: LocalProblem[] = [];
-    const add = (key: string, message: string) => problems.push(problem(key, message));
-
-    const expose = PLANES.filter((pl) => s.expose.includes(pl));
-    if (new Set(s.expose).size !== s.expose.length) add(`${sk}.expose`, "lists a plane twice");
+function planeProblems(sk: string, s: ParsedService, expose: Plane[], managed: boolean): LocalProblem[] {
+    const out: LocalProblem[] = [];
+    if (new Set(s.expose).size !== s.expose.length) out.push(problem(`${sk}.expose`, "lists a plane twice"));
     if (expose.includes("mtls") && expose.includes("public"))
-        add(`${sk}.expose`, "a service cannot be both mtls and public: the tunnel terminates TLS at Cloudflare and would bypass the client certificate");
-    if (s.access && !expose.includes("public")) add(`${sk}.access`, "Access policies apply only to services exposed on the public plane (add public to expose, or remove access)");
-    if (s.access && s.access.emails.length + s.access.emailDomains.length === 0) add(`${sk}.access`, "needs at least one entry in emails or emailDomains");
-
-    const label = s.hostname ?? name;
-    const hostnames: Partial<Record<Plane, string>> = {};
-    if (expose.includes("private")) hostnames.private = s.apex ? ctx.privateFqdn : `${label}.${ctx.privateFqdn}`;
-    if (expose.includes("mtls")) hostnames.mtls = `${label}.${ctx.domain}`;
-    if (expose.includes("public")) hostnames.public = `${label}.${ctx.domain}`;
-    if (s.apex && !expose.includes("private")) add(`${sk}.apex`, `the apex is the private plane's name ${ctx.privateFqdn}; an apex service must expose private`);
-
-    const base = {
-        name,
-        label,
-        apex: s.apex,
-        expose,
-        hostnames,
-        ...(s.access ? { access: { emails: [...s.access.emails], emailDomains: [...s.access.emailDomains] } } : {}),
-    };
-    if (s.image !== undefined && s.upstream !== undefined) {
-        add(sk, "give either image + port (a container this stack runs) or upstream (one it does not), not both");
-        return { problems };
-    }
-    if (s.upstream !== undefined) {
-        const up = upstreamProblem(s.upstream);
-        if (up) add(`${sk}.upstream`, up);
-        for (const f of MANAGED_ONLY_KEYS) {
-            if (raw[f] !== undefined) add(`${sk}.${f}`, "applies only to managed services (image + port); this one has an upstream");
+        out.push(problem(`${sk}.expose`, "a service cannot be both mtls and public: the tunnel terminates TLS at Cloudflare and would bypass the client certificate"));
+    if (expose.length === 0) {
+        if (!managed) out.push(problem(`${sk}.expose`, "an external service with no plane would do nothing; [] (internal) is for containers this stack runs"));
+        for (const k of ["apex", "hostname", "access", "forwardAuth"] as const) {
+            if (k === "apex" ? s.apex : s[k] !== undefined) out.push(problem(`${sk}.${k}`, "an internal service (expose: []) has no name and no route"));
         }
-        if (problems.length > 0) return { problems };
-        return { problems, service: { ...base, kind: "external", upstream: s.upstream } satisfies ExternalService };
     }
-    if (s.image === undefined) {
-        add(sk, "needs image + port (a container this stack runs) or upstream: host:port (one it does not)");
-        return { problems };
-    }
-    const pin = imagePinProblem(s.image);
-    if (pin) add(`${sk}.image`, pin);
+    if (s.access && !expose.includes("public")) out.push(problem(`${sk}.access`, "Access policies apply only to services exposed on the public plane (add public to expose, or remove access)"));
+    if (s.access && s.access.emails.length + s.access.emailDomains.length === 0) out.push(problem(`${sk}.access`, "needs at least one entry in emails or emailDomains"));
+    return out;
+}
+
+function managedProblems(sk: string, s: ParsedService, ctx: ServiceContext): LocalProblem[] {
+    const out: LocalProblem[] = [];
+    const add = (key: string, message: string | undefined) => void (message && out.push(problem(key, message)));
+    add(`${sk}.image`, imagePinProblem(s.image as string));
     if (s.port === undefined) add(`${sk}.port`, "is required with image: the port the container listens on");
     for (const k of Object.keys(s.env)) if (!ENV_NAME_RE.test(k)) add(`${sk}.env.${k}`, "is not a valid environment variable name");
     for (const [k, ref] of Object.entries(s.secretEnv)) {
@@ -178,34 +308,103 @@ export function buildService(name: string, s: ParsedService, raw: Record<string,
         else if (ctx.secretNames && !ctx.secretNames.includes(ref))
             add(`${sk}.secretEnv.${k}`, `refers to homelab:secrets.${ref}, which is not set: pulumi config set --secret --path 'homelab:secrets.${ref}' <value>`);
     }
-    s.volumes.forEach((v, i) => {
-        const p = volumeProblem(v, ctx.dataDir);
-        if (p) add(`${sk}.volumes[${i}]`, p);
-    });
-    if (s.healthcheck) {
-        const hp = healthcheckProblem(s.healthcheck.test);
-        if (hp) add(`${sk}.healthcheck.test`, hp);
-    }
-    if (problems.length > 0 || s.port === undefined) return { problems };
-    const hc = s.healthcheck;
-    return {
-        problems,
-        service: {
-            ...base,
-            kind: "managed",
-            image: s.image,
-            port: s.port,
-            upstream: `${name}:${s.port}`,
-            env: { ...s.env },
-            secretEnv: { ...s.secretEnv },
-            volumes: [...s.volumes],
-            ...(s.command ? { command: [...s.command] } : {}),
-            ...(hc ? { healthcheck: { test: [...hc.test], interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
-        } satisfies ManagedService,
-    };
+    s.volumes.forEach((v, i) => add(`${sk}.volumes[${i}]`, volumeProblem(v, ctx.dataDir)));
+    if (s.healthcheck) add(`${sk}.healthcheck.test`, healthcheckProblem(s.healthcheck.test));
+    s.publish.forEach((p, i) => add(`${sk}.publish[${i}]`, publishProblem(p, ctx.hostAddresses, ctx.edge)));
+    if (s.user !== undefined) add(`${sk}.user`, userProblem(s.user));
+    if (s.memory !== undefined) add(`${sk}.memory`, sizeProblem(s.memory, 6, 1024 * 1024));
+    if (s.shmSize !== undefined) add(`${sk}.shmSize`, sizeProblem(s.shmSize, 1, 64 * 1024));
+    s.devices.forEach((d, i) => add(`${sk}.devices[${i}]`, parseDevice(d) ? undefined : `"${d}" must be /dev/<host device>[:/container/path[:rwm]]`));
+    s.capAdd.forEach((c, i) => add(`${sk}.capAdd[${i}]`, capabilityProblem(c)));
+    s.tmpfs.forEach((t, i) => add(`${sk}.tmpfs[${i}]`, parseTmpfs(t) ? undefined : `"${t}" must be /container/path[:options], e.g. /run:size=64m,mode=1777`));
+    for (const [k, v] of Object.entries(s.labels)) add(`${sk}.labels.${k}`, labelProblem(k, v));
+    return out;
 }
 
-/** Across services: one apex, and every hostname used once. */
+function managedService(name: string, s: ParsedService, base: Omit<ManagedService, "kind" | "image" | "port" | "upstream" | "upstreamScheme" | keyof ManagedFields>): ManagedService {
+    const hc = s.healthcheck;
+    const tmpfs = Object.fromEntries(s.tmpfs.map((t) => parseTmpfs(t) as [string, string]).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return {
+        ...base,
+        kind: "managed",
+        image: s.image as string,
+        port: s.port as number,
+        upstream: `${name}:${s.port}`,
+        upstreamScheme: "http",
+        env: { ...s.env },
+        secretEnv: { ...s.secretEnv },
+        volumes: [...s.volumes],
+        ...(s.command ? { command: [...s.command] } : {}),
+        ...(s.entrypoint ? { entrypoint: [...s.entrypoint] } : {}),
+        ...(hc ? { healthcheck: { test: [...hc.test], interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
+        publish: s.publish.map((p) => parsePublish(p) as PublishedPort),
+        dependsOn: [...new Set(s.dependsOn)].sort(),
+        ...(s.user !== undefined ? { user: s.user } : {}),
+        ...(s.memory !== undefined ? { memoryMb: sizeToMb(s.memory) as number } : {}),
+        ...(s.shmSize !== undefined ? { shmSizeMb: sizeToMb(s.shmSize) as number } : {}),
+        devices: s.devices.map((d) => parseDevice(d) as Device),
+        capAdd: [...new Set(s.capAdd.map((c) => c.toUpperCase().replace(/^CAP_/, "")))].sort(),
+        tmpfs,
+        labels: { ...s.labels },
+        restart: s.restart,
+        ...(s.stopGracePeriod !== undefined ? { stopGraceSeconds: Math.ceil(Number(parseDuration(s.stopGracePeriod) as bigint) / 1e9) } : {}),
+    };
+}
+type ManagedFields = Pick<ManagedService, "env" | "secretEnv" | "volumes" | "command" | "entrypoint" | "healthcheck" | "publish" | "dependsOn" | "user" | "memoryMb" | "shmSizeMb" | "devices" | "capAdd" | "tmpfs" | "labels" | "restart" | "stopGraceSeconds">;
+
+/** One parsed service entry → a Service, or problems. `raw` is the entry as written. */
+export function buildService(name: string, s: ParsedService, raw: Record<string, unknown>, ctx: ServiceContext): { problems: LocalProblem[]; service?: Service } {
+    const sk = `services.${name}`;
+    const problems: LocalProblem[] = [];
+    const managed = s.image !== undefined;
+    const expose = PLANES.filter((pl) => s.expose.includes(pl));
+    problems.push(...planeProblems(sk, s, expose, managed));
+
+    const label = s.hostname ?? name;
+    const hostnames: Partial<Record<Plane, string>> = {};
+    if (expose.includes("private")) hostnames.private = s.apex ? ctx.privateFqdn : `${label}.${ctx.privateFqdn}`;
+    if (expose.includes("mtls")) hostnames.mtls = `${label}.${ctx.domain}`;
+    if (expose.includes("public")) hostnames.public = `${label}.${ctx.domain}`;
+    if (s.apex && !expose.includes("private") && expose.length > 0) problems.push(problem(`${sk}.apex`, `the apex is the private plane's name ${ctx.privateFqdn}; an apex service must expose private`));
+    const fa = forwardAuthProblems(sk, s.forwardAuth, expose);
+    problems.push(...fa.problems);
+
+    const base = {
+        name,
+        label,
+        apex: s.apex,
+        expose,
+        hostnames,
+        ...(s.access ? { access: { emails: [...s.access.emails], emailDomains: [...s.access.emailDomains] } } : {}),
+        ...(fa.forwardAuth ? { forwardAuth: fa.forwardAuth } : {}),
+    };
+    if (managed && s.upstream !== undefined) {
+        problems.push(problem(sk, "give either image + port (a container this stack runs) or upstream (one it does not), not both"));
+        return { problems };
+    }
+    if (s.upstream !== undefined) {
+        for (const f of MANAGED_ONLY_KEYS) if (raw[f] !== undefined) problems.push(problem(`${sk}.${f}`, "applies only to managed services (image + port); this one has an upstream"));
+        const up = upstreamProblem(s.upstream);
+        if (up) problems.push(problem(`${sk}.upstream`, up));
+        const u = parseUpstream(s.upstream);
+        const tls = upstreamTlsProblems(sk, u?.scheme ?? "http", s.upstreamTls);
+        problems.push(...tls.problems);
+        if (problems.length > 0 || !u) return { problems };
+        return { problems, service: { ...base, kind: "external", upstream: u.hostPort, upstreamScheme: u.scheme, ...(tls.tls ? { upstreamTls: tls.tls } : {}) } satisfies ExternalService };
+    }
+    if (!managed) {
+        problems.push(problem(sk, "needs image + port (a container this stack runs) or upstream: host:port (one it does not)"));
+        return { problems };
+    }
+    for (const f of EXTERNAL_ONLY_KEYS) if (raw[f] !== undefined) problems.push(problem(`${sk}.${f}`, "applies only to services with an upstream; a managed service is reached over HTTP on its port"));
+    problems.push(...managedProblems(sk, s, ctx));
+    if (problems.length > 0) return { problems };
+    return { problems, service: managedService(name, s, base) };
+}
+
+// --- across services
+
+/** One apex, and every hostname used once. */
 export function checkHostnames(services: Service[], privateFqdn: string): LocalProblem[] {
     const out: LocalProblem[] = [];
     const apexes = services.filter((s) => s.apex);
@@ -219,6 +418,60 @@ export function checkHostnames(services: Service[], privateFqdn: string): LocalP
                 out.push(problem(`services.${s.name}`, `hostname ${host} is already used by ${other === "(apex)" ? "the private plane (homelab:private.subdomain)" : `service ${other}`}`));
             } else byHost.set(host, s.name);
         }
+    }
+    return out;
+}
+
+/** No two services publish the same host port and protocol on overlapping addresses. */
+export function checkPublishConflicts(services: Service[]): LocalProblem[] {
+    const out: LocalProblem[] = [];
+    const taken: { s: string; p: PublishedPort }[] = [];
+    for (const s of services) {
+        if (s.kind !== "managed") continue;
+        s.publish.forEach((p, i) => {
+            const clash = taken.find((t) => t.p.hostPort === p.hostPort && t.p.protocol === p.protocol && (t.p.hostIp === undefined || p.hostIp === undefined || t.p.hostIp === p.hostIp));
+            if (clash) out.push(problem(`services.${s.name}.publish[${i}]`, `host port ${p.hostPort}/${p.protocol} is already published by ${clash.s === s.name ? "this service" : `service ${clash.s}`}`));
+            else taken.push({ s: s.name, p });
+        });
+    }
+    return out;
+}
+
+/** dependsOn names managed services of this stack, never itself, and without cycles. */
+export function checkDependencies(services: Service[]): LocalProblem[] {
+    const out: LocalProblem[] = [];
+    const byName = new Map(services.map((s) => [s.name, s]));
+    for (const s of services) {
+        if (s.kind !== "managed") continue;
+        s.dependsOn.forEach((d) => {
+            const target = byName.get(d);
+            const key = `services.${s.name}.dependsOn`;
+            if (d === s.name) out.push(problem(key, "a service cannot depend on itself"));
+            else if (!target) out.push(problem(key, `"${d}" is not a service of this stack`));
+            else if (target.kind !== "managed") out.push(problem(key, `"${d}" is not a container this stack runs (it has an upstream), so there is nothing to start first`));
+        });
+    }
+    if (out.length > 0) return out;
+    // Depth-first search for a cycle; report it once, naming its services in order.
+    const state = new Map<string, "visiting" | "done">();
+    const stack: string[] = [];
+    const visit = (n: string): string[] | undefined => {
+        if (state.get(n) === "done") return undefined;
+        if (state.get(n) === "visiting") return [...stack.slice(stack.indexOf(n)), n];
+        state.set(n, "visiting");
+        stack.push(n);
+        const s = byName.get(n);
+        for (const d of s && s.kind === "managed" ? s.dependsOn : []) {
+            const cycle = visit(d);
+            if (cycle) return cycle;
+        }
+        stack.pop();
+        state.set(n, "done");
+        return undefined;
+    };
+    for (const s of services) {
+        const cycle = visit(s.name);
+        if (cycle) return [problem(`services.${cycle[0]}.dependsOn`, `forms a cycle: ${cycle.join(" → ")}`)];
     }
     return out;
 }

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { EDGE_PLACEMENT, Model, Service, User } from "./model";
 import { LocalProblem, Problem, checkDnsToken, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUsers, checkWanAddress } from "./checks";
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
-import { buildService, checkHostnames, serviceNameProblem } from "./services";
+import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, serviceNameProblem } from "./services";
 import { normalisePath } from "./grammar";
 import { canonicalIp } from "./net";
 
@@ -142,8 +142,11 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     take(resolvers);
 
     // --- services
-    const services = buildServices(raw["services"], { domain, privateFqdn, dataDir, ...(secretNames ? { secretNames } : {}) }, problems);
+    const hostAddresses = [...tailnet, ...listen.addresses];
+    const services = buildServices(raw["services"], { domain, privateFqdn, dataDir, hostAddresses, edge: EDGE_PLACEMENT[runtime], ...(secretNames ? { secretNames } : {}) }, problems);
     problems.push(...checkHostnames(services, privateFqdn));
+    problems.push(...checkPublishConflicts(services));
+    problems.push(...checkDependencies(services));
     problems.push(
         ...checkNameLengths(
             domain,

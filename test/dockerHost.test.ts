@@ -64,14 +64,16 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
 
     it("runs Caddy, the HAProxy relay, cloudflared and one container per managed service", () => {
         assert.deepEqual([...containers(run).keys()].sort(), [
-            "blog", "caddy", "cloud", "cloudflared", "dashboard", "gatus", "haproxy", "home-assistant", "jellyfin",
-            "ntfy", "prowlarr", "qbittorrent", "radarr", "seerr", "sonarr", "vault",
+            "auth", "blog", "caddy", "cloud", "cloudflared", "dashboard", "gatus", "haproxy", "home-assistant", "immich-ml", "immich-postgres",
+            "immich-redis", "jellyfin", "ntfy", "photos", "prowlarr", "qbittorrent", "radarr", "seerr", "sonarr", "vault",
         ]);
         assert.deepEqual(containers(run).get("haproxy")?.parents, ["homelab:edge:Edge"]);
     });
 
-    it("publishes only the relay's two ports, on the Mac's 127.0.0.1; nothing else publishes anything", () => {
-        for (const [name, c] of containers(run)) if (name !== "haproxy") assert.equal(c.inputs.ports, undefined, `${name} publishes nothing`);
+    it("publishes only the relay's two ports, on the Mac's 127.0.0.1, and the ports a service asks for; nothing else", () => {
+        for (const [name, c] of containers(run)) if (name !== "haproxy" && name !== "qbittorrent") assert.equal(c.inputs.ports, undefined, `${name} publishes nothing`);
+        const qb = (containers(run).get("qbittorrent") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}/${p.protocol}`).sort();
+        assert.deepEqual(qb, ["0.0.0.0:6881->6881/tcp", "0.0.0.0:6881->6881/udp", ":::6881->6881/tcp", ":::6881->6881/udp"]);
         const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`).sort();
         assert.deepEqual(ports, ["127.0.0.1:8443->8443", "127.0.0.1:9443->9443"]);
     });

@@ -40,7 +40,50 @@ function readmeKeys(): string[] {
     return [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1] as string).sort();
 }
 
+/** The schema's default for each key that has one (walking the same way as schemaKeys). */
+function schemaDefaults(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const visit = (prefix: string, s: any): void => {
+        if (s?.def?.type === "default") out[prefix] = typeof s.def.defaultValue === "function" ? s.def.defaultValue() : s.def.defaultValue;
+        const inner = unwrap(s);
+        if (inner.def.type === "object") for (const [k, v] of Object.entries(inner.shape)) visit(`${prefix}.${k}`, v);
+        else if (inner.def.type === "array" && unwrap(inner.element).def.type === "object") for (const [k, v] of Object.entries(unwrap(inner.element).shape)) visit(`${prefix}[].${k}`, v);
+    };
+    for (const [k, s] of Object.entries(schemas)) visit(`homelab:${k}`, s);
+    for (const [k, s] of Object.entries(serviceSchema.shape)) visit(`homelab:services.<name>.${k}`, s);
+    return out;
+}
+
+/** How README writes a default: `5m`, `[a, b]`, `{}`, `false`. Objects with content are described in words. */
+function formatDefault(v: unknown): string | undefined {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return `\`${v}\``;
+    if (Array.isArray(v)) return `\`[${v.join(", ")}]\``;
+    if (v && typeof v === "object") {
+        const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => !(Array.isArray(x) && x.length === 0));
+        return entries.length === 0 ? "`{}`" : `\`{${entries.map(([k, x]) => `${k}: ${x}`).join(", ")}}\``;
+    }
+    return undefined;
+}
+
+function readmeDefaults(): Record<string, string> {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const section = readme.split("## Configuration reference")[1]?.split("\n## ")[0] ?? "";
+    return Object.fromEntries([...section.matchAll(/^\| `([^`]+)` \|[^|]*\| ([^|]+?) \|/gm)].map((m) => [m[1] as string, m[2] as string]));
+}
+
 describe("configuration reference", () => {
+    it("README gives every schema default as the validator applies it", () => {
+        const readme = readmeDefaults();
+        const wrong: string[] = [];
+        for (const [key, value] of Object.entries(schemaDefaults())) {
+            const want = formatDefault(value);
+            if (want === undefined) continue;
+            const got = readme[key] ?? "(missing)";
+            if (!got.startsWith(want)) wrong.push(`${key}: README says ${got}, the schema ${want}`);
+        }
+        assert.deepEqual(wrong, []);
+    });
+
     it("README documents exactly the keys the validator accepts", () => {
         assert.deepEqual(readmeKeys(), schemaKeys());
     });

@@ -9,6 +9,7 @@ import { CADDY_APPLY, EdgeMode, HAPROXY_WRITE, HOSTS, Lab, SOURCES, Source, clie
 import { hardeningTests } from "./e2e/hardening";
 import { macEdgeTests } from "./e2e/macEdge";
 import { v6SourceTests } from "./e2e/v6sources";
+import { breadthTests } from "./e2e/breadth";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { packFiles } from "../render/reload";
 import { caddyBinary, haproxyBinary } from "./support/binaries";
@@ -201,6 +202,7 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
 
     hardeningTests(() => lab);
     v6SourceTests(() => lab);
+    breadthTests(() => lab);
     macEdgeTests(() => lab);
 });
 

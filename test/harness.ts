@@ -19,6 +19,8 @@ export interface Registered {
     secretInputs: string[];
     provider?: string;
     custom: boolean;
+    /** The URNs this resource declares it used to have (its aliases, resolved). */
+    aliases: string[];
 }
 
 export interface Invoked {
@@ -75,8 +77,29 @@ function parentsOf(urn: string): string[] {
     return qualified.split("$").slice(0, -1);
 }
 
+/** The qualified type of a URN (`parentType$type`), or "" for none / the stack. */
+function qualifiedType(urn: string): string {
+    const t = urn.split("::")[2] ?? "";
+    return t === "pulumi:pulumi:Stack" ? "" : t;
+}
+
+/** Resolves the aliases of a registration request to URNs, as the engine would. */
+function aliasUrns(req: any, project: string, stack: string): string[] {
+    return (req.getAliasesList?.() ?? []).map((a: any) => {
+        if (a.hasUrn()) return a.getUrn();
+        const spec = a.getSpec();
+        const parent = spec.getNoparent() ? "" : spec.hasParenturn() ? spec.getParenturn() : req.getParent();
+        const chain = parent ? qualifiedType(parent) : "";
+        const type = spec.getType() || req.getType();
+        return `urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::${chain ? `${chain}$` : ""}${type}::${spec.getName() || req.getName()}`;
+    });
+}
+
 class RecordingMonitor extends MockMonitor {
     public readonly records: Registered[] = [];
+    constructor(mocks: pulumi.runtime.Mocks, private readonly stackName: string) {
+        super(mocks);
+    }
     async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
         const raw = req.getObject()?.toJavaScript() ?? {};
         const wrapped = (err: any, resp: any) => {
@@ -91,6 +114,7 @@ class RecordingMonitor extends MockMonitor {
                     secretInputs: secretPaths(raw),
                     provider: req.getProvider() || undefined,
                     custom: req.getCustom(),
+                    aliases: aliasUrns(req, "homelab", this.stackName),
                 });
             }
             callback(err, resp);
@@ -145,6 +169,15 @@ export function readStackFile(file: string): Record<string, unknown> {
 }
 
 export const ROOT = path.resolve(__dirname, "..");
+/** The example stack's homelab:secrets, as the mocks see them (recognisable fake values). */
+export const EXAMPLE_SECRETS: Record<string, string> = {
+    "vaultwarden-admin-token": "admin-token-SECRET-5e6f",
+    "immich-db-password": "immich-db-SECRET-8c1d",
+    "authelia-jwt-secret": "authelia-jwt-SECRET-11aa",
+    "authelia-session-secret": "authelia-session-SECRET-22bb",
+    "authelia-storage-key": "authelia-storage-SECRET-33cc",
+};
+export const EXAMPLE_SECRET_NAMES = Object.keys(EXAMPLE_SECRETS);
 export const EXAMPLE = readStackFile(path.join(ROOT, "Pulumi.home.yaml"));
 
 export interface RunOptions {
@@ -165,7 +198,7 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     const preview = opts.preview ?? false;
     const stack = opts.stack ?? "home";
     const mocks = new HomelabMocks(preview);
-    const monitor = new RecordingMonitor(mocks);
+    const monitor = new RecordingMonitor(mocks, stack);
     // What runtime.setMocks does, with a monitor that also records parents and secret inputs.
     pulumi.runtime.setMockOptions(monitor, "homelab", stack, preview);
     // The store is internal to the SDK (not in its typings); setMocks sets the same flags.
@@ -179,7 +212,7 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
     const secretKeys: string[] = [];
-    const secrets = opts.secrets ?? { "vaultwarden-admin-token": "admin-token-SECRET-5e6f" };
+    const secrets = opts.secrets ?? EXAMPLE_SECRETS;
     flat["homelab:secrets"] = JSON.stringify(secrets);
     secretKeys.push("homelab:secrets");
     if (flat["cloudflare:apiToken"] === undefined) {

@@ -128,7 +128,9 @@ describe("example stack (Pulumi.home.yaml)", () => {
         assert.deepEqual(urls["dashboard"], { private: "https://home.example.dev/" });
         assert.deepEqual(urls["blog"], { public: "https://blog.example.dev/" });
         assert.deepEqual(urls["llm"], { private: "https://llm.home.example.dev/" });
-        assert.equal(Object.keys(urls).length, 15);
+        assert.deepEqual(urls["pve"], { private: "https://pve.home.example.dev/" });
+        for (const internal of ["immich-ml", "immich-redis", "immich-postgres"]) assert.equal(urls[internal], undefined, `${internal} has no URL`);
+        assert.equal(Object.keys(urls).length, 17);
         assert.equal(run.outputs["tunnelId"], TUNNEL_ID);
     });
 });
@@ -220,6 +222,6 @@ describe("preview (unknown ids)", () => {
         assert.ok(ofType(run, TUNNEL_CONFIG).length === 1);
         assert.ok(ofType(run, RECORD).length >= 7);
         const urls = run.outputs["urls"] as Record<string, unknown>;
-        assert.equal(Object.keys(urls).length, 15);
+        assert.equal(Object.keys(urls).length, 17);
     });
 });

@@ -16,6 +16,7 @@ export const STACKS: Record<string, string> = {
     home: "Pulumi.home.yaml",
     cabin: "test/stacks/cabin.yaml",
     lake: "test/stacks/lake.yaml",
+    workshop: "test/stacks/workshop.yaml",
 };
 const model = (stack: string): Model => modelFromStackFile(path.join(ROOT, STACKS[stack] as string));
 
@@ -103,7 +104,8 @@ describe("Caddyfile", () => {
         assert.match(cloud, /import client_auth/);
         assert.match(cloud, /reverse_proxy cloud:80 \{/);
         assert.match(cf, /mode require_and_verify\n\t\ttrust_pool file pki\/ca\.pem\n\t\tverifier leaf file pki\/clients\.pem/);
-        assert.doesNotMatch(cf, /tls_insecure_skip_verify/);
+        assert.doesNotMatch(site(cf, "cloud.example.dev:9443"), /tls_insecure_skip_verify/);
+        assert.equal((cf.match(/tls_insecure_skip_verify/g) ?? []).length, 1, "only where a stack says so (the Proxmox node)");
         assert.doesNotMatch(cf, /reverse_proxy [^\n]*:8443/, "never loops back into the plain listener");
         assert.doesNotMatch(cf, /127\.0\.0\.1/);
     });
@@ -119,7 +121,9 @@ describe("Caddyfile", () => {
         const wildcard = site(cf, "*.home.example.dev:8443");
         assert.match(wildcard, /@jellyfin host jellyfin\.home\.example\.dev\n\thandle @jellyfin \{\n\t\treverse_proxy jellyfin:8096 \{/);
         assert.match(wildcard, /@llm host llm\.home\.example\.dev\n\thandle @llm \{\n\t\treverse_proxy host\.docker\.internal:1234/);
-        assert.match(wildcard, /@photos host photos\.home\.example\.dev\n\thandle @photos \{\n\t\treverse_proxy immich-server:2283/);
+        assert.match(wildcard, /@photos host photos\.home\.example\.dev\n\thandle @photos \{\n\t\treverse_proxy photos:2283/);
+        assert.match(wildcard, /@pve host pve\.home\.example\.dev\n\thandle @pve \{\n\t\treverse_proxy https:\/\/192\.168\.1\.10:8006 \{[^}]*transport http \{\n\t\t\t\ttls_insecure_skip_verify\n/);
+        for (const internal of ["immich-ml", "immich-redis", "immich-postgres"]) assert.doesNotMatch(cf, new RegExp(`@${internal} |reverse_proxy ${internal}:`), `${internal} has no route`);
         assert.doesNotMatch(wildcard, /@blog /, "public-only services are not on the private plane");
         assert.match(wildcard, /respond "no such service" 404/);
         assert.match(site(cf, "home.example.dev:8443"), /reverse_proxy dashboard:8080/);

@@ -1,7 +1,9 @@
 // Bad stack config is refused before anything is registered, with every problem listed and
 // each naming its config key. Each row runs the whole program under mocks.
 import { strict as assert } from "assert";
-import { EXAMPLE, clone, runProgram } from "./harness";
+import * as fs from "fs";
+import * as path from "path";
+import { EXAMPLE, EXAMPLE_SECRET_NAMES, ROOT, clone, runProgram } from "./harness";
 import { ConfigError, validate } from "../stacks/validate";
 
 type Cfg = Record<string, any>;
@@ -20,6 +22,7 @@ const CASES: Case[] = [
     { name: "missing domain", change: (c) => delete c["homelab:domain"], expect: [["homelab:domain", /required/]] },
     { name: "domain not a DNS name", change: (c) => (c["homelab:domain"] = "example..dev"), expect: [["homelab:domain", /DNS name/]] },
     { name: "domain with uppercase and underscore", change: (c) => (c["homelab:domain"] = "My_Home.dev"), expect: [["homelab:domain"]] },
+    { name: "an all-digit zone id left unquoted (YAML makes it a number)", change: (c) => (c["homelab:zoneId"] = 1111222233334444), expect: [["homelab:zoneId", /in quotes/]] },
     { name: "zone id not hex", change: (c) => (c["homelab:zoneId"] = "not-a-zone"), expect: [["homelab:zoneId", /32-character/]] },
     { name: "missing account id", change: (c) => delete c["homelab:accountId"], expect: [["homelab:accountId", /required/]] },
     { name: "bootstrap token missing", change: (c) => (c["cloudflare:apiToken"] = ""), expect: [["cloudflare:apiToken", /pulumi config set --secret cloudflare:apiToken/]] },
@@ -45,16 +48,16 @@ const CASES: Case[] = [
     { name: "port out of range", change: (c) => (svc(c)["jellyfin"].port = 70000), expect: [["homelab:services.jellyfin.port", /1-65535/]] },
     { name: "port as a string", change: (c) => (svc(c)["jellyfin"].port = "8096"), expect: [["homelab:services.jellyfin.port", /number/]] },
     { name: "managed service without port", change: (c) => delete svc(c)["sonarr"].port, expect: [["homelab:services.sonarr.port", /required/]] },
-    { name: "upstream without a port", change: (c) => (svc(c)["photos"].upstream = "immich-server"), expect: [["homelab:services.photos.upstream", /host:port/]] },
+    { name: "upstream without a port", change: (c) => (svc(c)["llm"].upstream = "immich-server"), expect: [["homelab:services.llm.upstream", /host:port/]] },
     { name: "upstream with a bad port", change: (c) => (svc(c)["llm"].upstream = "host.docker.internal:99999"), expect: [["homelab:services.llm.upstream"]] },
-    { name: "both image and upstream", change: (c) => (svc(c)["photos"].image = "ghcr.io/immich-app/immich-server:v2.2.3"), expect: [["homelab:services.photos", /either image \+ port .* or upstream/]] },
+    { name: "both image and upstream", change: (c) => (svc(c)["llm"].image = "ghcr.io/immich-app/immich-server:v2.2.3"), expect: [["homelab:services.llm", /either image \+ port .* or upstream/]] },
     { name: "neither image nor upstream", change: (c) => (svc(c)["ghost"] = { port: 2368 }), expect: [["homelab:services.ghost", /needs image \+ port/]] },
     { name: "unpinned image", change: (c) => (svc(c)["jellyfin"].image = "jellyfin/jellyfin"), expect: [["homelab:services.jellyfin.image", /not pinned/]] },
     { name: "image on latest", change: (c) => (svc(c)["jellyfin"].image = "jellyfin/jellyfin:latest"), expect: [["homelab:services.jellyfin.image", /latest/]] },
     { name: "service name not a DNS label", change: (c) => (svc(c)["Home_Assistant"] = { image: "ghcr.io/home-assistant/home-assistant:2025.10.4", port: 8123 }), expect: [["homelab:services.Home_Assistant", /DNS label/]] },
     { name: "service takes an infrastructure container's name", change: (c) => (svc(c)["caddy"] = { image: "nginx:1.29.3", port: 80 }), expect: [["homelab:services.caddy", /stack's own containers/]] },
     { name: "unknown plane", change: (c) => (svc(c)["cloud"].expose = ["private", "wan"]), expect: [["homelab:services.cloud.expose[1]", /private, mtls, public/]] },
-    { name: "empty expose", change: (c) => (svc(c)["cloud"].expose = []), expect: [["homelab:services.cloud.expose", /at least one plane/]] },
+    { name: "an external service with no plane", change: (c) => (svc(c)["llm"].expose = []), expect: [["homelab:services.llm.expose", /internal\) is for containers this stack runs/]] },
     { name: "mtls and public together", change: (c) => (svc(c)["cloud"].expose = ["mtls", "public"]), expect: [["homelab:services.cloud.expose", /bypass the client certificate/]] },
     { name: "access on a non-public service", change: (c) => (svc(c)["cloud"].access = { emails: ["me@example.dev"] }), expect: [["homelab:services.cloud.access", /public plane/]] },
     { name: "access with a bad email", change: (c) => (svc(c)["blog"].access = { emails: ["not-an-email"] }), expect: [["homelab:services.blog.access.emails[0]", /email/]] },
@@ -65,7 +68,7 @@ const CASES: Case[] = [
     { name: "bad volume", change: (c) => (svc(c)["jellyfin"].volumes = ["media"]), expect: [["homelab:services.jellyfin.volumes[0]", /host\/path:\/container\/path/]] },
     { name: "env value not a string", change: (c) => (svc(c)["sonarr"].env = { PUID: 501 }), expect: [["homelab:services.sonarr.env.PUID", /string/]] },
     { name: "unknown service setting", change: (c) => (svc(c)["jellyfin"].ports = [8096]), expect: [["homelab:services.jellyfin.ports", /not a known setting/]] },
-    { name: "port on an external service", change: (c) => (svc(c)["photos"].port = 2283), expect: [["homelab:services.photos.port", /managed services/]] },
+    { name: "port on an external service", change: (c) => (svc(c)["llm"].port = 2283), expect: [["homelab:services.llm.port", /managed services/]] },
     { name: "duplicate users", change: (c) => c["homelab:users"].push({ name: "dave" }), expect: [["homelab:users[3].name", /listed twice/]] },
     { name: "user name unsafe as a file name", change: (c) => (c["homelab:users"][0].name = "../etc/passwd"), expect: [["homelab:users[0].name", /file name/]] },
     { name: "user name with spaces and capitals", change: (c) => (c["homelab:users"][0].name = "Dave Smith"), expect: [["homelab:users[0].name"]] },
@@ -151,6 +154,52 @@ const CASES: Case[] = [
     { name: "token expiry on a day that does not exist", change: (c) => (c["homelab:dnsToken"] = { expiresOn: "2030-02-30T00:00:00Z" }), expect: [["homelab:dnsToken.expiresOn", /exists/]] },
     { name: "token limited to a private network (Cloudflare never sees it)", change: (c) => (c["homelab:dnsToken"] = { allowedIps: ["192.168.1.0/24"] }), expect: [["homelab:dnsToken.allowedIps[0]", /not public/]] },
     { name: "token limited to every address", change: (c) => (c["homelab:dnsToken"] = { allowedIps: ["0.0.0.0/0"] }), expect: [["homelab:dnsToken.allowedIps[0]", /every address/]] },
+
+    // --- The service table's breadth: internal services, https upstreams, ports, dependencies, auth.
+    { name: "an internal service with a hostname", change: (c) => (svc(c)["immich-redis"].hostname = "cache"), expect: [["homelab:services.immich-redis.hostname", /internal/]] },
+    { name: "an internal service as the apex", change: (c) => (svc(c)["immich-redis"].apex = true), expect: [["homelab:services.immich-redis.apex", /internal/]] },
+    { name: "an internal service with Access", change: (c) => (svc(c)["immich-redis"].access = { emails: ["me@example.dev"] }), expect: [["homelab:services.immich-redis.access", /internal/]] },
+    { name: "an internal service behind forward auth", change: (c) => (svc(c)["immich-redis"].forwardAuth = { upstream: "auth:9091" }), expect: [["homelab:services.immich-redis.forwardAuth", /internal/]] },
+    { name: "an upstream with another scheme", change: (c) => (svc(c)["pve"].upstream = "ftp://192.168.1.10:21"), expect: [["homelab:services.pve.upstream", /https:\/\/host:port/]] },
+    { name: "an upstream URL with a path", change: (c) => (svc(c)["pve"].upstream = "https://192.168.1.10:8006/ui"), expect: [["homelab:services.pve.upstream"]] },
+    { name: "upstreamTls on a plain-HTTP upstream", change: (c) => (svc(c)["llm"].upstreamTls = { insecureSkipVerify: true }), expect: [["homelab:services.llm.upstreamTls", /https:\/\/ upstreams/]] },
+    { name: "upstreamTls that says nothing", change: (c) => (svc(c)["pve"].upstreamTls = {}), expect: [["homelab:services.pve.upstreamTls", /says nothing/]] },
+    { name: "upstreamTls that skips verification and names a CA", change: (c) => (svc(c)["pve"].upstreamTls = { insecureSkipVerify: true, ca: "x" }), expect: [["homelab:services.pve.upstreamTls", /verifies nothing/]] },
+    { name: "upstreamTls with a CA that is not a certificate", change: (c) => (svc(c)["pve"].upstreamTls = { ca: "hello" }), expect: [["homelab:services.pve.upstreamTls.ca", /PEM certificate/]] },
+    { name: "upstreamTls with a private key in the CA", change: (c) => (svc(c)["pve"].upstreamTls = { ca: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n" }), expect: [["homelab:services.pve.upstreamTls.ca", /private key/]] },
+    { name: "upstreamTls on a managed service", change: (c) => (svc(c)["jellyfin"].upstreamTls = { insecureSkipVerify: true }), expect: [["homelab:services.jellyfin.upstreamTls", /services with an upstream/]] },
+    { name: "upstreamTls server name that is not a DNS name", change: (c) => (svc(c)["pve"].upstreamTls = { serverName: "pve lan" }), expect: [["homelab:services.pve.upstreamTls.serverName"]] },
+    { name: "forward auth on a public-only service", change: (c) => (svc(c)["blog"].forwardAuth = { upstream: "auth:9091" }), expect: [["homelab:services.blog.forwardAuth", /Cloudflare Access/]] },
+    { name: "forward auth with a placeholder in its uri", change: (c) => (svc(c)["qbittorrent"].forwardAuth.uri = "/api/{env.CLOUDFLARE_API_TOKEN}"), expect: [["homelab:services.qbittorrent.forwardAuth.uri"]] },
+    { name: "forward auth uri without a leading slash", change: (c) => (svc(c)["qbittorrent"].forwardAuth.uri = "api/verify"), expect: [["homelab:services.qbittorrent.forwardAuth.uri", /starting with \//]] },
+    { name: "forward auth to the proxy's own loopback", change: (c) => (svc(c)["qbittorrent"].forwardAuth.upstream = "localhost:2019"), expect: [["homelab:services.qbittorrent.forwardAuth.upstream", /admin API/]] },
+    { name: "forward auth copying a header with a space", change: (c) => (svc(c)["qbittorrent"].forwardAuth.copyHeaders = ["Remote User"]), expect: [["homelab:services.qbittorrent.forwardAuth.copyHeaders[0]", /header name/]] },
+    { name: "publish :443", change: (c) => (svc(c)["qbittorrent"].publish = ["443:8080"]), expect: [["homelab:services.qbittorrent.publish[0]", /belongs to the edge/]] },
+    { name: "publish :80", change: (c) => (svc(c)["qbittorrent"].publish = ["80:8080"]), expect: [["homelab:services.qbittorrent.publish[0]", /belongs to the edge/]] },
+    { name: "publish the relay's port on a Mac runtime", change: (c) => (svc(c)["qbittorrent"].publish = ["9443:9443"]), expect: [["homelab:services.qbittorrent.publish[0]", /belongs to the edge/]] },
+    { name: "publish on the unspecified address explicitly", change: (c) => (svc(c)["qbittorrent"].publish = ["0.0.0.0:6881:6881"]), expect: [["homelab:services.qbittorrent.publish[0]", /leave the address out/]] },
+    { name: "publish on an address that is not the host's", change: (c) => (svc(c)["qbittorrent"].publish = ["203.0.113.7:6881:6881"]), expect: [["homelab:services.qbittorrent.publish[0]", /not one of the host's addresses/]] },
+    { name: "publish without a container port", change: (c) => (svc(c)["qbittorrent"].publish = ["6881"]), expect: [["homelab:services.qbittorrent.publish[0]", /HOST_PORT:CONTAINER_PORT/]] },
+    { name: "publish with an unknown protocol", change: (c) => (svc(c)["qbittorrent"].publish = ["6881:6881/sctp"]), expect: [["homelab:services.qbittorrent.publish[0]"]] },
+    { name: "two services publishing the same port", change: (c) => (svc(c)["jellyfin"].publish = ["6881:6881"]), expect: [["homelab:services.qbittorrent.publish[0]", /already published by service jellyfin/]] },
+    { name: "dependsOn a service that does not exist", change: (c) => (svc(c)["photos"].dependsOn = ["immich-db"]), expect: [["homelab:services.photos.dependsOn", /"immich-db" is not a service/]] },
+    { name: "dependsOn itself", change: (c) => (svc(c)["photos"].dependsOn = ["photos"]), expect: [["homelab:services.photos.dependsOn", /itself/]] },
+    { name: "dependsOn an external service", change: (c) => (svc(c)["photos"].dependsOn = ["llm"]), expect: [["homelab:services.photos.dependsOn", /nothing to start first/]] },
+    { name: "a dependency cycle", change: (c) => (svc(c)["immich-postgres"].dependsOn = ["photos"]), expect: [["homelab:services.immich-postgres.dependsOn", /cycle: immich-postgres → photos → immich-postgres/]] },
+    { name: "a user that is not user[:group]", change: (c) => (svc(c)["gatus"].user = "root; id"), expect: [["homelab:services.gatus.user", /user\[:group\]/]] },
+    { name: "a memory limit that is not a size", change: (c) => (svc(c)["gatus"].memory = "lots"), expect: [["homelab:services.gatus.memory", /size/]] },
+    { name: "a memory limit below Docker's minimum", change: (c) => (svc(c)["gatus"].memory = "1m"), expect: [["homelab:services.gatus.memory", /out of range/]] },
+    { name: "a shm size that is not a size", change: (c) => (svc(c)["immich-postgres"].shmSize = "-1"), expect: [["homelab:services.immich-postgres.shmSize"]] },
+    { name: "a device outside /dev", change: (c) => (svc(c)["jellyfin"].devices = ["/etc/shadow"]), expect: [["homelab:services.jellyfin.devices[0]", /\/dev\//]] },
+    { name: "every capability", change: (c) => (svc(c)["qbittorrent"].capAdd = ["ALL"]), expect: [["homelab:services.qbittorrent.capAdd[0]", /every capability/]] },
+    { name: "a capability that is the host", change: (c) => (svc(c)["qbittorrent"].capAdd = ["SYS_ADMIN"]), expect: [["homelab:services.qbittorrent.capAdd[0]", /take over the host/]] },
+    { name: "a capability that does not exist", change: (c) => (svc(c)["qbittorrent"].capAdd = ["NET_SUPERPOWER"]), expect: [["homelab:services.qbittorrent.capAdd[0]", /not a Linux capability/]] },
+    { name: "a tmpfs mount with shell in its options", change: (c) => (svc(c)["gatus"].tmpfs = ["/run:size=64m;reboot"]), expect: [["homelab:services.gatus.tmpfs[0]"]] },
+    { name: "a label in Docker's namespace", change: (c) => (svc(c)["gatus"].labels = { "com.docker.compose.project": "x" }), expect: [["homelab:services.gatus.labels.com.docker.compose.project", /reserves/]] },
+    { name: "an unknown restart policy", change: (c) => (svc(c)["gatus"].restart = "sometimes"), expect: [["homelab:services.gatus.restart", /unless-stopped/]] },
+    { name: "a stop grace period of two hours", change: (c) => (svc(c)["gatus"].stopGracePeriod = "2h"), expect: [["homelab:services.gatus.stopGracePeriod", /between 0s and 1h/]] },
+    { name: "an empty entrypoint", change: (c) => (svc(c)["gatus"].entrypoint = []), expect: [["homelab:services.gatus.entrypoint", /program/]] },
+    { name: "a compose key on an external service", change: (c) => (svc(c)["llm"].publish = ["1234:1234"]), expect: [["homelab:services.llm.publish", /managed services/]] },
 ];
 
 describe("bad stack config", () => {
@@ -199,9 +248,15 @@ const ACCEPTED: { name: string; change: (c: Cfg) => void; check?: (m: ReturnType
     { name: "a data dir with a space (a common macOS path)", change: (c) => dock(c, { dataDir: "/Users/me/My Selfhost/" }), check: (m) => assert.equal(m.docker.dataDir, "/Users/me/My Selfhost") },
     { name: "a /16 subnet", change: (c) => dock(c, { subnet: "10.77.0.0/16" }), check: (m) => assert.equal(m.addresses.edge, "10.77.192.0/18") },
     { name: "192.168.5.0/24 trusted when the runtime is not colima", change: (c) => (c["homelab:trustedNetworks"] = ["192.168.5.0/24"]) },
-    { name: "an upstream on the LAN and one on the host", change: (c) => { svc(c)["llm"].upstream = "192.168.1.10:8006"; svc(c)["photos"].upstream = "[fd00::10]:80"; } },
+    { name: "an upstream on the LAN and one on the host", change: (c) => { svc(c)["llm"].upstream = "192.168.1.10:8006"; svc(c)["pve"] = { upstream: "[fd00::10]:80" }; } },
     { name: "volumes beside the data dir's own folders", change: (c) => (svc(c)["gatus"].volumes = ["/Users/me/selfhost/gatus:/config:ro", "gatus-data:/data"]) },
     { name: "a token limited to the home's public /29", change: (c) => (c["homelab:dnsToken"] = { allowedIps: ["203.0.113.0/29"], expiresOn: "2031-06-30T00:00:00Z" }) },
+    { name: "an https upstream verified against its own CA and name", change: (c) => (svc(c)["pve"].upstreamTls = { serverName: "pve.lan", ca: fs.readFileSync(path.join(ROOT, "test/fixtures/appliance-ca.pem"), "utf8") }) },
+    { name: "a public https upstream that skips verification (cloudflared's noTLSVerify)", change: (c) => (svc(c)["unifi"] = { upstream: "https://192.168.1.2:8443", upstreamTls: { insecureSkipVerify: true }, expose: ["public"] }) },
+    { name: "an internal database a public service depends on", change: (c) => { svc(c)["ghost-db"] = { image: "mysql:8.4.6", port: 3306, expose: [] }; svc(c)["blog"].dependsOn = ["ghost-db"]; } },
+    { name: "ports published on the tailnet address and for UDP", change: (c) => (svc(c)["qbittorrent"].publish = ["100.101.102.103:6881:6881", "6881:6881/udp", "[fd7a:115c:a1e0::1234]:6882:6882"]) },
+    { name: "forward auth over https with no copied headers", change: (c) => (svc(c)["qbittorrent"].forwardAuth = { upstream: "https://auth.internal.example:9443", uri: "/api/verify?rd=https://auth.home.example.dev/" }) },
+    { name: "the compose-level settings a real app needs", change: (c) => Object.assign(svc(c)["jellyfin"], { user: "1000:1000", memory: "2g", shmSize: "256m", devices: ["/dev/dri", "/dev/ttyUSB0:/dev/ttyACM0:rw"], capAdd: ["NET_ADMIN", "cap_sys_nice"], tmpfs: ["/transcode:size=2g"], entrypoint: ["/init"], labels: { "traefik.enable": "false" }, restart: "always", stopGracePeriod: "1m" }), check: (m) => { const j = m.services.find((x) => x.name === "jellyfin"); assert.ok(j && j.kind === "managed"); assert.equal(j.memoryMb, 2048); assert.deepEqual(j.capAdd, ["NET_ADMIN", "SYS_NICE"]); assert.equal(j.stopGraceSeconds, 60); } },
     { name: "a CMD-SHELL healthcheck with sub-minute timings", change: (c) => (svc(c)["vault"].healthcheck = { test: ["CMD-SHELL", "curl -fsS http://localhost/alive || exit 1"], interval: "15s", timeout: "3s" }) },
 ];
 
@@ -213,7 +268,7 @@ describe("near misses that are accepted", () => {
             tc.change(cfg);
             let m: ReturnType<typeof validate> | undefined;
             try {
-                m = validate(raw(cfg), ["vaultwarden-admin-token"]);
+                m = validate(raw(cfg), EXAMPLE_SECRET_NAMES);
             } catch (e) {
                 assert.fail(`refused: ${(e as Error).message}`);
             }
@@ -229,7 +284,7 @@ describe("good stack config", () => {
         const cfg = clone(EXAMPLE);
         svc(cfg)["jellyfin"].expose = undefined;
         delete svc(cfg)["jellyfin"].expose;
-        const m = validate(raw(cfg), ["vaultwarden-admin-token"]);
+        const m = validate(raw(cfg), EXAMPLE_SECRET_NAMES);
         const jf = m.services.find((s) => s.name === "jellyfin");
         assert.deepEqual(jf?.expose, ["private"], "expose defaults to [private]");
         assert.equal(m.users.find((u) => u.name === "dave")?.validityDays, 365, "validityDays defaults to 365");
@@ -239,7 +294,7 @@ describe("good stack config", () => {
     it("accepts a trusted IPv6 ULA network and the tailnet range itself", () => {
         const cfg = clone(EXAMPLE);
         cfg["homelab:trustedNetworks"] = ["192.168.1.0/24", "fd12:3456:789a::/48", "100.64.0.0/10", "10.0.0.0/8"];
-        const m = validate(raw(cfg), ["vaultwarden-admin-token"]);
+        const m = validate(raw(cfg), EXAMPLE_SECRET_NAMES);
         assert.deepEqual(m.trustedNetworks, ["192.168.1.0/24", "fd12:3456:789a::/48", "100.64.0.0/10", "10.0.0.0/8"]);
     });
 
@@ -247,7 +302,7 @@ describe("good stack config", () => {
         for (const runtime of ["linux", "docker-desktop", "orbstack", "colima"]) {
             const cfg = clone(EXAMPLE);
             cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime };
-            const m = validate(raw(cfg), ["vaultwarden-admin-token"]);
+            const m = validate(raw(cfg), EXAMPLE_SECRET_NAMES);
             assert.equal(m.edge, runtime === "linux" ? "container" : "native", runtime);
         }
     });
@@ -266,6 +321,6 @@ describe("good stack config", () => {
     it("accepts images pinned by digest", () => {
         const cfg = clone(EXAMPLE);
         svc(cfg)["jellyfin"].image = `jellyfin/jellyfin@sha256:${"a".repeat(64)}`;
-        assert.doesNotThrow(() => validate(raw(cfg), ["vaultwarden-admin-token"]));
+        assert.doesNotThrow(() => validate(raw(cfg), EXAMPLE_SECRET_NAMES));
     });
 });

@@ -86,7 +86,10 @@ export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, im
     const body: Record<string, any> = {
         Image: image,
         ...(spec.command ? { Cmd: [...spec.command] } : {}),
+        ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
         ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+        ...(spec.user !== undefined ? { User: spec.user } : {}),
+        ...(spec.stopGraceSeconds !== undefined ? { StopTimeout: spec.stopGraceSeconds } : {}),
         Env: containerEnv(spec, secret),
         ExposedPorts: Object.fromEntries(Object.keys(portBindings).map((k) => [k, {}])),
         ...(hc
@@ -100,7 +103,7 @@ export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, im
                   },
               }
             : {}),
-        Labels: { "homelab.role": spec.role },
+        Labels: { ...spec.labels, "homelab.role": spec.role },
         HostConfig: {
             Binds: spec.mounts.map((m) => {
                 const src = m.hostPath ?? m.volumeName;
@@ -111,6 +114,11 @@ export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, im
             RestartPolicy: { Name: spec.restart, MaximumRetryCount: 0 },
             LogConfig: { Type: "json-file", Config: { ...spec.logOpts } },
             ExtraHosts: spec.hosts.map((h) => `${h.host}:${h.ip}`),
+            ...(spec.memoryMb !== undefined ? { Memory: spec.memoryMb * 1024 * 1024 } : {}),
+            ...(spec.shmSizeMb !== undefined ? { ShmSize: spec.shmSizeMb * 1024 * 1024 } : {}),
+            ...(spec.devices.length > 0 ? { Devices: spec.devices.map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.containerPath, CgroupPermissions: d.permissions })) } : {}),
+            ...(spec.capAdd.length > 0 ? { CapAdd: [...spec.capAdd] } : {}),
+            ...(Object.keys(spec.tmpfs).length > 0 ? { Tmpfs: { ...spec.tmpfs } } : {}),
             NetworkMode: first.name,
         },
         NetworkingConfig: { EndpointsConfig: { [first.name]: endpoint(first) } },
@@ -168,6 +176,11 @@ export async function applyContainer(engine: Engine, spec: ContainerSpec, opts: 
     const c = containerCreateBody(spec, opts.secret ?? dummySecret, opts.image);
     const created = await engine.api<{ Id: string; Warnings?: string[] }>("POST", `/containers/create?name=${encodeURIComponent(c.name)}`, c.body);
     for (const n of c.connect) await engine.api("POST", `/networks/${encodeURIComponent(n.network)}/connect`, { Container: created.Id, EndpointConfig: n.endpoint });
+    // What the provider's `uploads` do: files in place before the container starts.
+    if (spec.uploads.length > 0) {
+        const r = await engine.request("PUT", `/containers/${created.Id}/archive?path=/`, tarOf(spec.uploads));
+        if (r.status !== 200) throw new Error(`uploading into ${spec.name}: ${r.status} ${r.body}`);
+    }
     if (opts.start !== false) await engine.api("POST", `/containers/${created.Id}/start`);
     return created.Id;
 }
@@ -183,4 +196,39 @@ export async function inspectContainer(engine: Engine, name: string): Promise<an
 
 export async function inspectNetwork(engine: Engine, name: string): Promise<any> {
     return engine.api("GET", `/networks/${encodeURIComponent(name)}`);
+}
+
+/** A ustar archive of text files (with their parent directories), for the Engine API's archive upload. */
+export function tarOf(files: { file: string; content: string }[]): Buffer {
+    const blocks: Buffer[] = [];
+    const header = (name: string, size: number, type: "0" | "5", mode: number) => {
+        const h = Buffer.alloc(512);
+        h.write(name, 0, 100);
+        h.write(mode.toString(8).padStart(7, "0") + "\0", 100);
+        h.write("0000000\0", 108);
+        h.write("0000000\0", 116);
+        h.write(size.toString(8).padStart(11, "0") + "\0", 124);
+        h.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136);
+        h.write("        ", 148);
+        h.write(type, 156);
+        h.write("ustar\0" + "00", 257);
+        let sum = 0;
+        for (const b of h) sum += b;
+        h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+        return h;
+    };
+    const dirs = new Set<string>();
+    for (const f of files) {
+        const parts = f.file.replace(/^\//, "").split("/").slice(0, -1);
+        for (let i = 1; i <= parts.length; i++) {
+            const d = `${parts.slice(0, i).join("/")}/`;
+            if (dirs.has(d)) continue;
+            dirs.add(d);
+            blocks.push(header(d, 0, "5", 0o755));
+        }
+        const data = Buffer.from(f.content);
+        blocks.push(header(f.file.replace(/^\//, ""), data.length, "0", 0o644), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+    }
+    blocks.push(Buffer.alloc(1024));
+    return Buffer.concat(blocks);
 }

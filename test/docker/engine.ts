@@ -363,13 +363,14 @@ export class Engine {
     /** A raw Engine API request on the private socket. */
     request(method: string, urlPath: string, body?: unknown, timeoutMs = 120_000): Promise<{ status: number; body: string }> {
         return new Promise((resolve, reject) => {
-            const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+            const raw = Buffer.isBuffer(body);
+            const data = body === undefined ? undefined : raw ? (body as Buffer) : Buffer.from(JSON.stringify(body));
             const req = http.request(
                 {
                     socketPath: this.sock,
                     path: urlPath.startsWith("/_ping") ? urlPath : `/${API_VERSION}${urlPath}`,
                     method,
-                    headers: data ? { "content-type": "application/json", "content-length": data.length } : {},
+                    headers: data ? { "content-type": raw ? "application/x-tar" : "application/json", "content-length": data.length } : {},
                     timeout: timeoutMs,
                 },
                 (res) => {

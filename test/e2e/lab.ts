@@ -97,13 +97,17 @@ export async function startEcho(name: string): Promise<Echo> {
 
 /** The e2e stack, as a stack file's config would give it (upstreams are loopback here, so the lab
  * validates with the echo servers on a LAN-like address and points them at 127.0.0.1 after). */
-export function e2eConfig(ports: { media: number; cloud: number; dash: number; wiki: number }, opts: { users: string[]; withWiki: boolean; runtime?: string }): Record<string, unknown> {
+export function e2eConfig(
+    ports: { media: number; cloud: number; dash: number; wiki: number },
+    opts: { users: string[]; withWiki: boolean; runtime?: string; extraServices?: Record<string, unknown> },
+): Record<string, unknown> {
     const services: Record<string, unknown> = {
         dash: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.dash}`, apex: true },
         media: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.media}` },
         cloud: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.cloud}`, expose: ["private", "mtls"] },
     };
     if (opts.withWiki) services["wiki"] = { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.wiki}`, expose: ["private", "mtls"] };
+    Object.assign(services, opts.extraServices ?? {});
     return {
         ...EXAMPLE_DEV_BASE,
         "homelab:docker": { runtime: opts.runtime ?? "linux", dataDir: "/srv/homelab" },
@@ -113,7 +117,7 @@ export function e2eConfig(ports: { media: number; cloud: number; dash: number; w
 }
 
 /** A LAN address the validator accepts for upstreams; the lab model points it at 127.0.0.1. */
-const LAB_UPSTREAM_STANDIN = "192.0.2.80";
+export const LAB_UPSTREAM_STANDIN = "192.0.2.80";
 
 /** The model the lab runs: the validated config, placed on loopback addresses. */
 export function e2eModel(config: Record<string, unknown>): Model {
@@ -123,7 +127,11 @@ export function e2eModel(config: Record<string, unknown>): Model {
     // 127.0.0.1, the LAN and "tailnet" as trusted loopback addresses, the Docker block on 127/8.
     return {
         ...m,
-        services: m.services.map((s) => ({ ...s, upstream: s.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1") })),
+        services: m.services.map((s) => ({
+            ...s,
+            upstream: s.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1"),
+            ...(s.forwardAuth ? { forwardAuth: { ...s.forwardAuth, upstream: s.forwardAuth.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1") } } : {}),
+        })),
         trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`],
         docker: { ...m.docker, subnet: "127.0.0.0/24" },
         addresses: addressPlan("127.0.0.0/24"),
@@ -228,7 +236,8 @@ async function pki(dir: string, config: Record<string, unknown>): Promise<{ caPe
 
 /** The server certificate Caddy loads instead of ACME's: one cert for every name, from a test CA. */
 function serverCertificate(dir: string, model: Model): { folder: string; ca: string } {
-    const names = [model.private.fqdn, model.private.wildcard, ...model.services.flatMap((s) => Object.values(s.hostnames))];
+    // The wildcard of the domain too, so services added by later tests are covered.
+    const names = [model.private.fqdn, model.private.wildcard, `*.${model.domain}`, ...model.services.flatMap((s) => Object.values(s.hostnames))];
     sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server-ca.key", "-out", "server-ca.pem", "-subj", "/CN=e2e server CA", "-days", "2"], dir);
     sh(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${model.private.fqdn}`], dir);
     fs.writeFileSync(path.join(dir, "server.ext"), `subjectAltName = ${[...new Set(names)].map((n) => `DNS:${n}`).join(", ")}\nextendedKeyUsage = serverAuth\n`);
@@ -463,8 +472,11 @@ export async function applyAndRevoke(lab: Lab, opts: Parameters<typeof applyCadd
 }
 
 /** Renders the lab's stack for these users and services and applies it to Caddy with CADDY_APPLY. */
-export function applyCaddy(lab: Lab, opts: { users: string[]; withWiki: boolean; allow?: string[]; transform?: (m: Model) => Model }): { status: number | null; stdout: string; stderr: string; model: Model } {
-    const base = e2eModel(e2eConfig(lab.ports, { users: opts.users, withWiki: opts.withWiki }));
+export function applyCaddy(
+    lab: Lab,
+    opts: { users: string[]; withWiki: boolean; allow?: string[]; transform?: (m: Model) => Model; extraServices?: Record<string, unknown> },
+): { status: number | null; stdout: string; stderr: string; model: Model } {
+    const base = e2eModel(e2eConfig(lab.ports, { users: opts.users, withWiki: opts.withWiki, ...(opts.extraServices ? { extraServices: opts.extraServices } : {}) }));
     const model = opts.transform ? opts.transform(base) : base;
     const { caddyfile } = renderLab(model, lab.certFolder);
     const r = runScript(CADDY_APPLY, { ETC: lab.etc, CADDY: caddyBinary() }, packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, opts.allow ?? opts.users) }));
