@@ -9,6 +9,7 @@ import { ContainerSpec, NetworkKey, SecretRef } from "./dockerPlan";
 export interface SecretSources {
     dnsToken?: pulumi.Input<string>;
     tunnelToken?: pulumi.Input<string>;
+    ddnsToken?: pulumi.Input<string>;
     secrets: pulumi.Input<Record<string, string>>;
 }
 
@@ -20,6 +21,9 @@ function secretValue(ref: SecretRef, src: SecretSources): pulumi.Output<string> 
         case "tunnelToken":
             if (src.tunnelToken === undefined) throw new Error("internal: the tunnel token is needed but not given");
             return pulumi.output(src.tunnelToken);
+        case "ddnsToken":
+            if (src.ddnsToken === undefined) throw new Error("internal: the DDNS token is needed but not given");
+            return pulumi.output(src.ddnsToken);
         case "stackSecret":
             return pulumi.output(src.secrets).apply((values) => {
                 const v = values[ref.key];
@@ -57,14 +61,16 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
         networksAdvanced: spec.networks.map((n) => {
             const name = networks[n.key];
             if (name === undefined) throw new Error(`internal: ${spec.name} joins network ${n.key}, which does not exist`);
-            return { name, aliases: n.aliases, ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}) };
+            return { name, ...(n.aliases.length > 0 ? { aliases: n.aliases } : {}), ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}) };
         }),
         hosts: spec.hosts,
         ...(spec.healthcheck ? { healthcheck: spec.healthcheck } : {}),
         ...(spec.memoryMb !== undefined ? { memory: spec.memoryMb } : {}),
         ...(spec.shmSizeMb !== undefined ? { shmSize: spec.shmSizeMb } : {}),
         ...(spec.devices.length > 0 ? { devices: spec.devices.map((d) => ({ hostPath: d.hostPath, containerPath: d.containerPath, permissions: d.permissions })) } : {}),
-        ...(spec.capAdd.length > 0 ? { capabilities: { adds: spec.capAdd } } : {}),
+        ...(spec.capAdd.length > 0 || spec.capDrop ? { capabilities: { ...(spec.capAdd.length > 0 ? { adds: spec.capAdd } : {}), ...(spec.capDrop ? { drops: spec.capDrop } : {}) } } : {}),
+        ...(spec.readOnlyRoot ? { readOnly: true } : {}),
+        ...(spec.securityOpts ? { securityOpts: spec.securityOpts } : {}),
         ...(Object.keys(spec.tmpfs).length > 0 ? { tmpfs: spec.tmpfs } : {}),
         ...(Object.keys(spec.labels).length > 0 ? { labels: Object.keys(spec.labels).sort().map((label) => ({ label, value: spec.labels[label] as string })) } : {}),
         ...(spec.stopGraceSeconds !== undefined ? { stopTimeout: spec.stopGraceSeconds } : {}),

@@ -1,6 +1,7 @@
-// The least-privilege Cloudflare API token Caddy uses for the DNS-01 challenge: Zone Read and
-// DNS Write on this one zone and nothing else, optionally limited to source addresses and an
-// expiry. Permission group ids are looked up by name, never hard-coded.
+// A least-privilege Cloudflare API token: Zone Read and DNS Write on this one zone and nothing
+// else, optionally limited to source addresses and an expiry. Permission group ids are looked up
+// by name, never hard-coded. Two of them: Caddy's, for the DNS-01 challenge, and (with a dynamic
+// WAN address) the DDNS updater's; each is a secret only its own container receives.
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import { Model } from "../stacks/model";
@@ -29,10 +30,15 @@ export function pickPermissionGroup(results: { id: string; name: string; scopes:
 export interface DnsTokenArgs {
     model: Model;
     stack: string;
+    /** What the token is for: it names the token in the Cloudflare dashboard. */
+    purpose: "DNS-01" | "DDNS";
+    /** Source addresses the token works from (none: anywhere). */
+    allowedIps: string[];
+    expiresOn?: string;
 }
 
 export class DnsToken extends pulumi.ComponentResource {
-    /** The token value: a secret; only the Caddy container's environment receives it. */
+    /** The token value: a secret; only one container's environment receives it. */
     public readonly value: pulumi.Output<string>;
     public readonly tokenId: pulumi.Output<string>;
 
@@ -47,7 +53,7 @@ export class DnsToken extends pulumi.ComponentResource {
         const token = new cloudflare.ApiToken(
             `${name}-token`,
             {
-                name: dnsTokenName(model, args.stack),
+                name: dnsTokenName(model, args.stack, args.purpose),
                 policies: [
                     {
                         effect: "allow",
@@ -55,8 +61,8 @@ export class DnsToken extends pulumi.ComponentResource {
                         resources: zoneResources(model.zoneId),
                     },
                 ],
-                ...(model.dnsToken.allowedIps.length > 0 ? { condition: { requestIp: { ins: model.dnsToken.allowedIps } } } : {}),
-                ...(model.dnsToken.expiresOn ? { expiresOn: model.dnsToken.expiresOn } : {}),
+                ...(args.allowedIps.length > 0 ? { condition: { requestIp: { ins: args.allowedIps } } } : {}),
+                ...(args.expiresOn ? { expiresOn: args.expiresOn } : {}),
             },
             { parent: this, additionalSecretOutputs: ["value"] },
         );

@@ -24,6 +24,10 @@ export interface DockerHostArgs {
     clientCertificates: pulumi.Input<Record<string, string>>;
     /** `homelab:secrets` values for services' secretEnv (secret). */
     secrets: pulumi.Input<Record<string, string>>;
+    /** The DDNS updater's token (secret), with a dynamic WAN address. */
+    ddnsToken?: pulumi.Input<string>;
+    /** The comment on the stack's DNS records (the updater writes it on records it creates). */
+    comment: string;
 }
 
 /** The leaf allowlist Caddy trusts besides the CA check: the current users' certificates, by name. */
@@ -46,12 +50,17 @@ export class DockerHost extends pulumi.ComponentResource {
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:docker:DockerHost", name, {}, opts);
         const { model } = args;
-        const plan = dockerPlan(model);
+        const plan = dockerPlan(model, args.comment);
         const child = { parent: this };
-        const sources: SecretSources = { dnsToken: args.dnsToken, ...(args.tunnelToken ? { tunnelToken: args.tunnelToken } : {}), secrets: args.secrets };
+        const sources: SecretSources = {
+            dnsToken: args.dnsToken,
+            ...(args.tunnelToken ? { tunnelToken: args.tunnelToken } : {}),
+            ...(args.ddnsToken ? { ddnsToken: args.ddnsToken } : {}),
+            secrets: args.secrets,
+        };
 
         // --- networks: private (the existing network keeps its resource name), public, edge.
-        this.networkNames = {};
+        this.networkNames = { bridge: pulumi.output("bridge") };
         for (const n of plan.networks) {
             const net = new docker.Network(
                 n.key === "private" ? `${name}-network` : `${name}-${n.key}-network`,
@@ -115,9 +124,11 @@ export class DockerHost extends pulumi.ComponentResource {
             }
             return image;
         };
-        for (const spec of byRole("cloudflared")) {
-            if (spec.image.kind !== "remote") continue;
-            container(spec, remote(spec.image.ref, `${name}-cloudflared-image`).imageId);
+        for (const role of ["cloudflared", "ddns"] as const) {
+            for (const spec of byRole(role)) {
+                if (spec.image.kind !== "remote") continue;
+                container(spec, remote(spec.image.ref, `${name}-${role}-image`).imageId);
+            }
         }
         // Services in dependency order: a container is created after the ones it depends on.
         const created = new Map<string, docker.Container>();

@@ -7,7 +7,7 @@
 // Caddy; Caddy's TLS listeners bind there and nowhere else. Public services sit with cloudflared
 // on the public network, never on the private one, so a compromised internet-facing container
 // reaches neither the private services nor Caddy's listeners.
-import { Device, ManagedService, Model, RestartPolicy, Runtime, Service, isInternal } from "../stacks/model";
+import { Device, ManagedService, Model, RestartPolicy, Runtime, Service, isDynamicWan, isInternal, servicesOn } from "../stacks/model";
 import { tunnelCaPath } from "../render/tunnelIngress";
 import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS } from "../render/addresses";
 import versions from "../render/versions.json";
@@ -19,7 +19,8 @@ export const HAPROXY_CONFIG_DIR = "haproxy";
 /** The native edge's directory under homelab:docker.dataDir, on the Mac. */
 export const EDGE_DIR = "edge";
 
-export type NetworkKey = "private" | "public" | "edge";
+/** The stack's networks, and Docker's default bridge (egress only, shared with none of them). */
+export type NetworkKey = "private" | "public" | "edge" | "bridge";
 export interface NetworkSpec {
     key: NetworkKey;
     name: string;
@@ -33,7 +34,7 @@ export interface NetworkSpec {
     gateway?: string;
 }
 
-export type SecretRef = { kind: "dnsToken" } | { kind: "tunnelToken" } | { kind: "stackSecret"; key: string };
+export type SecretRef = { kind: "dnsToken" } | { kind: "tunnelToken" } | { kind: "ddnsToken" } | { kind: "stackSecret"; key: string };
 export type ImageRef = { kind: "caddy" } | { kind: "remote"; ref: string };
 
 export interface ContainerNetwork {
@@ -65,7 +66,7 @@ export interface HealthcheckSpec {
     startPeriod: string;
 }
 
-export type ContainerRole = "caddy" | "edge" | "relay" | "cloudflared" | "service";
+export type ContainerRole = "caddy" | "edge" | "relay" | "cloudflared" | "ddns" | "service";
 
 export interface ContainerSpec {
     name: string;
@@ -98,6 +99,10 @@ export interface ContainerSpec {
     uploads: { file: string; content: string }[];
     /** Containers (by name) that must exist first. */
     dependsOn: string[];
+    /** Hardening for containers that need nothing else: read-only root, capabilities dropped, no new privileges. */
+    readOnlyRoot?: boolean;
+    capDrop?: string[];
+    securityOpts?: string[];
 }
 
 export interface DockerPlan {
@@ -180,6 +185,8 @@ function base(model: Model, name: string, role: ContainerRole, image: ImageRef):
 }
 
 function attach(model: Model, key: NetworkKey, alias: string, ipv4Address?: string): ContainerNetwork {
+    // Docker's default bridge takes no aliases (and needs none: nothing connects to what is on it).
+    if (key === "bridge") return { key, name: "bridge", aliases: [] };
     return { key, name: networkName(model, key), aliases: [alias], ...(ipv4Address ? { ipv4Address } : {}) };
 }
 
@@ -298,9 +305,35 @@ export function serviceContainer(model: Model, s: ManagedService, networks: Netw
     };
 }
 
-export function dockerPlan(model: Model): DockerPlan {
+/**
+ * The DDNS updater (homelab:wan.publicIp: dynamic): keeps the mtls records at the home's current
+ * address. It needs nothing but the internet, so it sits alone on Docker's default bridge, with a
+ * read-only root, no capabilities and its own token (DNS Write on this zone) in its environment.
+ */
+export function ddnsContainer(model: Model, comment: string): ContainerSpec {
+    const names = servicesOn(model, "mtls").map((s) => s.hostnames.mtls as string);
+    return {
+        ...base(model, "ddns", "ddns", { kind: "remote", ref: versions.ddnsImage }),
+        env: [`DOMAINS=${names.join(",")}`, "IP6_PROVIDER=none", "PROXIED=false", `RECORD_COMMENT=${comment}`, "UPDATE_CRON=@every 5m"],
+        secretEnv: { CLOUDFLARE_API_TOKEN: { kind: "ddnsToken" } },
+        networks: [attach(model, "bridge", "ddns")],
+        hosts: [],
+        user: "1000:1000",
+        readOnlyRoot: true,
+        capDrop: ["ALL"],
+        securityOpts: ["no-new-privileges:true"],
+    };
+}
+
+/** Whether the stack runs the DDNS updater: a dynamic WAN address and something on the mtls plane. */
+export function needsDdns(model: Model): boolean {
+    return isDynamicWan(model) && servicesOn(model, "mtls").length > 0;
+}
+
+export function dockerPlan(model: Model, comment = "homelab"): DockerPlan {
     const containers = [caddyContainer(model), haproxyContainer(model)];
     if (model.services.some(isPublic)) containers.push(cloudflaredContainer(model));
+    if (needsDdns(model)) containers.push(ddnsContainer(model, comment));
     const nets = serviceNetworks(model);
     for (const s of model.services) if (s.kind === "managed") containers.push(serviceContainer(model, s, nets.get(s.name)));
     return { networks: planNetworks(model), containers };

@@ -1,12 +1,19 @@
 // DNS records for the private and mtls planes: the private name and its wildcard point at the
 // host's tailnet address; each mtls service's name points at the home's public address. Never
 // proxied: Cloudflare has nothing to proxy to (the tailnet address routes only on the tailnet,
-// and the mtls plane must reach HAProxy with the client's own TLS handshake). The Cloudflare
+// and the mtls plane must reach the edge with the client's own TLS handshake). The Cloudflare
 // provider is inherited from the component's options.
+//
+// With `homelab:wan.publicIp: dynamic` the mtls records are created once, with a placeholder, and
+// their address belongs to the DDNS updater from then on: Pulumi ignores changes to it, so a
+// `pulumi up` after the home's address changed is a no-op.
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
-import { Model, servicesOn } from "../stacks/model";
-import { MANAGED_COMMENT } from "../stacks/naming";
+import { Model, isDynamicWan } from "../stacks/model";
+import { plannedRecords } from "../stacks/firstContact";
+
+/** Where a dynamic mtls record points until the updater's first run (TEST-NET-1: routes nowhere). */
+export const DYNAMIC_PLACEHOLDER = "192.0.2.1";
 
 export interface DnsRecordSpec {
     /** Logical Pulumi name (after the component's name); stable so a change of address updates in place. */
@@ -14,31 +21,28 @@ export interface DnsRecordSpec {
     name: string;
     type: "A" | "AAAA";
     content: string;
+    /** The address belongs to the DDNS updater. */
+    dynamic: boolean;
 }
 
 /** The records this component manages, as data (pure). */
 export function privateDnsRecords(model: Model): DnsRecordSpec[] {
-    const out: DnsRecordSpec[] = [];
-    const targets: ["A" | "AAAA", string | undefined][] = [
-        ["A", model.tailnet.ipv4],
-        ["AAAA", model.tailnet.ipv6],
-    ];
-    for (const [type, content] of targets) {
-        if (!content) continue;
-        const t = type.toLowerCase();
-        out.push({ resourceName: `apex-${t}`, name: model.private.fqdn, type, content });
-        out.push({ resourceName: `wildcard-${t}`, name: model.private.wildcard, type, content });
-    }
-    if (model.wan) {
-        for (const s of servicesOn(model, "mtls")) {
-            out.push({ resourceName: `mtls-${s.name}-a`, name: s.hostnames.mtls as string, type: "A", content: model.wan.publicIp });
-        }
-    }
-    return out;
+    const dynamic = isDynamicWan(model);
+    return plannedRecords(model)
+        .filter((p) => p.component === "private-dns")
+        .map((p) => {
+            const mtls = p.resourceName.startsWith("mtls-");
+            const content = mtls ? (dynamic ? DYNAMIC_PLACEHOLDER : (model.wan?.publicIp as string)) : p.type === "A" ? model.tailnet.ipv4 : (model.tailnet.ipv6 as string);
+            return { resourceName: p.resourceName, name: p.name, type: p.type as "A" | "AAAA", content, dynamic: mtls && dynamic };
+        });
 }
 
 export interface PrivateDnsArgs {
     model: Model;
+    /** The comment that marks the stack's records (stacks/naming.ts managedComment). */
+    comment: string;
+    /** Resource name → import id, for records taken over from a hand-made setup (homelab:adopt). */
+    imports?: Record<string, string>;
 }
 
 /** Before 0.2 the records were named without the component's name: `private-apex-a`, `mtls-cloud-a`. */
@@ -54,8 +58,10 @@ export class PrivateDns extends pulumi.ComponentResource {
         super("homelab:dns:PrivateDns", name, {}, opts);
         const ids: Record<string, pulumi.Output<string>> = {};
         for (const r of privateDnsRecords(args.model)) {
+            const resourceName = `${name}-${r.resourceName}`;
+            const importId = args.imports?.[resourceName];
             const rec = new cloudflare.DnsRecord(
-                `${name}-${r.resourceName}`,
+                resourceName,
                 {
                     zoneId: args.model.zoneId,
                     name: r.name,
@@ -63,9 +69,14 @@ export class PrivateDns extends pulumi.ComponentResource {
                     content: r.content,
                     ttl: 1, // 1 = automatic
                     proxied: false,
-                    comment: MANAGED_COMMENT,
+                    comment: args.comment,
                 },
-                { parent: this, aliases: [{ name: formerRecordName(r.resourceName) }] },
+                {
+                    parent: this,
+                    aliases: [{ name: formerRecordName(r.resourceName) }],
+                    ...(r.dynamic ? { ignoreChanges: ["content"] } : {}),
+                    ...(importId ? { import: importId } : {}),
+                },
             );
             ids[`${r.type} ${r.name}`] = rec.id;
         }

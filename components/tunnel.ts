@@ -4,13 +4,16 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import { Model, servicesOn } from "../stacks/model";
-import { MANAGED_COMMENT } from "../stacks/naming";
 import { renderTunnelIngress } from "../render/tunnelIngress";
 
 export interface TunnelArgs {
     model: Model;
     /** The tunnel's name in the Cloudflare account. */
     tunnelName: string;
+    /** The comment that marks the stack's records. */
+    comment: string;
+    /** Resource name → import id, for CNAMEs taken over from a hand-made setup (homelab:adopt). */
+    imports?: Record<string, string>;
 }
 
 export class Tunnel extends pulumi.ComponentResource {
@@ -40,8 +43,10 @@ export class Tunnel extends pulumi.ComponentResource {
         );
 
         for (const s of servicesOn(model, "public")) {
+            const resourceName = `${name}-${s.name}-cname`;
+            const importId = args.imports?.[resourceName];
             new cloudflare.DnsRecord(
-                `${name}-${s.name}-cname`,
+                resourceName,
                 {
                     zoneId: model.zoneId,
                     name: s.hostnames.public as string,
@@ -49,10 +54,10 @@ export class Tunnel extends pulumi.ComponentResource {
                     content: this.cname,
                     ttl: 1,
                     proxied: true,
-                    comment: MANAGED_COMMENT,
+                    comment: args.comment,
                 },
                 // Before 0.2 these were named `public-<service>-cname`.
-                { ...child, aliases: [{ name: `public-${s.name}-cname` }] },
+                { ...child, aliases: [{ name: `public-${s.name}-cname` }], ...(importId ? { import: importId } : {}) },
             );
         }
 

@@ -123,8 +123,20 @@ export function checkNameLengths(domain: string, subdomain: string, hostnames: [
 
 // --- wan
 
-export function checkWanAddress(publicIp: string | undefined): { problems: LocalProblem[]; publicIp?: string } {
+export function checkWanAddress(publicIp: string | undefined, allowedIps: string[]): { problems: LocalProblem[]; publicIp?: string } {
     if (publicIp === undefined) return { problems: [] };
+    if (publicIp === "dynamic") {
+        if (allowedIps.length > 0)
+            return {
+                problems: [
+                    problem(
+                        "dnsToken.allowedIps",
+                        "cannot be combined with homelab:wan.publicIp: dynamic: the DNS-01 token would stop working the day the home's address changes, and certificates would stop renewing. Remove allowedIps (an expiry, dnsToken.expiresOn, still limits the token)",
+                    ),
+                ],
+            };
+        return { problems: [], publicIp };
+    }
     const a = parseIp(publicIp);
     if (!a || a.kind() !== "ipv4") return { problems: [problem("wan.publicIp", `"${publicIp}" must be an IPv4 address`)] };
     if (!isPublicUnicastOrDoc(a)) return { problems: [problem("wan.publicIp", `"${publicIp}" must be the home's public address, not a private, CGNAT, loopback, link-local or reserved one`)] };
@@ -170,6 +182,12 @@ export function checkResolvers(list: string[]): { problems: LocalProblem[]; reso
         else out.push(canon);
     });
     return { problems, resolvers: out };
+}
+
+// --- adopt
+
+export function checkAdopt(ids: string[]): LocalProblem[] {
+    return ids.flatMap((id, i) => (ids.indexOf(id) !== i ? [problem(`adopt[${i}]`, `${id} is listed twice`)] : []));
 }
 
 // --- users

@@ -41,6 +41,12 @@ export const DOCKER_DEFAULT_BRIDGE = "172.17.0.0/16";
 export const TAILNET_IPV4_RANGE = "100.64.0.0/10";
 export const TAILNET_IPV6_RANGE = "fd7a:115c:a1e0::/48";
 
+/** `homelab:wan.publicIp: dynamic`. */
+export const DYNAMIC = "dynamic";
+export function isDynamicWan(model: Model): boolean {
+    return model.wan?.publicIp === DYNAMIC;
+}
+
 /** Names of the infrastructure containers; no service may take one of them. */
 export const RESERVED_NAMES = ["caddy", "haproxy", "cloudflared", "ddns"] as const;
 
@@ -153,6 +159,7 @@ export interface Model {
     private: { subdomain: string; fqdn: string; wildcard: string };
     /** Canonical CIDRs from `homelab:trustedNetworks` (the tailnet ranges are added by renderers). */
     trustedNetworks: string[];
+    /** The home's WAN address, or "dynamic": an updater in the stack keeps the mtls records current. */
     wan?: { publicIp: string };
     /**
      * Host addresses (inside a trusted network) where the edge also serves :80/:443 when no
@@ -172,6 +179,8 @@ export interface Model {
     users: User[];
     /** Keys present in `homelab:secrets` (values stay secret, elsewhere). */
     secretNames: string[];
+    /** Cloudflare record ids the stack takes over (homelab:adopt). */
+    adopt: string[];
 }
 
 export function servicesOn(model: Model, plane: Plane): Service[] {

@@ -1,14 +1,19 @@
 // Names and tags derived from the stack; pure.
 import { Model, Plane, PLANES } from "./model";
 
-export const MANAGED_COMMENT = "Managed by the homelab Pulumi stack; edits will be reverted.";
+/** The comment on every record this program creates: names the stack, so its records are recognised. */
+export function managedComment(project: string, stack: string): string {
+    return `Managed by the homelab Pulumi stack ${project}/${stack}; edits will be reverted.`;
+}
+/** What versions before 0.2 wrote (recognised as this program's too). */
+export const LEGACY_MANAGED_COMMENT = "Managed by the homelab Pulumi stack; edits will be reverted.";
 
 export function tunnelName(project: string, stack: string): string {
     return `${project}-${stack}`;
 }
 
-export function dnsTokenName(model: Model, stack: string): string {
-    return `homelab ${stack} DNS-01 for ${model.domain}`;
+export function dnsTokenName(model: Model, stack: string, purpose: "DNS-01" | "DDNS" = "DNS-01"): string {
+    return `homelab ${stack} ${purpose} for ${model.domain}`;
 }
 
 /** Per service, per plane: the URL a person opens (internal services have none, and are left out). */

@@ -106,6 +106,11 @@ export const schemas = {
             expiresOn: str("an RFC 3339 time").optional(),
         })
         .default({ allowedIps: [] }),
+    adopt: z
+        .array(checked("a record id", (s) => (HEX32_RE.test(s) ? undefined : "must be a Cloudflare record id (32 lowercase hex characters), as the first-contact report lists it")), {
+            error: "must be a list of Cloudflare record ids",
+        })
+        .default([]),
     users: z
         .array(
             z.strictObject({

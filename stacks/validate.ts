@@ -4,7 +4,7 @@
 // stacks/services.ts. This file only runs them in order and assembles the model.
 import { z } from "zod";
 import { EDGE_PLACEMENT, Model, Service, User } from "./model";
-import { LocalProblem, Problem, checkDnsToken, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUsers, checkWanAddress } from "./checks";
+import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUsers, checkWanAddress } from "./checks";
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
 import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, serviceNameProblem } from "./services";
 import { normalisePath } from "./grammar";
@@ -134,7 +134,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const tailnet = [p.tailnet?.ipv4, p.tailnet?.ipv6].filter((x): x is string => !!x).map((x) => canonicalIp(x) ?? x);
     const listen = checkListenAddresses(p.docker?.listenAddresses ?? [], trusted.trusted, tailnet);
     take(listen);
-    const wan = checkWanAddress(p.wan?.publicIp);
+    const wan = checkWanAddress(p.wan?.publicIp, p.dnsToken?.allowedIps ?? []);
     take(wan);
     const token = checkDnsToken(p.dnsToken?.allowedIps ?? [], p.dnsToken?.expiresOn, opts.now ?? new Date());
     take(token);
@@ -159,6 +159,8 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const wanUnreadable = raw["wan"] !== undefined && p.wan === undefined;
     if (firstMtls && p.wan?.publicIp === undefined && !wanUnreadable)
         add("wan.publicIp", `is required because service ${firstMtls.name} exposes mtls: its DNS record points at the home's public address`);
+
+    problems.push(...checkAdopt(p.adopt ?? []));
 
     // --- users
     problems.push(...checkUsers(p.users ?? []));
@@ -191,6 +193,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
         services,
         users,
         secretNames: [...(secretNames ?? [])].sort(),
+        adopt: [...(p.adopt ?? [])],
     };
 }
 

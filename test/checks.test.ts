@@ -80,7 +80,9 @@ describe("named checks", () => {
         assert.equal(checkDnsToken([], "2026-11-28T00:00:00Z", now).problems.length, 1);
         assert.equal(checkDnsToken(["203.0.113.7"], "2026-12-01T00:00:00Z", now).problems.length, 0);
         assert.equal(checkResolvers(["1.1.1.1", "1.1.1.1"]).problems.length, 1);
-        assert.equal(checkWanAddress("10.0.0.1").problems.length, 1);
+        assert.equal(checkWanAddress("10.0.0.1", []).problems.length, 1);
+        assert.equal(checkWanAddress("dynamic", []).publicIp, "dynamic");
+        assert.match(checkWanAddress("dynamic", ["203.0.113.7"]).problems[0]?.message ?? "", /stop working the day the home's address changes/);
         assert.equal(checkUsers([{ name: "a", validityDays: 1 }, { name: "a", validityDays: 1 }]).length, 1);
         assert.equal(checkNameLengths("example.dev", "home", [["services.x", `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}.dev`]]).length, 1);
     });

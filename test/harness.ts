@@ -21,6 +21,10 @@ export interface Registered {
     custom: boolean;
     /** The URNs this resource declares it used to have (its aliases, resolved). */
     aliases: string[];
+    /** The `import` option: the id of an existing resource taken over. */
+    importId?: string;
+    /** The `ignoreChanges` option. */
+    ignoreChanges: string[];
 }
 
 export interface Invoked {
@@ -115,6 +119,8 @@ class RecordingMonitor extends MockMonitor {
                     provider: req.getProvider() || undefined,
                     custom: req.getCustom(),
                     aliases: aliasUrns(req, "homelab", this.stackName),
+                    importId: req.getImportid?.() || undefined,
+                    ignoreChanges: req.getIgnorechangesList?.() ?? [],
                 });
             }
             callback(err, resp);
@@ -125,9 +131,22 @@ class RecordingMonitor extends MockMonitor {
 
 let counter = 0;
 
+/** A DNS record as the mocked record list returns it. */
+export interface ZoneRecord {
+    id: string;
+    name: string;
+    type: string;
+    content: string;
+    comment?: string;
+    proxied?: boolean;
+}
+
 class HomelabMocks implements pulumi.runtime.Mocks {
     public readonly invokes: Invoked[] = [];
-    constructor(private readonly preview: boolean) {}
+    constructor(
+        private readonly preview: boolean,
+        private readonly zone: ZoneRecord[],
+    ) {}
     newResource(args: MockResourceArgs): MockResourceResult {
         const state: Record<string, any> = { ...args.inputs };
         const plainArgs = { ...args, inputs: unwrapSecrets(args.inputs) };
@@ -142,7 +161,7 @@ class HomelabMocks implements pulumi.runtime.Mocks {
                 state["id"] = "c0ffee00-1234-4abc-8def-0123456789ab";
                 return { id: state["id"], state };
             }
-            if (args.type === "cloudflare:index/apiToken:ApiToken") state["value"] = "dns01-token-value-SECRET-7f3a";
+            if (args.type === "cloudflare:index/apiToken:ApiToken") state["value"] = args.name === "dns01-token" ? "dns01-token-value-SECRET-7f3a" : `${args.name}-value-SECRET`;
             if (args.type === "random:index/randomPassword:RandomPassword") state["result"] = `pw-${args.name}-SECRET-0123456789`;
             if (args.type === "docker:index/remoteImage:RemoteImage") state["imageId"] = `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`;
             if (args.type === "random:index/randomBytes:RandomBytes") state["base64"] = Buffer.alloc(args.inputs.length ?? 32, 7).toString("base64");
@@ -154,6 +173,9 @@ class HomelabMocks implements pulumi.runtime.Mocks {
         if (args.token === "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList") {
             const name = args.inputs.name ? decodeURIComponent(args.inputs.name) : undefined;
             return { results: PERMISSION_GROUPS.filter((g) => !name || g.name === name).map((g) => ({ ...g, category: "dns_and_zones", isSelectable: true })) };
+        }
+        if (args.token === "cloudflare:index/getDnsRecords:getDnsRecords") {
+            return { results: this.zone.map((r) => ({ ttl: 1, proxied: false, comment: "", ...r })) };
         }
         if (args.token === "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken") {
             return { accountId: args.inputs.accountId, tunnelId: args.inputs.tunnelId, token: "tunnel-connector-token-SECRET-9b1c" };
@@ -185,6 +207,8 @@ export interface RunOptions {
     stack?: string;
     /** Values for `homelab:secrets` (set as a secret key). */
     secrets?: Record<string, string>;
+    /** The zone's records as Cloudflare's record list would return them (default: none). */
+    zone?: ZoneRecord[];
 }
 
 async function settle(o: unknown): Promise<{ value: unknown; secret: boolean }> {
@@ -197,7 +221,7 @@ async function settle(o: unknown): Promise<{ value: unknown; secret: boolean }> 
 export async function runProgram(config: Record<string, unknown>, opts: RunOptions = {}): Promise<Run> {
     const preview = opts.preview ?? false;
     const stack = opts.stack ?? "home";
-    const mocks = new HomelabMocks(preview);
+    const mocks = new HomelabMocks(preview, opts.zone ?? []);
     const monitor = new RecordingMonitor(mocks, stack);
     // What runtime.setMocks does, with a monitor that also records parents and secret inputs.
     pulumi.runtime.setMockOptions(monitor, "homelab", stack, preview);
@@ -227,7 +251,9 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     const run: Run = { resources: monitor.records, invokes: mocks.invokes, outputs: {}, secretOutputs: new Set(), plainOutputsJson: "" };
     let exportsObj: Record<string, unknown>;
     try {
-        exportsObj = require(entry);
+        const program = require(entry);
+        // The program is an async function (index.ts): call it as Pulumi does; its result is the outputs.
+        exportsObj = typeof program === "function" ? await program() : program;
     } catch (e) {
         run.error = e as Error;
         await new Promise((r) => setTimeout(r, 20));

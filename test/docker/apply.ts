@@ -24,6 +24,8 @@ export function dummySecret(ref: SecretRef): string {
             return "dummy0token0for0validation0only0abcdefgh";
         case "tunnelToken":
             return "dummy-tunnel-token";
+        case "ddnsToken":
+            return "dummy-ddns-token";
         case "stackSecret":
             return `dummy-secret-${ref.key}`;
     }
@@ -118,6 +120,9 @@ export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, im
             ...(spec.shmSizeMb !== undefined ? { ShmSize: spec.shmSizeMb * 1024 * 1024 } : {}),
             ...(spec.devices.length > 0 ? { Devices: spec.devices.map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.containerPath, CgroupPermissions: d.permissions })) } : {}),
             ...(spec.capAdd.length > 0 ? { CapAdd: [...spec.capAdd] } : {}),
+            ...(spec.capDrop ? { CapDrop: [...spec.capDrop] } : {}),
+            ...(spec.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
+            ...(spec.securityOpts ? { SecurityOpt: [...spec.securityOpts] } : {}),
             ...(Object.keys(spec.tmpfs).length > 0 ? { Tmpfs: { ...spec.tmpfs } } : {}),
             NetworkMode: first.name,
         },

@@ -1,0 +1,132 @@
+// First contact with a zone that already has records: which names this stack will own, which
+// existing records there are someone else's, and how to take them over. Pure; the lookup itself
+// (Cloudflare's record list) is done by the program before it registers anything.
+import { Model, servicesOn } from "./model";
+import { LEGACY_MANAGED_COMMENT, managedComment } from "./naming";
+
+/** A record as Cloudflare's record list reports it. */
+export interface ExistingRecord {
+    id: string;
+    name: string;
+    type: string;
+    content: string;
+    comment?: string;
+    proxied?: boolean;
+}
+
+/** A record the stack will create: which component and resource, and at what name. */
+export interface PlannedRecord {
+    /** The component's name (its resources are named `<component>-<resourceName>`). */
+    component: "private-dns" | "tunnel";
+    /** The resource's name after the component's: e.g. `apex-a`, `mtls-cloud-a`, `blog-cname`. */
+    resourceName: string;
+    name: string;
+    type: "A" | "AAAA" | "CNAME";
+}
+
+/** The records the stack owns, by component; the same list PrivateDns and Tunnel create. */
+export function plannedRecords(model: Model): PlannedRecord[] {
+    const out: PlannedRecord[] = [];
+    const targets: ["A" | "AAAA", string | undefined][] = [
+        ["A", model.tailnet.ipv4],
+        ["AAAA", model.tailnet.ipv6],
+    ];
+    for (const [type, content] of targets) {
+        if (!content) continue;
+        const t = type.toLowerCase();
+        out.push({ component: "private-dns", resourceName: `apex-${t}`, name: model.private.fqdn, type });
+        out.push({ component: "private-dns", resourceName: `wildcard-${t}`, name: model.private.wildcard, type });
+    }
+    if (model.wan) for (const s of servicesOn(model, "mtls")) out.push({ component: "private-dns", resourceName: `mtls-${s.name}-a`, name: s.hostnames.mtls as string, type: "A" });
+    for (const s of servicesOn(model, "public")) out.push({ component: "tunnel", resourceName: `${s.name}-cname`, name: s.hostnames.public as string, type: "CNAME" });
+    return out;
+}
+
+/** A record this stack wrote: its comment names this stack (or is the one earlier versions wrote). */
+export function isOurs(r: ExistingRecord, project: string, stack: string): boolean {
+    return r.comment === managedComment(project, stack) || r.comment === LEGACY_MANAGED_COMMENT;
+}
+
+/** Record types that cannot stand beside the A/AAAA/CNAME records the stack creates at a name. */
+const CLASHING = ["A", "AAAA", "CNAME"];
+
+export interface Conflict {
+    record: ExistingRecord;
+    /** What the stack would create at that name (for an adoptable record, the one it becomes). */
+    planned: PlannedRecord;
+    /** Whether the stack can take the record over in place (same name and type). */
+    adoptable: boolean;
+}
+
+export interface FirstContact {
+    conflicts: Conflict[];
+    /** Full resource name (`<component>-<resourceName>`) → Cloudflare import id (`<zone>/<record>`). */
+    imports: Record<string, string>;
+    /** Problems with homelab:adopt itself. */
+    adoptProblems: { key: string; message: string }[];
+}
+
+/**
+ * Foreign records at the stack's names. A record listed in `adopt` (homelab:adopt) whose name and
+ * type match a planned record is imported into that record's resource instead; a foreign record of
+ * a clashing type (a CNAME where the stack puts an A, or the other way round) cannot be adopted.
+ */
+export function firstContact(model: Model, records: ExistingRecord[], opts: { project: string; stack: string; adopt: string[] }): FirstContact {
+    const planned = plannedRecords(model);
+    const conflicts: Conflict[] = [];
+    const imports: Record<string, string> = {};
+    const adoptProblems: { key: string; message: string }[] = [];
+    const taken = new Set<string>();
+    const sorted = [...records].sort((a, b) => `${a.name} ${a.type} ${a.id}`.localeCompare(`${b.name} ${b.type} ${b.id}`));
+    for (const r of sorted) {
+        const atName = planned.filter((p) => p.name === r.name.toLowerCase());
+        if (atName.length === 0 || !CLASHING.includes(r.type)) continue;
+        const same = atName.find((p) => p.type === r.type);
+        const full = same ? `${same.component}-${same.resourceName}` : undefined;
+        // An adopted record stays adopted (the import is a no-op once it is in the stack's state).
+        if (same && full && opts.adopt.includes(r.id) && !taken.has(full)) {
+            imports[full] = `${model.zoneId}/${r.id}`;
+            taken.add(full);
+            continue;
+        }
+        if (isOurs(r, opts.project, opts.stack)) continue;
+        conflicts.push({ record: r, planned: same ?? (atName[0] as PlannedRecord), adoptable: !!same && !taken.has(full as string) });
+        if (same && full) taken.add(full);
+    }
+    opts.adopt.forEach((id, i) => {
+        if (Object.values(imports).includes(`${model.zoneId}/${id}`)) return;
+        const r = records.find((x) => x.id === id);
+        adoptProblems.push({
+            key: `homelab:adopt[${i}]`,
+            message: r
+                ? `record ${id} (${r.name} ${r.type}) is not at a name and type this stack creates: nothing to adopt, remove it from homelab:adopt`
+                : `record ${id} is not in the zone (deleted?): remove it from homelab:adopt`,
+        });
+    });
+    return { conflicts, imports, adoptProblems };
+}
+
+/** The message that stops a first `pulumi up` before anything is created. */
+export function conflictReport(fc: FirstContact, adoptedAlready: string[]): string {
+    const lines = [
+        `The zone already has ${fc.conflicts.length} record${fc.conflicts.length === 1 ? "" : "s"} at names this stack would create, made by hand or by another tool.`,
+        "Nothing has been created or changed. The records:",
+        "",
+        ...fc.conflicts.map((c) => `  - ${c.record.name} ${c.record.type} ${c.record.content}${c.record.proxied ? " (proxied)" : ""}  id ${c.record.id}${c.adoptable ? "" : `  (cannot be adopted: the stack puts a ${c.planned.type} here${c.planned.type === c.record.type ? ", and adopts one record per name" : ""})`}`),
+        "",
+    ];
+    const adoptable = fc.conflicts.filter((c) => c.adoptable);
+    if (adoptable.length > 0) {
+        const start = adoptedAlready.length;
+        lines.push(
+            "To let this stack take over the adoptable ones in place (no downtime: `pulumi up` imports each record, then updates its content, comment and proxying to the stack's),",
+            "list their ids in homelab:adopt:",
+            "",
+            ...adoptable.map((c, i) => `  pulumi config set --path 'homelab:adopt[${start + i}]' ${c.record.id}`),
+            "",
+        );
+    }
+    if (adoptable.length < fc.conflicts.length) lines.push("Delete the others in the Cloudflare dashboard (DNS → Records), or change the stack's names (homelab:private.subdomain, a service's hostname).", "");
+    lines.push("Then run `pulumi preview` again: adopted records show as imports followed by updates in place, never a delete and a create.");
+    return lines.join("\n");
+}

@@ -1,0 +1,190 @@
+// First contact with a real zone, under Pulumi's mocks with the record lookup answered: hand-made
+// records at the stack's names stop the run before anything is registered, each named with what to
+// do; the stack's own records are not conflicts; adoption imports exactly the listed records into
+// the resources that would otherwise be created, under the same URNs (no replacement). And a home
+// address that changes: the DDNS updater, its token, its records.
+import { strict as assert } from "assert";
+import { EXAMPLE, Registered, Run, ZoneRecord, clone, ofType, runProgram } from "./harness";
+import { ZoneConflictError } from "../stacks/zone";
+import { ConfigError } from "../stacks/validate";
+import { LEGACY_MANAGED_COMMENT, managedComment } from "../stacks/naming";
+import { DYNAMIC_PLACEHOLDER } from "../components/privateDns";
+
+const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
+const CONTAINER = "docker:index/container:Container";
+const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
+const id = (n: number) => n.toString(16).padStart(32, "0");
+
+/** The layout the seeds describe: the wildcard, the apex and per-service records, made by hand. */
+const HAND_MADE: ZoneRecord[] = [
+    { id: id(1), name: "*.home.example.dev", type: "A", content: "100.101.102.103" },
+    { id: id(2), name: "home.example.dev", type: "A", content: "100.101.102.103" },
+    { id: id(3), name: "cloud.example.dev", type: "A", content: "198.51.100.9" },
+    { id: id(4), name: "blog.example.dev", type: "CNAME", content: "1234.cfargotunnel.com", proxied: true },
+    // Not at the stack's names, or of types that do not clash: never reported.
+    { id: id(5), name: "example.dev", type: "A", content: "198.51.100.1" },
+    { id: id(6), name: "home.example.dev", type: "TXT", content: "v=spf1 -all" },
+    { id: id(7), name: "mail.example.dev", type: "MX", content: "mx.example.dev" },
+];
+
+describe("first contact with a zone", () => {
+    let empty: Run;
+    before(async () => {
+        empty = await runProgram(EXAMPLE);
+        assert.equal(empty.error, undefined, empty.error?.message);
+    });
+
+    it("an empty zone deploys as before, and the lookup is the one invoke before anything", () => {
+        assert.ok(ofType(empty, RECORD).length >= 7);
+        assert.equal(empty.invokes[0]?.token, "cloudflare:index/getDnsRecords:getDnsRecords");
+        assert.equal(empty.invokes[0]?.inputs.zoneId, ZONE);
+        for (const r of ofType(empty, RECORD)) assert.equal(r.inputs.comment, managedComment("homelab", "home"), "the comment names the stack");
+    });
+
+    it("hand-made records at the stack's names stop the run before anything is registered, each named, with what to do", async () => {
+        const run = await runProgram(EXAMPLE, { zone: HAND_MADE });
+        assert.ok(run.error instanceof ZoneConflictError, `got ${run.error}`);
+        assert.deepEqual(run.resources, [], "nothing registered");
+        const msg = run.error.message;
+        for (const r of HAND_MADE.slice(0, 4)) {
+            assert.ok(msg.includes(r.name) && msg.includes(r.content) && msg.includes(r.id), `${r.name} ${r.type} is listed with its content and id`);
+        }
+        for (const r of HAND_MADE.slice(4)) assert.ok(!msg.includes(r.id), `${r.name} ${r.type} is not a conflict`);
+        assert.match(msg, /Nothing has been created or changed/);
+        const commands = [...msg.matchAll(/pulumi config set --path 'homelab:adopt\[(\d+)\]' ([0-9a-f]{32})/g)].map((m) => [Number(m[1]), m[2]]);
+        assert.deepEqual(commands.map(([i]) => i), [0, 1, 2, 3], "one command per adoptable record, numbered from 0");
+        assert.deepEqual(commands.map(([, x]) => x).sort(), [id(1), id(2), id(3), id(4)]);
+        assert.equal((run.error as any).__pulumiRunError, true, "reported as its message, no stack trace");
+    });
+
+    it("records the stack wrote are not conflicts: its comment, or the one earlier versions wrote", async () => {
+        const ours = HAND_MADE.slice(0, 4).map((r, i) => ({ ...r, comment: i % 2 ? LEGACY_MANAGED_COMMENT : managedComment("homelab", "home") }));
+        const run = await runProgram(EXAMPLE, { zone: ours });
+        assert.equal(run.error, undefined, run.error?.message);
+        assert.deepEqual(ofType(run, RECORD).filter((r) => r.importId), [], "nothing imported either");
+    });
+
+    it("another stack's comment is someone else's record", async () => {
+        const theirs = [{ ...(HAND_MADE[0] as ZoneRecord), comment: managedComment("homelab", "lake") }];
+        const run = await runProgram(EXAMPLE, { zone: theirs });
+        assert.ok(run.error instanceof ZoneConflictError);
+    });
+
+    it("a CNAME where the stack puts an A cannot be adopted: the report says to delete it", async () => {
+        const run = await runProgram(EXAMPLE, { zone: [{ id: id(9), name: "cloud.example.dev", type: "CNAME", content: "old.example.net" }] });
+        assert.ok(run.error instanceof ZoneConflictError);
+        assert.match(run.error.message, /cannot be adopted: the stack puts a A here/);
+        assert.match(run.error.message, /Delete the others in the Cloudflare dashboard/);
+        assert.doesNotMatch(run.error.message, /homelab:adopt\[/);
+    });
+
+    describe("adopting", () => {
+        let adopted: Run;
+        before(async () => {
+            const cfg = clone(EXAMPLE);
+            cfg["homelab:adopt"] = [id(1), id(2), id(3), id(4)];
+            adopted = await runProgram(cfg, { zone: HAND_MADE });
+            assert.equal(adopted.error, undefined, adopted.error?.message);
+        });
+
+        it("imports exactly the listed records, each into the resource that would otherwise create it", () => {
+            const imported = Object.fromEntries(ofType(adopted, RECORD).filter((r) => r.importId).map((r) => [r.name, r.importId]));
+            assert.deepEqual(imported, {
+                "private-dns-wildcard-a": `${ZONE}/${id(1)}`,
+                "private-dns-apex-a": `${ZONE}/${id(2)}`,
+                "private-dns-mtls-cloud-a": `${ZONE}/${id(3)}`,
+                "tunnel-blog-cname": `${ZONE}/${id(4)}`,
+            });
+            assert.deepEqual(adopted.outputs["adopted"], { ...Object.fromEntries(Object.entries(imported)) });
+        });
+
+        it("plans updates in place, never a replacement: the same resources and URNs as on an empty zone, with the stack's inputs", () => {
+            const urns = (r: Run) => r.resources.map((x) => x.urn).sort();
+            assert.deepEqual(urns(adopted), urns(empty));
+            const byName = (r: Run) => new Map(ofType(r, RECORD).map((x) => [x.name, x.inputs]));
+            for (const [name, inputs] of byName(empty)) assert.deepEqual(byName(adopted).get(name), inputs, `${name}: the stack's content, comment and proxying`);
+        });
+
+        it("a record id that is not in the zone, or not at a stack's name and type, is refused by key", async () => {
+            const cfg = clone(EXAMPLE);
+            cfg["homelab:adopt"] = [id(1), id(99), id(6)];
+            const run = await runProgram(cfg, { zone: HAND_MADE });
+            assert.ok(run.error instanceof ZoneConflictError);
+            assert.match(run.error.message, /homelab:adopt\[1\]: record 0+63 is not in the zone/);
+            assert.match(run.error.message, /homelab:adopt\[2\]: record 0+6 \(home\.example\.dev TXT\) is not at a name and type this stack creates/);
+            assert.deepEqual(run.resources, []);
+        });
+
+        it("stays adopted on later runs, when the records carry the stack's comment", async () => {
+            const cfg = clone(EXAMPLE);
+            cfg["homelab:adopt"] = [id(1)];
+            const later = HAND_MADE.map((r) => (r.id === id(1) ? { ...r, comment: managedComment("homelab", "home") } : { ...r, comment: managedComment("homelab", "home") }));
+            const run = await runProgram(cfg, { zone: later });
+            assert.equal(run.error, undefined, run.error?.message);
+        });
+    });
+});
+
+describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
+    let run: Run;
+    const dynamic = () => {
+        const cfg = clone(EXAMPLE);
+        cfg["homelab:wan"] = { publicIp: "dynamic" };
+        delete cfg["homelab:dnsToken"];
+        return cfg;
+    };
+    before(async () => {
+        run = await runProgram(dynamic());
+        assert.equal(run.error, undefined, run.error?.message);
+    });
+
+    it("creates the mtls records once and leaves their address to the updater (ignoreChanges)", () => {
+        const cloud = ofType(run, RECORD).find((r) => r.inputs.name === "cloud.example.dev") as Registered;
+        assert.equal(cloud.inputs.content, DYNAMIC_PLACEHOLDER);
+        assert.deepEqual(cloud.ignoreChanges, ["content"]);
+        for (const r of ofType(run, RECORD).filter((x) => x.inputs.name !== "cloud.example.dev")) assert.deepEqual(r.ignoreChanges, [], `${r.inputs.name} stays Pulumi's`);
+    });
+
+    it("runs the updater with its own token, scoped like the DNS-01 one and not limited by address", () => {
+        const tokens = ofType(run, "cloudflare:index/apiToken:ApiToken");
+        const ddns = tokens.find((t) => t.name === "ddns-token") as Registered;
+        assert.match(ddns.inputs.name, /homelab home DDNS for example\.dev/);
+        const dns01 = tokens.find((t) => t.name === "dns01-token") as Registered;
+        assert.deepEqual(ddns.inputs.policies, dns01.inputs.policies, "Zone Read + DNS Write on this zone, nothing else");
+        assert.equal(ddns.inputs.condition, undefined);
+        const c = ofType(run, CONTAINER).find((x) => x.inputs.name === "ddns") as Registered;
+        assert.ok(c.secretInputs.includes("envs"));
+        assert.ok(c.inputs.envs.includes("CLOUDFLARE_API_TOKEN=ddns-token-value-SECRET"));
+        assert.ok(c.inputs.envs.includes("DOMAINS=cloud.example.dev"));
+        assert.ok(c.inputs.envs.includes(`RECORD_COMMENT=${managedComment("homelab", "home")}`));
+        assert.equal(c.inputs.readOnly, true);
+        assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
+        assert.deepEqual(c.inputs.networksAdvanced, [{ name: "bridge" }], "alone on Docker's default bridge, with none of the stack's networks");
+        const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("ddns-token-value-SECRET")).map((r) => r.inputs.name);
+        assert.deepEqual(holders, ["ddns"], "the updater's token reaches the updater only");
+    });
+
+    it("an address change needs no pulumi up: the records' and containers' inputs do not depend on the address", async () => {
+        const again = await runProgram(dynamic());
+        const inputs = (r: Run) => JSON.stringify(r.resources.filter((x) => x.type === RECORD || x.type === CONTAINER).map((x) => [x.urn, x.inputs, x.ignoreChanges]).sort());
+        assert.equal(inputs(again), inputs(run));
+    });
+
+    it("without mtls services there is nothing to update: no updater, no token", async () => {
+        const cfg = dynamic();
+        (cfg["homelab:services"] as any).cloud.expose = ["private"];
+        const r = await runProgram(cfg);
+        assert.equal(r.error, undefined, r.error?.message);
+        assert.equal(ofType(r, CONTAINER).some((x) => x.inputs.name === "ddns"), false);
+        assert.equal(ofType(r, "cloudflare:index/apiToken:ApiToken").length, 1);
+    });
+
+    it("refuses a dynamic address together with a DNS-01 token limited by address", async () => {
+        const cfg = dynamic();
+        cfg["homelab:dnsToken"] = { allowedIps: ["203.0.113.7"] };
+        const r = await runProgram(cfg);
+        assert.ok(r.error instanceof ConfigError);
+        assert.match(r.error.message, /homelab:dnsToken\.allowedIps: cannot be combined with homelab:wan\.publicIp: dynamic/);
+        assert.deepEqual(r.resources, []);
+    });
+});
