@@ -26,6 +26,8 @@ fi
 
 caddy=$(bash scripts/build-caddy.sh)
 echo "Caddy test build: $caddy"
+haproxy3=$(bash scripts/build-haproxy3.sh)
+echo "HAProxy 3.x for config checks: $haproxy3"
 vegeta=$(bash scripts/build-vegeta.sh)
 echo "Benchmark load generator: $vegeta"
 echo "Set-up done. Run the tests with: npm test"

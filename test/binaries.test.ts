@@ -9,7 +9,7 @@ import { ROOT } from "./harness";
 import { STACKS } from "./render.test";
 import { modelFromStackFile } from "../stacks/stackFile";
 import { renderAll } from "../render/all";
-import { DUMMY_CLOUDFLARE_TOKEN, caddyBinary, haproxyBinary } from "./support/binaries";
+import { DUMMY_CLOUDFLARE_TOKEN, caddyBinary, haproxy3Binary, haproxyBinary } from "./support/binaries";
 import versions from "../render/versions.json";
 
 describe("real binaries", function () {
@@ -47,17 +47,20 @@ describe("real binaries", function () {
             assert.match(r.stdout + r.stderr, /Valid configuration/);
         });
 
-        it(`${stack}: haproxy -c accepts every rendered HAProxy config (the container's, and the native edge's on a Mac runtime)`, () => {
+        it(`${stack}: haproxy -c accepts every rendered HAProxy config (the container's, and the native edge's on a Mac runtime), with HAProxy 2.6 and 3.x`, () => {
             const files = renderAll(modelFromStackFile(path.join(ROOT, STACKS[stack] as string)));
             const configs = Object.keys(files).filter((f) => f.endsWith("haproxy.cfg"));
             assert.ok(configs.length >= 1);
-            for (const name of configs) {
-                const file = path.join(dir, `${stack}.${name}`);
-                fs.writeFileSync(file, files[name] as string);
-                // As in production: -C makes every file the config names relative to its directory.
-                const r = spawnSync(haproxyBinary(), ["-c", "-C", dir, "-f", file], { encoding: "utf8", timeout: 30_000 });
-                assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
-                assert.doesNotMatch(r.stdout + r.stderr, /WARNING|ALERT/, `${name}: no warnings either`);
+            for (const binary of [haproxyBinary(), haproxy3Binary()]) {
+                const version = execFileSync(binary, ["-v"], { encoding: "utf8" }).split("\n")[0];
+                for (const name of configs) {
+                    const file = path.join(dir, `${stack}.${name}`);
+                    fs.writeFileSync(file, files[name] as string);
+                    // As in production: -C makes every file the config names relative to its directory.
+                    const r = spawnSync(binary, ["-c", "-C", dir, "-f", file], { encoding: "utf8", timeout: 30_000 });
+                    assert.equal(r.status, 0, `${version}, ${name}: ${r.stdout}${r.stderr}`);
+                    assert.doesNotMatch(r.stdout + r.stderr, /WARNING|ALERT/, `${version}, ${name}: no warnings either`);
+                }
             }
         });
 
@@ -94,6 +97,13 @@ describe("real binaries", function () {
             }
         });
     }
+
+    it("the second HAProxy is a 3.x release, and it rejects a broken config (the check can fail)", () => {
+        assert.match(execFileSync(haproxy3Binary(), ["-v"], { encoding: "utf8" }), /^HAProxy version 3\./);
+        const file = path.join(dir, "broken.haproxy.cfg");
+        fs.writeFileSync(file, "defaults\n    mode tcpp\n");
+        assert.notEqual(spawnSync(haproxy3Binary(), ["-c", "-f", file]).status, 0);
+    });
 
     it("caddy validate rejects a broken Caddyfile (the check can fail)", () => {
         const file = path.join(dir, "broken.Caddyfile");

@@ -20,3 +20,12 @@ export function haproxyBinary(): string {
 
 /** A syntactically valid (fake) Cloudflare token: caddy-dns/cloudflare checks the shape. */
 export const DUMMY_CLOUDFLARE_TOKEN = "dummy0token0for0validation0only0abcdefgh";
+
+let haproxy3Path: string | undefined;
+/** Debian trixie's HAProxy 3.x (scripts/build-haproxy3.sh), for checking configs with a current release too. */
+export function haproxy3Binary(): string {
+    if (!haproxy3Path) {
+        haproxy3Path = execFileSync("bash", [path.join(ROOT, "scripts/build-haproxy3.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 10 * 60_000 }).trim().split("\n").pop() as string;
+    }
+    return haproxy3Path;
+}
