@@ -51,6 +51,7 @@ describe("first contact with a zone", () => {
         }
         for (const r of HAND_MADE.slice(4)) assert.ok(!msg.includes(r.id), `${r.name} ${r.type} is not a conflict`);
         assert.match(msg, /Nothing has been created or changed/);
+        assert.match(msg, /Tunnel or Access application is not adopted/);
         const commands = [...msg.matchAll(/pulumi config set --path 'homelab:adopt\[(\d+)\]' ([0-9a-f]{32})/g)].map((m) => [Number(m[1]), m[2]]);
         assert.deepEqual(commands.map(([i]) => i), [0, 1, 2, 3], "one command per adoptable record, numbered from 0");
         assert.deepEqual(commands.map(([, x]) => x).sort(), [id(1), id(2), id(3), id(4)]);
