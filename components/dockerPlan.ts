@@ -7,7 +7,7 @@
 // Caddy; Caddy's TLS listeners bind there and nowhere else. Public services sit with cloudflared
 // on the public network, never on the private one, so a compromised internet-facing container
 // reaches neither the private services nor Caddy's listeners.
-import { Device, ManagedService, Model, RestartPolicy, Runtime, Service, isDynamicWan, isInternal, servicesOn } from "../stacks/model";
+import { ContainerSettings, ManagedService, Model, Runtime, Service, isDynamicWan, isInternal, servicesOn } from "../stacks/model";
 import { tunnelCaPath } from "../render/tunnelIngress";
 import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS } from "../render/addresses";
 import versions from "../render/versions.json";
@@ -68,14 +68,13 @@ export interface HealthcheckSpec {
 
 export type ContainerRole = "caddy" | "edge" | "relay" | "cloudflared" | "ddns" | "service";
 
-export interface ContainerSpec {
+export interface ContainerSpec extends ContainerSettings {
     name: string;
     role: ContainerRole;
     image: ImageRef;
     command?: string[];
     entrypoint?: string[];
     workingDir?: string;
-    user?: string;
     /** Plain environment, `KEY=value`, sorted. */
     env: string[];
     /** Secret environment: variable → where its value comes from (resolved by the component). */
@@ -85,16 +84,7 @@ export interface ContainerSpec {
     mounts: Mount[];
     hosts: { host: string; ip: string }[];
     healthcheck?: HealthcheckSpec;
-    restart: RestartPolicy;
     logOpts: Record<string, string>;
-    memoryMb?: number;
-    shmSizeMb?: number;
-    devices: Device[];
-    capAdd: string[];
-    /** Container path → tmpfs options. */
-    tmpfs: Record<string, string>;
-    labels: Record<string, string>;
-    stopGraceSeconds?: number;
     /** Files placed in the container when it is created (public, non-secret content only). */
     uploads: { file: string; content: string }[];
     /** Containers (by name) that must exist first. */

@@ -111,20 +111,8 @@ export interface Device {
 
 export type RestartPolicy = "no" | "always" | "unless-stopped" | "on-failure";
 
-export interface ManagedService extends ServiceBase {
-    kind: "managed";
-    image: string;
-    port: number;
-    env: Record<string, string>;
-    /** Environment variable name → key in `homelab:secrets`. */
-    secretEnv: Record<string, string>;
-    volumes: string[];
-    command?: string[];
-    entrypoint?: string[];
-    healthcheck?: Healthcheck;
-    publish: PublishedPort[];
-    /** Other managed services this one needs (started first); sorted. */
-    dependsOn: string[];
+/** The compose-level settings of a container, shared by the model and the Docker plan. */
+export interface ContainerSettings {
     user?: string;
     /** Memory limit in MB. */
     memoryMb?: number;
@@ -138,6 +126,22 @@ export interface ManagedService extends ServiceBase {
     restart: RestartPolicy;
     /** Seconds Docker waits after the stop signal before killing. */
     stopGraceSeconds?: number;
+}
+
+export interface ManagedService extends ServiceBase, ContainerSettings {
+    kind: "managed";
+    image: string;
+    port: number;
+    env: Record<string, string>;
+    /** Environment variable name → key in `homelab:secrets`. */
+    secretEnv: Record<string, string>;
+    volumes: string[];
+    command?: string[];
+    entrypoint?: string[];
+    healthcheck?: Healthcheck;
+    publish: PublishedPort[];
+    /** Other managed services this one needs (started first); sorted. */
+    dependsOn: string[];
 }
 
 export interface ExternalService extends ServiceBase {

@@ -51,6 +51,7 @@ export function addStateMock(m: StateMock): void {
 }
 
 import { tlsStateMock } from "./mocks/tls";
+import { ExistingRecord } from "../stacks/firstContact";
 addStateMock(tlsStateMock);
 
 export const PERMISSION_GROUPS = [
@@ -132,14 +133,7 @@ class RecordingMonitor extends MockMonitor {
 let counter = 0;
 
 /** A DNS record as the mocked record list returns it. */
-export interface ZoneRecord {
-    id: string;
-    name: string;
-    type: string;
-    content: string;
-    comment?: string;
-    proxied?: boolean;
-}
+export type ZoneRecord = ExistingRecord;
 
 class HomelabMocks implements pulumi.runtime.Mocks {
     public readonly invokes: Invoked[] = [];
