@@ -167,7 +167,7 @@ describe("Docker host: the example on Linux (the edge is a container)", () => {
         assert.equal(run.resources.filter((r) => r.type === "homelab:pki:EdgeTls").length, 0);
         const files = unpackFiles(cmd(run, "edge-haproxy-config").inputs.stdin);
         assert.deepEqual(Object.keys(files), ["haproxy.cfg"]);
-        assert.match(files["haproxy.cfg"] as string, /use_backend caddy_plain if trusted !v4_embedded/);
+        assert.match(files["haproxy.cfg"] as string, /use_backend caddy_plain if trusted !v4_embedded !self_conn/);
     });
 });
 

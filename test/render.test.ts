@@ -223,8 +223,8 @@ describe("haproxy.cfg", () => {
         const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
         for (const fe of ["http", "https"]) {
             const f = frontend(cfg, fe);
-            assert.match(f, /track-sc0 src,ipmask\(32,64\) table per_source if !trusted or v4_embedded/, fe);
-            assert.match(f, /track-sc1 int\(1\) table untrusted_total if !trusted or v4_embedded/, fe);
+            assert.match(f, /track-sc0 src,ipmask\(32,64\) table per_source if !trusted or v4_embedded or self_conn\n/, fe);
+            assert.match(f, /track-sc1 int\(1\) table untrusted_total if !trusted or v4_embedded or self_conn\n/, fe);
             assert.match(f, /reject if \{ sc0_conn_cur gt 32 \}/, fe);
             assert.match(f, /reject if \{ sc0_conn_rate gt 100 \}/, fe);
             assert.match(f, /reject if \{ sc1_conn_cur gt 1024 \}/, fe);
@@ -236,7 +236,17 @@ describe("haproxy.cfg", () => {
         const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
         const https = frontend(cfg, "https");
         assert.match(https, /acl v4_embedded src ::\/96 2002::\/16\n/);
-        assert.match(https, /use_backend caddy_plain if trusted !v4_embedded\n\s+default_backend caddy_mtls/);
+        assert.match(https, /use_backend caddy_plain if trusted !v4_embedded !self_conn\n\s+default_backend caddy_mtls/);
+    });
+
+    it("never trusts a connection from the edge host's own address to itself (a local process, or a container Docker Desktop forwards)", () => {
+        const split = frontend(renderAll(model("lake"))["haproxy.cfg"] as string, "https");
+        assert.match(split, /set-var\(sess\.dst\) dst\n\s+acl self_conn src,strcmp\(sess\.dst\) eq 0\n/);
+        assert.match(split, /use_backend caddy_plain if trusted !v4_embedded !self_conn\n/);
+        assert.doesNotMatch(split, /reject if self_conn/);
+        // Without the split every connection reaches the plain listener, whose guard trusts the
+        // address: a self-connection is refused outright.
+        for (const fe of ["http", "https"]) assert.match(frontend(renderAll(model("cabin"))["haproxy.cfg"] as string, fe), /tcp-request connection reject if self_conn\n/, fe);
     });
 
     it("does not split when no service exposes mtls", () => {

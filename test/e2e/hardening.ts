@@ -78,6 +78,38 @@ export function hardeningTests(getLab: () => Lab): void {
         });
     });
 
+    describe("hardening: the edge host's own address is not a trusted client", () => {
+        let lab: Lab;
+        before(() => {
+            lab = getLab();
+            const r = applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
+            assert.equal(r.status, 0, r.stderr);
+        });
+        for (const mode of ["container", "native"] as const) {
+            const edge = (to: string, cert?: string) =>
+                rawHttps({
+                    from: SOURCES.lan,
+                    host: to,
+                    port: EDGE_PORTS[mode].https,
+                    servername: MEDIA,
+                    ca: lab.serverCa,
+                    ...(cert ? { cert: lab.certs[cert] as { cert: string; key: string } } : {}),
+                    timeoutMs: 3000,
+                });
+            it(`(${mode} edge) control: the LAN address reaching the edge's other address is trusted`, async () => {
+                assert.equal((await edge("127.0.0.1")).status, 200);
+            });
+            it(`(${mode} edge) a connection from the edge's own LAN address to itself reaches no private site, even with a certificate`, async () => {
+                const hits = lab.echoes["media"]!.hits.length;
+                for (const cert of [undefined, "dave"]) {
+                    const r = await edge(SOURCES.lan, cert);
+                    assert.notEqual(r.status, 200, `served (${cert ?? "no certificate"}): ${r.body.slice(0, 80)}`);
+                }
+                assert.equal(lab.echoes["media"]!.hits.length, hits);
+            });
+        }
+    });
+
     describe("hardening: one source cannot starve the others", function () {
         this.timeout(60_000);
         let lab: Lab;

@@ -13,6 +13,8 @@
 //
 // Sources (all loopback): LAN 127.0.0.2 and "tailnet" 127.0.0.3 (both trusted networks here:
 // the production tailnet ranges are not routable on loopback), WAN 127.0.0.4 (anyone else).
+// Both edges also listen on the LAN address itself on :X443, as the edge host's own address: a
+// connection from that address to itself is a process on the edge host, not a LAN client.
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
@@ -263,11 +265,11 @@ export function renderLab(model: Model, certFolder: string): LabConfigs {
     return {
         caddyfile: renderCaddyfile(model, { certificates: { kind: "folder", dir: certFolder } }),
         haproxyCfg: renderEdgeCfg(model, {
-            bind: { http: `127.0.0.1:${EDGE_PORTS.container.http}`, https: `127.0.0.1:${EDGE_PORTS.container.https}` },
+            bind: { http: `127.0.0.1:${EDGE_PORTS.container.http}`, https: `127.0.0.1:${EDGE_PORTS.container.https},${SOURCES.lan}:${EDGE_PORTS.container.https}` },
             upstream: { kind: "caddy", host: a.caddy, sourceAddress: a.haproxy },
         }),
         nativeCfg: renderEdgeCfg(model, {
-            bind: { http: `127.0.0.1:${EDGE_PORTS.native.http}`, https: `127.0.0.1:${EDGE_PORTS.native.https}` },
+            bind: { http: `127.0.0.1:${EDGE_PORTS.native.http}`, https: `127.0.0.1:${EDGE_PORTS.native.https},${SOURCES.lan}:${EDGE_PORTS.native.https}` },
             upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls } },
         }),
         relayCfg: renderRelayCfg(model, { bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` }, caddyHost: a.caddy, sourceAddress: a.haproxy }),
