@@ -113,13 +113,6 @@ export function normalisePath(p: string): string {
     return p.length > 1 ? p.replace(/\/+$/, "") : p;
 }
 
-/** Whether host path `a` is `b` or lies inside it (or the other way round). */
-export function pathsOverlap(a: string, b: string): boolean {
-    const x = normalisePath(a) + "/";
-    const y = normalisePath(b) + "/";
-    return x.startsWith(y) || y.startsWith(x);
-}
-
 // --- URLs and addresses
 
 /** `unix:///abs/path` or `ssh://[user@]host[:port]`; never tcp:// (an unauthenticated engine). */

@@ -1,10 +1,11 @@
 // `homelab:services`: one entry at a time into the model, through small named checks, then the
 // rules across services (hostnames, published ports, dependencies). Pure.
 import * as crypto from "crypto";
-import { Device, EdgePlacement, ExternalService, ForwardAuth, ManagedService, Plane, PLANES, PublishedPort, RESERVED_NAMES, Service, UpstreamTls } from "./model";
+import { Device, EdgePlacement, ExternalService, ForwardAuth, ManagedService, Plane, PLANES, PublishedPort, RESERVED_NAMES, Runtime, Service, UpstreamTls } from "./model";
+import { HostPathRule, hostPathRules, protectedMountProblem } from "./hostPaths";
 import { LocalProblem } from "./checks";
 import { EXTERNAL_ONLY_KEYS, MANAGED_ONLY_KEYS, ParsedService } from "./schema";
-import { caddyTokenProblem, hostPathProblem, isDnsLabel, isDnsName, normalisePath, parseDuration, pathsOverlap } from "./grammar";
+import { caddyTokenProblem, hostPathProblem, isDnsLabel, isDnsName, normalisePath, parseDuration } from "./grammar";
 import { canonicalIp, parseIp } from "./net";
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -142,18 +143,7 @@ export function forwardAuthProblems(sk: string, fa: ParsedService["forwardAuth"]
 
 // --- container settings
 
-/** Host paths no service may mount: the Docker engine (control of the host) and the stack's own state and keys. */
-export function protectedHostPaths(dataDir: string): { path: string; why: string }[] {
-    return [
-        { path: "/var/run/docker.sock", why: "gives the container control of the Docker engine and every secret in it" },
-        { path: "/run/docker.sock", why: "gives the container control of the Docker engine and every secret in it" },
-        { path: `${dataDir}/caddy`, why: "holds Caddy's certificates, ACME account key and config" },
-        { path: `${dataDir}/haproxy`, why: "holds the edge's configuration" },
-        { path: `${dataDir}/edge`, why: "holds the edge's key" },
-    ];
-}
-
-export function volumeProblem(v: string, dataDir: string): string | undefined {
+export function volumeProblem(v: string, rules: HostPathRule[], runtime: Runtime): string | undefined {
     const parts = v.split(":");
     const [src = "", dst = "", mode] = parts;
     const shape = `"${v}" must be /host/path:/container/path[:ro|rw] or volume-name:/container/path[:ro|rw]`;
@@ -162,8 +152,8 @@ export function volumeProblem(v: string, dataDir: string): string | undefined {
     if (src.startsWith("/")) {
         const p = hostPathProblem(src);
         if (p) return `the host path ${p}`;
-        const hit = protectedHostPaths(dataDir).find((x) => pathsOverlap(normalisePath(src), x.path));
-        if (hit) return `mounts ${hit.path}, which ${hit.why}`;
+        const hit = protectedMountProblem(src, rules, runtime);
+        if (hit) return hit;
     } else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(src)) {
         return shape;
     }
@@ -273,6 +263,9 @@ export interface ServiceContext {
     domain: string;
     privateFqdn: string;
     dataDir: string;
+    runtime: Runtime;
+    /** The engine's socket when docker.host is a unix:// URL: no service may mount it. */
+    dockerSocket?: string;
     /** Keys present in `homelab:secrets`; undefined when unknown (offline renders). */
     secretNames?: string[];
     /** The host's own addresses in the stack (tailnet, listed): where a port may be published. */
@@ -308,7 +301,8 @@ function managedProblems(sk: string, s: ParsedService, ctx: ServiceContext): Loc
         else if (ctx.secretNames && !ctx.secretNames.includes(ref))
             add(`${sk}.secretEnv.${k}`, `refers to homelab:secrets.${ref}, which is not set: pulumi config set --secret --path 'homelab:secrets.${ref}' <value>`);
     }
-    s.volumes.forEach((v, i) => add(`${sk}.volumes[${i}]`, volumeProblem(v, ctx.dataDir)));
+    const rules = hostPathRules(ctx.dataDir, ctx.dockerSocket);
+    s.volumes.forEach((v, i) => add(`${sk}.volumes[${i}]`, volumeProblem(v, rules, ctx.runtime)));
     if (s.healthcheck) add(`${sk}.healthcheck.test`, healthcheckProblem(s.healthcheck.test));
     s.publish.forEach((p, i) => add(`${sk}.publish[${i}]`, publishProblem(p, ctx.hostAddresses, ctx.edge)));
     if (s.user !== undefined) add(`${sk}.user`, userProblem(s.user));

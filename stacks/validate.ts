@@ -125,6 +125,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const privateFqdn = `${subdomain}.${domain}`;
     const runtime = p.docker?.runtime ?? "docker-desktop";
     const dataDir = normalisePath(p.docker?.dataDir ?? "/invalid");
+    const dockerSocket = p.docker?.host?.startsWith("unix://") ? p.docker.host.slice("unix://".length) : undefined;
 
     // --- networks and addresses
     const subnet = checkSubnet(p.docker?.subnet ?? "172.30.0.0/24");
@@ -143,7 +144,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
 
     // --- services
     const hostAddresses = [...tailnet, ...listen.addresses];
-    const services = buildServices(raw["services"], { domain, privateFqdn, dataDir, hostAddresses, edge: EDGE_PLACEMENT[runtime], ...(secretNames ? { secretNames } : {}) }, problems);
+    const services = buildServices(raw["services"], { domain, privateFqdn, dataDir, runtime, ...(dockerSocket ? { dockerSocket } : {}), hostAddresses, edge: EDGE_PLACEMENT[runtime], ...(secretNames ? { secretNames } : {}) }, problems);
     problems.push(...checkHostnames(services, privateFqdn));
     problems.push(...checkPublishConflicts(services));
     problems.push(...checkDependencies(services));
