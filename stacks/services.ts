@@ -129,13 +129,16 @@ export function forwardAuthProblems(sk: string, fa: ParsedService["forwardAuth"]
     const out: LocalProblem[] = [];
     if (!expose.includes("private") && !expose.includes("mtls"))
         out.push(problem(key, "applies on the private and mtls planes (Caddy); for a public service use access (Cloudflare Access)"));
+    else if (expose.includes("public"))
+        out.push(problem(key, "runs in Caddy, and the public plane reaches the service through the tunnel without Caddy: the public hostname would be unprotected (expose it on private/mtls only, or protect the public name with access)"));
     const u = parseUpstream(fa.upstream);
     const up = upstreamProblem(fa.upstream);
     if (up) out.push(problem(`${key}.upstream`, up));
     if (!/^\/[A-Za-z0-9._~%/!$&'()*+,;=:@?-]*$/.test(fa.uri) || caddyTokenProblem(fa.uri))
         out.push(problem(`${key}.uri`, `"${fa.uri}" must be a path (and query) starting with /, e.g. /api/authz/forward-auth, with no spaces, quotes or { }`));
     fa.copyHeaders.forEach((h, i) => {
-        if (!HEADER_RE.test(h)) out.push(problem(`${key}.copyHeaders[${i}]`, `"${h}" is not an HTTP header name`));
+        const token = caddyTokenProblem(h);
+        if (!HEADER_RE.test(h) || token) out.push(problem(`${key}.copyHeaders[${i}]`, `"${h}" is not an HTTP header name Caddy can copy${token ? ` (${token})` : ""}`));
     });
     if (out.length > 0 || !u) return { problems: out };
     return { problems: [], forwardAuth: { upstream: u.hostPort, scheme: u.scheme, uri: fa.uri, copyHeaders: [...fa.copyHeaders] } };
