@@ -194,6 +194,32 @@ export function userProblem(u: string): string | undefined {
     return new RegExp(`^${part}(?::${part})?$`).test(u) ? undefined : `"${u}" must be user[:group], by name or number (e.g. 1000:1000 or postgres)`;
 }
 
+/**
+ * The character devices a service may be given: GPUs and video, serial and USB gadgets, sound, a
+ * tunnel, FUSE, a Coral TPU. Never a disk (the host's file systems, under every permission check),
+ * memory, the kernel log or an unknown device.
+ */
+const DEVICE_FAMILIES: { re: RegExp; example: string }[] = [
+    { re: /^\/dev\/dri(\/(card|renderD)[0-9]+)?$/, example: "/dev/dri" },
+    { re: /^\/dev\/(kfd|nvidia[0-9]+|nvidiactl|nvidia-uvm|nvidia-uvm-tools|nvidia-modeset)$/, example: "/dev/nvidia0" },
+    { re: /^\/dev\/video[0-9]+$/, example: "/dev/video0" },
+    { re: /^\/dev\/(ttyUSB|ttyACM|ttyAMA|ttyS)[0-9]+$/, example: "/dev/ttyUSB0" },
+    { re: /^\/dev\/serial\/by-(id|path)\/[A-Za-z0-9._+-]+$/, example: "/dev/serial/by-id/usb-…" },
+    { re: /^\/dev\/bus\/usb(\/[0-9]{3}){0,2}$/, example: "/dev/bus/usb" },
+    { re: /^\/dev\/hidraw[0-9]+$/, example: "/dev/hidraw0" },
+    { re: /^\/dev\/snd(\/[A-Za-z0-9]+)?$/, example: "/dev/snd" },
+    { re: /^\/dev\/(net\/tun|fuse)$/, example: "/dev/net/tun" },
+    { re: /^\/dev\/apex_[0-9]+$/, example: "/dev/apex_0" },
+];
+
+export function deviceProblem(d: string): string | undefined {
+    const dev = parseDevice(d);
+    if (!dev) return `"${d}" must be /dev/<host device>[:/container/path[:rwm]]`;
+    if (!DEVICE_FAMILIES.some((f) => f.re.test(dev.hostPath)))
+        return `${dev.hostPath} is not a device a service may be given: only GPUs, video, serial, USB, sound, tun, FUSE and Coral devices (${DEVICE_FAMILIES.map((f) => f.example).join(", ")}); never a disk, memory or the kernel log`;
+    return undefined;
+}
+
 export function parseDevice(d: string): Device | undefined {
     const [hostPath = "", containerPath = hostPath, permissions = "rwm", extra] = d.split(":");
     if (extra !== undefined || !hostPath.startsWith("/dev/") || hostPathProblem(hostPath) || hostPathProblem(containerPath)) return undefined;
@@ -208,13 +234,27 @@ export const CAPABILITIES = [
     "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT",
     "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
 ] as const;
-const HOST_CAPABILITIES = ["SYS_ADMIN", "SYS_MODULE", "SYS_BOOT", "SYS_RAWIO"];
+/** Capabilities refused, each with what it hands over beyond the container. */
+const HOST_CAPABILITIES: Record<string, string> = {
+    SYS_ADMIN: "mount file systems and much else: the usual way out of a container",
+    SYS_MODULE: "load kernel modules",
+    SYS_BOOT: "reboot the host",
+    SYS_RAWIO: "raw access to the host's memory and I/O ports",
+    DAC_READ_SEARCH: "open any file on the host's disks by handle, bypassing the container's view (the \"shocker\" escape)",
+    BPF: "load programs into the host's kernel",
+    PERFMON: "read kernel and other processes' memory through perf and BPF",
+    SYS_PTRACE: "trace and inject code into other processes it can see",
+    SYS_TIME: "set the host's clock, which every certificate check depends on",
+    MAC_ADMIN: "change the host's AppArmor or SELinux policy",
+    MAC_OVERRIDE: "bypass the host's AppArmor or SELinux policy",
+};
 
 export function capabilityProblem(c: string): string | undefined {
     const name = c.toUpperCase().replace(/^CAP_/, "");
     if (name === "ALL") return "ALL gives the container every capability of the host: list the ones it needs";
     if (!(CAPABILITIES as readonly string[]).includes(name)) return `"${c}" is not a Linux capability (e.g. NET_ADMIN)`;
-    if (HOST_CAPABILITIES.includes(name)) return `${name} lets the container take over the host (load modules, mount, reboot, raw memory): not in this stack`;
+    const why = HOST_CAPABILITIES[name];
+    if (why) return `${name} lets the container ${why}: not in this stack`;
     return undefined;
 }
 
@@ -311,7 +351,7 @@ function managedProblems(sk: string, s: ParsedService, ctx: ServiceContext): Loc
     if (s.user !== undefined) add(`${sk}.user`, userProblem(s.user));
     if (s.memory !== undefined) add(`${sk}.memory`, sizeProblem(s.memory, 6, 1024 * 1024));
     if (s.shmSize !== undefined) add(`${sk}.shmSize`, sizeProblem(s.shmSize, 1, 64 * 1024));
-    s.devices.forEach((d, i) => add(`${sk}.devices[${i}]`, parseDevice(d) ? undefined : `"${d}" must be /dev/<host device>[:/container/path[:rwm]]`));
+    s.devices.forEach((d, i) => add(`${sk}.devices[${i}]`, deviceProblem(d)));
     s.capAdd.forEach((c, i) => add(`${sk}.capAdd[${i}]`, capabilityProblem(c)));
     s.tmpfs.forEach((t, i) => add(`${sk}.tmpfs[${i}]`, parseTmpfs(t) ? undefined : `"${t}" must be /container/path[:options], e.g. /run:size=64m,mode=1777`));
     for (const [k, v] of Object.entries(s.labels)) add(`${sk}.labels.${k}`, labelProblem(k, v));

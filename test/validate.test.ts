@@ -209,7 +209,13 @@ const CASES: Case[] = [
     { name: "a shm size that is not a size", change: (c) => (svc(c)["immich-postgres"].shmSize = "-1"), expect: [["homelab:services.immich-postgres.shmSize"]] },
     { name: "a device outside /dev", change: (c) => (svc(c)["jellyfin"].devices = ["/etc/shadow"]), expect: [["homelab:services.jellyfin.devices[0]", /\/dev\//]] },
     { name: "every capability", change: (c) => (svc(c)["qbittorrent"].capAdd = ["ALL"]), expect: [["homelab:services.qbittorrent.capAdd[0]", /every capability/]] },
-    { name: "a capability that is the host", change: (c) => (svc(c)["qbittorrent"].capAdd = ["SYS_ADMIN"]), expect: [["homelab:services.qbittorrent.capAdd[0]", /take over the host/]] },
+    { name: "a capability that mounts file systems", change: (c) => (svc(c)["qbittorrent"].capAdd = ["SYS_ADMIN"]), expect: [["homelab:services.qbittorrent.capAdd[0]", /mount file systems/]] },
+    ...[["DAC_READ_SEARCH", /any file on the host/], ["cap_bpf", /host's kernel/], ["PERFMON", /kernel/], ["SYS_PTRACE", /other processes/], ["SYS_TIME", /clock/], ["MAC_ADMIN", /AppArmor/], ["MAC_OVERRIDE", /AppArmor/]].map(
+        ([cap, text]): Case => ({ name: `the capability ${String(cap)}`, change: (c) => (svc(c)["qbittorrent"].capAdd = ["NET_ADMIN", cap]), expect: [["homelab:services.qbittorrent.capAdd[1]", text as RegExp]] }),
+    ),
+    ...["/dev/sda", "/dev/nvme0n1:/dev/disk", "/dev/disk/by-id/ata-WDC", "/dev/mem", "/dev/kmsg", "/dev/mapper/root", "/dev/dri/../sda", "/dev/ttyUSB0x"].map(
+        (dev): Case => ({ name: `the device ${dev}`, change: (c) => (svc(c)["jellyfin"].devices = ["/dev/dri", dev]), expect: [["homelab:services.jellyfin.devices[1]", /not a device a service may be given|must be \/dev/]] }),
+    ),
     { name: "a capability that does not exist", change: (c) => (svc(c)["qbittorrent"].capAdd = ["NET_SUPERPOWER"]), expect: [["homelab:services.qbittorrent.capAdd[0]", /not a Linux capability/]] },
     { name: "a tmpfs mount with shell in its options", change: (c) => (svc(c)["gatus"].tmpfs = ["/run:size=64m;reboot"]), expect: [["homelab:services.gatus.tmpfs[0]"]] },
     { name: "a label in Docker's namespace", change: (c) => (svc(c)["gatus"].labels = { "com.docker.compose.project": "x" }), expect: [["homelab:services.gatus.labels.com.docker.compose.project", /reserves/]] },
@@ -274,7 +280,7 @@ const ACCEPTED: { name: string; change: (c: Cfg) => void; check?: (m: ReturnType
     { name: "an internal database a public service depends on", change: (c) => { svc(c)["ghost-db"] = { image: "mysql:8.4.6", port: 3306, expose: [] }; svc(c)["blog"].dependsOn = ["ghost-db"]; } },
     { name: "ports published on the tailnet address and for UDP", change: (c) => (svc(c)["qbittorrent"].publish = ["100.101.102.103:6881:6881", "6881:6881/udp", "[fd7a:115c:a1e0::1234]:6882:6882"]) },
     { name: "forward auth over https with no copied headers", change: (c) => (svc(c)["qbittorrent"].forwardAuth = { upstream: "https://auth.internal.example:9443", uri: "/api/verify?rd=https://auth.home.example.dev/" }) },
-    { name: "the compose-level settings a real app needs", change: (c) => Object.assign(svc(c)["jellyfin"], { user: "1000:1000", memory: "2g", shmSize: "256m", devices: ["/dev/dri", "/dev/ttyUSB0:/dev/ttyACM0:rw"], capAdd: ["NET_ADMIN", "cap_sys_nice"], tmpfs: ["/transcode:size=2g"], entrypoint: ["/init"], labels: { "traefik.enable": "false" }, restart: "always", stopGracePeriod: "1m" }), check: (m) => { const j = m.services.find((x) => x.name === "jellyfin"); assert.ok(j && j.kind === "managed"); assert.equal(j.memoryMb, 2048); assert.deepEqual(j.capAdd, ["NET_ADMIN", "SYS_NICE"]); assert.equal(j.stopGraceSeconds, 60); } },
+    { name: "the compose-level settings a real app needs", change: (c) => Object.assign(svc(c)["jellyfin"], { user: "1000:1000", memory: "2g", shmSize: "256m", devices: ["/dev/dri", "/dev/ttyUSB0:/dev/ttyACM0:rw", "/dev/dri/renderD128", "/dev/serial/by-id/usb-Silicon_Labs_CP2102-if00-port0", "/dev/bus/usb/001/004", "/dev/net/tun", "/dev/snd", "/dev/video0", "/dev/hidraw1", "/dev/apex_0"], capAdd: ["NET_ADMIN", "cap_sys_nice"], tmpfs: ["/transcode:size=2g"], entrypoint: ["/init"], labels: { "traefik.enable": "false" }, restart: "always", stopGracePeriod: "1m" }), check: (m) => { const j = m.services.find((x) => x.name === "jellyfin"); assert.ok(j && j.kind === "managed"); assert.equal(j.memoryMb, 2048); assert.deepEqual(j.capAdd, ["NET_ADMIN", "SYS_NICE"]); assert.equal(j.stopGraceSeconds, 60); } },
     { name: "a CMD-SHELL healthcheck with sub-minute timings", change: (c) => (svc(c)["vault"].healthcheck = { test: ["CMD-SHELL", "curl -fsS http://localhost/alive || exit 1"], interval: "15s", timeout: "3s" }) },
 ];
 
