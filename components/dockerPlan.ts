@@ -126,8 +126,9 @@ export function planNetworks(model: Model): NetworkSpec[] {
  * The edge's published ports: the only ports the stack publishes for HTTP(S).
  * - Linux, no mtls service: nothing to split, so :80/:443 bind only to the tailnet address(es)
  *   and the listed addresses: never 0.0.0.0.
- * - Linux, some mtls service: :80/:443 on every address (the router forwards the WAN here) and
- *   HAProxy splits by source.
+ * - Linux, some mtls service: :80/:443 on every IPv4 address (the router forwards the WAN here)
+ *   and HAProxy splits by source. Never IPv6: the edge network is IPv4-only, so Docker's proxy
+ *   would hand HAProxy every IPv6 client as one gateway address (see checkLinuxEdgeIpv6).
  * - Mac runtimes: the edge is native; the relay container publishes its two ports on the Mac's
  *   127.0.0.1 only, and accepts nothing without the edge's client certificate.
  */
@@ -135,8 +136,8 @@ export function publishedPorts(model: Model): PortBinding[] {
     const bind = (port: number, ips: string[], external = port): PortBinding[] => ips.map((ip) => ({ internal: port, external, ip, protocol: "tcp" }));
     if (model.edge === "native") return [...bind(RELAY_PORTS.plain, ["127.0.0.1"]), ...bind(RELAY_PORTS.mtls, ["127.0.0.1"])];
     const mtls = model.services.some((s) => s.expose.includes("mtls"));
-    if (mtls) return [...bind(80, ["0.0.0.0", "::"]), ...bind(443, ["0.0.0.0", "::"])];
-    const direct = [model.tailnet.ipv4, ...(model.tailnet.ipv6 ? [model.tailnet.ipv6] : []), ...model.listenAddresses];
+    if (mtls) return [...bind(80, ["0.0.0.0"]), ...bind(443, ["0.0.0.0"])];
+    const direct = [model.tailnet.ipv4, ...model.listenAddresses];
     return [...bind(80, direct), ...bind(443, direct)];
 }
 

@@ -106,6 +106,22 @@ function listenAddressProblem(text: string, trusted: string[], tailnet: string[]
     return undefined;
 }
 
+/**
+ * On Linux the edge is a container on an IPv4-only network: Docker's proxy would hand it every
+ * IPv6 client as one IPv4 gateway address (never trusted, and one shared allowance for all of
+ * them). So the edge publishes on IPv4 only, and IPv6 host addresses it would serve are refused.
+ */
+export function checkLinuxEdgeIpv6(runtime: Runtime, tailnetIpv6: string | undefined, listenAddresses: string[]): LocalProblem[] {
+    if (runtime !== "linux") return [];
+    const why = "the Linux edge is served on IPv4 only: Docker's proxy would hand it every IPv6 client as one IPv4 address, so it could neither trust nor limit them";
+    const out: LocalProblem[] = [];
+    if (tailnetIpv6) out.push(problem("tailnet.ipv6", `${why}; remove it (the private names get an A record for tailnet.ipv4 only)`));
+    listenAddresses.forEach((a, i) => {
+        if (parseIp(a)?.kind() === "ipv6") out.push(problem(`docker.listenAddresses[${i}]`, `"${a}": ${why}; list the host's IPv4 address on that network`));
+    });
+    return out;
+}
+
 // --- names
 
 /** The longest names the stack creates must fit DNS: `*.<sub>.<domain>` and every service name. */

@@ -4,7 +4,7 @@
 // stacks/services.ts. This file only runs them in order and assembles the model.
 import { z } from "zod";
 import { EDGE_PLACEMENT, Model, Service, User } from "./model";
-import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUsers, checkWanAddress } from "./checks";
+import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkLinuxEdgeIpv6, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUsers, checkWanAddress } from "./checks";
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
 import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, serviceNameProblem } from "./services";
 import { normalisePath } from "./grammar";
@@ -135,6 +135,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const tailnet = [p.tailnet?.ipv4, p.tailnet?.ipv6].filter((x): x is string => !!x).map((x) => canonicalIp(x) ?? x);
     const listen = checkListenAddresses(p.docker?.listenAddresses ?? [], trusted.trusted, tailnet);
     take(listen);
+    problems.push(...checkLinuxEdgeIpv6(runtime, p.tailnet?.ipv6, p.docker?.listenAddresses ?? []));
     const wan = checkWanAddress(p.wan?.publicIp, p.dnsToken?.allowedIps ?? []);
     take(wan);
     const token = checkDnsToken(p.dnsToken?.allowedIps ?? [], p.dnsToken?.expiresOn, opts.now ?? new Date());

@@ -112,6 +112,8 @@ const CASES: Case[] = [
     { name: "the removed wan.proxyProtocol", change: (c) => (c["homelab:wan"] = { publicIp: "203.0.113.7", proxyProtocol: true }), expect: [["homelab:wan.proxyProtocol", /was removed.*natively on the Mac/]] },
     // Where the edge listens.
     { name: "listen address that binds everywhere (IPv4)", change: (c) => dock(c, { listenAddresses: ["0.0.0.0"] }), expect: [["homelab:docker.listenAddresses[0]", /every address/]] },
+    { name: "a tailnet IPv6 address with the Linux edge (Docker's proxy would hide IPv6 clients)", change: (c) => dock(c, { runtime: "linux" }), expect: [["homelab:tailnet.ipv6", /IPv4 only/]] },
+    { name: "an IPv6 listen address with the Linux edge", change: (c) => { c["homelab:trustedNetworks"] = ["192.168.1.0/24", "fd12::/64"]; c["homelab:tailnet"] = { ipv4: "100.101.102.103" }; dock(c, { runtime: "linux", listenAddresses: ["fd12::20"] }); }, expect: [["homelab:docker.listenAddresses[0]", /IPv4 only/]] },
     { name: "listen address that binds everywhere (IPv6)", change: (c) => dock(c, { listenAddresses: ["::"] }), expect: [["homelab:docker.listenAddresses[0]", /every address/]] },
     { name: "listen address that is the WAN address", change: (c) => dock(c, { listenAddresses: ["203.0.113.7"] }), expect: [["homelab:docker.listenAddresses[0]", /public address/]] },
     { name: "listen address listed twice", change: (c) => dock(c, { listenAddresses: ["192.168.1.20", "192.168.1.20"] }), expect: [["homelab:docker.listenAddresses[1]", /twice/]] },
@@ -326,6 +328,7 @@ describe("good stack config", () => {
         for (const runtime of ["linux", "docker-desktop", "orbstack", "colima"]) {
             const cfg = clone(EXAMPLE);
             cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime };
+            if (runtime === "linux") cfg["homelab:tailnet"] = { ipv4: cfg["homelab:tailnet"].ipv4 };
             const m = validate(raw(cfg), EXAMPLE_SECRET_NAMES);
             assert.equal(m.edge, runtime === "linux" ? "container" : "native", runtime);
         }
