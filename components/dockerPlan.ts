@@ -7,10 +7,11 @@
 // Caddy; Caddy's TLS listeners bind there and nowhere else. Public services sit with cloudflared
 // on the public network, never on the private one, so a compromised internet-facing container
 // reaches neither the private services nor Caddy's listeners.
-import { ContainerSettings, ManagedService, Model, Runtime, Service, isDynamicWan, isInternal, servicesOn } from "../stacks/model";
+import { ContainerSettings, ManagedService, Model, Runtime, Service, isDynamicWan, servicesOn } from "../stacks/model";
 import { tunnelCaPath } from "../render/tunnelIngress";
 import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS } from "../render/addresses";
 import versions from "../render/versions.json";
+import { serviceSegments } from "../stacks/services";
 
 /** The locally built Caddy image, tagged by the versions it pins. */
 export const CADDY_IMAGE_NAME = `homelab-caddy:${versions.caddy}-cloudflare-${versions.caddyDnsCloudflare}`;
@@ -240,29 +241,11 @@ export function cloudflaredContainer(model: Model): ContainerSpec {
 /**
  * Which networks each managed service joins: public if it is public, private if it is private or
  * mtls; an internal service (no plane) joins the networks of the services that depend on it,
- * directly or through other internal services, and the private one when none does.
+ * directly or through other internal services, and the private one when none does (validation
+ * refuses one that would join both).
  */
 export function serviceNetworks(model: Model): Map<string, NetworkKey[]> {
-    const managed = model.services.filter((s): s is ManagedService => s.kind === "managed");
-    const nets = new Map<string, Set<NetworkKey>>();
-    for (const s of managed) nets.set(s.name, new Set(isInternal(s) ? [] : [isPublic(s) ? "public" : "private"]));
-    for (let changed = true, rounds = 0; changed && rounds <= managed.length; rounds++) {
-        changed = false;
-        for (const s of managed) {
-            for (const d of s.dependsOn) {
-                const target = managed.find((m) => m.name === d);
-                if (!target || !isInternal(target)) continue;
-                const to = nets.get(d) as Set<NetworkKey>;
-                for (const n of nets.get(s.name) as Set<NetworkKey>) {
-                    if (to.has(n)) continue;
-                    to.add(n);
-                    changed = true;
-                }
-            }
-        }
-    }
-    const order: NetworkKey[] = ["private", "public", "edge"];
-    return new Map([...nets].map(([name, set]) => [name, set.size === 0 ? ["private"] : order.filter((n) => set.has(n))]));
+    return serviceSegments(model.services);
 }
 
 /** Every address a port without a host address is published on. */

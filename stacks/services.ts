@@ -1,7 +1,7 @@
 // `homelab:services`: one entry at a time into the model, through small named checks, then the
 // rules across services (hostnames, published ports, dependencies). Pure.
 import * as crypto from "crypto";
-import { Device, EdgePlacement, ExternalService, ForwardAuth, ManagedService, Plane, PLANES, PublishedPort, RESERVED_NAMES, Runtime, Service, UpstreamTls } from "./model";
+import { Device, EdgePlacement, ExternalService, ForwardAuth, ManagedService, Plane, PLANES, PublishedPort, RESERVED_NAMES, Runtime, Service, UpstreamTls, isInternal } from "./model";
 import { HostPathRule, hostPathRules, protectedMountProblem } from "./hostPaths";
 import { LocalProblem } from "./checks";
 import { EXTERNAL_ONLY_KEYS, MANAGED_ONLY_KEYS, ParsedService } from "./schema";
@@ -475,6 +475,50 @@ export function checkPublishConflicts(services: Service[]): LocalProblem[] {
 }
 
 /** dependsOn names managed services of this stack, never itself, and without cycles. */
+export type Segment = "private" | "public";
+
+/**
+ * The network segment(s) each container this stack runs sits on: a public service on the public
+ * one, any other exposed service on the private one, and an internal service (expose: []) on the
+ * segments of the services that depend on it, through other internal ones. Assumes no cycles.
+ */
+export function serviceSegments(services: Service[]): Map<string, Segment[]> {
+    const managed = services.filter((s): s is ManagedService => s.kind === "managed");
+    const byName = new Map(managed.map((s) => [s.name, s]));
+    const segs = new Map<string, Set<Segment>>(managed.map((s) => [s.name, new Set<Segment>(isInternal(s) ? [] : [s.expose.includes("public") ? "public" : "private"])]));
+    for (let changed = true, rounds = 0; changed && rounds <= managed.length; rounds++) {
+        changed = false;
+        for (const s of managed) {
+            for (const d of s.dependsOn) {
+                const target = byName.get(d);
+                if (!target || !isInternal(target)) continue;
+                const to = segs.get(d) as Set<Segment>;
+                for (const n of segs.get(s.name) as Set<Segment>) {
+                    if (to.has(n)) continue;
+                    to.add(n);
+                    changed = true;
+                }
+            }
+        }
+    }
+    const order: Segment[] = ["private", "public"];
+    return new Map([...segs].map(([name, set]) => [name, set.size === 0 ? ["private"] : order.filter((n) => set.has(n))]));
+}
+
+/** An internal service on both segments would be a bridge from the internet-facing side to the private one. */
+export function checkSegmentBridges(services: Service[]): LocalProblem[] {
+    const segs = serviceSegments(services);
+    const dependents = (name: string) => services.filter((s) => s.kind === "managed" && s.dependsOn.includes(name)).map((s) => s.name);
+    return services
+        .filter((s) => s.kind === "managed" && isInternal(s) && (segs.get(s.name) ?? []).length > 1)
+        .map((s) =>
+            problem(
+                `services.${s.name}`,
+                `is needed by both public and private services (through ${dependents(s.name).join(", ")}): one container on both networks would let a compromised public service reach the private side; run one instance for each side`,
+            ),
+        );
+}
+
 export function checkDependencies(services: Service[]): LocalProblem[] {
     const out: LocalProblem[] = [];
     const byName = new Map(services.map((s) => [s.name, s]));

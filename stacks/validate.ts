@@ -6,7 +6,7 @@ import { z } from "zod";
 import { EDGE_PLACEMENT, Model, Service, User } from "./model";
 import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkLinuxEdgeIpv6, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUsers, checkWanAddress } from "./checks";
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
-import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, serviceNameProblem } from "./services";
+import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, checkSegmentBridges, serviceNameProblem } from "./services";
 import { normalisePath } from "./grammar";
 import { canonicalIp } from "./net";
 
@@ -148,7 +148,9 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const services = buildServices(raw["services"], { domain, privateFqdn, dataDir, runtime, ...(dockerSocket ? { dockerSocket } : {}), hostAddresses, edge: EDGE_PLACEMENT[runtime], ...(secretNames ? { secretNames } : {}) }, problems);
     problems.push(...checkHostnames(services, privateFqdn));
     problems.push(...checkPublishConflicts(services));
-    problems.push(...checkDependencies(services));
+    const dependencies = checkDependencies(services);
+    problems.push(...dependencies);
+    if (dependencies.length === 0) problems.push(...checkSegmentBridges(services));
     problems.push(
         ...checkNameLengths(
             domain,
