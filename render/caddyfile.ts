@@ -12,7 +12,7 @@
 import { Model, servicesOn, Service } from "../stacks/model";
 import { assertCaddyToken } from "../stacks/grammar";
 import { CADDY_ADMIN, CADDY_MTLS_PORT, CADDY_PKI, CADDY_PLAIN_PORT } from "./addresses";
-import { DEFAULT_TAILNET_RANGES, trustedSources } from "./haproxy";
+import { DEFAULT_TAILNET_RANGES, trustedSources, withMapped } from "./haproxy";
 
 export type CertificateSource = { kind: "acme" } | { kind: "folder"; dir: string };
 
@@ -188,6 +188,7 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
         "(trusted_only) {",
         `\t@untrusted not remote_ip ${trustedSources(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES).join(" ")}`,
         "\tabort @untrusted",
+        ...(model.untrustedSources.length > 0 ? [`\t@excluded remote_ip ${withMapped(model.untrustedSources).join(" ")}`, "\tabort @excluded"] : []),
         "}",
         "",
         "(client_auth) {",

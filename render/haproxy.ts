@@ -155,6 +155,16 @@ function limitTables(): string[] {
     ];
 }
 
+/** Not trusted: outside the trusted sources, or an address that only looks trusted. */
+function untrustedIf(model: Model): string {
+    return ["!trusted", "v4_embedded", "self_conn", ...(model.untrustedSources.length > 0 ? ["excluded"] : [])].join(" or ");
+}
+
+/** Trusted: inside the trusted sources, and none of the addresses that only look trusted. */
+function trustedIf(model: Model): string {
+    return ["trusted", "!v4_embedded", "!self_conn", ...(model.untrustedSources.length > 0 ? ["!excluded"] : [])].join(" ");
+}
+
 /** Connection rules shared by :80 and :443: what is trusted, and the limits for everyone else. */
 function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] {
     const served = !split && opts.servedDestinations ? [`    tcp-request connection reject unless { dst ${withMapped(opts.servedDestinations).join(" ")} }`] : [];
@@ -162,13 +172,14 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
         ...served,
         `    acl v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
         `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
+        ...(model.untrustedSources.length > 0 ? [`    acl excluded src ${withMapped(model.untrustedSources).join(" ")}`] : []),
         // A connection from the edge host's own address (a process on it, or a container that
         // Docker Desktop forwards through the host) carries a trusted source without being one.
         "    tcp-request connection set-var(sess.dst) dst",
         "    acl self_conn src,strcmp(sess.dst) eq 0",
         ...(split ? [] : ["    tcp-request connection reject if self_conn"]),
-        "    tcp-request connection track-sc0 src,ipmask(32,64) table per_source if !trusted or v4_embedded or self_conn",
-        "    tcp-request connection track-sc1 int(1) table untrusted_total if !trusted or v4_embedded or self_conn",
+        `    tcp-request connection track-sc0 src,ipmask(32,64) table per_source if ${untrustedIf(model)}`,
+        `    tcp-request connection track-sc1 int(1) table untrusted_total if ${untrustedIf(model)}`,
         `    tcp-request connection reject if { sc0_conn_cur gt ${EDGE_LIMITS.perSource} }`,
         `    tcp-request connection reject if { sc0_conn_rate gt ${EDGE_LIMITS.perSourceRate10s} }`,
         `    tcp-request connection reject if { sc1_conn_cur gt ${EDGE_LIMITS.untrustedTotal} }`,
@@ -212,7 +223,7 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
         // Wait for a TLS ClientHello before choosing; anything else, or nothing in time, is dropped.
         `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
         "    tcp-request content reject unless { req.ssl_hello_type 1 }",
-        ...(split ? ["    use_backend caddy_plain if trusted !v4_embedded !self_conn", "    default_backend caddy_mtls"] : ["    default_backend caddy_plain"]),
+        ...(split ? [`    use_backend caddy_plain if ${trustedIf(model)}`, "    default_backend caddy_mtls"] : ["    default_backend caddy_plain"]),
         "",
     );
     L.push("backend caddy_plain", edgeServer(up, ports.plain), "");

@@ -3,7 +3,7 @@
 // the `homelab:` prefix). They are tested directly in test/checks.test.ts as well as through the
 // whole program in test/validate.test.ts.
 import { AddressPlan, MAX_SUBNET_PREFIX, addressPlan } from "./addressPlan";
-import { DOCKER_DEFAULT_BRIDGE, Runtime, RUNTIME_VM_NETWORKS, TAILNET_IPV4_RANGE } from "./model";
+import { DOCKER_DEFAULT_BRIDGE, Runtime, RUNTIME_VM_NETWORKS, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "./model";
 import { Cidr, canonicalIp, contains, formatCidr, isCanonical, isPrivateCidr, isPublicUnicastOrDoc, overlaps, parseCidr, parseIp } from "./net";
 import { dnsNameProblem, parseUtcTime } from "./grammar";
 
@@ -71,6 +71,25 @@ function trustedNetworkProblem(t: string, c: Cidr | undefined, runtime: Runtime,
     if (pool) return `"${t}" overlaps Docker's default address pool (${pool}), where other projects' container networks live: those containers would be trusted`;
     if (plan && overlaps(c, plan.block)) return `"${t}" overlaps the stack's Docker network ${plan.block} (homelab:docker.subnet): containers and proxied clients would be trusted`;
     return undefined;
+}
+
+// --- untrustedSources
+
+/** Each entry an IP or CIDR inside a trusted network or a tailnet range (anything else is untrusted already). */
+export function checkUntrustedSources(list: string[], trusted: string[]): { problems: LocalProblem[]; untrusted: string[] } {
+    const problems: LocalProblem[] = [];
+    const untrusted: string[] = [];
+    const within = [TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE, ...trusted];
+    for (const [i, t] of list.entries()) {
+        const key = `untrustedSources[${i}]`;
+        const c = parseCidr(t, true);
+        if (!c) problems.push(problem(key, `"${t}" is not an IP address or a CIDR such as 192.168.1.1 or 192.168.1.0/30`));
+        else if (!isCanonical(c)) problems.push(problem(key, `"${t}" has host bits set; did you mean ${formatCidr(c)}?`));
+        else if (!within.some((n) => contains(n, c))) problems.push(problem(key, `"${t}" is not inside homelab:trustedNetworks or the tailnet ranges: it is untrusted already`));
+        else if (untrusted.includes(formatCidr(c))) problems.push(problem(key, `"${t}" is listed twice`));
+        else untrusted.push(formatCidr(c));
+    }
+    return { problems, untrusted };
 }
 
 // --- docker.listenAddresses

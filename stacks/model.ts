@@ -163,6 +163,12 @@ export interface Model {
     private: { subdomain: string; fqdn: string; wildcard: string };
     /** Canonical CIDRs from `homelab:trustedNetworks` (the tailnet ranges are added by renderers). */
     trustedNetworks: string[];
+    /**
+     * Canonical CIDRs from `homelab:untrustedSources`: addresses inside a trusted network (or the
+     * tailnet) that are never trusted, such as a router that rewrites forwarded connections to its
+     * own LAN address. Checked before the trusted networks, by HAProxy and by Caddy's guard.
+     */
+    untrustedSources: string[];
     /** The home's WAN address, or "dynamic": an updater in the stack keeps the mtls records current. */
     wan?: { publicIp: string };
     /**

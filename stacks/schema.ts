@@ -77,6 +77,7 @@ export const schemas = {
     }),
     private: z.strictObject({ subdomain: checked("a DNS name", subdomainProblem).default("home") }).default({ subdomain: "home" }),
     trustedNetworks: z.array(str("a CIDR"), { error: "must be a list of CIDRs" }).default([]),
+    untrustedSources: z.array(str("an IP address or CIDR"), { error: "must be a list of IP addresses or CIDRs" }).default([]),
     wan: z
         .strictObject({
             publicIp: str("an IPv4 address").optional(),

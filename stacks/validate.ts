@@ -4,7 +4,7 @@
 // stacks/services.ts. This file only runs them in order and assembles the model.
 import { z } from "zod";
 import { EDGE_PLACEMENT, Model, Service, User } from "./model";
-import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkLinuxEdgeIpv6, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUsers, checkWanAddress } from "./checks";
+import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkLinuxEdgeIpv6, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUntrustedSources, checkUsers, checkWanAddress } from "./checks";
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
 import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, checkSegmentBridges, serviceNameProblem } from "./services";
 import { normalisePath } from "./grammar";
@@ -132,6 +132,8 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     take(subnet);
     const trusted = checkTrustedNetworks(p.trustedNetworks ?? [], runtime, subnet.plan);
     take(trusted);
+    const untrusted = checkUntrustedSources(p.untrustedSources ?? [], trusted.trusted);
+    take(untrusted);
     const tailnet = [p.tailnet?.ipv4, p.tailnet?.ipv6].filter((x): x is string => !!x).map((x) => canonicalIp(x) ?? x);
     const listen = checkListenAddresses(p.docker?.listenAddresses ?? [], trusted.trusted, tailnet);
     take(listen);
@@ -182,6 +184,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
         tailnet: { ipv4: tailnet[0] as string, ...(p.tailnet.ipv6 ? { ipv6: tailnet[1] as string } : {}) },
         private: { subdomain, fqdn: privateFqdn, wildcard: `*.${privateFqdn}` },
         trustedNetworks: trusted.trusted,
+        untrustedSources: untrusted.untrusted,
         ...(wan.publicIp ? { wan: { publicIp: wan.publicIp } } : {}),
         listenAddresses: listen.addresses,
         acme: {

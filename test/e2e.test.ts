@@ -5,7 +5,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { CADDY_APPLY, EdgeMode, HAPROXY_WRITE, HOSTS, Lab, SOURCES, Source, clientsPem, curl, e2eConfig, e2eModel, renderLab, runScript, startLab } from "./e2e/lab";
+import { CADDY_APPLY, EdgeMode, HAPROXY_WRITE, HOSTS, Lab, SOURCES, Source, TRUSTED_SOURCES, clientsPem, curl, e2eConfig, e2eModel, renderLab, runScript, startLab } from "./e2e/lab";
 import { hardeningTests } from "./e2e/hardening";
 import { macEdgeTests } from "./e2e/macEdge";
 import { v6SourceTests } from "./e2e/v6sources";
@@ -30,14 +30,14 @@ const CERT_LABEL: Record<Cert, string> = {
 };
 const HOST_KINDS = ["private", "mtls", "unknown"] as const;
 type HostKind = (typeof HOST_KINDS)[number];
-const SOURCE_LABEL: Record<Source, string> = { lan: "trusted LAN", tailnet: "tailnet", wan: "WAN" };
+const SOURCE_LABEL: Record<Source, string> = { lan: "trusted LAN", tailnet: "tailnet", wan: "WAN", router: "router (in the trusted LAN, listed untrusted)" };
 const EDGE_LABEL: Record<EdgeMode, string> = { container: "Linux: edge in a container", native: "Mac: native edge → relay" };
 const MODES: EdgeMode[] = ["container", "native"];
 
 /** What the access model promises. */
 function expected(source: Source, cert: Cert, host: HostKind): string {
     if (host === "unknown") return "no service";
-    if (source !== "wan") return host === "private" ? "media" : "cloud";
+    if (TRUSTED_SOURCES.includes(source)) return host === "private" ? "media" : "cloud";
     if (host === "private") return "no service";
     return cert === "dave" ? "cloud" : "no service";
 }
@@ -102,12 +102,12 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
                         }
                         const reached = Object.entries(lab.echoes).filter(([k, e]) => e.hits.length !== before[k]).map(([k]) => k);
                         const certRequested = /Request CERT/.test(r.verbose);
-                        const pass = actual === want && (want === "no service" ? reached.length === 0 : reached.join() === want) && (source === "wan" || !certRequested);
+                        const pass = actual === want && (want === "no service" ? reached.length === 0 : reached.join() === want) && (!TRUSTED_SOURCES.includes(source) || !certRequested);
                         rows.push({ mode, source, cert, host, expected: want, actual, certRequested, pass });
                         assert.equal(actual, want, `curl exit ${r.exit}, HTTP ${r.status}: ${r.verbose.split("\n").slice(-4).join(" | ")}`);
                         assert.deepEqual(reached, want === "no service" ? [] : [want], "which upstream saw the request");
-                        if (source !== "wan") assert.equal(certRequested, false, "trusted sources are never asked for a certificate");
-                        if (source === "wan" && host === "mtls") assert.equal(certRequested, true, "the WAN is always asked for one");
+                        if (TRUSTED_SOURCES.includes(source)) assert.equal(certRequested, false, "trusted sources are never asked for a certificate");
+                        else if (host === "mtls") assert.equal(certRequested, true, "everyone else is always asked for one");
                     });
                 }
             }

@@ -249,6 +249,16 @@ describe("haproxy.cfg", () => {
         for (const fe of ["http", "https"]) assert.match(frontend(renderAll(model("cabin"))["haproxy.cfg"] as string, fe), /tcp-request connection reject if self_conn\n/, fe);
     });
 
+    it("never trusts a listed untrusted source inside a trusted network: HAProxy sends it to the mtls listener, Caddy's guard aborts it", () => {
+        const files = renderAll(model("workshop"));
+        const https = frontend(files["haproxy.cfg"] as string, "https");
+        assert.match(https, /acl excluded src 10\.44\.0\.1\/32 ::ffff:10\.44\.0\.1\/128\n/);
+        assert.match(https, /track-sc0 src,ipmask\(32,64\) table per_source if !trusted or v4_embedded or self_conn or excluded\n/);
+        assert.match(https, /use_backend caddy_plain if trusted !v4_embedded !self_conn !excluded\n/);
+        assert.match(files["Caddyfile"] as string, /\tabort @untrusted\n\t@excluded remote_ip 10\.44\.0\.1\/32 ::ffff:10\.44\.0\.1\/128\n\tabort @excluded\n/);
+        assert.doesNotMatch(renderAll(model("lake"))["haproxy.cfg"] as string, /excluded/);
+    });
+
     it("does not split when no service exposes mtls", () => {
         const cfg = renderAll(model("cabin"))["haproxy.cfg"] as string;
         assert.doesNotMatch(cfg, /use_backend/);

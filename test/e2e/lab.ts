@@ -15,6 +15,8 @@
 // the production tailnet ranges are not routable on loopback), WAN 127.0.0.4 (anyone else).
 // Both edges also listen on the LAN address itself on :X443, as the edge host's own address: a
 // connection from that address to itself is a process on the edge host, not a LAN client.
+// The router 127.0.0.6 sits inside a trusted network but is listed in homelab:untrustedSources
+// (a router that rewrites forwarded WAN connections to its own LAN address): never trusted.
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
@@ -31,7 +33,9 @@ import { caddyBinary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 
-export const SOURCES = { lan: "127.0.0.2", tailnet: "127.0.0.3", wan: "127.0.0.4" } as const;
+export const SOURCES = { lan: "127.0.0.2", tailnet: "127.0.0.3", wan: "127.0.0.4", router: "127.0.0.6" } as const;
+/** Sources the lab trusts (the rest, including the router inside the trusted LAN, are not). */
+export const TRUSTED_SOURCES: readonly Source[] = ["lan", "tailnet"];
 export type Source = keyof typeof SOURCES;
 export type EdgeMode = "container" | "native";
 /** Where each edge shape listens in the lab (production: :80 and :443). */
@@ -134,7 +138,8 @@ export function e2eModel(config: Record<string, unknown>): Model {
             upstream: s.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1"),
             ...(s.forwardAuth ? { forwardAuth: { ...s.forwardAuth, upstream: s.forwardAuth.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1") } } : {}),
         })),
-        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`],
+        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`, `${SOURCES.router}/32`],
+        untrustedSources: [`${SOURCES.router}/32`],
         docker: { ...m.docker, subnet: "127.0.0.0/24" },
         addresses: addressPlan("127.0.0.0/24"),
     };
