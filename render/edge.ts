@@ -14,6 +14,8 @@ import { UNPACK } from "./reload";
 
 /** The oldest HAProxy the rendered configs are tested with (Debian bookworm's, in CI). */
 export const MIN_HAPROXY = "2.6";
+/** The native edge's log is cut back at apply once it passes this size. */
+export const LOG_LIMIT_MB = 50;
 
 export function edgeDir(model: Model): string {
     return `${model.docker.dataDir}/${EDGE_DIR}`;
@@ -159,20 +161,50 @@ plist_changed=no
 cmp -s "$STAGE/edge.plist" "$plist" || plist_changed=yes
 for f in haproxy.cfg edge-ca.pem edge-client.pem; do mv "$STAGE/$f" "$EDGE_DIR/$f"; done
 ln -sf "$h" "$EDGE_DIR/bin/haproxy"
+
+# The log launchd appends to: past ${LOG_LIMIT_MB} MB, its last MB is kept beside it and it starts over.
+log="$EDGE_DIR/haproxy.log"
+if [ -f "$log" ] && [ "$(wc -c <"$log" | tr -d ' ')" -gt ${LOG_LIMIT_MB * 1024 * 1024} ]; then
+  tail -c 1048576 "$log" >"$log.1" && : >"$log"
+fi
+
 domain="gui/$(id -u)"
 loaded=no
 "$LAUNCHCTL" print "$domain/$LABEL" >/dev/null 2>&1 && loaded=yes
+previous="$EDGE_DIR/edge.plist.previous"
+rm -f "$previous"
 if [ "$plist_changed" = yes ]; then
-  [ "$loaded" = yes ] && "$LAUNCHCTL" bootout "$domain/$LABEL" >/dev/null 2>&1 || true
+  [ -f "$plist" ] && cp "$plist" "$previous"
+  if [ "$loaded" = yes ]; then
+    "$LAUNCHCTL" bootout "$domain/$LABEL" >/dev/null 2>&1 || true
+    # bootout returns before the job is gone; bootstrapping too early fails (error 5).
+    i=0
+    while "$LAUNCHCTL" print "$domain/$LABEL" >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+  fi
   mv "$STAGE/edge.plist" "$plist"
   loaded=no
 fi
 rm -rf "$STAGE"
+
+# launchd sometimes refuses a bootstrap right after a bootout: three tries, a second apart.
+bootstrap() {
+  n=0
+  until "$LAUNCHCTL" bootstrap "$domain" "$1"; do
+    n=$((n + 1))
+    [ $n -lt 3 ] || return 1
+    sleep 1
+  done
+}
 if [ "$loaded" = no ]; then
-  if ! "$LAUNCHCTL" bootstrap "$domain" "$plist"; then
+  if ! bootstrap "$plist"; then
+    if [ -f "$previous" ]; then
+      mv "$previous" "$plist"
+      bootstrap "$plist" && echo "homelab: the new job did not load; the previous one is running again" >&2
+    fi
     echo "homelab: launchctl could not load $plist. The edge runs as a LaunchAgent in your login session: log in on the Mac (or turn on automatic login), then run pulumi up again." >&2
     exit 1
   fi
+  rm -f "$previous"
   echo "homelab: edge started ($LABEL)" >&2
 elif [ "$cfg_changed" = yes ]; then
   "$LAUNCHCTL" kill SIGUSR2 "$domain/$LABEL"

@@ -9,18 +9,29 @@ import { execFileSync, spawnSync } from "child_process";
 import { ROOT } from "./harness";
 import { modelFromStackFile } from "../stacks/stackFile";
 import { renderAll } from "../render/all";
-import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC, edgeDir, edgeLabel } from "../render/edge";
+import { EDGE_APPLY, EDGE_REMOVE, LOG_LIMIT_MB, RUN_ON_MAC, edgeDir, edgeLabel } from "../render/edge";
 import { packFiles } from "../render/reload";
 import { haproxyBinary } from "./support/binaries";
 
 const LAUNCHCTL = `#!/bin/sh
 echo "launchctl $*" >> "$STUB_LOG"
+# "slow-bootout" holds a count of print calls during which a booted-out job still shows (launchd
+# finishes a bootout after returning); a bootstrap then fails as launchd's does. "refuse" holds a
+# text: a property list containing it does not load.
+pending() { [ -f "$STUB_DIR/going" ] && [ "$(cat "$STUB_DIR/going")" -gt 0 ]; }
 case "$1" in
-  print) [ -f "$STUB_DIR/loaded" ] ;;
+  print)
+    if pending; then echo $(( $(cat "$STUB_DIR/going") - 1 )) >"$STUB_DIR/going"; exit 0; fi
+    [ -f "$STUB_DIR/loaded" ] ;;
   bootstrap)
     if [ -f "$STUB_DIR/no-gui" ]; then echo "Bootstrap failed: 125: Domain does not support specified action" >&2; exit 125; fi
+    if pending; then echo "Bootstrap failed: 5: Input/output error" >&2; exit 5; fi
+    if [ -f "$STUB_DIR/refuse" ] && grep -qF "$(cat "$STUB_DIR/refuse")" "$3"; then echo "Bootstrap failed: 5: Input/output error" >&2; exit 5; fi
     touch "$STUB_DIR/loaded" ;;
-  bootout) rm -f "$STUB_DIR/loaded" ;;
+  bootout)
+    rm -f "$STUB_DIR/loaded"
+    [ -f "$STUB_DIR/slow-bootout" ] && cp "$STUB_DIR/slow-bootout" "$STUB_DIR/going"
+    exit 0 ;;
   kill) [ -f "$STUB_DIR/loaded" ] ;;
 esac
 `;
@@ -125,7 +136,49 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         fs.writeFileSync(log, "");
         const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(calls().map((c) => c.split(" ").slice(0, 2).join(" ")), ["launchctl print", "launchctl bootout", "launchctl bootstrap"]);
+        assert.deepEqual(calls().map((c) => c.split(" ").slice(0, 2).join(" ")), ["launchctl print", "launchctl bootout", "launchctl print", "launchctl bootstrap"]);
+    });
+
+    it("waits for a bootout to finish before loading the changed job (launchd returns early)", () => {
+        const m = mac("slow-bootout");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        fs.writeFileSync(path.join(m.state, "slow-bootout"), "3");
+        fs.writeFileSync(log, "");
+        const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
+        assert.equal(r.status, 0, r.stderr);
+        const verbs = calls().map((c) => c.split(" ")[1]);
+        assert.deepEqual(verbs, ["print", "bootout", "print", "print", "print", "print", "bootstrap"], "polled until the old job was gone, then one bootstrap");
+        assert.ok(fs.existsSync(path.join(m.state, "loaded")));
+    });
+
+    it("puts the previous job back when launchd will not load the changed one, and fails", () => {
+        const m = mac("refused-plist");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        const plist = path.join(m.agents, "dev.homelab.home.edge.plist");
+        fs.writeFileSync(path.join(m.state, "refuse"), "<integer>5</integer>");
+        fs.writeFileSync(log, "");
+        const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /the previous one is running again/);
+        assert.equal(fs.readFileSync(plist, "utf8"), files["edge.plist"], "the previous property list is back");
+        assert.ok(fs.existsSync(path.join(m.state, "loaded")), "and loaded: the edge keeps serving");
+        assert.equal(calls().filter((c) => c.includes("bootstrap")).length, 4, "three tries of the new job, one of the old");
+        assert.equal(fs.existsSync(path.join(m.edge, "edge.plist.previous")), false);
+    });
+
+    it(`cuts the edge's log back to its last MB once it passes ${LOG_LIMIT_MB} MB, and leaves a small one alone`, () => {
+        const m = mac("log");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        const logFile = path.join(m.edge, "haproxy.log");
+        fs.writeFileSync(logFile, "small\n");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        assert.equal(fs.readFileSync(logFile, "utf8"), "small\n");
+        fs.truncateSync(logFile, (LOG_LIMIT_MB + 1) * 1024 * 1024);
+        fs.appendFileSync(logFile, "the last line\n");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        assert.equal(fs.statSync(logFile).size, 0);
+        assert.equal(fs.statSync(`${logFile}.1`).size, 1024 * 1024);
+        assert.match(fs.readFileSync(`${logFile}.1`, "utf8"), /the last line\n$/);
     });
 
     it("refuses a config HAProxy rejects, with HAProxy's message, and leaves the running edge and its files alone", () => {

@@ -3,11 +3,13 @@
 // 127.0.0.0/8.
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as http from "http";
 import * as path from "path";
 import { EDGE_PORTS, Lab, SOURCES, applyAndRevoke, applyCaddy, applyHaproxy, curl } from "./lab";
 import { clientHello, flood, holdOpen, load, proxyV1, proxyV2, rawHttps, webSocket } from "./clients";
 import { EDGE_LIMITS } from "../../render/haproxy";
 import { CADDY_TIMING } from "../../render/caddyfile";
+import { CADDY_ADMIN } from "../../render/addresses";
 import { parseDuration } from "../../stacks/grammar";
 
 const MEDIA = "media.home.example.dev";
@@ -42,6 +44,13 @@ export function hardeningTests(getLab: () => Lab): void {
             assert.match(r.body, /"service":"media"/);
         });
 
+        it("Caddy's own guard refuses a listed untrusted source inside a trusted network, even in a header from HAProxy", async () => {
+            const hits = lab.echoes["media"]!.hits.length;
+            const r = await caddy(8443, lab.model.addresses.haproxy, proxyV2(SOURCES.router, lab.model.addresses.caddy));
+            assert.notEqual(r.status, 200, `served: ${r.body.slice(0, 80)}`);
+            assert.equal(lab.echoes["media"]!.hits.length, hits);
+        });
+
         const forged: [string, (to: string) => Buffer][] = [
             ["PROXY v1, IPv4 tailnet source", (to) => proxyV1(SOURCES.tailnet, to)],
             ["PROXY v2, IPv4 tailnet source", (to) => proxyV2(SOURCES.tailnet, to)],
@@ -64,6 +73,20 @@ export function hardeningTests(getLab: () => Lab): void {
                 assert.equal(lab.echoes["media"]!.hits.length, hits);
             });
         }
+
+        it("Caddy's admin API refuses a request proxied to it (its Host is a site's name), should an upstream name resolve to loopback", async () => {
+            const [host, port] = CADDY_ADMIN.split(":") as [string, string];
+            const ask = (hostHeader: string) =>
+                new Promise<number>((resolve) => {
+                    const req = http.get({ host: "127.0.0.1", port: Number(port), path: "/config/", headers: { Host: hostHeader }, timeout: 3000 }, (res) => {
+                        res.resume();
+                        resolve(res.statusCode ?? 0);
+                    });
+                    req.on("error", () => resolve(0));
+                });
+            assert.equal(await ask(`${host}:${port}`), 200, "control: the admin API answers its own name");
+            assert.equal(await ask(MEDIA), 403);
+        });
 
         it("the mtls listener still demands a certificate from anyone who reaches it directly", async () => {
             assert.notEqual((await caddy(9443, SOURCES.wan)).status, 200);
