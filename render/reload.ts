@@ -153,7 +153,13 @@ changed=no
 for f in "$STAGE"/*; do
   n=$(basename "$f")
   cmp -s "$f" "$DIR/$n" || changed=yes
-  if grep -q '^haproxy:' /etc/group 2>/dev/null; then chgrp haproxy "$f"; fi
+  # HAProxy runs as user haproxy: a key is its alone (0600), the rest readable by its group (0640).
+  if grep -q 'PRIVATE KEY' "$f"; then
+    chmod 600 "$f"
+    if grep -q '^haproxy:' /etc/passwd 2>/dev/null; then chown haproxy:haproxy "$f"; fi
+  elif grep -q '^haproxy:' /etc/group 2>/dev/null; then
+    chgrp haproxy "$f"
+  fi
   mv "$f" "$DIR/$n"
 done
 rm -rf "$STAGE"

@@ -37,6 +37,7 @@ import { ChildProcess } from "child_process";
 import { CADDY_IMAGE_NAME, ContainerSpec, DockerPlan, dockerPlan, publishedPorts } from "../components/dockerPlan";
 import { renderContainerHaproxyCfg } from "../render/all";
 import { WHOAMI_PATH } from "../render/caddyfile";
+import { packFiles } from "../render/reload";
 import { ipIn, intToV4, v4ToInt } from "../stacks/net";
 import versions from "../render/versions.json";
 import { haproxyBinary } from "./support/binaries";
@@ -436,6 +437,23 @@ if (ENABLED) {
                 assert.equal(r.stdout, "haproxy config: unchanged\n", "the host script says nothing changed, and signals nothing");
                 await new Promise((res) => setTimeout(res, 1500));
                 assert.equal(count(await logsOf("haproxy"), "New worker"), workers, "HAProxy was reloaded");
+            });
+
+            it("HAProxy: what HAPROXY_WRITE leaves is HAProxy's to read: the config 0640 group haproxy, a key 0600 owned by haproxy", async () => {
+                const dir = haproxyConfigDir(stack.model);
+                const key = "-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n";
+                try {
+                    const write = await haproxyWriteOnly(engine, stack.model, packFiles({ "haproxy.cfg": renderContainerHaproxyCfg(stack.model), "relay.pem": key }));
+                    assert.equal(write.status, 0, write.stderr);
+                    const cfg = fs.statSync(path.join(dir, "haproxy.cfg"));
+                    assert.equal(cfg.mode & 0o777, 0o640);
+                    assert.equal(cfg.gid, 99, "group haproxy (the image's gid 99)");
+                    const k = fs.statSync(path.join(dir, "relay.pem"));
+                    assert.equal(k.mode & 0o777, 0o600, "a key is not readable by the group");
+                    assert.equal(k.uid, 99, "owned by the image's haproxy user");
+                } finally {
+                    fs.rmSync(path.join(dir, "relay.pem"), { force: true });
+                }
             });
 
             it("HAProxy: a bad haproxy.cfg is refused with HAProxy's message; the old file stays and keeps serving", async () => {

@@ -1,9 +1,11 @@
 // Secrets stay secrets: in resource inputs, in outputs. The mocks hand out recognisable secret
 // values (all containing "SECRET"); none may appear anywhere that is not marked secret.
 import { strict as assert } from "assert";
-import { EXAMPLE, Run, runProgram } from "./harness";
+import { EXAMPLE, Run, clone, runProgram } from "./harness";
 
-const SECRET_MARK = /SECRET/;
+// Mocked secret values all contain "SECRET"; private keys (the CA, the edge and relay keys, the
+// users' keys) are PEM blocks.
+const SECRET_MARK = /SECRET|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
 
 function plainStrings(value: any, secretPaths: string[], prefix = ""): [string, string][] {
     if (secretPaths.includes(prefix)) return [];
@@ -12,10 +14,25 @@ function plainStrings(value: any, secretPaths: string[], prefix = ""): [string, 
     return Object.entries(value).flatMap(([k, v]) => plainStrings(v, secretPaths, prefix ? `${prefix}.${k}` : k));
 }
 
-describe("secrets", () => {
+/** The example on a Mac (native edge, relay, edge PKI), on Linux, and on Linux with a dynamic WAN address (DDNS). */
+function variants(): [string, Record<string, unknown>][] {
+    const linux = clone(EXAMPLE);
+    linux["homelab:docker"] = { ...linux["homelab:docker"], runtime: "linux" };
+    linux["homelab:tailnet"] = { ipv4: linux["homelab:tailnet"].ipv4 };
+    const dynamic = clone(linux);
+    dynamic["homelab:wan"] = { publicIp: "dynamic" };
+    dynamic["homelab:dnsToken"] = { ...dynamic["homelab:dnsToken"], allowedIps: [] };
+    return [
+        ["Mac: native edge and relay", EXAMPLE],
+        ["Linux: edge container", linux],
+        ["Linux with a dynamic WAN address (DDNS updater)", dynamic],
+    ];
+}
+
+for (const [label, config] of variants()) describe(`secrets (${label})`, () => {
     let run: Run;
     before(async () => {
-        run = await runProgram(EXAMPLE);
+        run = await runProgram(config);
         assert.equal(run.error, undefined, run.error?.message);
     });
 
@@ -38,6 +55,12 @@ describe("secrets", () => {
     it("the bootstrap token reaches only the Cloudflare provider, as a secret", () => {
         const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("bootstrap-token-SECRET"));
         assert.deepEqual(holders.map((r) => [r.type, r.secretInputs]), [["pulumi:providers:cloudflare", ["apiToken"]]]);
+    });
+
+    it("the variant runs what it says (the DDNS updater only with a dynamic address)", () => {
+        const names = run.resources.filter((r) => r.type === "docker:index/container:Container").map((r) => r.inputs["name"]);
+        assert.equal(names.includes("ddns"), label.includes("dynamic"));
+        assert.equal(names.includes("haproxy") || names.includes("relay"), true);
     });
 
     it("the tunnel secret is a secret input of the tunnel", () => {

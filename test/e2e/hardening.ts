@@ -93,10 +93,12 @@ export function hardeningTests(getLab: () => Lab): void {
             assert.notEqual((await caddy(9443, SOURCES.wan, proxyV2(SOURCES.tailnet, lab.model.addresses.caddy))).status, 200);
         });
 
-        it("Caddy listens only on its edge address: nothing answers on 127.0.0.1:8443's neighbours it does not own", async () => {
+        it("Caddy listens only on its edge address: nothing answers on :8443 or :9443 at addresses it does not own", async () => {
             for (const host of ["127.0.0.196", "127.0.0.2"]) {
-                const r = await rawHttps({ from: SOURCES.wan, host, port: 9443, servername: CLOUD, ca: lab.serverCa, timeoutMs: 2000 });
-                assert.match(r.error ?? "", /ECONNREFUSED/, host);
+                for (const port of [8443, 9443]) {
+                    const r = await rawHttps({ from: SOURCES.wan, host, port, servername: port === 8443 ? MEDIA : CLOUD, ca: lab.serverCa, timeoutMs: 2000 });
+                    assert.match(r.error ?? "", /ECONNREFUSED/, `${host}:${port}`);
+                }
             }
         });
     });
