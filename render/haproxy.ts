@@ -155,6 +155,12 @@ function limitTables(): string[] {
     ];
 }
 
+/** The edge host's own addresses in the stack, as host routes. */
+function hostAddresses(model: Model): string[] {
+    const addrs = [model.tailnet.ipv4, ...(model.tailnet.ipv6 ? [model.tailnet.ipv6] : []), ...model.listenAddresses];
+    return addrs.map((a) => (a.includes(":") ? `${a}/128` : `${a}/32`));
+}
+
 /** Not trusted: outside the trusted sources, or an address that only looks trusted. */
 function untrustedIf(model: Model): string {
     return ["!trusted", "v4_embedded", "self_conn", ...(model.untrustedSources.length > 0 ? ["excluded"] : [])].join(" or ");
@@ -173,10 +179,13 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
         `    acl v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
         `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
         ...(model.untrustedSources.length > 0 ? [`    acl excluded src ${withMapped(model.untrustedSources).join(" ")}`] : []),
-        // A connection from the edge host's own address (a process on it, or a container that
-        // Docker Desktop forwards through the host) carries a trusted source without being one.
+        // A connection from the edge host itself (a process on it, or a container that Docker
+        // Desktop forwards through the host) carries a trusted source without being a trusted
+        // client: from the address it arrives on, or from one of the host's addresses the stack
+        // knows (tailnet, listed). Two lines of one ACL: either matches.
         "    tcp-request connection set-var(sess.dst) dst",
         "    acl self_conn src,strcmp(sess.dst) eq 0",
+        `    acl self_conn src ${withMapped(hostAddresses(model)).join(" ")}`,
         ...(split ? [] : ["    tcp-request connection reject if self_conn"]),
         `    tcp-request connection track-sc0 src,ipmask(32,64) table per_source if ${untrustedIf(model)}`,
         `    tcp-request connection track-sc1 int(1) table untrusted_total if ${untrustedIf(model)}`,

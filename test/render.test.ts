@@ -242,6 +242,9 @@ describe("haproxy.cfg", () => {
     it("never trusts a connection from the edge host's own address to itself (a local process, or a container Docker Desktop forwards)", () => {
         const split = frontend(renderAll(model("lake"))["haproxy.cfg"] as string, "https");
         assert.match(split, /set-var\(sess\.dst\) dst\n\s+acl self_conn src,strcmp\(sess\.dst\) eq 0\n/);
+        // And from the host's own addresses the stack knows: its tailnet address (and listed ones).
+        assert.match(split, /acl self_conn src 100\.70\.1\.2\/32 ::ffff:100\.70\.1\.2\/128\n/);
+        assert.match(frontend(renderAll(model("workshop"))["haproxy.cfg"] as string, "https"), /acl self_conn src 100\.\S+\/32 ::ffff:\S+ 10\.44\.0\.5\/32 ::ffff:10\.44\.0\.5\/128\n/);
         assert.match(split, /use_backend caddy_plain if trusted !v4_embedded !self_conn\n/);
         assert.doesNotMatch(split, /reject if self_conn/);
         // Without the split every connection reaches the plain listener, whose guard trusts the

@@ -5,7 +5,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { EDGE_PORTS, Lab, SOURCES, applyAndRevoke, applyCaddy, applyHaproxy, curl } from "./lab";
+import { EDGE_PORTS, HOST_LAN_ADDRESS, Lab, SOURCES, applyAndRevoke, applyCaddy, applyHaproxy, curl } from "./lab";
 import { clientHello, flood, holdOpen, load, proxyV1, proxyV2, rawHttps, webSocket } from "./clients";
 import { EDGE_LIMITS } from "../../render/haproxy";
 import { CADDY_TIMING } from "../../render/caddyfile";
@@ -123,6 +123,12 @@ export function hardeningTests(getLab: () => Lab): void {
                 });
             it(`(${mode} edge) control: the LAN address reaching the edge's other address is trusted`, async () => {
                 assert.equal((await edge("127.0.0.1")).status, 200);
+            });
+            it(`(${mode} edge) a process on the edge host that picks the host's listed address as its source reaches no private site`, async () => {
+                const hits = lab.echoes["media"]!.hits.length;
+                const r = await rawHttps({ from: HOST_LAN_ADDRESS, host: "127.0.0.1", port: EDGE_PORTS[mode].https, servername: MEDIA, ca: lab.serverCa, timeoutMs: 3000 });
+                assert.notEqual(r.status, 200, `served: ${r.body.slice(0, 80)}`);
+                assert.equal(lab.echoes["media"]!.hits.length, hits);
             });
             it(`(${mode} edge) a connection from the edge's own LAN address to itself reaches no private site, even with a certificate`, async () => {
                 const hits = lab.echoes["media"]!.hits.length;

@@ -34,6 +34,8 @@ import { runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 
 export const SOURCES = { lan: "127.0.0.2", tailnet: "127.0.0.3", wan: "127.0.0.4", router: "127.0.0.6" } as const;
+/** The edge host's listed LAN address in the lab (inside a trusted network, like a real one). */
+export const HOST_LAN_ADDRESS = "127.0.0.7";
 /** Sources the lab trusts (the rest, including the router inside the trusted LAN, are not). */
 export const TRUSTED_SOURCES: readonly Source[] = ["lan", "tailnet"];
 export type Source = keyof typeof SOURCES;
@@ -138,8 +140,10 @@ export function e2eModel(config: Record<string, unknown>): Model {
             upstream: s.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1"),
             ...(s.forwardAuth ? { forwardAuth: { ...s.forwardAuth, upstream: s.forwardAuth.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1") } } : {}),
         })),
-        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`, `${SOURCES.router}/32`],
+        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`, `${SOURCES.router}/32`, `${HOST_LAN_ADDRESS}/32`],
         untrustedSources: [`${SOURCES.router}/32`],
+        // The edge host's own LAN address as the stack knows it (docker.listenAddresses).
+        listenAddresses: [HOST_LAN_ADDRESS],
         docker: { ...m.docker, subnet: "127.0.0.0/24" },
         addresses: addressPlan("127.0.0.0/24"),
     };
