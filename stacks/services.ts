@@ -155,7 +155,7 @@ export function volumeProblem(v: string, rules: HostPathRule[], runtime: Runtime
     if (src.startsWith("/")) {
         const p = hostPathProblem(src);
         if (p) return `the host path ${p}`;
-        const hit = protectedMountProblem(src, rules, runtime);
+        const hit = protectedMountProblem(src, rules, runtime, mode === "ro");
         if (hit) return hit;
     } else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(src)) {
         return shape;
