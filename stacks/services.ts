@@ -195,28 +195,33 @@ export function userProblem(u: string): string | undefined {
 }
 
 /**
- * The character devices a service may be given: GPUs and video, serial and USB gadgets, sound, a
- * tunnel, FUSE, a Coral TPU. Never a disk (the host's file systems, under every permission check),
- * memory, the kernel log or an unknown device.
+ * The character devices a service may be given: GPUs and video, TV tuners, serial and single USB
+ * devices, sound, a tunnel, FUSE, a Coral TPU, KVM and a Raspberry Pi's GPIO/I2C. Never a disk
+ * (the host's file systems, under every permission check), a whole USB bus (usbfs can take a USB
+ * disk from its driver), memory, the kernel log or an unknown device.
  */
 const DEVICE_FAMILIES: { re: RegExp; example: string }[] = [
     { re: /^\/dev\/dri(\/(card|renderD)[0-9]+)?$/, example: "/dev/dri" },
     { re: /^\/dev\/(kfd|nvidia[0-9]+|nvidiactl|nvidia-uvm|nvidia-uvm-tools|nvidia-modeset)$/, example: "/dev/nvidia0" },
     { re: /^\/dev\/video[0-9]+$/, example: "/dev/video0" },
     { re: /^\/dev\/(ttyUSB|ttyACM|ttyAMA|ttyS)[0-9]+$/, example: "/dev/ttyUSB0" },
-    { re: /^\/dev\/serial\/by-(id|path)\/[A-Za-z0-9._+-]+$/, example: "/dev/serial/by-id/usb-…" },
-    { re: /^\/dev\/bus\/usb(\/[0-9]{3}){0,2}$/, example: "/dev/bus/usb" },
+    { re: /^\/dev\/serial\/by-id\/[A-Za-z0-9._+-]+$/, example: "/dev/serial/by-id/usb-…" },
+    { re: /^\/dev\/bus\/usb\/[0-9]{3}\/[0-9]{3}$/, example: "/dev/bus/usb/001/004" },
     { re: /^\/dev\/hidraw[0-9]+$/, example: "/dev/hidraw0" },
     { re: /^\/dev\/snd(\/[A-Za-z0-9]+)?$/, example: "/dev/snd" },
     { re: /^\/dev\/(net\/tun|fuse)$/, example: "/dev/net/tun" },
     { re: /^\/dev\/apex_[0-9]+$/, example: "/dev/apex_0" },
+    { re: /^\/dev\/dvb(\/adapter[0-9]+)?$/, example: "/dev/dvb" },
+    { re: /^\/dev\/(kvm|vchiq|gpiomem|gpiochip[0-9]+|i2c-[0-9]+|accel\/accel[0-9]+)$/, example: "/dev/kvm" },
 ];
 
 export function deviceProblem(d: string): string | undefined {
     const dev = parseDevice(d);
     if (!dev) return `"${d}" must be /dev/<host device>[:/container/path[:rwm]]`;
+    if (/^\/dev\/bus\/usb(\/[0-9]{3})?$/.test(dev.hostPath))
+        return `${dev.hostPath} gives every USB device on it, USB disks included: name the one device (e.g. /dev/bus/usb/001/004, from lsusb) or use /dev/serial/by-id/…`;
     if (!DEVICE_FAMILIES.some((f) => f.re.test(dev.hostPath)))
-        return `${dev.hostPath} is not a device a service may be given: only GPUs, video, serial, USB, sound, tun, FUSE and Coral devices (${DEVICE_FAMILIES.map((f) => f.example).join(", ")}); never a disk, memory or the kernel log`;
+        return `${dev.hostPath} is not a device a service may be given: only GPUs, video, TV tuners, serial, single USB devices, sound, tun, FUSE, Coral, KVM and GPIO/I2C devices (${DEVICE_FAMILIES.map((f) => f.example).join(", ")}); never a disk, memory or the kernel log`;
     return undefined;
 }
 
@@ -243,10 +248,11 @@ const HOST_CAPABILITIES: Record<string, string> = {
     DAC_READ_SEARCH: "open any file on the host's disks by handle, bypassing the container's view (the \"shocker\" escape)",
     BPF: "load programs into the host's kernel",
     PERFMON: "read kernel and other processes' memory through perf and BPF",
-    SYS_PTRACE: "trace and inject code into other processes it can see",
     SYS_TIME: "set the host's clock, which every certificate check depends on",
     MAC_ADMIN: "change the host's AppArmor or SELinux policy",
     MAC_OVERRIDE: "bypass the host's AppArmor or SELinux policy",
+    SYSLOG: "read the kernel's log and addresses (what /dev/kmsg would give)",
+    AUDIT_CONTROL: "change the host's audit rules",
 };
 
 export function capabilityProblem(c: string): string | undefined {
