@@ -180,6 +180,11 @@ if [ "$plist_changed" = yes ]; then
     # bootout returns before the job is gone; bootstrapping too early fails (error 5).
     i=0
     while "$LAUNCHCTL" print "$domain/$LABEL" >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+    if "$LAUNCHCTL" print "$domain/$LABEL" >/dev/null 2>&1; then
+      rm -rf "$STAGE" "$previous"
+      echo "homelab: launchd is still stopping the previous edge job after 10 s; run pulumi up again in a minute (the new config is in place)" >&2
+      exit 1
+    fi
   fi
   mv "$STAGE/edge.plist" "$plist"
   loaded=no

@@ -136,7 +136,7 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         fs.writeFileSync(log, "");
         const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(calls().map((c) => c.split(" ").slice(0, 2).join(" ")), ["launchctl print", "launchctl bootout", "launchctl print", "launchctl bootstrap"]);
+        assert.deepEqual(calls().map((c) => c.split(" ").slice(0, 2).join(" ")), ["launchctl print", "launchctl bootout", "launchctl print", "launchctl print", "launchctl bootstrap"]);
     });
 
     it("waits for a bootout to finish before loading the changed job (launchd returns early)", () => {
@@ -147,8 +147,19 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
         assert.equal(r.status, 0, r.stderr);
         const verbs = calls().map((c) => c.split(" ")[1]);
-        assert.deepEqual(verbs, ["print", "bootout", "print", "print", "print", "print", "bootstrap"], "polled until the old job was gone, then one bootstrap");
+        assert.deepEqual(verbs, ["print", "bootout", "print", "print", "print", "print", "print", "bootstrap"], "polled until the old job was gone, then one bootstrap");
         assert.ok(fs.existsSync(path.join(m.state, "loaded")));
+    });
+
+    it("says so when launchd has not finished stopping the previous job after 10 s (and does not blame the login session)", () => {
+        const m = mac("stuck-bootout");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        fs.writeFileSync(path.join(m.state, "slow-bootout"), "1000");
+        const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /still stopping the previous edge job/);
+        assert.doesNotMatch(r.stderr, /log in on the Mac/);
+        assert.equal(fs.existsSync(path.join(m.edge, "edge.plist.previous")), false);
     });
 
     it("puts the previous job back when launchd will not load the changed one, and fails", () => {
