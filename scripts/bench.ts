@@ -1,14 +1,17 @@
-// npm run bench [-- --smoke] [--out <file>]
+// npm run bench [-- --smoke] [--out <file>] [--shared-network] [--from-json <saved run>]
 // Runs the data-plane and program-scale benchmarks in one run on this machine, prints a table and
 // writes it (with the machine, versions and commands) to docs/benchmarks.md, or with --smoke a
 // short run to a temporary file, for CI. Nothing here is a timed assertion: targets are reported
 // as met or missed, and a run fails only if a request fails or a measurement cannot be taken.
+// The data plane runs in a network namespace of its own where the machine allows (Linux, root:
+// unshare --net), so an end-to-end run's lab cannot share its ports; --shared-network skips that.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
-import { CONFIGS, CONFIG_LABEL, Config, Sample, measure, startRig } from "../bench/dataplane";
+import { CONFIGS, CONFIG_LABEL, Config, MTLS_CONFIGS, QUIET_BELOW, Sample, UNTRUSTED_POOL, busyShare, loadgenArgs, loadgenBinary, loadgenVegetaVersion, measure, startRig, waitQuiet } from "../bench/dataplane";
 import { caddyBinary, haproxyBinary } from "../test/support/binaries";
+import { EDGE_LIMITS } from "../render/haproxy";
 import versions from "../render/versions.json";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -82,26 +85,38 @@ function firstLine(cmd: string, args: string[]): string {
     }
 }
 
-function vegetaBinary(): string {
-    return execFileSync("bash", [path.join(ROOT, "scripts/build-vegeta.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 10 * 60_000 }).trim().split("\n").pop() as string;
+/** The TLS library HAProxy runs on (`haproxy -vv`), e.g. "OpenSSL 3.0.22". */
+function haproxyTlsLibrary(): string {
+    try {
+        const vv = execFileSync(haproxyBinary(), ["-vv"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        return vv.match(/Running on (\S+) version : (\S+ \S+)/)?.slice(1, 3).join(" ").replace(/^(\S+) \1 /, "$1 ") ?? "an unknown TLS library";
+    } catch {
+        return "an unknown TLS library";
+    }
 }
 
 interface Machine {
     rows: [string, string][];
+    /** HAProxy's version and the TLS library it runs on, for the text. */
+    haproxy: { version: string; tls: string };
+    /** Whether the data plane ran in a network namespace of its own. */
+    ownNetwork: boolean;
 }
 
-function machine(vegeta: string): Machine {
+function machine(): Machine {
     const cpus = os.cpus();
     return {
+        haproxy: { version: firstLine(haproxyBinary(), ["-v"]).replace(/^HAProxy version (\S+).*$/, "$1"), tls: haproxyTlsLibrary() },
+        ownNetwork: process.env[NETNS_ENV] !== undefined,
         rows: [
             ["CPU", `${cpus[0]?.model ?? "unknown"} × ${cpus.length}`],
             ["Memory", `${fmt(os.totalmem() / 2 ** 30, 1)} GiB`],
             ["OS", `${os.type()} ${os.release()} (${os.arch()})`],
             ["Node.js", process.version],
             ["Caddy", `${firstLine(caddyBinary(), ["version"]).split(" ")[0]} + caddy-dns/cloudflare ${versions.caddyDnsCloudflare} (the test build of the pinned image)`],
-            ["HAProxy", `${firstLine(haproxyBinary(), ["-v"]).replace(/ - https.*$/, "")} (Debian's; the stack runs ${versions.haproxyImage})`],
+            ["HAProxy", `${firstLine(haproxyBinary(), ["-v"]).replace(/ - https.*$/, "")}, running on ${haproxyTlsLibrary()} (Debian's; the stack runs ${versions.haproxyImage}, and a Mac's native edge runs Homebrew's)`],
             ["OpenSSL", firstLine("openssl", ["version"])],
-            ["vegeta", path.basename(path.dirname(vegeta)).replace(/^vegeta-/, "")],
+            ["vegeta", `${loadgenVegetaVersion()} (its attack library, in bench/loadgen, built with ${firstLine("go", ["env", "GOVERSION"])})`],
         ],
     };
 }
@@ -117,19 +132,47 @@ interface Cell {
     p99ms: number;
     rounds: number;
     cpuUs: Record<string, number>;
+    /** The most new connections any one source address opened in one run of this cell. */
+    mostFromOneAddress: number;
+    /** (max − min) / median of the rounds' requests/s. */
+    spread: number;
 }
 
-async function dataPlane(plan: Plan, vegeta: string): Promise<Cell[]> {
-    const rig = await startRig(vegeta);
+/** Time the program measurements waited for an idle machine before starting. */
+const programWait = { waitedMs: 0, busyStarts: 0 };
+
+/** What the benchmark saw of other work on the machine (see quietSample). */
+const interference = { samples: 0, waitedMs: 0, repeated: 0, busyStarts: 0 };
+
+/**
+ * One run on a quiet machine: waits until nothing else uses the CPUs (up to 3 minutes), runs, and
+ * runs again (up to twice) if the machine is busy right after, i.e. something else started meanwhile.
+ */
+function quietSample(run: () => Sample): Sample {
+    for (let attempt = 0; ; attempt++) {
+        const before = waitQuiet(180_000);
+        interference.waitedMs += before.waitedMs;
+        if (!before.quiet) interference.busyStarts++;
+        const s = run();
+        interference.samples++;
+        const after = busyShare();
+        if (after < QUIET_BELOW || attempt === 2) return s;
+        interference.repeated++;
+        process.stderr.write(`    the machine was ${fmt(after * 100)}% busy after that run: something else is running; repeating it\n`);
+    }
+}
+
+async function dataPlane(plan: Plan, loadgen: string): Promise<Cell[]> {
+    const rig = await startRig(loadgen);
     const samples: Sample[] = [];
     try {
         for (const concurrency of plan.concurrency) {
             for (const mode of MODES) {
                 for (let round = 0; round < plan.rounds; round++) {
-                    // Interleaved: every round runs all four, starting one further along each time.
+                    // Interleaved: every round runs every path, starting one further along each time.
                     const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length] as Config);
                     for (const config of order) {
-                        const s = measure(rig, config, mode, concurrency, plan.seconds, round);
+                        const s = quietSample(() => measure(rig, config, mode, concurrency, plan.seconds, round));
                         if (s.success < 1) throw new Error(`${CONFIG_LABEL[config]} (${mode}, ${concurrency} workers): only ${fmt(s.success * 100, 2)}% of requests succeeded`);
                         samples.push(s);
                         process.stderr.write(`  ${config} ${mode.padEnd(9)} c=${String(concurrency).padEnd(3)} round ${round + 1}: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50ms, 2)} ms, p99 ${fmt(s.p99ms, 2)} ms\n`);
@@ -146,9 +189,22 @@ async function dataPlane(plan: Plan, vegeta: string): Promise<Cell[]> {
             for (const config of CONFIGS) {
                 const xs = samples.filter((s) => s.config === config && s.mode === mode && s.concurrency === concurrency);
                 const cpuUs = Object.fromEntries(Object.keys(xs[0]?.cpuUs ?? {}).map((k) => [k, median(xs.map((s) => s.cpuUs[k] as number))]));
-                cells.push({ config, mode, concurrency, rounds: xs.length, rps: median(xs.map((s) => s.rps)), p50ms: median(xs.map((s) => s.p50ms)), p99ms: median(xs.map((s) => s.p99ms)), cpuUs });
+                cells.push({ config, mode, concurrency, rounds: xs.length, rps: median(xs.map((s) => s.rps)), p50ms: median(xs.map((s) => s.p50ms)), p99ms: median(xs.map((s) => s.p99ms)), cpuUs, mostFromOneAddress: Math.max(...xs.map((s) => s.mostFromOneAddress)), spread: (Math.max(...xs.map((s) => s.rps)) - Math.min(...xs.map((s) => s.rps))) / median(xs.map((s) => s.rps)) });
             }
     return cells;
+}
+
+function interferenceNote(): string {
+    const i = interference;
+    if (i.waitedMs < 5_000 && i.repeated === 0 && i.busyStarts === 0) return `in this run nothing else was running (${fmt(i.samples)} runs).`;
+    return `in this run it waited ${fmt(i.waitedMs / 1000)} s in all for other work to finish, repeated ${fmt(i.repeated)} of ${fmt(i.samples)} runs${i.busyStarts > 0 ? `, and ${fmt(i.busyStarts)} runs had to start on a busy machine after 3 minutes of waiting` : ""}.`;
+}
+
+/** How much the rounds of one cell disagree, in this run. */
+function variation(plan: Plan, cells: Cell[]): string {
+    if (plan.rounds < 2) return "this run has one round per cell, so it says nothing about how much. Compare rows of one run, not runs.";
+    const spreads = cells.map((c) => c.spread * 100);
+    return `in this run the ${plan.rounds} rounds of one cell differ in requests/s by ${fmt(median(spreads))}% at the median (highest minus lowest, over their median) and by up to ${fmt(Math.max(...spreads))}%. Each cell is the median of its rounds; compare rows of one run, not runs, and treat differences smaller than about ${fmt(median(spreads))}% as noise.`;
 }
 
 function cell(cells: Cell[], config: Config, mode: Sample["mode"], concurrency: number): Cell {
@@ -192,14 +248,15 @@ function cpuTable(plan: Plan, cells: Cell[]): string[] {
     const lines = [
         `CPU time per request at ${workers(concurrency)}, µs (from /proc: user + system time of each server process, and all busy CPU of the machine, which includes the load generator and the kernel's loopback work):`,
         "",
-        "| path | load | HAProxy | Caddy | upstream | whole machine |",
-        "|---|---|--:|--:|--:|--:|",
+        "| path | load | HAProxy (the edge) | of which the relay | Caddy | upstream | whole machine |",
+        "|---|---|--:|--:|--:|--:|--:|",
     ];
     for (const mode of MODES)
         for (const config of CONFIGS) {
             const c = cell(cells, config, mode, concurrency);
-            lines.push(`| ${config} | ${mode === "keepalive" ? "keep-alive" : "new TLS connections"} | ${us(c, "haproxy")} | ${us(c, "caddy")} | ${us(c, "upstream")} | ${us(c, "machine")} |`);
+            lines.push(`| ${config} | ${mode === "keepalive" ? "keep-alive" : "new TLS connections"} | ${us(c, "haproxy")} | ${us(c, "relay")} | ${us(c, "caddy")} | ${us(c, "upstream")} | ${us(c, "machine")} |`);
         }
+    lines.push("", "For (f) and (g) the edge is both HAProxy processes, the native edge and the relay; the relay's share is shown on its own. (b) and (c) run in one Caddy of their own, (a), (d), (e), (f) and (g) in the lab's.");
     return lines;
 }
 
@@ -232,6 +289,9 @@ function compiledTree(): string {
 }
 
 function programRun(what: string, services: number, users: number): ProgramResult {
+    const before = waitQuiet(180_000);
+    programWait.waitedMs += before.waitedMs;
+    if (!before.quiet) programWait.busyStarts++;
     const js = what === "evaljs";
     const args = js
         ? [path.join(compiledTree(), "bench/program.js"), "eval", String(services), String(users)]
@@ -309,21 +369,52 @@ function oneThread(keepalive: number, handshake: number): string {
     return `One thread is faster here ${measured}: on a machine this small HAProxy's threads compete with Caddy and the load generator for the CPUs. The rendered config keeps the default (one thread per CPU), which suits a Mac with more cores than busy processes.`;
 }
 
-/** Why (a) lands where it does next to (c), from this run's own numbers. */
-function dataPlaneAnalysis(plan: Plan, cells: Cell[]): string[] {
+/** Caddy's CPU per request and per connection behind the Mac edge (f) and the Linux edge (a). */
+function caddyBehindEdges(kf: number, ka: number, hf: number, ha: number): string {
+    const same = [kf / ka, hf / ha].every((r) => Math.abs(r - 1) < 0.1);
+    const numbers = `${fmt(kf)} against ${fmt(ka)} µs per request, ${fmt(hf)} against ${fmt(ha)} µs per connection`;
+    if (same) return `Caddy's share hardly moves (${numbers}): it does the same work behind either edge.`;
+    return `Caddy does the same work behind either edge (the same listener, the same PROXY header from the same address) and is charged ${numbers}: on CPUs this few, shared by more busy processes in (f), the CPU time of the same work also grows with contention (caches, scheduling), so read that column's difference as contention, not as work the Mac edge adds to Caddy.`;
+}
+
+/** The edge's CPU per new connection on the Mac edge's trusted path (g) and its mTLS path (f). */
+function sameRelayCost(g: number, f: number): string {
+    const r = g / f;
+    if (Math.abs(r - 1) < 0.15) return `That is about what (f) costs the edge (${fmt(f)} µs): the relay's TLS layer is the edge's own connection, whether or not the client inside presents a certificate.`;
+    return `(f) costs the edge ${fmt(f)} µs per connection: the relay's TLS layer is the edge's own connection either way, so a difference this size (${fmt(Math.abs(r - 1) * 100)}%) is most likely this run's variation.`;
+}
+
+/** A signed difference, e.g. "+36 µs" or "−12 µs". */
+function signed(d: number, unit: string, digits = 0): string {
+    return `${d >= 0 ? "+" : "−"}${fmt(Math.abs(d), digits)} ${unit}`;
+}
+
+/** Why the paths land where they do, from this run's own numbers. */
+function dataPlaneAnalysis(plan: Plan, m0: Machine, cells: Cell[]): string[] {
     const hi = Math.max(...plan.concurrency);
     const lo = Math.min(...plan.concurrency);
     const k = (c: Config) => cell(cells, c, "keepalive", hi);
     const h = (c: Config) => cell(cells, c, "handshake", hi);
     const m = (x: Cell) => x.cpuUs["machine"] ?? 0;
+    const cpu = (x: Cell, g: string) => x.cpuUs[g] ?? 0;
     const pct = (a: number, b: number) => `${fmt((a / b - 1) * 100)}%`;
-    const lat = (c: Config) => cell(cells, c, "keepalive", lo).p50ms;
+    const share = (a: number, b: number) => `${fmt((a / b) * 100)}% of`;
+    const lat = (c: Config, mode: Sample["mode"] = "keepalive") => cell(cells, c, mode, lo).p50ms;
+    const L = EDGE_LIMITS;
+    // The Mac edge's two processes, apart: the relay is measured on its own, the native edge is the rest.
+    const edge = (x: Cell) => `${fmt(cpu(x, "haproxy"))} µs (native edge ${fmt(cpu(x, "haproxy") - cpu(x, "relay"))}, relay ${fmt(cpu(x, "relay"))})`;
     return [
         "### Reading the results",
         "",
-        `- **(a) against (b).** The seed's design terminates TLS twice per request (the client's mTLS, then Caddy's own loop back into the plain listener) and proxies HTTP twice inside Caddy: Caddy spends ${fmt(k("b").cpuUs["caddy"] ?? 0)} µs per keep-alive request in (b) against ${fmt(k("a").cpuUs["caddy"] ?? 0)} µs in (a). Routing the mTLS listener straight to the services removes that, which is where the ${fmt(k("a").rps / k("b").rps, 2)}× comes from.`,
-        `- **(a) against (c).** With ${hi} workers every CPU of this machine is busy (the load generator shares them), so requests/s is set by CPU time per request. (a) costs ${fmt(m(k("a")))} µs of machine CPU per keep-alive request against ${fmt(m(k("c")))} µs for (c) (${pct(m(k("a")), m(k("c")))} more), and ${fmt(m(h("a")))} µs against ${fmt(m(h("c")))} µs per new TLS connection (${pct(m(h("a")), m(h("c")))} more). The difference is the extra hop: HAProxy itself (${fmt(k("a").cpuUs["haproxy"] ?? 0)} µs per request, ${fmt(h("a").cpuUs["haproxy"] ?? 0)} µs per connection), a second loopback TCP connection in the kernel, and Caddy reading the PROXY header. No configuration removes a process hop; the hop is the price of the access model, because Caddy chooses client authentication by listener and SNI, never by source address, so something in front of it has to choose the listener by source.`,
-        `- **Without CPU contention** (${workers(lo)}) requests/s is one over the round trip, and the hop adds ${fmt((lat("a") - lat("c")) * 1000)} µs to the median keep-alive latency (${fmt(lat("a"), 2)} ms for (a), ${fmt(lat("c"), 2)} ms for (c)). That is a large share of a loopback round trip and a negligible one of any real client's: over a home uplink or a phone network the round trip is tens of milliseconds.`,
+        `- **(a) against (b).** The seed's design terminates TLS twice per request (the client's mTLS, then Caddy's own loop back into the plain listener) and proxies HTTP twice inside Caddy: Caddy spends ${fmt(cpu(k("b"), "caddy"))} µs per keep-alive request in (b) against ${fmt(cpu(k("a"), "caddy"))} µs in (a). Routing the mTLS listener straight to the services removes that, which is where the ${fmt(k("a").rps / k("b").rps, 2)}× comes from.`,
+        `- **(a) against (c).** With ${hi} workers every CPU of this machine is busy (the load generator shares them), so requests/s is set by CPU time per request. (a) costs ${fmt(m(k("a")))} µs of machine CPU per keep-alive request against ${fmt(m(k("c")))} µs for (c) (${pct(m(k("a")), m(k("c")))} more), and ${fmt(m(h("a")))} µs against ${fmt(m(h("c")))} µs per new TLS connection (${pct(m(h("a")), m(h("c")))} more). The difference is the extra hop: HAProxy itself (${fmt(cpu(k("a"), "haproxy"))} µs per request, ${fmt(cpu(h("a"), "haproxy"))} µs per connection), a second loopback TCP connection in the kernel, and Caddy reading the PROXY header. No setting of the rendered chain removes a process hop.`,
+        `- **Why the hop is there.** Not because Caddy could not choose client authentication by source address: its TLS connection policies can match the client's address during the handshake (the \`remote_ip\` handshake matcher, \`tls.handshake_match.remote_ip\`), so one Caddy could in principle demand a certificate only from untrusted addresses. The hop is there because (1) the product's design asks for an L4 edge that splits by source before any TLS is terminated; (2) the :80 redirect, the per-source limits (at most ${L.perSource} concurrent and ${L.perSourceRate10s} new connections per 10 s from one untrusted address, ${fmt(L.untrustedTotal)} untrusted connections in all) and the ${L.helloTimeout.replace(/^(\d+)s$/, "$1 s")} allowed for sending a ClientHello are L4 work that HAProxy does before a connection reaches Caddy; (3) on a Mac no container sees client addresses at all (Docker Desktop, OrbStack and Colima forward published ports from a gateway address), so the split has to happen on the host, outside Docker, which is the shape (f) and (g) measure; and (4) the Caddyfile cannot express the \`remote_ip\` handshake matcher (only Caddy's JSON config can), and this program renders a Caddyfile.`,
+        `- **Without CPU contention** (${workers(lo)}) requests/s is one over the round trip, and the hop adds ${fmt((lat("a") - lat("c")) * 1000)} µs to the median keep-alive latency (${fmt(lat("a"), 2)} ms for (a), ${fmt(lat("c"), 2)} ms for (c)) and ${fmt((lat("a", "handshake") - lat("c", "handshake")) * 1000)} µs to a new connection's (${fmt(lat("a", "handshake"), 2)} ms against ${fmt(lat("c", "handshake"), 2)} ms): a new mTLS connection is several round trips (TCP, the TLS 1.3 flights with the client's certificate, then the request), and each crosses the extra process. That is a large share of a loopback round trip and a negligible one of any real client's: over a home uplink or a phone network the round trip is tens of milliseconds.`,
+        `- **The Mac edge (f) against the Linux edge (a).** (f) carries the client's connection through two HAProxy processes with a TLS connection of their own between them (the native edge is a TLS client of the relay and presents the edge PKI's certificate; the PROXY header goes first, in clear), and the client's own TLS with Caddy runs inside it. At ${workers(hi)}, (f) serves ${fmt(k("f").rps)} keep-alive requests/s against ${fmt(k("a").rps)} for (a) (${share(k("f").rps, k("a").rps)} (a)) and ${fmt(h("f").rps)} new connections/s against ${fmt(h("a").rps)} (${share(h("f").rps, h("a").rps)} (a)). Per keep-alive request the machine spends ${fmt(m(k("f")))} µs against ${fmt(m(k("a")))} µs (${signed(m(k("f")) - m(k("a")), "µs")}, ${pct(m(k("f")), m(k("a")))}); the edge spends ${edge(k("f"))} where the container edge spends ${fmt(cpu(k("a"), "haproxy"))} µs: each request and response is encrypted once more by one HAProxy and decrypted by the other, and crosses one more loopback connection. Per new connection the machine spends ${fmt(m(h("f")))} µs against ${fmt(m(h("a")))} µs (${signed(m(h("f")) - m(h("a")), "µs")}, ${pct(m(h("f")), m(h("a")))}); the edge ${edge(h("f"))} against ${fmt(cpu(h("a"), "haproxy"))} µs: every client connection is also a new TLS connection from the native edge to the relay, with its own handshake, on top of the client's handshake with Caddy (HAProxy resumes the TLS session it last had with the relay, its default, which the rendered configs keep; so after the first connection on each thread that handshake is an abbreviated TLS 1.3 one, without certificates but with a fresh key exchange on both sides). ${caddyBehindEdges(cpu(k("f"), "caddy"), cpu(k("a"), "caddy"), cpu(h("f"), "caddy"), cpu(h("a"), "caddy"))}`,
+        `- **The Mac edge without contention** (${workers(lo)}): the median keep-alive request takes ${fmt(lat("f"), 2)} ms against ${fmt(lat("a"), 2)} ms for (a) (${signed((lat("f") - lat("a")) * 1000, "µs")}), and a new connection ${fmt(lat("f", "handshake"), 2)} ms against ${fmt(lat("a", "handshake"), 2)} ms (${signed((lat("f", "handshake") - lat("a", "handshake")) * 1000, "µs")}): the native edge opens its connection to the relay, and completes that TLS handshake, only once the client's ClientHello has arrived, so the client's handshake with Caddy waits for it.`,
+        `- **The trusted path on the Mac edge** (g) against (d): ${fmt(k("g").rps)} against ${fmt(k("d").rps)} keep-alive requests/s and ${fmt(h("g").rps)} against ${fmt(h("d").rps)} new connections/s at ${workers(hi)}; per new connection the edge spends ${edge(h("g"))} against ${fmt(cpu(h("d"), "haproxy"))} µs. ${sameRelayCost(cpu(h("g"), "haproxy"), cpu(h("f"), "haproxy"))}`,
+        `- **What the rig leaves out for the Mac:** everything here runs on one Linux host, so the relay's ports are plain loopback listeners. On a Mac the native edge reaches the relay through the port that Docker Desktop, OrbStack or Colima publishes on 127.0.0.1 and forwards into its Linux VM, one more copy of every byte that this rig does not measure; (f) and (g) are the cost of the extra process and TLS layer alone.`,
+        `- **Which TLS library.** The relay hop's cost per new connection is that of the HAProxy here, Debian's ${m0.haproxy.version} on ${m0.haproxy.tls}; HAProxy's authors report OpenSSL 3.0 as markedly slower than other TLS libraries when threads share it ([The State of SSL Stacks](https://www.haproxy.com/blog/state-of-ssl-stacks)). On a Mac the native edge is Homebrew's HAProxy and the relay runs ${versions.haproxyImage}, each with its own TLS library, so read the per-connection figures of (f) and (g) as this build's; the keep-alive figures (bulk encryption on connections already open) should depend on it less.`,
         `- **(e)**, HAProxy on one thread: ${fmt(k("e").rps)} keep-alive requests/s and ${fmt(h("e").rps)} new connections/s against ${fmt(k("a").rps)} and ${fmt(h("a").rps)} for (a). ${oneThread(k("e").rps / k("a").rps, h("e").rps / h("a").rps)}`,
         "- **What would close it:** a client on another machine (then the proxies get the CPUs the load generator takes here), or more CPUs than busy processes. For the homelab itself the gap is moot: a home uplink carries far fewer requests than any row here, and the mTLS plane serves a family's phones.",
         "",
@@ -385,7 +476,7 @@ function report(plan: Plan, m: Machine, cells: Cell[], results: ProgramResult[],
     const out: string[] = [
         "# Benchmarks",
         "",
-        `Generated by \`npm run bench${plan.name === "smoke" ? " -- --smoke" : ""}\` on ${started.toISOString().slice(0, 10)} (${fmt(seconds)} s); do not edit by hand. Numbers are from one machine and move between runs by a few percent; compare rows of one run, not runs.`,
+        `Generated by \`npm run bench${plan.name === "smoke" ? " -- --smoke" : ""}\` on ${started.toISOString().slice(0, 10)} (${fmt(seconds)} s); do not edit by hand. Numbers are from one machine and they move between runs: ${variation(plan, cells)}`,
         "",
         "## Machine",
         "",
@@ -401,24 +492,32 @@ function report(plan: Plan, m: Machine, cells: Cell[], results: ProgramResult[],
         "",
         "## Data plane",
         "",
-        "Four paths to the same upstream (an HAProxy answering `200 ok` itself, so the upstream is never the bottleneck), all on loopback, with the same client certificate where one is needed (a user's certificate from the program's own CA, ECDSA P-256):",
+        `${["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"][CONFIGS.length] ?? CONFIGS.length} paths to the same upstream (an HAProxy answering \`200 ok\` itself, so the upstream is never the bottleneck), all on loopback, with the same client certificate where one is needed (a user's certificate from the program's own CA, ECDSA P-256). The rendered configs are the end-to-end lab's (\`test/e2e/lab.ts\`): both edge shapes side by side in front of one Caddy, which listens on its own address (127.0.0.195) and believes PROXY headers only from HAProxy's fixed address (127.0.0.194).`,
         "",
-        "- **(a)** the rendered chain: HAProxy (rendered haproxy.cfg) → PROXY v2 → Caddy's mTLS listener (rendered Caddyfile) → upstream; the client comes from the \"WAN\" address 127.0.0.4.",
+        "- **(a)** the rendered chain, Linux edge: HAProxy (rendered haproxy.cfg, as the container runs it) → PROXY v2 → Caddy's mTLS listener (rendered Caddyfile) → upstream.",
         "- **(b)** the second seed's design: HAProxy → Caddy mTLS site → a second TLS connection back into Caddy's plain listener with verification off → upstream.",
-        "- **(c)** the floor: one Caddy terminating mTLS with the same trust pool, leaf allowlist and site directives, straight to the upstream: the cost of one TLS termination and nothing else.",
-        "- **(d)** the trusted path: HAProxy → PROXY v2 → Caddy's plain listener → upstream, from the \"LAN\" address 127.0.0.2, no client certificate.",
+        "- **(c)** the floor: one Caddy terminating mTLS with the rendered mTLS site, verbatim (trust pool, leaf allowlist, site directives, server options), straight to the upstream: the cost of one TLS termination and nothing else.",
+        "- **(d)** the trusted path, Linux edge: HAProxy → PROXY v2 → Caddy's plain listener → upstream, from the \"LAN\" address 127.0.0.2, no client certificate.",
         "- **(e)** an experiment, not the product: (a) with `nbthread 1` added to the rendered haproxy.cfg, to show how much of the gap between (a) and (c) is HAProxy's threads competing for this machine's CPUs.",
+        "- **(f)** the rendered chain, Mac edge: the native HAProxy (rendered native-edge config, 127.0.0.1:28443) → mutual TLS with the edge PKI, PROXY v2 ahead of it → the relay HAProxy (rendered relay config, 127.0.0.1:9443, standing in for the relay container's port published on the Mac's loopback) → PROXY v2 → Caddy's mTLS listener → upstream.",
+        "- **(g)** the trusted path, Mac edge: the same two HAProxy processes (relay port 8443) → Caddy's plain listener → upstream, from 127.0.0.2, no client certificate.",
         "",
-        `Load: [vegeta](https://github.com/tsenart/vegeta) as a closed loop (\`-rate=0\`, N workers), HTTP/1.1, TLS session tickets off. *Keep-alive* reuses connections (requests/s); *new TLS connections* sets \`-keepalive=false\`, so every request is a new TCP connection and a full TLS 1.3 handshake with client authentication. Each cell is the median of ${plan.rounds} interleaved rounds of ${plan.seconds} s (each round runs every path, starting one further along). The load generator shares the CPUs with the servers.`,
+        `${m.ownNetwork ? "The data plane runs in a network namespace of its own (`unshare --net`, loopback only), so an end-to-end test run on the same machine, whose lab takes the same ports, cannot share its listeners. " : "The data plane runs in the machine's own network namespace (`unshare --net` was not available), so nothing else may use the lab's ports meanwhile. "}Before every run the benchmark waits until the machine is idle (under ${fmt(QUIET_BELOW * 100)}% of its CPUs busy over half a second) and repeats a run after which it is not, so that other work on the machine stays out of the numbers: ${interferenceNote()}`,
+        "",
+        `Load: [vegeta](https://github.com/tsenart/vegeta)'s attack engine as a closed loop (\`-rate=0\`, N workers), HTTP/1.1, TLS session tickets off. *Keep-alive* reuses connections (requests/s); *new TLS connections* sets \`-keepalive=false\`, so every request is a new TCP connection and a full TLS 1.3 handshake with the client's certificate on the mTLS paths. Each cell is the median of ${plan.rounds} interleaved rounds of ${plan.seconds} s (each round runs every path, starting one further along). The load generator shares the CPUs with the servers.`,
+        "",
+        `**Source addresses.** The rendered edge limits every untrusted source address to ${EDGE_LIMITS.perSource} concurrent connections and ${EDGE_LIMITS.perSourceRate10s} new ones per 10 s (${fmt(EDGE_LIMITS.untrustedTotal)} untrusted connections in all), so a load generator opening hundreds of new TLS connections per second from one "WAN" address, as earlier runs of this benchmark did from 127.0.0.4, is refused after its first ${EDGE_LIMITS.perSourceRate10s}: by design, and the benchmark does not loosen the product's limits. The vegeta command binds all its connections to one \`-laddr\`, and several vegeta processes with an address each would not do either: one worker is one process, so one address, and at ${EDGE_LIMITS.perSourceRate10s} new connections per 10 s per address, 1,000 new connections/s need ${fmt(1000 / (EDGE_LIMITS.perSourceRate10s / 10))} or more addresses in use at once. So the load generator is \`bench/loadgen\`: vegeta's own attack library with one change, a dialer that binds each new connection to the next of ${UNTRUSTED_POOL.size} loopback addresses (${UNTRUSTED_POOL.first}–${UNTRUSTED_POOL.last}, untrusted, outside the lab's Docker block), as that many clients would. Every mTLS path, (a) (b) (c) (e) (f), uses the same pool, including those with no limits in front of them, so the rows compare like with like; the trusted paths (d) and (g) come from 127.0.0.2, which the edge does not limit. In this run no address opened more than ${fmt(Math.max(...cells.filter((c) => MTLS_CONFIGS.includes(c.config)).map((c) => c.mostFromOneAddress)))} new connections in one ${plan.seconds} s run, and every request succeeded.`,
         "",
         ...dataPlaneTable(plan, cells),
         "",
         ...cpuTable(plan, cells),
         "",
-        ...dataPlaneAnalysis(plan, cells),
+        ...dataPlaneAnalysis(plan, m, cells),
         "## Program",
         "",
         "Each row is its own Node.js process (`bench/program.ts`), so peak RSS is that of the work measured (Node.js, ts-node and the modules included). Synthetic stacks: services of every shape (native upstreams, private, mtls, public with and without Access, env and volumes); users are plain names. *Evaluate* runs `index.ts` as `pulumi up` would, under Pulumi's mocks (no engine, no providers): every resource registered, every output resolved, every PKCS#12 bundle built; certificate signing is done once and shared, and measured on its own below.",
+        "",
+        `Each measurement starts on an idle machine (as for the data plane)${programWait.waitedMs >= 5_000 ? `; in this run they waited ${fmt(programWait.waitedMs / 1000)} s in all for other work to finish${programWait.busyStarts > 0 ? `, and ${programWait.busyStarts} started on a busy machine after 3 minutes of waiting` : ""}` : ""}. Wall time still includes whatever else the machine did meanwhile.`,
         "",
         ...programTable(results),
         "",
@@ -432,10 +531,10 @@ function report(plan: Plan, m: Machine, cells: Cell[], results: ProgramResult[],
         "```sh",
         "bash scripts/setup.sh            # once: npm ci, HAProxy/OpenSSL from Debian, the Caddy test build, vegeta",
         `npm run bench${plan.name === "smoke" ? " -- --smoke" : ""}`,
-        "# one data-plane run by hand, e.g. (a) with keep-alive, 8 workers:",
-        "echo 'GET https://cloud.example.dev:18443/' | vegeta attack -rate=0 -workers=8 -max-workers=8 -duration=3s \\",
-        "  -http2=false -session-tickets=false -laddr=127.0.0.4 -connect-to=cloud.example.dev:18443:127.0.0.1:18443 \\",
-        "  -root-certs=server-ca.pem -cert=dave.pem -key=dave.key | vegeta report",
+        "# the load generator (npm run bench builds it itself, cached under ~/.cache/homelab):",
+        "go -C bench/loadgen build -o /tmp/loadgen .",
+        "# one data-plane run by hand, e.g. (f) with new connections, 8 workers (prints vegeta's JSON report):",
+        `/tmp/loadgen ${loadgenArgs("f", "handshake", 8, 3, { serverCa: "server-ca.pem", cert: "dave.pem", key: "dave.key" }).join(" ")}`,
         "# one program measurement by hand:",
         "node -r ts-node/register/transpile-only bench/program.ts eval 100 1000",
         "```",
@@ -444,24 +543,82 @@ function report(plan: Plan, m: Machine, cells: Cell[], results: ProgramResult[],
     return out.join("\n");
 }
 
+/** Set in the copy of this script that runs in a network namespace of its own. */
+const NETNS_ENV = "HOMELAB_BENCH_NETNS";
+
+/**
+ * Runs this script again in a network namespace of its own (unshare --net, loopback only) when
+ * this machine allows it, so that an end-to-end test run on the same machine, whose lab takes the
+ * same ports (HAProxy and Caddy bind with SO_REUSEPORT), can neither answer the benchmark's
+ * requests nor receive them. Returns the child's exit status, or undefined to run here.
+ */
+function inOwnNetwork(args: string[]): number | undefined {
+    if (process.env[NETNS_ENV] !== undefined || process.platform !== "linux" || args.includes("--shared-network")) return undefined;
+    if (spawnSync("unshare", ["--net", "--", "sh", "-c", "ip link set lo up"], { stdio: "ignore" }).status !== 0) return undefined;
+    // What needs the network (the module proxy, Caddy's build) happens out here, first.
+    loadgenBinary();
+    caddyBinary();
+    const node = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts/bench.ts"), ...args];
+    const r = spawnSync("unshare", ["--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", ...node], {
+        stdio: "inherit",
+        cwd: process.cwd(),
+        env: { ...process.env, [NETNS_ENV]: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+    });
+    return r.status ?? 1;
+}
+
+/** Everything a report is made of: saved by every run, so that `--from-json` can write it again. */
+interface Raw {
+    plan: string;
+    machine: Machine;
+    cells: Cell[];
+    results: ProgramResult[];
+    started: string;
+    seconds: number;
+    interference: typeof interference;
+    programWait: typeof programWait;
+}
+
+function write(outFile: string, md: string): void {
+    process.stdout.write(md);
+    fs.mkdirSync(path.dirname(outFile), { recursive: true });
+    fs.writeFileSync(outFile, md);
+    process.stderr.write(`wrote ${outFile}\n`);
+}
+
 async function main(): Promise<void> {
     const args = process.argv.slice(2);
+    const fromIdx = args.indexOf("--from-json");
+    if (fromIdx >= 0) {
+        // The report of a run already made, written again (e.g. after a change to its text).
+        const raw = JSON.parse(fs.readFileSync(args[fromIdx + 1] as string, "utf8")) as Raw;
+        const plan = raw.plan === "smoke" ? SMOKE : FULL;
+        Object.assign(interference, raw.interference);
+        Object.assign(programWait, raw.programWait);
+        const outIdx = args.indexOf("--out");
+        const outFile = outIdx >= 0 && args[outIdx + 1] ? path.resolve(args[outIdx + 1] as string) : plan === SMOKE ? path.join(os.tmpdir(), "homelab-benchmarks-smoke.md") : path.join(ROOT, "docs/benchmarks.md");
+        write(outFile, report(plan, raw.machine, raw.cells, raw.results, new Date(raw.started), raw.seconds));
+        return;
+    }
+    const status = inOwnNetwork(args);
+    if (status !== undefined) process.exit(status);
     const plan = args.includes("--smoke") ? SMOKE : FULL;
     const outIdx = args.indexOf("--out");
     const outFile = outIdx >= 0 && args[outIdx + 1] ? path.resolve(args[outIdx + 1] as string) : plan === SMOKE ? path.join(os.tmpdir(), "homelab-benchmarks-smoke.md") : path.join(ROOT, "docs/benchmarks.md");
     const started = new Date();
     const t0 = Date.now();
-    const vegeta = vegetaBinary();
-    const m = machine(vegeta);
+    const loadgen = loadgenBinary();
+    const m = machine();
     process.stderr.write(`data plane (${plan.name}):\n`);
-    const cells = await dataPlane(plan, vegeta);
+    const cells = await dataPlane(plan, loadgen);
     process.stderr.write(`program (${plan.name}):\n`);
     const results = plan.program.map(([what, s, u]) => programRun(what, s, u));
-    const md = report(plan, m, cells, results, started, (Date.now() - t0) / 1000);
-    process.stdout.write(md);
-    fs.mkdirSync(path.dirname(outFile), { recursive: true });
-    fs.writeFileSync(outFile, md);
-    process.stderr.write(`wrote ${outFile}\n`);
+    const seconds = (Date.now() - t0) / 1000;
+    const raw: Raw = { plan: plan.name, machine: m, cells, results, started: started.toISOString(), seconds, interference, programWait };
+    const rawFile = path.join(os.tmpdir(), `homelab-benchmarks-${plan.name}.json`);
+    fs.writeFileSync(rawFile, JSON.stringify(raw, null, 1));
+    process.stderr.write(`measurements saved to ${rawFile} (npm run bench -- --from-json ${rawFile} writes the report again)\n`);
+    write(outFile, report(plan, m, cells, results, started, seconds));
 }
 
 main().catch((e) => {
