@@ -12,7 +12,7 @@ import * as path from "path";
 import { PerformanceObserver } from "perf_hooks";
 import { validate } from "../stacks/validate";
 import { renderAll } from "../render/all";
-import { modelFromStackFile } from "../stacks/stackFile";
+import { modelFromStackFile, rawConfigOf } from "../stacks/stackFile";
 import { EXAMPLE_DEV_BASE } from "../test/support/exampleDev";
 
 export function syntheticConfig(services: number, users: number): Record<string, unknown> {
@@ -37,7 +37,7 @@ export function syntheticConfig(services: number, users: number): Record<string,
 
 const RENDER_RUNS = 21;
 
-const raw = (c: Record<string, unknown>) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k.slice("homelab:".length), v]));
+const raw = rawConfigOf;
 
 async function main(): Promise<void> {
     const [what, a = "12", b = "1000"] = process.argv.slice(2);

@@ -25,6 +25,7 @@ import { ManagedService, Service } from "../stacks/model";
 import { validate } from "../stacks/validate";
 import { serviceNetworks } from "../components/dockerPlan";
 import { EXAMPLE, EXAMPLE_SECRET_NAMES, ROOT, clone } from "./harness";
+import { rawConfigOf } from "../stacks/stackFile";
 
 const CA = fs.readFileSync(path.join(ROOT, "test/fixtures/appliance-ca.pem"), "utf8");
 const managed = (name: string, extra: Partial<ManagedService> = {}): Service =>
@@ -140,7 +141,7 @@ describe("named checks", () => {
         svc["queue"] = { image: "valkey/valkey:8.1.4", port: 6379, expose: [] };
         svc["ghost-db"] = { image: "mysql:8.4.6", port: 3306, expose: [], dependsOn: ["queue"] };
         svc["blog"].dependsOn = ["ghost-db"];
-        const raw = Object.fromEntries(Object.entries(cfg).filter(([k]) => k.startsWith("homelab:")).map(([k, v]) => [k.slice(8), v]));
+        const raw = rawConfigOf(cfg);
         const nets = serviceNetworks(validate(raw, EXAMPLE_SECRET_NAMES));
         assert.deepEqual(nets.get("ghost-db"), ["public"], "the public blog's database is with the blog, not with the private services");
         assert.deepEqual(nets.get("queue"), ["public"]);

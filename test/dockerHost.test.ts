@@ -8,6 +8,7 @@ import { dockerPlan, publishedPorts, serviceMounts } from "../components/dockerP
 import { unpackFiles } from "../render/reload";
 import { validate } from "../stacks/validate";
 import versions from "../render/versions.json";
+import { rawConfigOf } from "../stacks/stackFile";
 
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -18,7 +19,7 @@ const COMMAND = "command:local:Command";
 /** Containers by their Docker name (not the Pulumi resource name). */
 const containers = (run: Run) => new Map(ofType(run, CONTAINER).map((c) => [c.inputs.name as string, c]));
 const cmd = (run: Run, suffix: string) => ofType(run, COMMAND).find((c) => c.name.endsWith(suffix)) as Registered;
-const raw = (c: Record<string, unknown>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith("homelab:")).map(([k, v]) => [k.slice(8), v]));
+const raw = rawConfigOf;
 const linux = () => {
     const cfg = clone(EXAMPLE);
     cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime: "linux" };

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EXAMPLE, EXAMPLE_SECRET_NAMES, ROOT, clone, runProgram } from "./harness";
 import { ConfigError, validate } from "../stacks/validate";
+import { rawConfigOf } from "../stacks/stackFile";
 
 type Cfg = Record<string, any>;
 interface Case {
@@ -305,7 +306,7 @@ const ACCEPTED: { name: string; change: (c: Cfg) => void; check?: (m: ReturnType
 ];
 
 describe("near misses that are accepted", () => {
-    const raw = (c: Cfg) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith("homelab:")).map(([k, v]) => [k.slice("homelab:".length), v]));
+    const raw = rawConfigOf;
     for (const tc of ACCEPTED) {
         it(`accepts: ${tc.name}`, () => {
             const cfg = clone(EXAMPLE);
@@ -322,7 +323,7 @@ describe("near misses that are accepted", () => {
 });
 
 describe("good stack config", () => {
-    const raw = (c: Cfg) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith("homelab:")).map(([k, v]) => [k.slice("homelab:".length), v]));
+    const raw = rawConfigOf;
 
     it("accepts the example and fills in defaults", () => {
         const cfg = clone(EXAMPLE);

@@ -23,6 +23,7 @@ import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 import { CmdResult, Engine } from "./engine";
 import { applyContainer, applyNetworks } from "./apply";
 import { tagEchoAs } from "./images";
+import { rawConfigOf } from "../../stacks/stackFile";
 
 export const SUBNET = "10.213.0.0/24";
 export const LAN = "192.168.77.0/24";
@@ -78,7 +79,7 @@ export function stackConfig(dir: string, o: StackOptions): Record<string, unknow
 }
 
 export function stackModel(dir: string, o: StackOptions): Model {
-    const raw = Object.fromEntries(Object.entries(stackConfig(dir, o)).map(([k, v]) => [k.slice("homelab:".length), v]));
+    const raw = rawConfigOf(stackConfig(dir, o));
     return validate(raw, ["cloudToken"]);
 }
 

@@ -19,14 +19,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Loopback addresses standing in for many WAN clients. */
 const wanSources = (n: number) => Array.from({ length: n }, (_, i) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
 
+/** The sites and users most attacks run against: dave and mom current, the wiki served. */
+const STANDARD_SITES = { users: ["dave", "mom"], withWiki: true };
+
+/** The lab with the standard sites applied (a test before may have changed them). */
+function standardLab(getLab: () => Lab): Lab {
+    const lab = getLab();
+    const r = applyCaddy(lab, STANDARD_SITES);
+    assert.equal(r.status, 0, r.stderr);
+    return lab;
+}
+
 export function hardeningTests(getLab: () => Lab): void {
     describe("hardening: who may hand Caddy a PROXY header", () => {
         let lab: Lab;
-        before(() => {
-            lab = getLab();
-            const r = applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
-            assert.equal(r.status, 0, r.stderr);
-        });
+        before(() => (lab = standardLab(getLab)));
         const caddy = (port: number, from: string, header?: Buffer, cert?: string) =>
             rawHttps({
                 from,
@@ -105,11 +112,7 @@ export function hardeningTests(getLab: () => Lab): void {
 
     describe("hardening: the edge host's own address is not a trusted client", () => {
         let lab: Lab;
-        before(() => {
-            lab = getLab();
-            const r = applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
-            assert.equal(r.status, 0, r.stderr);
-        });
+        before(() => (lab = standardLab(getLab)));
         for (const mode of ["container", "native"] as const) {
             const edge = (to: string, cert?: string) =>
                 rawHttps({
@@ -203,11 +206,7 @@ export function hardeningTests(getLab: () => Lab): void {
     describe("hardening: reloads", function () {
         this.timeout(120_000);
         let lab: Lab;
-        before(() => {
-            lab = getLab();
-            const r = applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
-            assert.equal(r.status, 0, r.stderr);
-        });
+        before(() => (lab = standardLab(getLab)));
 
         it("the apply that removes a user ends that user's running download at once (Caddy restarts in place)", async () => {
             const stream = curl(lab, "wan", CLOUD, { cert: "mom", path: "/long", maxTime: 70 });
@@ -258,7 +257,7 @@ export function hardeningTests(getLab: () => Lab): void {
                 assert.ok(ws.frames() >= at + 5, `frames kept coming (${at} → ${ws.frames()})`);
             } finally {
                 ws.close();
-                applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
+                applyCaddy(lab, STANDARD_SITES);
             }
         });
 
@@ -274,15 +273,15 @@ export function hardeningTests(getLab: () => Lab): void {
                 assert.ok(ws.frames() >= at + 5, `frames kept coming (${at} → ${ws.frames()})`);
             } finally {
                 ws.close();
-                applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
+                applyCaddy(lab, STANDARD_SITES);
             }
         });
 
         it("applying identical files reloads nothing (Caddy's config unchanged, HAProxy not signalled)", async () => {
-            const first = applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
+            const first = applyCaddy(lab, STANDARD_SITES);
             assert.equal(first.status, 0, first.stderr);
             const logged = lab.logs.caddy.length;
-            const again = applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
+            const again = applyCaddy(lab, STANDARD_SITES);
             assert.equal(again.status, 0, again.stderr);
             await sleep(200);
             assert.match(lab.logs.caddy.slice(logged).join(""), /config is unchanged/, "Caddy saw the same config and kept it");
@@ -329,7 +328,7 @@ export function hardeningTests(getLab: () => Lab): void {
             const kinds = Object.keys(r.failures).filter((k) => !k.startsWith("HTTP 0 ("));
             assert.deepEqual(kinds, [], "no refused, reset or failed handshake: only empty replies");
             assert.ok(r.sent - r.ok <= caddyReloads, `${r.sent - r.ok} empty replies over ${caddyReloads} Caddy reloads`);
-            applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
+            applyCaddy(lab, STANDARD_SITES);
         });
 
         it("configs past Linux's 128 KiB limit for one variable apply: 250 users' certificates and 1,000 services", async () => {
@@ -353,7 +352,7 @@ export function hardeningTests(getLab: () => Lab): void {
             assert.ok(fs.statSync(path.join(lab.etc, "Caddyfile")).size > 128 * 1024, "the Caddyfile is over 128 KiB");
             const r = await curl(lab, "tailnet", "svc999.home.example.dev");
             assert.equal(r.status, 200, r.verbose.slice(-300));
-            const restore = applyCaddy(lab, { users: ["dave", "mom"], withWiki: true });
+            const restore = applyCaddy(lab, STANDARD_SITES);
             assert.equal(restore.status, 0, restore.stderr);
         });
     });

@@ -32,6 +32,7 @@ import { CADDY_APPLY, HAPROXY_WRITE, packFiles, unpackFiles } from "../../render
 import { caddyBinary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
+import { rawConfigOf } from "../../stacks/stackFile";
 
 export const SOURCES = { lan: "127.0.0.2", tailnet: "127.0.0.3", wan: "127.0.0.4", router: "127.0.0.6" } as const;
 /** The edge host's listed LAN address in the lab (inside a trusted network, like a real one). */
@@ -129,7 +130,7 @@ export const LAB_UPSTREAM_STANDIN = "192.0.2.80";
 
 /** The model the lab runs: the validated config, placed on loopback addresses. */
 export function e2eModel(config: Record<string, unknown>): Model {
-    const raw = Object.fromEntries(Object.entries(config).map(([k, v]) => [k.slice("homelab:".length), v]));
+    const raw = rawConfigOf(config);
     const m = validate(raw);
     // Loopback stand-ins that the validator (rightly) refuses in a real stack: the echo servers on
     // 127.0.0.1, the LAN and "tailnet" as trusted loopback addresses, the Docker block on 127/8.
