@@ -90,7 +90,7 @@ function segmentsMatch(path: string[], pattern: string[], n: number): boolean {
     return true;
 }
 
-/** How mounting `src` (read-only or not) meets `rule`: not at all, refused, or allowed only read-only. */
+/** Whether mounting `src` (read-only or not) is refused by `rule`. */
 export function ruleHits(src: string, rule: HostPathRule, runtime: Runtime, readOnlyMount = false): boolean {
     const mac = runtime !== "linux";
     const s = pathSegments(src, mac);
