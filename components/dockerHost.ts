@@ -9,7 +9,7 @@ import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
 import { Model } from "../stacks/model";
 import { renderCaddyfile } from "../render/caddyfile";
-import { CADDY_APPLY, CADDY_RELOAD_ON_HOST, packFiles } from "../render/reload";
+import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, packFiles } from "../render/reload";
 import { CADDY_IMAGE_NAME, ContainerSpec, NetworkKey, dockerPlan } from "./dockerPlan";
 import { SecretSources, containerArgs, containerOptions } from "./containers";
 
@@ -106,7 +106,8 @@ export class DockerHost extends pulumi.ComponentResource {
                 create: CADDY_RELOAD_ON_HOST,
                 update: CADDY_RELOAD_ON_HOST,
                 interpreter: ["/bin/sh", "-c"],
-                environment: { DOCKER_HOST: model.docker.host, CONTAINER: "caddy", APPLY: CADDY_APPLY },
+                // Holds new connections at the HAProxy container while Caddy reloads (render/haproxy.ts CADDY_HOLD).
+                environment: { DOCKER_HOST: model.docker.host, ...caddyReloadEnvironment(model.edge) },
                 stdin: bundle,
                 // A new Caddy container (new image, new token) gets its config at once.
                 triggers: [this.caddy.id],

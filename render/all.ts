@@ -2,7 +2,7 @@
 import { Model } from "../stacks/model";
 import { renderCaddyfile } from "./caddyfile";
 import { renderCaddyDockerfile } from "./dockerfile";
-import { renderEdgeCfg, renderRelayCfg } from "./haproxy";
+import { CADDY_HOLD, renderEdgeCfg, renderRelayCfg } from "./haproxy";
 import { edgeLabel, renderLaunchdPlist, renderNativeEdgeCfg } from "./edge";
 import { renderTunnelIngress } from "./tunnelIngress";
 
@@ -10,8 +10,8 @@ const DOCKER_DNS = { nameserver: "127.0.0.11:53" };
 
 /** The HAProxy container's config: the edge itself on Linux, the relay on a Mac runtime. */
 export function renderContainerHaproxyCfg(model: Model): string {
-    if (model.edge === "native") return renderRelayCfg(model, { caddyHost: "caddy", resolvers: DOCKER_DNS });
-    return renderEdgeCfg(model, { bind: { http: ":::80 v4v6", https: ":::443 v4v6" }, upstream: { kind: "caddy", host: "caddy", resolvers: DOCKER_DNS } });
+    if (model.edge === "native") return renderRelayCfg(model, { caddyHost: "caddy", resolvers: DOCKER_DNS, admin: CADDY_HOLD.admin });
+    return renderEdgeCfg(model, { bind: { http: ":::80 v4v6", https: ":::443 v4v6" }, upstream: { kind: "caddy", host: "caddy", resolvers: DOCKER_DNS }, admin: CADDY_HOLD.admin });
 }
 
 /**

@@ -35,6 +35,43 @@ export const EDGE_LIMITS = {
 } as const;
 
 /**
+ * Holding new connections while Caddy reloads. Go's HTTP server drops a connection whose first
+ * request it reads after a reload began shutting the old server down, and HAProxy cannot retry it
+ * (the TLS handshake already went through). So the HAProxy that connects to Caddy (the edge
+ * container on Linux, the relay on a Mac) stops accepting for a moment: new connections wait in
+ * the kernel's queue instead of failing, the ones already passed to Caddy send their requests,
+ * Caddy reloads, and HAProxy accepts again.
+ */
+export const CADDY_HOLD = {
+    /** HAProxy's admin socket: on the container's own loopback, which nothing else shares. */
+    admin: "127.0.0.1:9999",
+    /** Seconds between holding and reloading, for connections already passed to Caddy to send a request. */
+    settleSeconds: 1,
+    /** A hold the host never released (a crashed run, a lost SSH session) ends by itself after this long. */
+    maxSeconds: 30,
+} as const;
+
+/** The frontends that pass connections to Caddy, for each role that holds them. */
+export const HELD_FRONTENDS = { edge: ["https"], relay: ["from_edge_plain", "from_edge_mtls"] } as const;
+
+/**
+ * HAProxy CLI lines that hold and release new connections on a role's frontends. Holding sets a
+ * frontend's connection limit to 0 (its listener stops accepting; the kernel queues what arrives);
+ * releasing puts back the limit the config sets explicitly on that frontend.
+ */
+export function holdCommands(role: keyof typeof HELD_FRONTENDS): { hold: string; release: string } {
+    const lines = (n: number) => HELD_FRONTENDS[role].map((f) => `set maxconn frontend ${f} ${n}`).join("\n") + "\n";
+    return { hold: lines(0), release: lines(EDGE_LIMITS.maxconn) };
+}
+
+/** The global lines of a role that can be held: HAProxy's admin socket, on a loopback address only. */
+function adminSocket(admin: string | undefined): string[] {
+    if (admin === undefined) return [];
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/.test(admin)) throw new Error(`internal: the admin socket must be on IPv4 loopback, not ${admin}`);
+    return [`    stats socket ipv4@${admin} level admin`, "    stats timeout 10s"];
+}
+
+/**
  * IPv6 sources that HAProxy would compare as IPv4 (IPv4-compatible ::a.b.c.d and 6to4
  * 2002:AABB:CCDD::/48): never trusted, whatever IPv4 address they embed. (The IPv4-mapped form
  * ::ffff:a.b.c.d is how a dual-stack socket shows IPv4 clients; it is not in these ranges.)
@@ -84,6 +121,8 @@ export interface EdgeOptions {
     servedDestinations?: string[];
     /** The tailnet's ranges (tests stand a loopback address in for them). */
     tailnetRanges?: string[];
+    /** HAProxy's admin socket (CADDY_HOLD.admin), when this edge connects to Caddy and can be held. */
+    admin?: string;
 }
 
 export interface RelayOptions {
@@ -94,14 +133,17 @@ export interface RelayOptions {
     caddyPorts?: { plain: number; mtls: number };
     resolvers?: { nameserver: string };
     sourceAddress?: string;
+    /** HAProxy's admin socket (CADDY_HOLD.admin), to hold new connections while Caddy reloads. */
+    admin?: string;
 }
 
-function header(model: Model, role: string, maxconn: number, quietLog = false): string[] {
+function header(model: Model, role: string, maxconn: number, quietLog = false, admin?: string): string[] {
     return [
         `# Rendered by homelab for ${model.domain} (${role}); do not edit: pulumi up rewrites it.`,
         "global",
         "    log stdout format raw local0",
         `    maxconn ${maxconn}`,
+        ...adminSocket(admin),
         // A soft reload lets old workers finish their connections, for at most this long.
         `    hard-stop-after ${EDGE_LIMITS.hardStopAfter}`,
         "",
@@ -208,7 +250,9 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
     const split = edgeSplits(model);
     const up = opts.upstream;
     const ports = up.ports ?? (up.kind === "relay" ? RELAY_PORTS : { plain: CADDY_PLAIN_PORT, mtls: CADDY_MTLS_PORT });
-    const L = header(model, up.kind === "relay" ? "native edge" : "edge", EDGE_LIMITS.maxconn, up.kind === "relay");
+    const admin = up.kind === "caddy" ? opts.admin : undefined;
+    if (opts.admin !== undefined && admin === undefined) throw new Error("internal: only an edge that connects to Caddy is held");
+    const L = header(model, up.kind === "relay" ? "native edge" : "edge", EDGE_LIMITS.maxconn, up.kind === "relay", admin);
     if (up.kind === "caddy" && up.resolvers) L.push(...dockerResolvers(up.resolvers.nameserver));
     L.push(...limitTables());
     L.push(
@@ -228,6 +272,8 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
             : "# No service exposes mtls: nothing to split, every connection goes to the plain listener.",
         "frontend https",
         `    bind ${opts.bind.https}`,
+        // Explicit, so releasing a hold puts back exactly this limit.
+        ...(admin !== undefined ? [`    maxconn ${EDGE_LIMITS.maxconn}`] : []),
         ...sourceRules(model, opts, split),
         // Wait for a TLS ClientHello before choosing; anything else, or nothing in time, is dropped.
         `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
@@ -249,17 +295,20 @@ export function renderRelayCfg(model: Model, opts: RelayOptions): string {
     // The PROXY header comes first, in clear, then the TLS handshake that proves the sender is
     // the edge; the client's own TLS runs inside. Without the edge's certificate nothing passes.
     const accept = `ssl crt ${f.relayServer} ca-file ${f.ca} verify required accept-proxy`;
-    const L = header(model, "relay", EDGE_LIMITS.maxconn);
+    const L = header(model, "relay", EDGE_LIMITS.maxconn, false, opts.admin);
+    const held = opts.admin !== undefined ? [`    maxconn ${EDGE_LIMITS.maxconn}`] : [];
     if (opts.resolvers) L.push(...dockerResolvers(opts.resolvers.nameserver));
     L.push(
         "# From the Mac's edge only (its client certificate), to Caddy's plain listener.",
         "frontend from_edge_plain",
         `    bind ${bind.plain} ${accept}`,
+        ...held,
         "    default_backend caddy_plain",
         "",
         "# From the Mac's edge only, to Caddy's client-certificate listener.",
         "frontend from_edge_mtls",
         `    bind ${bind.mtls} ${accept}`,
+        ...held,
         "    default_backend caddy_mtls",
         "",
         "backend caddy_plain",

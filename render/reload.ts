@@ -12,6 +12,8 @@
 // place, the running process keeps serving the old config, and the script exits non-zero with
 // the binary's own message on stderr. Files identical to what is in place cause no reload.
 
+import { CADDY_HOLD, holdCommands } from "./haproxy";
+
 const FILE_NAME_RE = /^[A-Za-z0-9._-]+$/;
 
 /**
@@ -167,17 +169,78 @@ if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi
 `;
 
 /**
- * Host side, Caddy: run CADDY_APPLY inside the running container, the bundle on stdin. When a
- * user's certificate was revoked, restart the container at once (same container; Caddy resumes
- * the config it was just given): that person's open connections end now, everyone else's
- * reconnect, and the edge retries while Caddy starts.
+ * Runs inside the HAProxy container that connects to Caddy (or beside a local HAProxy): holds or
+ * releases new connections (render/haproxy.ts CADDY_HOLD) through HAProxy's admin socket on the
+ * container's loopback. MODE=hold sends HOLD_COMMANDS and leaves a watchdog that sends
+ * RELEASE_COMMANDS after HOLD_MAX seconds unless released first; MODE=release retires that
+ * watchdog and sends RELEASE_COMMANDS. Fails (exit 3) when the socket does not answer or HAProxy
+ * refuses a command, with HAProxy's own words.
+ */
+export const EDGE_HOLD = `set -eu
+STATE="\${HOLD_STATE:-/tmp}/homelab-edge-hold"
+host=\${ADMIN%:*}
+port=\${ADMIN##*:}
+command -v nc >/dev/null 2>&1 || { echo "homelab: no nc here to reach HAProxy's admin socket" >&2; exit 3; }
+send() {
+  printf '%s\\n' "$1" | while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    out=$(printf '%s\\n' "$line" | nc -w 2 "$host" "$port" 2>&1) || { echo "homelab: HAProxy's admin socket at $ADMIN did not answer: $out" >&2; exit 3; }
+    if [ -n "$(printf '%s' "$out" | tr -d ' \\r\\n')" ]; then echo "homelab: HAProxy refused '$line': $out" >&2; exit 3; fi
+  done
+}
+case "$MODE" in
+  hold)
+    # Never leave a hold half taken: release what was held, then fail.
+    if ! send "$HOLD_COMMANDS"; then send "$RELEASE_COMMANDS" || true; exit 3; fi
+    token="$$.$(date +%s)"
+    echo "$token" > "$STATE"
+    # The watchdog polls its token each second: a release (or a newer hold) retires it.
+    (
+      n=$HOLD_MAX
+      while [ "$n" -gt 0 ] && [ "$(cat "$STATE" 2>/dev/null || true)" = "$token" ]; do sleep 1; n=$((n - 1)); done
+      if [ "$(cat "$STATE" 2>/dev/null || true)" = "$token" ]; then rm -f "$STATE"; send "$RELEASE_COMMANDS" || true; fi
+    ) </dev/null >/dev/null 2>&1 &
+    ;;
+  release)
+    rm -f "$STATE"
+    send "$RELEASE_COMMANDS"
+    ;;
+  *) echo "homelab: MODE must be hold or release" >&2; exit 2 ;;
+esac
+`;
+
+/**
+ * Host side, Caddy: hold new connections at the HAProxy container (EDGE_CONTAINER, when it is
+ * running), give the connections already passed to Caddy SETTLE seconds to send their requests,
+ * run CADDY_APPLY inside the Caddy container with the bundle on stdin, and release, also when the
+ * apply fails. Without the hold a reload can drop a brand-new connection (CADDY_HOLD says why);
+ * with it a client waits a moment instead. When the hold cannot be taken the reload goes ahead
+ * without it, and says so. When a user's certificate was revoked, restart the container at once
+ * (same container; Caddy resumes the config it was just given): that person's open connections
+ * end now, everyone else's reconnect, and the edge retries while Caddy starts.
  */
 export const CADDY_RELOAD_ON_HOST = `set -eu
+held=no
+edge() {
+  docker exec -e MODE="$1" -e ADMIN="$EDGE_ADMIN" -e HOLD_MAX="$HOLD_MAX" \\
+    -e HOLD_COMMANDS="$HOLD_COMMANDS" -e RELEASE_COMMANDS="$RELEASE_COMMANDS" "$EDGE_CONTAINER" sh -c "$HOLD"
+}
+release() {
+  if [ "$held" = yes ]; then
+    held=no
+    edge release || echo "homelab: could not release the hold at $EDGE_CONTAINER; it ends by itself within $HOLD_MAX s" >&2
+  fi
+}
+trap release EXIT
+if [ -n "\${EDGE_CONTAINER:-}" ] && [ "$(docker inspect -f '{{.State.Running}}' "$EDGE_CONTAINER" 2>/dev/null || true)" = "true" ]; then
+  if edge hold; then held=yes; sleep "$SETTLE"; else echo "homelab: could not hold new connections at $EDGE_CONTAINER: reloading Caddy without" >&2; fi
+fi
 result=$(docker exec -i "$CONTAINER" sh -c "$APPLY")
 if [ "$result" = revoked ]; then
   echo "homelab: a client certificate was revoked: restarting Caddy to end its open connections" >&2
   docker restart --time 0 "$CONTAINER" >/dev/null
 fi
+release
 `;
 
 /**
@@ -194,3 +257,23 @@ if [ "$result" = changed ] && [ "$(docker inspect -f '{{.State.Running}}' "$CONT
   echo "haproxy: reloaded softly"
 fi
 `;
+
+/**
+ * The environment CADDY_RELOAD_ON_HOST runs with (besides DOCKER_HOST): the Caddy container, and
+ * the HAProxy container that connects to Caddy (the edge on Linux, the relay on a Mac runtime)
+ * with the CLI lines that hold and release it. None of it is secret.
+ */
+export function caddyReloadEnvironment(edge: "container" | "native", containers = { caddy: "caddy", haproxy: "haproxy" }): Record<string, string> {
+    const { hold, release } = holdCommands(edge === "native" ? "relay" : "edge");
+    return {
+        CONTAINER: containers.caddy,
+        APPLY: CADDY_APPLY,
+        EDGE_CONTAINER: containers.haproxy,
+        EDGE_ADMIN: CADDY_HOLD.admin,
+        HOLD: EDGE_HOLD,
+        HOLD_COMMANDS: hold,
+        RELEASE_COMMANDS: release,
+        HOLD_MAX: String(CADDY_HOLD.maxSeconds),
+        SETTLE: String(CADDY_HOLD.settleSeconds),
+    };
+}

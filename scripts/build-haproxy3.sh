@@ -23,7 +23,8 @@ fi
 case "$want" in 3.*) ;; *) echo "Debian trixie offers haproxy $want, not 3.x" >&2; exit 1 ;; esac
 root="$cache/haproxy-$want"
 wrapper="$root/haproxy"
-if [ -x "$wrapper" ] && "$wrapper" -v 2>/dev/null | grep -q "^HAProxy version 3\."; then echo "$wrapper"; exit 0; fi
+# --argv0 (below) makes a master-worker reload re-run this wrapper; older wrappers are rebuilt.
+if [ -x "$wrapper" ] && grep -q -- "--argv0" "$wrapper" && "$wrapper" -v 2>/dev/null | grep -q "^HAProxy version 3\."; then echo "$wrapper"; exit 0; fi
 rm -rf "$root.tmp" && mkdir -p "$root.tmp/fs"
 ( cd "$apt_dir/debs" && rm -f ./*.deb && apt-get "${apt_opts[@]}" download -qq \
     haproxy libc6 libssl3t64 libpcre2-8-0 liblua5.4-0 libsystemd0 libcrypt1 zlib1g libjemalloc2 \
@@ -32,8 +33,9 @@ rm -rf "$root.tmp" && mkdir -p "$root.tmp/fs"
 for d in "$apt_dir"/debs/*.deb; do dpkg-deb -x "$d" "$root.tmp/fs"; done
 cat > "$root.tmp/haproxy" <<WRAP
 #!/bin/sh
-# Debian trixie's HAProxy $want, run with its own loader and libraries (no install).
-exec "$root/fs/usr/lib64/ld-linux-x86-64.so.2" --library-path "$root/fs/usr/lib/x86_64-linux-gnu:$root/fs/lib/x86_64-linux-gnu" "$root/fs/usr/sbin/haproxy" "\$@"
+# Debian trixie's HAProxy $want, run with its own loader and libraries (no install). Its argv[0]
+# is this wrapper, so a master-worker reload (which re-executes argv[0]) comes back through it.
+exec "$root/fs/usr/lib64/ld-linux-x86-64.so.2" --library-path "$root/fs/usr/lib/x86_64-linux-gnu:$root/fs/lib/x86_64-linux-gnu" --argv0 "$wrapper" "$root/fs/usr/sbin/haproxy" "\$@"
 WRAP
 chmod +x "$root.tmp/haproxy"
 rm -rf "$root" && mv "$root.tmp" "$root"

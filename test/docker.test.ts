@@ -37,10 +37,10 @@ import { ChildProcess } from "child_process";
 import { CADDY_IMAGE_NAME, ContainerSpec, DockerPlan, dockerPlan, publishedPorts } from "../components/dockerPlan";
 import { renderContainerHaproxyCfg } from "../render/all";
 import { WHOAMI_PATH } from "../render/caddyfile";
-import { packFiles } from "../render/reload";
+import { caddyReloadEnvironment, packFiles } from "../render/reload";
 import { ipIn, intToV4, v4ToInt } from "../stacks/net";
 import versions from "../render/versions.json";
-import { haproxyBinary } from "./support/binaries";
+import { haproxy3Binary } from "./support/binaries";
 import { Engine, startEngine } from "./docker/engine";
 import { ECHO_IMAGE, buildCaddyImage, buildEchoImage, buildHaproxyImage, caddyTestBinary, echoBinary } from "./docker/images";
 import { applyContainer, cliEquivalent, containerCreateBody, containerEnv, dummySecret, imageOf, inspectContainer, inspectNetwork, removeContainer } from "./docker/apply";
@@ -72,6 +72,8 @@ const ENABLED = process.env.HOMELAB_DOCKER_TIER === "1";
 const HOST_GATEWAY = "10.213.0.1";
 const HOST_PORT = 18090;
 const byPort = (a: { internal: number; ip: string }, b: { internal: number; ip: string }) => a.internal - b.internal || a.ip.localeCompare(b.ip);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function log(line: string): void {
     console.log(`      » ${line}`);
@@ -155,7 +157,7 @@ if (ENABLED) {
             });
             log(`engine: dockerd ${engine.pid} in its own namespaces, ${engine.host}`);
             await buildCaddyImage(engine, caddyBin, CADDY_IMAGE_NAME);
-            await buildHaproxyImage(engine, haproxyBinary(), versions.haproxyImage);
+            await buildHaproxyImage(engine, haproxy3Binary(), versions.haproxyImage);
             await buildEchoImage(engine, echoBin);
             dir = path.join(engine.dir, "stack");
             const opts = { mtls: true, wiki: false, users: ["dave"] };
@@ -340,7 +342,7 @@ if (ENABLED) {
                 assert.equal(await served(HOSTS.cloud, "erin"), undefined, "erin served before the allowlist has her");
                 const stream = startStream(engine, pki, { host: HOSTS.cloud, user: "dave", path: "/stream?n=12&ms=300" });
                 await stream.started;
-                const r = await applyCaddyConfig(engine, caddyBundle(next, pki));
+                const r = await applyCaddyConfig(engine, next, caddyBundle(next, pki));
                 assert.equal(r.status, 0, r.stderr);
                 stack = { ...stack, model: next, plan: dockerPlan(next) };
                 const s = await stream.done;
@@ -357,11 +359,37 @@ if (ENABLED) {
                 const config = async () => (await engine.docker(["exec", "caddy", "wget", "-q", "-O", "-", "http://localhost:2019/config/"])).stdout;
                 const cfgBefore = await config();
                 const unchangedBefore = count(await logsOf("caddy"), "config is unchanged");
-                const r = await applyCaddyConfig(engine, caddyBundle(stack.model, pki));
+                const r = await applyCaddyConfig(engine, stack.model, caddyBundle(stack.model, pki));
                 assert.equal(r.status, 0, r.stderr);
                 assert.equal(count(await logsOf("caddy"), "config is unchanged"), unchangedBefore + 1);
                 assert.equal(await config(), cfgBefore);
                 assert.deepEqual(await ids(), before);
+            });
+
+            it("Caddy: the reload holds new connections at HAProxy (its admin socket on the container's loopback, reached with the image's nc): a request sent meanwhile waits and is served", async () => {
+                const t0 = Date.now();
+                const reload = applyCaddyConfig(engine, stack.model, caddyBundle(stack.model, pki), { SETTLE: "3" });
+                await sleep(1000);
+                const during = Date.now();
+                assert.equal(await served(HOSTS.cloud, "dave"), "cloud", "served, not refused");
+                const waited = Date.now() - during;
+                const r = await reload;
+                assert.equal(r.status, 0, r.stderr);
+                assert.doesNotMatch(r.stderr, /homelab:/, "the hold was taken and released without a word");
+                assert.ok(waited >= 1500, `the request waited for the release (${waited} ms)`);
+                log(`a request during a 3 s hold waited ${waited} ms; the whole apply took ${Date.now() - t0} ms`);
+                assert.ok((await served(HOSTS.cloud, "dave")) === "cloud");
+            });
+
+            it("Caddy: a hold nobody releases (a crashed run) ends by itself: its watchdog outlives the docker exec that took it", async () => {
+                const env = caddyReloadEnvironment(stack.model.edge);
+                const args = ["exec", "-e", "MODE=hold", "-e", `ADMIN=${env["EDGE_ADMIN"]}`, "-e", "HOLD_MAX=3", "-e", `HOLD_COMMANDS=${env["HOLD_COMMANDS"]}`, "-e", `RELEASE_COMMANDS=${env["RELEASE_COMMANDS"]}`];
+                const held = await engine.docker([...args, "haproxy", "sh", "-c", env["HOLD"] as string]);
+                assert.equal(held.status, 0, held.stderr);
+                const t = Date.now();
+                assert.equal(await served(HOSTS.cloud, "dave"), "cloud");
+                const waited = Date.now() - t;
+                assert.ok(waited >= 1500 && waited < 8000, `released by the watchdog after ${waited} ms`);
             });
 
             it("Caddy: a bad Caddyfile is refused with Caddy's message; the files roll back and the old config keeps serving", async () => {
@@ -370,7 +398,7 @@ if (ENABLED) {
                 const bad = caddyfileFor(stack.model) + "\nbogus.example.dev {\n\tnot_a_directive\n}\n";
                 // With erin removed from the allowlist in the same bundle: the PEMs must roll back too.
                 const bundle = caddyBundle(stackModel(dir, { mtls: true, wiki: true, users: ["dave"] }), pki, { caddyfile: bad });
-                const r = await applyCaddyConfig(engine, bundle);
+                const r = await applyCaddyConfig(engine, stack.model, bundle);
                 assert.notEqual(r.status, 0);
                 assert.match(r.stderr, /not_a_directive/);
                 assert.match(r.stderr, /caddy reload failed: the previous configuration is still serving/);

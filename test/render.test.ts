@@ -7,6 +7,8 @@ import * as path from "path";
 import { ROOT } from "./harness";
 import { modelFromStackFile } from "../stacks/stackFile";
 import { renderAll } from "../render/all";
+import { CADDY_HOLD, EDGE_LIMITS, HELD_FRONTENDS, holdCommands, renderEdgeCfg } from "../render/haproxy";
+import { EDGE_HOLD, caddyReloadEnvironment } from "../render/reload";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { renderCaddyDockerfile } from "../render/dockerfile";
 import { main as renderMain } from "../scripts/render";
@@ -201,6 +203,45 @@ function frontend(cfg: string, name: string): string {
 }
 
 describe("haproxy.cfg", () => {
+    it("the HAProxy that connects to Caddy can be held: an admin socket on its own loopback, and the held frontends' limit written out", () => {
+        for (const [stack, role] of [["lake", "edge"], ["home", "relay"]] as const) {
+            const cfg = renderAll(model(stack))["haproxy.cfg"] as string;
+            assert.match(cfg, /\n {4}stats socket ipv4@127\.0\.0\.1:9999 level admin\n/, stack);
+            const { hold, release } = holdCommands(role);
+            for (const fe of HELD_FRONTENDS[role]) {
+                assert.match(frontend(cfg, fe), new RegExp(`\\n {4}maxconn ${EDGE_LIMITS.maxconn}\\n`), `${stack} ${fe}`);
+                assert.ok(hold.includes(`set maxconn frontend ${fe} 0\n`), `${role} holds ${fe}`);
+                // Releasing puts back exactly what the config says, so a hold leaves no trace.
+                assert.ok(release.includes(`set maxconn frontend ${fe} ${EDGE_LIMITS.maxconn}\n`), `${role} releases ${fe}`);
+            }
+            assert.equal(hold.trim().split("\n").length, HELD_FRONTENDS[role].length);
+        }
+    });
+
+    it("the native edge on a Mac has no admin socket (it is never held; a socket there would face the Mac's other processes)", () => {
+        const files = renderAll(model("home"));
+        assert.doesNotMatch(files["edge.haproxy.cfg"] as string, /stats socket/);
+    });
+
+    it("refuses an admin socket anywhere but IPv4 loopback", () => {
+        const m = model("lake");
+        for (const admin of ["0.0.0.0:9999", "10.0.0.2:9999", "[::1]:9999", "127.0.0.1"]) {
+            assert.throws(() => renderEdgeCfg(m, { bind: { http: ":80", https: ":443" }, upstream: { kind: "caddy", host: "caddy" }, admin }), /IPv4 loopback/, admin);
+        }
+        assert.throws(() => renderEdgeCfg(m, { bind: { http: ":80", https: ":443" }, upstream: { kind: "relay", host: "127.0.0.1" }, admin: CADDY_HOLD.admin }), /only an edge that connects to Caddy/);
+    });
+
+    it("the host-side Caddy reload holds the HAProxy container: the edge's frontend on Linux, the relay's on a Mac", () => {
+        const linux = caddyReloadEnvironment("container");
+        assert.equal(linux["EDGE_CONTAINER"], "haproxy");
+        assert.equal(linux["EDGE_ADMIN"], CADDY_HOLD.admin);
+        assert.equal(linux["HOLD_COMMANDS"], "set maxconn frontend https 0\n");
+        const mac = caddyReloadEnvironment("native");
+        assert.equal(mac["HOLD_COMMANDS"], "set maxconn frontend from_edge_plain 0\nset maxconn frontend from_edge_mtls 0\n");
+        assert.equal(mac["HOLD"], EDGE_HOLD);
+        assert.ok(Number(mac["HOLD_MAX"]) > Number(mac["SETTLE"]), "a hold outlives its settle time");
+    });
+
     it("only redirects on :80, with a short request timeout", () => {
         const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
         const http = frontend(cfg, "http");

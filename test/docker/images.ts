@@ -1,8 +1,9 @@
 // The images the engine tests run, built locally on the private engine (nothing can be pulled):
 // - the Caddy stand-in, tagged exactly CADDY_IMAGE_NAME: the static Caddy test build at
 //   /usr/bin/caddy (the versions the real image pins) with the official image's environment;
-// - the HAProxy stand-in, tagged exactly versions.haproxyImage: Debian's /usr/sbin/haproxy with
-//   every library ldd lists and the loader, the official image's entrypoint behaviour, its
+// - the HAProxy stand-in, tagged exactly versions.haproxyImage: Debian trixie's HAProxy 3.x
+//   (scripts/build-haproxy3.sh; the pinned image is 3.x too) with every library its own loader
+//   lists and that loader, the official image's entrypoint behaviour, its
 //   haproxy user and group (uid/gid 99), USER haproxy and STOPSIGNAL SIGUSR1;
 // - the echo upstream (test/docker/echo), tagged under every service image ref the plan asks for.
 // Each has static busybox for /bin/sh and the tools the reload scripts use (awk, cmp, mv, ...).
@@ -99,16 +100,28 @@ async function build(engine: Engine, dir: string, tag: string, dockerfile: strin
     if (r.status !== 0) throw new Error(`docker build ${tag} failed:\n${r.stdout}${r.stderr}`);
 }
 
-/** `ldd` → the paths the loader will open (the loader itself included). */
-export function sharedLibraries(binary: string): string[] {
-    const out = execFileSync("ldd", [binary], { encoding: "utf8" });
-    const libs: string[] = [];
+/**
+ * The files of the HAProxy 3.x build behind scripts/build-haproxy3.sh's wrapper, as an image
+ * holds them: the binary, every library its own (trixie) loader lists at the same path under the
+ * image's root, and that loader where the binary expects it.
+ */
+export function haproxy3Files(wrapper: string): { binary: string; libs: { src: string; dst: string }[] } {
+    const fsRoot = path.join(path.dirname(wrapper), "fs");
+    const binary = path.join(fsRoot, "usr/sbin/haproxy");
+    const loader = path.join(fsRoot, "usr/lib64/ld-linux-x86-64.so.2");
+    const libPath = ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu"].map((d) => path.join(fsRoot, d)).join(":");
+    const out = execFileSync(loader, ["--library-path", libPath, "--list", binary], { encoding: "utf8" });
+    const libs: { src: string; dst: string }[] = [];
     for (const line of out.split("\n")) {
-        const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
-        if (m) libs.push(m[1] as string);
+        const m = /^\s*(\S+)\s+=>\s+(\/\S+)/.exec(line);
+        if (!m) continue;
+        const [, name, src] = m as unknown as [string, string, string];
+        const dst = name.startsWith("/") ? name : "/" + path.relative(fsRoot, src);
+        if (dst.startsWith("/..")) throw new Error(`a library outside the HAProxy build: ${src}`);
+        libs.push({ src: fs.realpathSync(src), dst });
     }
-    if (!libs.some((l) => l.includes("ld-linux"))) throw new Error(`no loader in ldd ${binary}:\n${out}`);
-    return libs;
+    if (!libs.some((l) => l.dst === "/lib64/ld-linux-x86-64.so.2")) throw new Error(`no loader in:\n${out}`);
+    return { binary, libs };
 }
 
 /** The official image's docker-entrypoint.sh, in behaviour. */
@@ -147,13 +160,14 @@ export async function buildCaddyImage(engine: Engine, caddyBin: string, tag: str
     ]);
 }
 
-export async function buildHaproxyImage(engine: Engine, haproxyBin: string, tag: string): Promise<void> {
+export async function buildHaproxyImage(engine: Engine, haproxy3Wrapper: string, tag: string): Promise<void> {
     const dir = path.join(engine.dir, "images/haproxy");
     const rootfs = path.join(dir, "rootfs");
     baseDirs(rootfs);
     addBusybox(rootfs);
-    place(haproxyBin, path.join(rootfs, "usr/local/sbin/haproxy"), { mode: 0o755 });
-    for (const lib of sharedLibraries(haproxyBin)) place(fs.realpathSync(lib), path.join(rootfs, lib));
+    const files = haproxy3Files(haproxy3Wrapper);
+    place(files.binary, path.join(rootfs, "usr/local/sbin/haproxy"), { mode: 0o755 });
+    for (const lib of files.libs) place(lib.src, path.join(rootfs, lib.dst));
     for (const d of ["usr/local/etc/haproxy", "usr/local/bin"]) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
     fs.writeFileSync(path.join(rootfs, "usr/local/bin/docker-entrypoint.sh"), HAPROXY_ENTRYPOINT, { mode: 0o755 });
     fs.writeFileSync(path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nhaproxy:x:99:99:haproxy:/var/lib/haproxy:/sbin/nologin\n");

@@ -15,7 +15,7 @@ import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { renderCaddyfile } from "../../render/caddyfile";
 import { renderContainerHaproxyCfg } from "../../render/all";
-import { CADDY_APPLY, CADDY_RELOAD_ON_HOST, HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, packFiles } from "../../render/reload";
+import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, packFiles } from "../../render/reload";
 import { CADDY_ETC } from "../../render/addresses";
 import { DockerPlan, HAPROXY_CONFIG_DIR, dockerPlan } from "../../components/dockerPlan";
 import versions from "../../render/versions.json";
@@ -138,8 +138,8 @@ export function haproxyBundle(model: Model, cfg = renderContainerHaproxyCfg(mode
 }
 
 /** CADDY_RELOAD_ON_HOST exactly as the DockerHost component runs it (env + bundle on stdin). */
-export function applyCaddyConfig(engine: Engine, bundle: string): Promise<CmdResult> {
-    return engine.script(CADDY_RELOAD_ON_HOST, { CONTAINER: "caddy", APPLY: CADDY_APPLY }, bundle);
+export function applyCaddyConfig(engine: Engine, model: Model, bundle: string, env: Record<string, string> = {}): Promise<CmdResult> {
+    return engine.script(CADDY_RELOAD_ON_HOST, { ...caddyReloadEnvironment(model.edge), ...env }, bundle);
 }
 
 export function haproxyConfigDir(model: Model): string {
@@ -275,13 +275,13 @@ export async function bringUp(engine: Engine, stack: Stack): Promise<void> {
     await applyNetworks(engine, plan);
     const byRole = (role: string) => plan.containers.filter((c) => c.role === role);
     for (const spec of byRole("caddy")) await applyContainer(engine, spec);
-    let r = await applyCaddyConfig(engine, caddyBundle(model, pki));
+    let r = await applyCaddyConfig(engine, model, caddyBundle(model, pki));
     if (r.status !== 0) {
         // The component runs the reload right after the container starts; note it if Caddy's
         // admin endpoint was not up yet, and retry once it is.
         stack.notes.push(`first CADDY_RELOAD_ON_HOST right after start failed (${r.status}): ${r.stderr.trim().split("\n").pop()}`);
         await waitFor("Caddy's admin endpoint", async () => (await engine.docker(["exec", "caddy", "wget", "-q", "-O", "/dev/null", "http://localhost:2019/config/"])).status === 0);
-        r = await applyCaddyConfig(engine, caddyBundle(model, pki));
+        r = await applyCaddyConfig(engine, model, caddyBundle(model, pki));
         if (r.status !== 0) throw new Error(`CADDY_RELOAD_ON_HOST failed: ${r.stderr}`);
     }
     for (const spec of [...byRole("cloudflared"), ...byRole("service")]) await applyContainer(engine, spec);

@@ -27,9 +27,9 @@ import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { addressPlan } from "../../stacks/addressPlan";
 import { renderCaddyfile } from "../../render/caddyfile";
-import { renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
-import { CADDY_APPLY, HAPROXY_WRITE, packFiles, unpackFiles } from "../../render/reload";
-import { caddyBinary, haproxyBinary } from "../support/binaries";
+import { holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
+import { CADDY_APPLY, CADDY_RELOAD_ON_HOST, HAPROXY_WRITE, caddyReloadEnvironment, packFiles, unpackFiles } from "../../render/reload";
+import { caddyBinary, haproxy3Binary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 import { rawConfigOf } from "../../stacks/stackFile";
@@ -44,6 +44,8 @@ export type EdgeMode = "container" | "native";
 /** Where each edge shape listens in the lab (production: :80 and :443). */
 export const EDGE_PORTS: Record<EdgeMode, { http: number; https: number }> = { container: { http: 18080, https: 18443 }, native: { http: 28080, https: 28443 } };
 export const RELAY = { host: "127.0.0.1", plain: 8443, mtls: 9443 } as const;
+/** The admin sockets of the two HAProxies that connect to Caddy (in production: each on its container's loopback). */
+export const LAB_ADMIN = { container: "127.0.0.1:18999", relay: "127.0.0.1:28999" } as const;
 export const HAPROXY_HTTP = EDGE_PORTS.container.http;
 export const HAPROXY_HTTPS = EDGE_PORTS.container.https;
 export const HOSTS = { private: "media.home.example.dev", mtls: "cloud.example.dev", unknown: "unknown.example.dev", apex: "home.example.dev" } as const;
@@ -277,12 +279,13 @@ export function renderLab(model: Model, certFolder: string): LabConfigs {
         haproxyCfg: renderEdgeCfg(model, {
             bind: { http: `127.0.0.1:${EDGE_PORTS.container.http}`, https: `127.0.0.1:${EDGE_PORTS.container.https},${SOURCES.lan}:${EDGE_PORTS.container.https}` },
             upstream: { kind: "caddy", host: a.caddy, sourceAddress: a.haproxy },
+            admin: LAB_ADMIN.container,
         }),
         nativeCfg: renderEdgeCfg(model, {
             bind: { http: `127.0.0.1:${EDGE_PORTS.native.http}`, https: `127.0.0.1:${EDGE_PORTS.native.https},${SOURCES.lan}:${EDGE_PORTS.native.https}` },
             upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls } },
         }),
-        relayCfg: renderRelayCfg(model, { bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` }, caddyHost: a.caddy, sourceAddress: a.haproxy }),
+        relayCfg: renderRelayCfg(model, { bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` }, caddyHost: a.caddy, sourceAddress: a.haproxy, admin: LAB_ADMIN.relay }),
     };
 }
 
@@ -317,9 +320,9 @@ function exited(p: ChildProcess): Promise<unknown> {
     return p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once("exit", r)) : Promise.resolve();
 }
 
-function startHaproxy(dir: string, cfg: string, logs: string[]): LabHaproxy {
+function startHaproxy(dir: string, cfg: string, logs: string[], binary: string): LabHaproxy {
     fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
-    const proc = spawn(haproxyBinary(), ["-W", "-db", "-C", dir, "-f", "haproxy.cfg"], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(binary, ["-W", "-db", "-C", dir, "-f", "haproxy.cfg"], { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout?.on("data", (d) => logs.push(String(d)));
     proc.stderr?.on("data", (d) => logs.push(String(d)));
     return { dir, cfg, proc };
@@ -363,10 +366,13 @@ export async function startLab(): Promise<Lab> {
     };
     const caddy = startCaddy();
     const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, edgeFiles[n] as string]));
+    // The two HAProxies that connect to Caddy run a 3.x release, as the pinned image does in
+    // production (Debian's 2.6 deadlocks when a held frontend is released: haproxy/haproxy#2726);
+    // the native edge runs Debian's 2.6, the oldest a Mac may have.
     const haproxies = {
-        container: startHaproxy(hdir("haproxy"), configs.haproxyCfg, logs.haproxy),
-        relay: startHaproxy(hdir("relay", pick("relay.pem", "edge-ca.pem")), configs.relayCfg, logs.haproxy),
-        native: startHaproxy(hdir("native", pick("edge-client.pem", "edge-ca.pem")), configs.nativeCfg, logs.haproxy),
+        container: startHaproxy(hdir("haproxy"), configs.haproxyCfg, logs.haproxy, haproxy3Binary()),
+        relay: startHaproxy(hdir("relay", pick("relay.pem", "edge-ca.pem")), configs.relayCfg, logs.haproxy, haproxy3Binary()),
+        native: startHaproxy(hdir("native", pick("edge-client.pem", "edge-ca.pem")), configs.nativeCfg, logs.haproxy, haproxyBinary()),
     };
     const procs = () => [haproxies.native.proc, haproxies.relay.proc, haproxies.container.proc, lab.caddy];
 
@@ -498,7 +504,109 @@ export function applyCaddy(
 /** Writes a container-edge config with HAPROXY_WRITE and reloads that HAProxy softly. */
 export function applyHaproxy(lab: Lab, model: Model): { status: number | null; stdout: string; stderr: string } {
     const { haproxyCfg } = renderLab(model, lab.certFolder);
-    const r = runScript(HAPROXY_WRITE, { DIR: lab.haproxies.container.dir, HAPROXY: haproxyBinary() }, packFiles({ "haproxy.cfg": haproxyCfg }));
+    const r = runScript(HAPROXY_WRITE, { DIR: lab.haproxies.container.dir, HAPROXY: haproxy3Binary() }, packFiles({ "haproxy.cfg": haproxyCfg }));
     if (r.status === 0) lab.haproxies.container.proc.kill("SIGUSR2");
     return r;
+}
+
+/**
+ * The lab's stand-in for the docker CLI, for CADDY_RELOAD_ON_HOST: `caddy` is the lab's Caddy
+ * process and `haproxy` is both lab HAProxies that connect to Caddy. (Production has one: the
+ * edge on Linux, the relay on a Mac. The lab runs both shapes against one Caddy, so a Caddy reload
+ * must hold both; each gets its own admin socket and CLI lines.) Restarts are the lab's own
+ * (lab.restartCaddy), so `restart` is refused here.
+ */
+const LAB_DOCKER = `#!/bin/sh
+set -eu
+verb=$1; shift
+case "$verb" in
+  inspect) echo true ;;
+  exec)
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        -i) shift ;;
+        -e) export "$2"; shift 2 ;;
+        *) break ;;
+      esac
+    done
+    name=$1; shift
+    case "$name" in
+      caddy) ETC="$LAB_ETC" CADDY="$LAB_CADDY" exec "$@" ;;
+      haproxy)
+        [ "$1 $2" = "sh -c" ] || { echo "lab docker: only sh -c runs in haproxy" >&2; exit 2; }
+        container() { ADMIN="$LAB_ADMIN_CONTAINER" HOLD_STATE="$LAB_STATE_CONTAINER" HOLD_COMMANDS="$LAB_HOLD_CONTAINER" RELEASE_COMMANDS="$LAB_RELEASE_CONTAINER" sh -c "$1"; }
+        relay() { ADMIN="$LAB_ADMIN_RELAY" HOLD_STATE="$LAB_STATE_RELAY" HOLD_COMMANDS="$LAB_HOLD_RELAY" RELEASE_COMMANDS="$LAB_RELEASE_RELAY" sh -c "$1"; }
+        container "$3"
+        # Like one HAProxy's hold: all or nothing.
+        if ! relay "$3"; then
+          if [ "$MODE" = hold ]; then MODE=release container "$3" || true; fi
+          exit 3
+        fi
+        ;;
+      *) echo "lab docker: no container $name" >&2; exit 1 ;;
+    esac
+    ;;
+  *) echo "lab docker: $verb is not part of the lab" >&2; exit 1 ;;
+esac
+`;
+
+/** A directory with the lab's docker stand-in and nc (busybox, as in the HAProxy image). */
+function labBin(lab: Lab): string {
+    const bin = path.join(lab.dir, "bin");
+    if (!fs.existsSync(path.join(bin, "docker"))) {
+        fs.mkdirSync(bin, { recursive: true });
+        fs.writeFileSync(path.join(bin, "docker"), LAB_DOCKER, { mode: 0o755 });
+        fs.symlinkSync(execFileSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).trim(), path.join(bin, "nc"));
+        for (const role of ["container", "relay"]) fs.mkdirSync(path.join(lab.dir, "hold", role), { recursive: true });
+    }
+    return bin;
+}
+
+/** The environment of CADDY_RELOAD_ON_HOST in the lab: the component's, plus the lab docker's. */
+export function labReloadEnvironment(lab: Lab, overrides: Record<string, string> = {}): Record<string, string> {
+    const edge = holdCommands("edge");
+    const relay = holdCommands("relay");
+    return {
+        ...caddyReloadEnvironment("container"),
+        PATH: `${labBin(lab)}:${process.env["PATH"] ?? ""}`,
+        LAB_ETC: lab.etc,
+        LAB_CADDY: caddyBinary(),
+        LAB_ADMIN_CONTAINER: LAB_ADMIN.container,
+        LAB_ADMIN_RELAY: LAB_ADMIN.relay,
+        LAB_STATE_CONTAINER: path.join(lab.dir, "hold", "container"),
+        LAB_STATE_RELAY: path.join(lab.dir, "hold", "relay"),
+        LAB_HOLD_CONTAINER: edge.hold,
+        LAB_RELEASE_CONTAINER: edge.release,
+        LAB_HOLD_RELAY: relay.hold,
+        LAB_RELEASE_RELAY: relay.release,
+        ...overrides,
+    };
+}
+
+/**
+ * Renders the lab's stack and applies it the way the DockerHost component does: CADDY_RELOAD_ON_HOST
+ * (hold both HAProxies, settle, CADDY_APPLY, release), through the lab's docker stand-in. Async, so
+ * traffic keeps flowing in the same test while it runs.
+ */
+export function reloadCaddyOnHost(
+    lab: Lab,
+    opts: { users: string[]; withWiki: boolean },
+    overrides: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const model = e2eModel(e2eConfig(lab.ports, { users: opts.users, withWiki: opts.withWiki }));
+    const { caddyfile } = renderLab(model, lab.certFolder);
+    const bundle = packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, opts.users) });
+    return new Promise((resolve) => {
+        const p = spawn("sh", ["-c", CADDY_RELOAD_ON_HOST], { env: { ...process.env, ...labReloadEnvironment(lab, overrides) }, stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        p.stdout.on("data", (d) => (stdout += String(d)));
+        p.stderr.on("data", (d) => (stderr += String(d)));
+        const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
+        p.on("close", (status) => {
+            clearTimeout(timer);
+            resolve({ status, stdout, stderr });
+        });
+        p.stdin.end(bundle);
+    });
 }
