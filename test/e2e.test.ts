@@ -14,7 +14,7 @@ import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { packFiles } from "../render/reload";
 import { caddyBinary, haproxyBinary } from "./support/binaries";
 import versions from "../render/versions.json";
-import { EDGE_LIMITS } from "../render/haproxy";
+import { CADDY_HOLD, EDGE_LIMITS } from "../render/haproxy";
 import { CADDY_TIMING } from "../render/caddyfile";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -249,6 +249,7 @@ function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string;
         `| old HAProxy workers after a soft reload | at most ${EDGE_LIMITS.hardStopAfter} |`,
         `| WebSockets after a Caddy reload: plain / mtls listener | ${CADDY_TIMING.streamCloseDelay.plain} / ${CADDY_TIMING.streamCloseDelay.mtls} |`,
         "| a removed user's open connections | end at once: the apply that revokes a certificate restarts Caddy in place |",
+        `| new connections during a Caddy reload | held at HAProxy (settle ${CADDY_HOLD.settleSeconds} s + the reload), then served; a hold ends by itself after ${CADDY_HOLD.maxSeconds} s |`,
         "",
         "IPv6 sources that embed an IPv4 address (::a.b.c.d, 2002::/16) are never trusted. Only HAProxy (the",
         "Linux edge, or the relay on a Mac) and Caddy are on the edge network; Caddy binds its TLS listeners",
