@@ -36,6 +36,7 @@ import * as path from "path";
 import { ChildProcess } from "child_process";
 import { CADDY_IMAGE_NAME, ContainerSpec, DockerPlan, dockerPlan, publishedPorts } from "../components/dockerPlan";
 import { renderContainerHaproxyCfg } from "../render/all";
+import { EDGE_LIMITS } from "../render/haproxy";
 import { WHOAMI_PATH } from "../render/caddyfile";
 import { caddyReloadEnvironment, packFiles } from "../render/reload";
 import { ipIn, intToV4, v4ToInt } from "../stacks/net";
@@ -72,8 +73,6 @@ const ENABLED = process.env.HOMELAB_DOCKER_TIER === "1";
 const HOST_GATEWAY = "10.213.0.1";
 const HOST_PORT = 18090;
 const byPort = (a: { internal: number; ip: string }, b: { internal: number; ip: string }) => a.internal - b.internal || a.ip.localeCompare(b.ip);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function log(line: string): void {
     console.log(`      » ${line}`);
@@ -369,7 +368,12 @@ if (ENABLED) {
             it("Caddy: the reload holds new connections at HAProxy (its admin socket on the container's loopback, reached with the image's nc): a request sent meanwhile waits and is served", async () => {
                 const t0 = Date.now();
                 const reload = applyCaddyConfig(engine, stack.model, caddyBundle(stack.model, pki), { SETTLE: "3" });
-                await sleep(1000);
+                // Held: HAProxy itself reports the frontend's limit as 0.
+                const limit = async () => {
+                    const r = await engine.docker(["exec", "haproxy", "sh", "-c", "echo 'show stat' | nc 127.0.0.1 9999"]);
+                    return r.stdout.split("\n").find((l) => l.startsWith("https,FRONTEND,"))?.split(",")[6];
+                };
+                await waitFor("the hold", async () => (await limit()) === "0");
                 const during = Date.now();
                 assert.equal(await served(HOSTS.cloud, "dave"), "cloud", "served, not refused");
                 const waited = Date.now() - during;
@@ -378,7 +382,7 @@ if (ENABLED) {
                 assert.doesNotMatch(r.stderr, /homelab:/, "the hold was taken and released without a word");
                 assert.ok(waited >= 1500, `the request waited for the release (${waited} ms)`);
                 log(`a request during a 3 s hold waited ${waited} ms; the whole apply took ${Date.now() - t0} ms`);
-                assert.ok((await served(HOSTS.cloud, "dave")) === "cloud");
+                assert.equal(await limit(), String(EDGE_LIMITS.maxconn), "released to the config's own limit");
             });
 
             it("Caddy: a hold nobody releases (a crashed run) ends by itself: its watchdog outlives the docker exec that took it", async () => {
