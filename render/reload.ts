@@ -171,39 +171,59 @@ if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi
 /**
  * Runs inside the HAProxy container that connects to Caddy (or beside a local HAProxy): holds or
  * releases new connections (render/haproxy.ts CADDY_HOLD) through HAProxy's admin socket on the
- * container's loopback. MODE=hold sends HOLD_COMMANDS and leaves a watchdog that sends
- * RELEASE_COMMANDS after HOLD_MAX seconds unless released first; MODE=release retires that
- * watchdog and sends RELEASE_COMMANDS. Fails (exit 3) when the socket does not answer or HAProxy
- * refuses a command, with HAProxy's own words.
+ * container's loopback. Every change is read back from HAProxy (`show stat`: the frontend's limit)
+ * before it counts as done.
+ *
+ * MODE=hold first leaves a watchdog, then sends HOLD_COMMANDS: a hold that is never released (the
+ * host died, the release failed) is released by the watchdog after HOLD_MAX seconds, retrying
+ * until HAProxy confirms. A hold that fails half-way is released at once. MODE=release sends
+ * RELEASE_COMMANDS and retires the watchdog only once HAProxy confirms; if it cannot, the watchdog
+ * stays. Fails (exit 3) with HAProxy's own words when the socket does not answer, HAProxy refuses
+ * a command, or the limit read back is not the one asked for.
  */
 export const EDGE_HOLD = `set -eu
 STATE="\${HOLD_STATE:-/tmp}/homelab-edge-hold"
 host=\${ADMIN%:*}
 port=\${ADMIN##*:}
 command -v nc >/dev/null 2>&1 || { echo "homelab: no nc here to reach HAProxy's admin socket" >&2; exit 3; }
+cli() { printf '%s\\n' "$1" | nc -w 2 "$host" "$port" 2>&1; }
+# send LINES: each line is "set maxconn frontend NAME N"; sent one by one, then read back.
 send() {
   printf '%s\\n' "$1" | while IFS= read -r line; do
     [ -n "$line" ] || continue
-    out=$(printf '%s\\n' "$line" | nc -w 2 "$host" "$port" 2>&1) || { echo "homelab: HAProxy's admin socket at $ADMIN did not answer: $out" >&2; exit 3; }
+    out=$(cli "$line") || { echo "homelab: HAProxy's admin socket at $ADMIN did not answer: $out" >&2; exit 3; }
     if [ -n "$(printf '%s' "$out" | tr -d ' \\r\\n')" ]; then echo "homelab: HAProxy refused '$line': $out" >&2; exit 3; fi
-  done
+  done || return 3
+  stat=$(cli "show stat") || { echo "homelab: HAProxy's admin socket at $ADMIN did not answer: $stat" >&2; return 3; }
+  printf '%s\\n' "$1" | while read -r _ _ _ name want; do
+    [ -n "\${name:-}" ] || continue
+    got=$(printf '%s\\n' "$stat" | awk -F, -v fe="$name" '$1 == fe && $2 == "FRONTEND" { print $7 }')
+    [ "$got" = "$want" ] || { echo "homelab: HAProxy reports frontend $name limited to '$got', not $want" >&2; exit 3; }
+  done || return 3
 }
 case "$MODE" in
   hold)
-    # Never leave a hold half taken: release what was held, then fail.
-    if ! send "$HOLD_COMMANDS"; then send "$RELEASE_COMMANDS" || true; exit 3; fi
     token="$$.$(date +%s)"
     echo "$token" > "$STATE"
-    # The watchdog polls its token each second: a release (or a newer hold) retires it.
     (
       n=$HOLD_MAX
       while [ "$n" -gt 0 ] && [ "$(cat "$STATE" 2>/dev/null || true)" = "$token" ]; do sleep 1; n=$((n - 1)); done
-      if [ "$(cat "$STATE" 2>/dev/null || true)" = "$token" ]; then rm -f "$STATE"; send "$RELEASE_COMMANDS" || true; fi
+      # Past the limit and still ours: release, retrying each second (for up to ten minutes)
+      # until HAProxy confirms.
+      tries=600
+      while [ "$tries" -gt 0 ] && [ "$(cat "$STATE" 2>/dev/null || true)" = "$token" ]; do
+        if send "$RELEASE_COMMANDS" 2>/dev/null; then rm -f "$STATE"; else sleep 1; tries=$((tries - 1)); fi
+      done
     ) </dev/null >/dev/null 2>&1 &
+    # Never leave a hold half taken: undo it, then fail.
+    if ! send "$HOLD_COMMANDS"; then
+      if send "$RELEASE_COMMANDS"; then rm -f "$STATE"; fi
+      exit 3
+    fi
     ;;
   release)
-    rm -f "$STATE"
     send "$RELEASE_COMMANDS"
+    rm -f "$STATE"
     ;;
   *) echo "homelab: MODE must be hold or release" >&2; exit 2 ;;
 esac
@@ -213,11 +233,13 @@ esac
  * Host side, Caddy: hold new connections at the HAProxy container (EDGE_CONTAINER, when it is
  * running), give the connections already passed to Caddy SETTLE seconds to send their requests,
  * run CADDY_APPLY inside the Caddy container with the bundle on stdin, and release, also when the
- * apply fails. Without the hold a reload can drop a brand-new connection (CADDY_HOLD says why);
- * with it a client waits a moment instead. When the hold cannot be taken the reload goes ahead
- * without it, and says so. When a user's certificate was revoked, restart the container at once
- * (same container; Caddy resumes the config it was just given): that person's open connections
- * end now, everyone else's reconnect, and the edge retries while Caddy starts.
+ * apply fails or the script is interrupted. Without the hold a reload can drop a brand-new
+ * connection (CADDY_HOLD says why); with it a client waits a moment instead. When the hold cannot
+ * be taken the reload goes ahead without it, and says so. A release HAProxy does not confirm fails
+ * the command (the hold's watchdog still releases it). When a user's certificate was revoked,
+ * restart the container at once (same container; Caddy resumes the config it was just given):
+ * that person's open connections end now, everyone else's reconnect, and the edge retries while
+ * Caddy starts.
  */
 export const CADDY_RELOAD_ON_HOST = `set -eu
 held=no
@@ -225,22 +247,33 @@ edge() {
   docker exec -e MODE="$1" -e ADMIN="$EDGE_ADMIN" -e HOLD_MAX="$HOLD_MAX" \\
     -e HOLD_COMMANDS="$HOLD_COMMANDS" -e RELEASE_COMMANDS="$RELEASE_COMMANDS" "$EDGE_CONTAINER" sh -c "$HOLD"
 }
+settle=""
 release() {
+  status=$?
+  if [ -n "$settle" ]; then kill "$settle" 2>/dev/null || true; fi
   if [ "$held" = yes ]; then
     held=no
-    edge release || echo "homelab: could not release the hold at $EDGE_CONTAINER; it ends by itself within $HOLD_MAX s" >&2
+    if ! edge release; then
+      echo "homelab: HAProxy in $EDGE_CONTAINER did not confirm the release; its watchdog releases new connections within $HOLD_MAX s. Run pulumi up again." >&2
+      [ "$status" -ne 0 ] || status=3
+    fi
   fi
+  exit "$status"
 }
 trap release EXIT
+# sh runs the EXIT trap on a signal only when the signal handler exits.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 if [ -n "\${EDGE_CONTAINER:-}" ] && [ "$(docker inspect -f '{{.State.Running}}' "$EDGE_CONTAINER" 2>/dev/null || true)" = "true" ]; then
-  if edge hold; then held=yes; sleep "$SETTLE"; else echo "homelab: could not hold new connections at $EDGE_CONTAINER: reloading Caddy without" >&2; fi
+  # (sleep in the background: a signal interrupts wait, not a foreground sleep)
+  if edge hold; then held=yes; sleep "$SETTLE" </dev/null >/dev/null 2>&1 & settle=$!; wait "$settle"; settle=""; else echo "homelab: could not hold new connections at $EDGE_CONTAINER: reloading Caddy without" >&2; fi
 fi
 result=$(docker exec -i "$CONTAINER" sh -c "$APPLY")
 if [ "$result" = revoked ]; then
   echo "homelab: a client certificate was revoked: restarting Caddy to end its open connections" >&2
   docker restart --time 0 "$CONTAINER" >/dev/null
 fi
-release
 `;
 
 /**

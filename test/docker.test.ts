@@ -19,8 +19,9 @@
 //
 // What it cannot prove:
 // - the real images: Caddy, HAProxy and every service run in local stand-ins (the static Caddy
-//   test build at the pinned version; Debian's HAProxy 2.6 in place of haproxy:3.2.25-alpine, with
-//   the official entrypoint's behaviour; an echo server for every service and cloudflared);
+//   test build at the pinned version; Debian trixie's HAProxy 3.0 and busybox (sh, nc) in place of
+//   haproxy:3.2.25-alpine, with the official entrypoint's behaviour; an echo server for every
+//   service and cloudflared);
 // - the Pulumi Docker provider plugin (test/docker/apply.ts maps the plan the way
 //   components/containers.ts asks the provider to; the provider's own mapping is not exercised);
 // - iptables: the engine runs with --iptables=false in a network namespace of its own, so there is

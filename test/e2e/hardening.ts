@@ -368,6 +368,36 @@ export function hardeningTests(getLab: () => Lab): void {
             await sleep(1200); // the relay's watchdog too
         });
 
+        it("a release HAProxy does not confirm fails loudly, and the watchdog still releases", async () => {
+            const held = await hold(lab, "hold", { HOLD_MAX: "2" });
+            assert.equal(held.status, 0, held.stderr);
+            const lost = await hold(lab, "release", { LAB_ADMIN_CONTAINER: "127.0.0.1:18998" });
+            assert.notEqual(lost.status, 0);
+            assert.match(lost.stderr, /admin socket at 127\.0\.0\.1:18998 did not answer/);
+            const started = Date.now();
+            assert.equal((await curl(lab, "tailnet", MEDIA, {})).status, 200);
+            const waited = Date.now() - started;
+            assert.ok(waited >= 1000 && waited < 6000, `released by the watchdog after ${waited} ms`);
+            await sleep(1200); // the watchdogs end once HAProxy confirms
+        });
+
+        it("an interrupted reload (Ctrl-C, a cancelled pulumi up) still releases the hold", async () => {
+            let child: import("child_process").ChildProcess | undefined;
+            const run = reloadCaddyOnHost(lab, STANDARD_SITES, { SETTLE: "20" }, (p) => (child = p));
+            await sleep(1500); // held, settling
+            const killed = Date.now();
+            child?.kill("SIGTERM");
+            const r = await run;
+            assert.equal(r.status, 143, r.stderr);
+            assert.ok(Date.now() - killed < 3000, "it stopped at once, not after its settle time");
+            const started = Date.now();
+            for (const mode of ["container", "native"] as const) {
+                assert.equal((await curl(lab, "tailnet", MEDIA, { edge: mode })).status, 200);
+            }
+            assert.ok(Date.now() - started < 1000, "released at once, not by the watchdog");
+            await sleep(1200);
+        });
+
         it("a hold HAProxy refuses half-way is undone: nothing stays held, and the reload says why and goes ahead", async () => {
             const bad = { LAB_HOLD_RELAY: "set maxconn frontend from_edge_plain 0\nset maxconn frontend no_such_frontend 0\n" };
             const r = await reloadCaddyOnHost(lab, STANDARD_SITES, bad);

@@ -592,12 +592,14 @@ export function reloadCaddyOnHost(
     lab: Lab,
     opts: { users: string[]; withWiki: boolean },
     overrides: Record<string, string> = {},
+    spawned?: (p: ChildProcess) => void,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const model = e2eModel(e2eConfig(lab.ports, { users: opts.users, withWiki: opts.withWiki }));
     const { caddyfile } = renderLab(model, lab.certFolder);
     const bundle = packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, opts.users) });
     return new Promise((resolve) => {
         const p = spawn("sh", ["-c", CADDY_RELOAD_ON_HOST], { env: { ...process.env, ...labReloadEnvironment(lab, overrides) }, stdio: ["pipe", "pipe", "pipe"] });
+        spawned?.(p);
         let stdout = "";
         let stderr = "";
         p.stdout.on("data", (d) => (stdout += String(d)));
