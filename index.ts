@@ -69,7 +69,7 @@ export = async () => {
 
     // The edge: HAProxy on :80/:443, a container on Linux, natively on the Mac on a Mac runtime.
     const edgeTls = model.edge === "native" ? new EdgeTls("edge-tls", { stackName: stack }) : undefined;
-    const edge = new Edge("edge", { model, stack, networkNames: host.networkNames, caddy: host.caddy, caddyConfig: host.caddyConfig, ...(edgeTls ? { edgeTls } : {}) }, { providers: [engine] });
+    const edge = new Edge("edge", { model, stack, networkNames: host.networkNames, caddy: host.caddy, ...(edgeTls ? { edgeTls } : {}) }, { providers: [engine] });
 
     // 4. Outputs.
     return {

@@ -45,8 +45,6 @@ export class DockerHost extends pulumi.ComponentResource {
     public readonly containers: pulumi.Output<Record<string, string>>;
     /** The Caddy container (the edge depends on it). */
     public readonly caddy: docker.Container;
-    /** The command that gives Caddy its config (holding new connections at HAProxy meanwhile). */
-    public readonly caddyConfig: command.local.Command;
     public readonly caddyfile: string;
 
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -102,7 +100,7 @@ export class DockerHost extends pulumi.ComponentResource {
         const bundle = pulumi
             .all([pulumi.output(args.caCertificate), pulumi.output(args.clientCertificates)])
             .apply(([ca, certs]) => packFiles({ Caddyfile: this.caddyfile, "ca.pem": ca, "clients.pem": clientsPem(certs) }));
-        this.caddyConfig = new command.local.Command(
+        new command.local.Command(
             `${name}-caddy-reload`,
             {
                 create: CADDY_RELOAD_ON_HOST,

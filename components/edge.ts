@@ -29,11 +29,6 @@ export interface EdgeArgs {
     networkNames: Partial<Record<NetworkKey, pulumi.Output<string>>>;
     /** Caddy's container: the edge starts after it. */
     caddy: pulumi.Resource;
-    /**
-     * The command that reloads Caddy: HAProxy's config is applied after it, so an HAProxy reload
-     * never ends the hold that command takes on new connections.
-     */
-    caddyConfig?: pulumi.Resource;
     /** The edge's PKI; required on a Mac runtime. */
     edgeTls?: EdgeTls;
 }
@@ -84,7 +79,7 @@ export class Edge extends pulumi.ComponentResource {
                 },
                 stdin: files,
             },
-            { parent: this, dependsOn: [image, ...(args.caddyConfig ? [args.caddyConfig] : [])], aliases: [formerDockerHostChild("docker-haproxy-config")] },
+            { parent: this, dependsOn: [image], aliases: [formerDockerHostChild("docker-haproxy-config")] },
         );
         const spec = haproxyContainer(model);
         const container = new docker.Container(`${name}-haproxy`, containerArgs(spec, image.imageId, args.networkNames, { secrets: {} }), {

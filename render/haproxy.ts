@@ -48,7 +48,7 @@ export const CADDY_HOLD = {
     /** Seconds between holding and reloading, for connections already passed to Caddy to send a request. */
     settleSeconds: 1,
     /** A hold the host never released (a crashed run, a lost SSH session) ends by itself after this long. */
-    maxSeconds: 20,
+    maxSeconds: 30,
 } as const;
 
 /** The frontends that pass connections to Caddy, for each role that holds them. */

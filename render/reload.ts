@@ -206,24 +206,34 @@ case "$MODE" in
     token="$$.$(date +%s)"
     echo "$token" > "$STATE"
     (
+      ours() { [ "$(cat "$STATE" 2>/dev/null || true)" = "$token" ]; }
       n=$HOLD_MAX
-      while [ "$n" -gt 0 ] && [ "$(cat "$STATE" 2>/dev/null || true)" = "$token" ]; do sleep 1; n=$((n - 1)); done
+      while [ "$n" -gt 0 ] && ours; do sleep 1; n=$((n - 1)); done
       # Past the limit and still ours: release, retrying each second (for up to ten minutes)
       # until HAProxy confirms.
       tries=600
-      while [ "$tries" -gt 0 ] && [ "$(cat "$STATE" 2>/dev/null || true)" = "$token" ]; do
-        if send "$RELEASE_COMMANDS" 2>/dev/null; then rm -f "$STATE"; else sleep 1; tries=$((tries - 1)); fi
+      while [ "$tries" -gt 0 ] && ours; do
+        if send "$RELEASE_COMMANDS" 2>/dev/null; then
+          if ours; then rm -f "$STATE"; fi
+          break
+        fi
+        sleep 1
+        tries=$((tries - 1))
       done
     ) </dev/null >/dev/null 2>&1 &
-    # Never leave a hold half taken: undo it, then fail.
+    # Never leave a hold half taken: undo it and fail (3); if even that fails, say so (4): the
+    # watchdog keeps trying.
     if ! send "$HOLD_COMMANDS"; then
-      if send "$RELEASE_COMMANDS"; then rm -f "$STATE"; fi
-      exit 3
+      if send "$RELEASE_COMMANDS"; then rm -f "$STATE"; exit 3; fi
+      echo "homelab: a partial hold may remain; its watchdog releases it within $HOLD_MAX s" >&2
+      exit 4
     fi
+    echo "$token"
     ;;
   release)
     send "$RELEASE_COMMANDS"
-    rm -f "$STATE"
+    # Retire the watchdog only if the hold is the one this release is for (TOKEN, from the hold).
+    if [ "$(cat "$STATE" 2>/dev/null || true)" = "\${TOKEN:-}" ]; then rm -f "$STATE"; fi
     ;;
   *) echo "homelab: MODE must be hold or release" >&2; exit 2 ;;
 esac
@@ -243,17 +253,20 @@ esac
  */
 export const CADDY_RELOAD_ON_HOST = `set -eu
 held=no
+token=""
+settle=""
 edge() {
-  docker exec -e MODE="$1" -e ADMIN="$EDGE_ADMIN" -e HOLD_MAX="$HOLD_MAX" \\
+  docker exec -e MODE="$1" -e TOKEN="$token" -e ADMIN="$EDGE_ADMIN" -e HOLD_MAX="$HOLD_MAX" \\
     -e HOLD_COMMANDS="$HOLD_COMMANDS" -e RELEASE_COMMANDS="$RELEASE_COMMANDS" "$EDGE_CONTAINER" sh -c "$HOLD"
 }
-settle=""
+# held: no, maybe (a hold was being taken, or half failed: release, quietly), yes (release, or fail).
 release() {
   status=$?
   if [ -n "$settle" ]; then kill "$settle" 2>/dev/null || true; fi
-  if [ "$held" = yes ]; then
+  if [ "$held" != no ]; then
+    was=$held
     held=no
-    if ! edge release; then
+    if ! edge release >/dev/null && [ "$was" = yes ]; then
       echo "homelab: HAProxy in $EDGE_CONTAINER did not confirm the release; its watchdog releases new connections within $HOLD_MAX s. Run pulumi up again." >&2
       [ "$status" -ne 0 ] || status=3
     fi
@@ -261,13 +274,26 @@ release() {
   exit "$status"
 }
 trap release EXIT
-# sh runs the EXIT trap on a signal only when the signal handler exits.
+# sh runs the EXIT trap on a signal only when the signal handler exits (and only once the docker
+# command running at that moment returns).
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 if [ -n "\${EDGE_CONTAINER:-}" ] && [ "$(docker inspect -f '{{.State.Running}}' "$EDGE_CONTAINER" 2>/dev/null || true)" = "true" ]; then
-  # (sleep in the background: a signal interrupts wait, not a foreground sleep)
-  if edge hold; then held=yes; sleep "$SETTLE" </dev/null >/dev/null 2>&1 & settle=$!; wait "$settle"; settle=""; else echo "homelab: could not hold new connections at $EDGE_CONTAINER: reloading Caddy without" >&2; fi
+  held=maybe
+  rc=0
+  token=$(edge hold) || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    held=yes
+    # (sleep in the background: a signal interrupts wait, not a foreground sleep)
+    sleep "$SETTLE" </dev/null >/dev/null 2>&1 &
+    settle=$!
+    wait "$settle"
+    settle=""
+  else
+    [ "$rc" -eq 4 ] || held=no
+    echo "homelab: could not hold new connections at $EDGE_CONTAINER: reloading Caddy without" >&2
+  fi
 fi
 result=$(docker exec -i "$CONTAINER" sh -c "$APPLY")
 if [ "$result" = revoked ]; then
@@ -286,6 +312,9 @@ export const HAPROXY_RELOAD_ON_HOST = `set -eu
 result=$(docker run --rm -i --user 0 --network none -v "$CONFIG_DIR:/cfg" --entrypoint sh "$IMAGE" -c "$WRITE")
 echo "haproxy config: $result"
 if [ "$result" = changed ] && [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2>/dev/null || true)" = "true" ]; then
+  # A Caddy reload may be holding new connections here (EDGE_HOLD); reloading now would end that
+  # hold early. Wait for it, bounded by the hold's own limit.
+  docker exec "$CONTAINER" sh -c 'n=${CADDY_HOLD.maxSeconds + 10}; while [ -f /tmp/homelab-edge-hold ] && [ "$n" -gt 0 ]; do sleep 1; n=$((n - 1)); done' || true
   docker kill --signal USR2 "$CONTAINER" >/dev/null
   echo "haproxy: reloaded softly"
 fi

@@ -397,6 +397,24 @@ if (ENABLED) {
                 assert.ok(waited >= 1500 && waited < 8000, `released by the watchdog after ${waited} ms`);
             });
 
+            it("HAProxy: a config change waits for a Caddy reload's hold to end before reloading HAProxy (a reload would end the hold early)", async () => {
+                const env = caddyReloadEnvironment(stack.model.edge);
+                const args = ["exec", "-e", "MODE=hold", "-e", `ADMIN=${env["EDGE_ADMIN"]}`, "-e", "HOLD_MAX=3", "-e", `HOLD_COMMANDS=${env["HOLD_COMMANDS"]}`, "-e", `RELEASE_COMMANDS=${env["RELEASE_COMMANDS"]}`];
+                const held = await engine.docker([...args, "haproxy", "sh", "-c", env["HOLD"] as string]);
+                assert.equal(held.status, 0, held.stderr);
+                const t = Date.now();
+                const cfg = renderContainerHaproxyCfg(stack.model);
+                const r = await applyHaproxyConfig(engine, stack.model, haproxyBundle(stack.model, `${cfg}# a change\n`));
+                const waited = Date.now() - t;
+                assert.equal(r.status, 0, r.stderr);
+                assert.match(r.stdout, /reloaded softly/);
+                assert.ok(waited >= 2000, `the reload waited for the hold (${waited} ms)`);
+                log(`an HAProxy config change during a 3 s hold waited ${waited} ms`);
+                const back = await applyHaproxyConfig(engine, stack.model, haproxyBundle(stack.model));
+                assert.equal(back.status, 0, back.stderr);
+                await waitFor("cloud after the HAProxy reloads", () => served(HOSTS.cloud, "dave"));
+            });
+
             it("Caddy: a bad Caddyfile is refused with Caddy's message; the files roll back and the old config keeps serving", async () => {
                 const files = ["Caddyfile", "pki/ca.pem", "pki/clients.pem"];
                 const snapshot = files.map((f) => fs.readFileSync(path.join(etc(), f), "utf8"));

@@ -23,13 +23,15 @@ const wanSources = (n: number) => Array.from({ length: n }, (_, i) => `127.0.${1
 
 /** The sites and users most attacks run against: dave and mom current, the wiki served. */
 /** Runs EDGE_HOLD through the lab's docker stand-in (both HAProxies that connect to Caddy). */
-function hold(lab: Lab, mode: "hold" | "release", overrides: Record<string, string> = {}): Promise<{ status: number | null; stderr: string }> {
+function hold(lab: Lab, mode: "hold" | "release", overrides: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const env = { ...process.env, ...labReloadEnvironment(lab, overrides) };
     return new Promise((resolve) => {
-        const p = spawn("docker", ["exec", "-e", `MODE=${mode}`, "-e", `HOLD_MAX=${env["HOLD_MAX"]}`, "haproxy", "sh", "-c", EDGE_HOLD], { env, stdio: ["ignore", "ignore", "pipe"] });
+        const p = spawn("docker", ["exec", "-e", `MODE=${mode}`, "-e", `HOLD_MAX=${env["HOLD_MAX"]}`, "haproxy", "sh", "-c", EDGE_HOLD], { env, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
         let stderr = "";
+        p.stdout.on("data", (d) => (stdout += String(d)));
         p.stderr.on("data", (d) => (stderr += String(d)));
-        p.on("close", (status) => resolve({ status, stderr }));
+        p.on("close", (status) => resolve({ status, stdout, stderr }));
     });
 }
 
@@ -349,7 +351,7 @@ export function hardeningTests(getLab: () => Lab): void {
                 const started = Date.now();
                 const pending = curl(lab, "tailnet", MEDIA, { edge: mode });
                 await sleep(1500);
-                const released = await hold(lab, "release");
+                const released = await hold(lab, "release", { TOKEN: held.stdout });
                 assert.equal(released.status, 0, released.stderr);
                 const res = await pending;
                 assert.equal(res.status, 200, "served after the release, not refused");
@@ -371,7 +373,7 @@ export function hardeningTests(getLab: () => Lab): void {
         it("a release HAProxy does not confirm fails loudly, and the watchdog still releases", async () => {
             const held = await hold(lab, "hold", { HOLD_MAX: "2" });
             assert.equal(held.status, 0, held.stderr);
-            const lost = await hold(lab, "release", { LAB_ADMIN_CONTAINER: "127.0.0.1:18998" });
+            const lost = await hold(lab, "release", { TOKEN: held.stdout, LAB_ADMIN_CONTAINER: "127.0.0.1:18998" });
             assert.notEqual(lost.status, 0);
             assert.match(lost.stderr, /admin socket at 127\.0\.0\.1:18998 did not answer/);
             const started = Date.now();
@@ -381,7 +383,7 @@ export function hardeningTests(getLab: () => Lab): void {
             await sleep(1200); // the watchdogs end once HAProxy confirms
         });
 
-        it("an interrupted reload (Ctrl-C, a cancelled pulumi up) still releases the hold", async () => {
+        it("an interrupted reload (SIGTERM while it settles) still releases the hold", async () => {
             let child: import("child_process").ChildProcess | undefined;
             const run = reloadCaddyOnHost(lab, STANDARD_SITES, { SETTLE: "20" }, (p) => (child = p));
             await sleep(1500); // held, settling
@@ -395,6 +397,23 @@ export function hardeningTests(getLab: () => Lab): void {
                 assert.equal((await curl(lab, "tailnet", MEDIA, { edge: mode })).status, 200);
             }
             assert.ok(Date.now() - started < 1000, "released at once, not by the watchdog");
+            await sleep(1200);
+        });
+
+        it("an interrupted reload still releases a hold it was taking when interrupted (a slow docker exec)", async () => {
+            let child: import("child_process").ChildProcess | undefined;
+            const run = reloadCaddyOnHost(lab, STANDARD_SITES, { LAB_SLOW_HOLD: "2" }, (p) => (child = p));
+            await sleep(800); // held, and the hold's docker command still running
+            child?.kill("SIGTERM");
+            const r = await run;
+            assert.equal(r.status, 143, r.stderr);
+            const started = Date.now();
+            for (const mode of ["container", "native"] as const) {
+                assert.equal((await curl(lab, "tailnet", MEDIA, { edge: mode })).status, 200);
+            }
+            assert.ok(Date.now() - started < 1000, "released at once, not by the watchdog");
+            const state = ["container", "relay"].filter((role) => fs.existsSync(path.join(lab.dir, "hold", role, "homelab-edge-hold")));
+            assert.deepEqual(state, [], "the watchdogs were retired");
             await sleep(1200);
         });
 

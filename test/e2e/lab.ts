@@ -534,14 +534,24 @@ case "$verb" in
       caddy) ETC="$LAB_ETC" CADDY="$LAB_CADDY" exec "$@" ;;
       haproxy)
         [ "$1 $2" = "sh -c" ] || { echo "lab docker: only sh -c runs in haproxy" >&2; exit 2; }
-        container() { ADMIN="$LAB_ADMIN_CONTAINER" HOLD_STATE="$LAB_STATE_CONTAINER" HOLD_COMMANDS="$LAB_HOLD_CONTAINER" RELEASE_COMMANDS="$LAB_RELEASE_CONTAINER" sh -c "$1"; }
-        relay() { ADMIN="$LAB_ADMIN_RELAY" HOLD_STATE="$LAB_STATE_RELAY" HOLD_COMMANDS="$LAB_HOLD_RELAY" RELEASE_COMMANDS="$LAB_RELEASE_RELAY" sh -c "$1"; }
-        container "$3"
+        # A hold prints one token per HAProxy (one line each); a release gets them back in TOKEN.
+        tc=$(printf '%s\\n' "\${TOKEN:-}" | sed -n 1p)
+        tr=$(printf '%s\\n' "\${TOKEN:-}" | sed -n 2p)
+        container() { TOKEN="$tc" ADMIN="$LAB_ADMIN_CONTAINER" HOLD_STATE="$LAB_STATE_CONTAINER" HOLD_COMMANDS="$LAB_HOLD_CONTAINER" RELEASE_COMMANDS="$LAB_RELEASE_CONTAINER" sh -c "$1"; }
+        relay() { TOKEN="$tr" ADMIN="$LAB_ADMIN_RELAY" HOLD_STATE="$LAB_STATE_RELAY" HOLD_COMMANDS="$LAB_HOLD_RELAY" RELEASE_COMMANDS="$LAB_RELEASE_RELAY" sh -c "$1"; }
+        rc=0
+        tc=$(container "$3") || rc=$?
+        [ "$rc" -eq 0 ] || exit "$rc"
+        [ "$MODE" != hold ] || printf '%s\\n' "$tc"
         # Like one HAProxy's hold: all or nothing.
-        if ! relay "$3"; then
-          if [ "$MODE" = hold ]; then MODE=release container "$3" || true; fi
-          exit 3
+        rc=0
+        relay "$3" || rc=$?
+        if [ "$rc" -ne 0 ]; then
+          if [ "$MODE" = hold ]; then MODE=release TOKEN="$tc" container "$3" >/dev/null || true; fi
+          exit "$rc"
         fi
+        # A slow engine (tests): the hold is taken, and the docker command has not returned yet.
+        if [ "$MODE" = hold ] && [ -n "\${LAB_SLOW_HOLD:-}" ]; then sleep "$LAB_SLOW_HOLD"; fi
         ;;
       *) echo "lab docker: no container $name" >&2; exit 1 ;;
     esac
