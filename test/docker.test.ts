@@ -139,6 +139,13 @@ if (ENABLED) {
                 .map((l) => l.trim().split(/\s+/)[3] as string)
                 .sort();
         };
+        /** EDGE_HOLD in the HAProxy container, as the host script runs it, and never released. */
+        const holdUnreleased = async (seconds: number) => {
+            const env = caddyReloadEnvironment(stack.model.edge);
+            const vars = { MODE: "hold", ADMIN: env["EDGE_ADMIN"], HOLD_MAX: String(seconds), HOLD_COMMANDS: env["HOLD_COMMANDS"], RELEASE_COMMANDS: env["RELEASE_COMMANDS"] };
+            const held = await engine.docker(["exec", ...Object.entries(vars).flatMap(([k, v]) => ["-e", `${k}=${v}`]), "haproxy", "sh", "-c", env["HOLD"] as string]);
+            assert.equal(held.status, 0, held.stderr);
+        };
         const served = async (host: string, user?: string) => {
             const r = await curl(engine, pki, { host, ...(user ? { user } : {}) });
             return r.exit === 0 && r.status === 200 ? (JSON.parse(r.body).service as string) : undefined;
@@ -387,10 +394,7 @@ if (ENABLED) {
             });
 
             it("Caddy: a hold nobody releases (a crashed run) ends by itself: its watchdog outlives the docker exec that took it", async () => {
-                const env = caddyReloadEnvironment(stack.model.edge);
-                const args = ["exec", "-e", "MODE=hold", "-e", `ADMIN=${env["EDGE_ADMIN"]}`, "-e", "HOLD_MAX=3", "-e", `HOLD_COMMANDS=${env["HOLD_COMMANDS"]}`, "-e", `RELEASE_COMMANDS=${env["RELEASE_COMMANDS"]}`];
-                const held = await engine.docker([...args, "haproxy", "sh", "-c", env["HOLD"] as string]);
-                assert.equal(held.status, 0, held.stderr);
+                await holdUnreleased(3);
                 const t = Date.now();
                 assert.equal(await served(HOSTS.cloud, "dave"), "cloud");
                 const waited = Date.now() - t;
@@ -398,10 +402,7 @@ if (ENABLED) {
             });
 
             it("HAProxy: a config change waits for a Caddy reload's hold to end before reloading HAProxy (a reload would end the hold early)", async () => {
-                const env = caddyReloadEnvironment(stack.model.edge);
-                const args = ["exec", "-e", "MODE=hold", "-e", `ADMIN=${env["EDGE_ADMIN"]}`, "-e", "HOLD_MAX=3", "-e", `HOLD_COMMANDS=${env["HOLD_COMMANDS"]}`, "-e", `RELEASE_COMMANDS=${env["RELEASE_COMMANDS"]}`];
-                const held = await engine.docker([...args, "haproxy", "sh", "-c", env["HOLD"] as string]);
-                assert.equal(held.status, 0, held.stderr);
+                await holdUnreleased(3);
                 const t = Date.now();
                 const cfg = renderContainerHaproxyCfg(stack.model);
                 const r = await applyHaproxyConfig(engine, stack.model, haproxyBundle(stack.model, `${cfg}# a change\n`));
