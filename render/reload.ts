@@ -178,8 +178,10 @@ if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi
  * host died, the release failed) is released by the watchdog after HOLD_MAX seconds, retrying
  * until HAProxy confirms. A hold that fails half-way is released at once. MODE=release sends
  * RELEASE_COMMANDS and retires the watchdog only once HAProxy confirms; if it cannot, the watchdog
- * stays. Fails (exit 3) with HAProxy's own words when the socket does not answer, HAProxy refuses
- * a command, or the limit read back is not the one asked for.
+ * stays. A hold prints its token on stdout; a release retires the watchdog only when TOKEN matches.
+ * Fails (exit 3) with HAProxy's own words when the socket does not answer, HAProxy refuses a
+ * command, or the limit read back is not the one asked for; exit 4 means a hold failed half-way and
+ * could not be undone (its watchdog keeps trying).
  */
 export const EDGE_HOLD = `set -eu
 STATE="\${HOLD_STATE:-/tmp}/homelab-edge-hold"
