@@ -49,6 +49,8 @@ export const CADDY_HOLD = {
     settleSeconds: 1,
     /** A hold the host never released (a crashed run, a lost SSH session) ends by itself after this long. */
     maxSeconds: 30,
+    /** While a hold is on, this file (in the container's /tmp) holds its token. */
+    stateFile: "homelab-edge-hold",
 } as const;
 
 /** The frontends that pass connections to Caddy, for each role that holds them. */

@@ -184,7 +184,7 @@ if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi
  * could not be undone (its watchdog keeps trying).
  */
 export const EDGE_HOLD = `set -eu
-STATE="\${HOLD_STATE:-/tmp}/homelab-edge-hold"
+STATE="\${HOLD_STATE:-/tmp}/${CADDY_HOLD.stateFile}"
 host=\${ADMIN%:*}
 port=\${ADMIN##*:}
 command -v nc >/dev/null 2>&1 || { echo "homelab: no nc here to reach HAProxy's admin socket" >&2; exit 3; }
@@ -316,7 +316,7 @@ echo "haproxy config: $result"
 if [ "$result" = changed ] && [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2>/dev/null || true)" = "true" ]; then
   # A Caddy reload may be holding new connections here (EDGE_HOLD); reloading now would end that
   # hold early. Wait for it, bounded by the hold's own limit.
-  docker exec "$CONTAINER" sh -c 'n=${CADDY_HOLD.maxSeconds + 10}; while [ -f /tmp/homelab-edge-hold ] && [ "$n" -gt 0 ]; do sleep 1; n=$((n - 1)); done' || true
+  docker exec "$CONTAINER" sh -c 'n=${CADDY_HOLD.maxSeconds + 10}; while [ -f /tmp/${CADDY_HOLD.stateFile} ] && [ "$n" -gt 0 ]; do sleep 1; n=$((n - 1)); done' || true
   docker kill --signal USR2 "$CONTAINER" >/dev/null
   echo "haproxy: reloaded softly"
 fi
@@ -327,12 +327,12 @@ fi
  * the HAProxy container that connects to Caddy (the edge on Linux, the relay on a Mac runtime)
  * with the CLI lines that hold and release it. None of it is secret.
  */
-export function caddyReloadEnvironment(edge: "container" | "native", containers = { caddy: "caddy", haproxy: "haproxy" }): Record<string, string> {
+export function caddyReloadEnvironment(edge: "container" | "native"): Record<string, string> {
     const { hold, release } = holdCommands(edge === "native" ? "relay" : "edge");
     return {
-        CONTAINER: containers.caddy,
+        CONTAINER: "caddy",
         APPLY: CADDY_APPLY,
-        EDGE_CONTAINER: containers.haproxy,
+        EDGE_CONTAINER: "haproxy",
         EDGE_ADMIN: CADDY_HOLD.admin,
         HOLD: EDGE_HOLD,
         HOLD_COMMANDS: hold,

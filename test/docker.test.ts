@@ -373,7 +373,7 @@ if (ENABLED) {
                 assert.deepEqual(await ids(), before);
             });
 
-            it("Caddy: the reload holds new connections at HAProxy (its admin socket on the container's loopback, reached with the image's nc): a request sent meanwhile waits and is served", async () => {
+            it("Caddy: the reload holds new connections at HAProxy (its admin socket on the container's loopback, reached with nc inside the container: busybox's in the stand-in): a request sent meanwhile waits and is served", async () => {
                 const t0 = Date.now();
                 const reload = applyCaddyConfig(engine, stack.model, caddyBundle(stack.model, pki), { SETTLE: "3" });
                 // Held: HAProxy itself reports the frontend's limit as 0.

@@ -10,7 +10,8 @@ import { ROOT } from "./harness";
 import { modelFromStackFile } from "../stacks/stackFile";
 import { renderAll } from "../render/all";
 import { EDGE_APPLY, EDGE_REMOVE, LOG_LIMIT_MB, RUN_ON_MAC, edgeDir, edgeLabel } from "../render/edge";
-import { packFiles } from "../render/reload";
+import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, packFiles } from "../render/reload";
+import { CADDY_HOLD } from "../render/haproxy";
 import { haproxyBinary } from "./support/binaries";
 
 const LAUNCHCTL = `#!/bin/sh
@@ -270,5 +271,40 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         assert.equal(edgeDir(model), "/Users/me/selfhost/edge");
         assert.equal(edgeLabel("Home Lab_2"), "dev.homelab.home-lab-2.edge");
         assert.match(files["edge.plist"] as string, /<string>\/Users\/me\/selfhost\/edge\/bin\/haproxy<\/string>/);
+    });
+});
+
+describe("the Caddy reload's hold, without nc in the HAProxy image", () => {
+    it("the hold fails before holding anything, and the host reloads Caddy anyway and says why", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-hold-"));
+        try {
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            // A docker stand-in: the HAProxy container has no nc (PATH is only this directory);
+            // Caddy's apply prints nothing (a reload without revocation).
+            fs.writeFileSync(
+                path.join(bin, "docker"),
+                `#!/bin/sh
+case "$1" in
+  inspect) echo true ;;
+  exec)
+    shift
+    while [ "$1" = -i ] || [ "$1" = -e ]; do if [ "$1" = -e ]; then export "$2"; shift 2; else shift; fi; done
+    name=$1; shift
+    if [ "$name" = haproxy ]; then PATH="${bin}" HOLD_STATE="${dir}" /bin/sh -c "$3"; else echo "$name" >> "${dir}/applied"; fi ;;
+esac
+`,
+                { mode: 0o755 },
+            );
+            const env = { ...process.env, ...caddyReloadEnvironment("container"), PATH: `${bin}:/usr/bin:/bin` };
+            const r = spawnSync("/bin/sh", ["-c", CADDY_RELOAD_ON_HOST], { env, input: "", encoding: "utf8", timeout: 20_000 });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stderr, /no nc here to reach HAProxy's admin socket/);
+            assert.match(r.stderr, /could not hold new connections at haproxy: reloading Caddy without/);
+            assert.equal(fs.readFileSync(path.join(dir, "applied"), "utf8"), "caddy\n", "Caddy's config was applied");
+            assert.ok(!fs.existsSync(path.join(dir, CADDY_HOLD.stateFile)), "no hold, so no watchdog was left");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

@@ -5,11 +5,10 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { spawn } from "child_process";
 import { EDGE_HOLD } from "../../render/reload";
-import { EDGE_PORTS, HOST_LAN_ADDRESS, Lab, SOURCES, applyAndRevoke, applyCaddy, applyHaproxy, curl, labReloadEnvironment, reloadCaddyOnHost } from "./lab";
+import { EDGE_PORTS, HOST_LAN_ADDRESS, Lab, SOURCES, applyAndRevoke, applyCaddy, applyHaproxy, curl, labReloadEnvironment, reloadCaddyOnHost, runAsync } from "./lab";
 import { clientHello, flood, holdOpen, load, proxyV1, proxyV2, rawHttps, webSocket } from "./clients";
-import { EDGE_LIMITS } from "../../render/haproxy";
+import { CADDY_HOLD, EDGE_LIMITS } from "../../render/haproxy";
 import { CADDY_TIMING } from "../../render/caddyfile";
 import { CADDY_ADMIN } from "../../render/addresses";
 import { parseDuration } from "../../stacks/grammar";
@@ -25,14 +24,7 @@ const wanSources = (n: number) => Array.from({ length: n }, (_, i) => `127.0.${1
 /** Runs EDGE_HOLD through the lab's docker stand-in (both HAProxies that connect to Caddy). */
 function hold(lab: Lab, mode: "hold" | "release", overrides: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const env = { ...process.env, ...labReloadEnvironment(lab, overrides) };
-    return new Promise((resolve) => {
-        const p = spawn("docker", ["exec", "-e", `MODE=${mode}`, "-e", `HOLD_MAX=${env["HOLD_MAX"]}`, "haproxy", "sh", "-c", EDGE_HOLD], { env, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        p.stdout.on("data", (d) => (stdout += String(d)));
-        p.stderr.on("data", (d) => (stderr += String(d)));
-        p.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
+    return runAsync("docker", ["exec", "-e", `MODE=${mode}`, "-e", `HOLD_MAX=${env["HOLD_MAX"]}`, "haproxy", "sh", "-c", EDGE_HOLD], env);
 }
 
 const STANDARD_SITES = { users: ["dave", "mom"], withWiki: true };
@@ -345,7 +337,7 @@ export function hardeningTests(getLab: () => Lab): void {
         });
 
         for (const mode of ["container", "native"] as const) {
-            it(`(${mode} edge) a connection that arrives during a hold waits, and is served once the reload releases it`, async () => {
+            it(`(${mode} edge) a connection that arrives during a hold waits, and is served once the hold is released`, async () => {
                 const held = await hold(lab, "hold");
                 assert.equal(held.status, 0, held.stderr);
                 const started = Date.now();
@@ -412,7 +404,7 @@ export function hardeningTests(getLab: () => Lab): void {
                 assert.equal((await curl(lab, "tailnet", MEDIA, { edge: mode })).status, 200);
             }
             assert.ok(Date.now() - started < 1000, "released at once, not by the watchdog");
-            const state = ["container", "relay"].filter((role) => fs.existsSync(path.join(lab.dir, "hold", role, "homelab-edge-hold")));
+            const state = ["container", "relay"].filter((role) => fs.existsSync(path.join(lab.dir, "hold", role, CADDY_HOLD.stateFile)));
             assert.deepEqual(state, [], "the watchdogs were retired");
             await sleep(1200);
         });

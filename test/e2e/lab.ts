@@ -607,8 +607,19 @@ export function reloadCaddyOnHost(
     const model = e2eModel(e2eConfig(lab.ports, { users: opts.users, withWiki: opts.withWiki }));
     const { caddyfile } = renderLab(model, lab.certFolder);
     const bundle = packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, opts.users) });
+    return runAsync("sh", ["-c", CADDY_RELOAD_ON_HOST], { ...process.env, ...labReloadEnvironment(lab, overrides) }, bundle, spawned);
+}
+
+/** Runs a command with `stdin`, collecting its output; killed after a minute. Traffic can flow meanwhile. */
+export function runAsync(
+    cmd: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    stdin = "",
+    spawned?: (p: ChildProcess) => void,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        const p = spawn("sh", ["-c", CADDY_RELOAD_ON_HOST], { env: { ...process.env, ...labReloadEnvironment(lab, overrides) }, stdio: ["pipe", "pipe", "pipe"] });
+        const p = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"] });
         spawned?.(p);
         let stdout = "";
         let stderr = "";
@@ -619,6 +630,6 @@ export function reloadCaddyOnHost(
             clearTimeout(timer);
             resolve({ status, stdout, stderr });
         });
-        p.stdin.end(bundle);
+        p.stdin.end(stdin);
     });
 }
