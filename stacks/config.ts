@@ -12,7 +12,38 @@ export interface LoadedConfig {
     cloudflareToken: pulumi.Output<string>;
 }
 
+/**
+ * Whether the engine received a key encrypted (PULUMI_CONFIG_SECRET_KEYS). The SDK exports it from
+ * its runtime but marks it @internal, so its typings leave it out.
+ */
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
+
 export const BOOTSTRAP_TOKEN_KEY = "cloudflare:apiToken";
+export const SECRETS_KEY = "homelab:secrets";
+
+/**
+ * A key that must be stored encrypted but was written in plaintext (`pulumi config set` without
+ * `--secret`, or typed into the stack file): refused, with the command that stores it properly.
+ * The engine tells the program which keys arrived encrypted; a map counts as encrypted when any
+ * value in it is (the CLI cannot say which), so the stack-file check (tools/configcheck) looks at
+ * each value of `homelab:secrets` as well.
+ */
+export function plaintextSecretProblems(present: (key: string) => boolean, encrypted: (key: string) => boolean): Problem[] {
+    const problems: Problem[] = [];
+    if (present(BOOTSTRAP_TOKEN_KEY) && !encrypted(BOOTSTRAP_TOKEN_KEY)) {
+        problems.push({
+            key: BOOTSTRAP_TOKEN_KEY,
+            message: `is stored in plaintext in the stack file: remove it (pulumi config rm ${BOOTSTRAP_TOKEN_KEY}), revoke it in the Cloudflare dashboard if the file was shared, and set a new one with pulumi config set --secret ${BOOTSTRAP_TOKEN_KEY}`,
+        });
+    }
+    if (present(SECRETS_KEY) && !encrypted(SECRETS_KEY)) {
+        problems.push({
+            key: SECRETS_KEY,
+            message: "is stored in plaintext in the stack file: set each value again with pulumi config set --secret --path 'homelab:secrets.<name>' <value> (and change any value that was shared)",
+        });
+    }
+    return problems;
+}
 
 /** Loads and validates the stack config; throws ConfigError (every problem, each with its key). */
 export function loadConfig(): LoadedConfig {
@@ -38,6 +69,7 @@ export function loadConfig(): LoadedConfig {
         }
         raw[key] = value;
     }
+    problems.push(...plaintextSecretProblems((k) => all[k] !== undefined, isConfigSecret));
     const token = all[BOOTSTRAP_TOKEN_KEY];
     if (token === undefined || token === "") {
         problems.push({ key: BOOTSTRAP_TOKEN_KEY, message: `is required: pulumi config set --secret ${BOOTSTRAP_TOKEN_KEY} (see README: the bootstrap token)` });

@@ -25,6 +25,22 @@ export interface Registered {
     importId?: string;
     /** The `ignoreChanges` option. */
     ignoreChanges: string[];
+    /** Resource options the engine acts on and the mocks never do: recorded so tests can assert them. */
+    options: ResourceOptionsSeen;
+}
+
+/** The resource options of a registration, as the engine receives them. */
+export interface ResourceOptionsSeen {
+    deleteBeforeReplace: boolean;
+    /** URNs of the resources this one depends on (dependsOn and every input's dependencies). */
+    dependsOn: string[];
+    retainOnDelete: boolean;
+    replaceOnChanges: string[];
+    protect: boolean;
+    additionalSecretOutputs: string[];
+    /** The `deletedWith` option (a URN), if any. */
+    deletedWith?: string;
+    customTimeouts?: { create: string; update: string; delete: string };
 }
 
 export interface Invoked {
@@ -100,6 +116,23 @@ function aliasUrns(req: any, project: string, stack: string): string[] {
     });
 }
 
+function optionsOf(req: any): ResourceOptionsSeen {
+    const deps = new Set<string>(req.getDependenciesList?.() ?? []);
+    // Input dependencies (an output of another resource passed as an input) order the engine too.
+    for (const [, v] of req.getPropertydependenciesMap?.()?.entries?.() ?? []) for (const u of v.getUrnsList()) deps.add(u);
+    const timeouts = req.getCustomtimeouts?.();
+    return {
+        deleteBeforeReplace: !!req.getDeletebeforereplace?.(),
+        dependsOn: [...deps].sort(),
+        retainOnDelete: !!req.getRetainondelete?.(),
+        replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
+        protect: !!req.getProtect?.(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+        ...(req.getDeletedwith?.() ? { deletedWith: req.getDeletedwith() } : {}),
+        ...(timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete()) ? { customTimeouts: { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } } : {}),
+    };
+}
+
 class RecordingMonitor extends MockMonitor {
     public readonly records: Registered[] = [];
     constructor(mocks: pulumi.runtime.Mocks, private readonly stackName: string) {
@@ -122,6 +155,7 @@ class RecordingMonitor extends MockMonitor {
                     aliases: aliasUrns(req, "homelab", this.stackName),
                     importId: req.getImportid?.() || undefined,
                     ignoreChanges: req.getIgnorechangesList?.() ?? [],
+                    options: optionsOf(req),
                 });
             }
             callback(err, resp);
@@ -129,8 +163,6 @@ class RecordingMonitor extends MockMonitor {
         return super.registerResource(req, wrapped);
     }
 }
-
-let counter = 0;
 
 /** A DNS record as the mocked record list returns it. */
 export type ZoneRecord = ExistingRecord;
@@ -149,7 +181,8 @@ class HomelabMocks implements pulumi.runtime.Mocks {
             if (s) Object.assign(state, s);
         }
         // In preview, provider-assigned ids are unknown until the resource exists.
-        const id = this.preview && args.custom ? undefined : `${args.name}-id-${++counter}`;
+        // Deterministic, so two runs of the same stack give the same inputs (the plan tests compare them).
+        const id = this.preview && args.custom ? undefined : `${args.name}-id-${createHash("sha256").update(`${args.type}::${args.name}`).digest("hex").slice(0, 8)}`;
         if (!this.preview) {
             if (args.type === "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared") {
                 state["id"] = "c0ffee00-1234-4abc-8def-0123456789ab";
@@ -203,6 +236,8 @@ export interface RunOptions {
     secrets?: Record<string, string>;
     /** The zone's records as Cloudflare's record list would return them (default: none). */
     zone?: ZoneRecord[];
+    /** Keys given in `config` that the engine reports as stored in plaintext (default: every key but the two secret ones). */
+    plaintext?: string[];
 }
 
 async function settle(o: unknown): Promise<{ value: unknown; secret: boolean }> {
@@ -229,14 +264,12 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
 
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
-    const secretKeys: string[] = [];
     const secrets = opts.secrets ?? EXAMPLE_SECRETS;
-    flat["homelab:secrets"] = JSON.stringify(secrets);
-    secretKeys.push("homelab:secrets");
-    if (flat["cloudflare:apiToken"] === undefined) {
-        flat["cloudflare:apiToken"] = "bootstrap-token-SECRET-1a2b";
-        secretKeys.push("cloudflare:apiToken");
-    }
+    if (flat["homelab:secrets"] === undefined) flat["homelab:secrets"] = JSON.stringify(secrets);
+    if (flat["cloudflare:apiToken"] === undefined) flat["cloudflare:apiToken"] = "bootstrap-token-SECRET-1a2b";
+    // As the CLI does: the keys stored with `secure:` are listed as secret, the others are not.
+    const plaintext = new Set(opts.plaintext ?? []);
+    const secretKeys = ["homelab:secrets", "cloudflare:apiToken"].filter((k) => !plaintext.has(k));
     pulumi.runtime.setAllConfig(flat, secretKeys);
 
     // index.ts under ts-node, index.js where the program was compiled ahead of time (benchmarks).

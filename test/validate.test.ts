@@ -277,6 +277,28 @@ describe("bad stack config", () => {
     });
 });
 
+describe("secrets written in plaintext", () => {
+    const cases: { key: string; command: RegExp }[] = [
+        { key: "cloudflare:apiToken", command: /pulumi config set --secret cloudflare:apiToken/ },
+        { key: "homelab:secrets", command: /pulumi config set --secret --path 'homelab:secrets\.<name>'/ },
+    ];
+    for (const tc of cases) {
+        it(`refuses ${tc.key} stored without --secret, naming the key and the command that fixes it; nothing is registered`, async () => {
+            const run = await runProgram(clone(EXAMPLE), { plaintext: [tc.key] });
+            assert.ok(run.error instanceof ConfigError, `expected a ConfigError, got ${run.error}`);
+            const hit = (run.error as ConfigError).problems.find((p) => p.key === tc.key);
+            assert.ok(hit && /plaintext/.test(hit.message) && tc.command.test(hit.message), run.error.message);
+            assert.ok(!run.error.message.includes("bootstrap-token-SECRET") && !run.error.message.includes("admin-token-SECRET"), "the value itself is never repeated");
+            assert.deepEqual(run.resources.map((r) => r.type), []);
+        });
+    }
+
+    it("control: both stored encrypted, the same stack runs", async () => {
+        const run = await runProgram(clone(EXAMPLE), { plaintext: [] });
+        assert.equal(run.error, undefined, run.error?.message);
+    });
+});
+
 /** Near misses that must be accepted, each beside a refused class above: the rules are not too broad. */
 const ACCEPTED: { name: string; change: (c: Cfg) => void; check?: (m: ReturnType<typeof validate>) => void }[] = [
     { name: "an e-mail with + and a subdomain", change: (c) => acme(c, { email: "admin+homelab@mail.example.dev" }) },
