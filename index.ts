@@ -31,6 +31,7 @@ export = async () => {
     //    each listed with what to do; records listed in homelab:adopt are taken over in place.
     const contact = firstContact(model, await zoneRecords(model), { project, stack, adopt: model.adopt });
     if (contact.conflicts.length > 0 || contact.adoptProblems.length > 0) throw new ZoneConflictError(contact, model.adopt);
+    for (const s of contact.staleAdopt) void pulumi.log.warn(`${s.key}: ${s.message}`);
 
     // 3. Components. Providers are explicit and passed through each component's options.
     const cf = new cloudflare.Provider("cloudflare", { apiToken: cloudflareToken });

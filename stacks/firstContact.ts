@@ -62,8 +62,10 @@ export interface FirstContact {
     conflicts: Conflict[];
     /** Full resource name (`<component>-<resourceName>`) → Cloudflare import id (`<zone>/<record>`). */
     imports: Record<string, string>;
-    /** Problems with homelab:adopt itself. */
+    /** Problems with homelab:adopt itself: an id that names someone else's record elsewhere. */
     adoptProblems: { key: string; message: string }[];
+    /** Entries of homelab:adopt with nothing left to do (warnings, not errors). */
+    staleAdopt: { key: string; message: string }[];
 }
 
 /**
@@ -76,6 +78,7 @@ export function firstContact(model: Model, records: ExistingRecord[], opts: { pr
     const conflicts: Conflict[] = [];
     const imports: Record<string, string> = {};
     const adoptProblems: { key: string; message: string }[] = [];
+    const staleAdopt: { key: string; message: string }[] = [];
     const taken = new Set<string>();
     const sorted = [...records].sort((a, b) => `${a.name} ${a.type} ${a.id}`.localeCompare(`${b.name} ${b.type} ${b.id}`));
     for (const r of sorted) {
@@ -95,15 +98,22 @@ export function firstContact(model: Model, records: ExistingRecord[], opts: { pr
     }
     opts.adopt.forEach((id, i) => {
         if (Object.values(imports).includes(`${model.zoneId}/${id}`)) return;
+        const key = `homelab:adopt[${i}]`;
         const r = records.find((x) => x.id === id);
-        adoptProblems.push({
-            key: `homelab:adopt[${i}]`,
-            message: r
-                ? `record ${id} (${r.name} ${r.type}) is not at a name and type this stack creates: nothing to adopt, remove it from homelab:adopt`
-                : `record ${id} is not in the zone (deleted?): remove it from homelab:adopt`,
-        });
+        // A record the stack adopted earlier and no longer plans (its service was removed: this
+        // run deletes it), or one already gone: the entry has done its job. Not an error, or
+        // removing an adopted service would fail every run until the entry is removed.
+        if (!r) {
+            staleAdopt.push({ key, message: `record ${id} is not in the zone (the stack deleted it, or it was deleted by hand): nothing to adopt, the entry can be removed from homelab:adopt` });
+            return;
+        }
+        if (isOurs(r, opts.project, opts.stack)) {
+            staleAdopt.push({ key, message: `record ${id} (${r.name} ${r.type}) was adopted and is no longer at a name this stack creates: this run deletes it; the entry can be removed from homelab:adopt` });
+            return;
+        }
+        adoptProblems.push({ key, message: `record ${id} (${r.name} ${r.type}) is not at a name and type this stack creates: nothing to adopt, remove it from homelab:adopt` });
     });
-    return { conflicts, imports, adoptProblems };
+    return { conflicts, imports, adoptProblems, staleAdopt };
 }
 
 /** The message that stops a first `pulumi up` before anything is created. */

@@ -106,14 +106,29 @@ describe("first contact with a zone", () => {
             for (const [name, inputs] of byName(empty)) assert.deepEqual(byName(adopted).get(name), inputs, `${name}: the stack's content, comment and proxying`);
         });
 
-        it("a record id that is not in the zone, or not at a stack's name and type, is refused by key", async () => {
+        it("a record id at someone else's record elsewhere is refused by key; one not in the zone is only a warning", async () => {
             const cfg = clone(EXAMPLE);
             cfg["homelab:adopt"] = [id(1), id(99), id(6)];
             const run = await runProgram(cfg, { zone: HAND_MADE });
             assert.ok(run.error instanceof ZoneConflictError);
-            assert.match(run.error.message, /homelab:adopt\[1\]: record 0+63 is not in the zone/);
             assert.match(run.error.message, /homelab:adopt\[2\]: record 0+6 \(home\.example\.dev TXT\) is not at a name and type this stack creates/);
+            assert.doesNotMatch(run.error.message, /homelab:adopt\[1\]/, "an id that is gone is not an error");
             assert.deepEqual(run.resources, []);
+        });
+
+        it("removing a service whose record was adopted: the run goes on (the record is deleted) and says the entry can go", async () => {
+            const cfg = clone(EXAMPLE);
+            cfg["homelab:adopt"] = [id(1), id(3)];
+            delete (cfg["homelab:services"] as Record<string, unknown>)["cloud"];
+            const ours = managedComment("homelab", "home");
+            const zone = HAND_MADE.map((r) => ({ ...r, comment: ours }));
+            const removing = await runProgram(cfg, { zone });
+            assert.equal(removing.error, undefined, removing.error?.message);
+            assert.ok(removing.warnings.some((w) => /homelab:adopt\[1\].*cloud\.example\.dev A.*no longer at a name this stack creates/.test(w)), removing.warnings.join("\n"));
+            assert.ok(!ofType(removing, RECORD).some((r) => r.inputs.name === "cloud.example.dev"), "the record is no longer registered: pulumi up deletes it");
+            const after = await runProgram(cfg, { zone: zone.filter((r) => r.id !== id(3)) });
+            assert.equal(after.error, undefined, after.error?.message);
+            assert.ok(after.warnings.some((w) => /homelab:adopt\[1\].*not in the zone/.test(w)), after.warnings.join("\n"));
         });
 
         it("stays adopted on later runs, when the records carry the stack's comment", async () => {

@@ -56,6 +56,8 @@ export interface Run {
     secretOutputs: Set<string>;
     /** Outputs that are plain (not secret), serialised, for leak checks. */
     plainOutputsJson: string;
+    /** What the program logged as warnings (pulumi.log.warn). */
+    warnings: string[];
     error?: Error;
 }
 
@@ -275,7 +277,18 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     // index.ts under ts-node, index.js where the program was compiled ahead of time (benchmarks).
     const entry = require.resolve(path.join(ROOT, "index"));
     delete require.cache[require.resolve(entry)];
-    const run: Run = { resources: monitor.records, invokes: mocks.invokes, outputs: {}, secretOutputs: new Set(), plainOutputsJson: "" };
+    const run: Run = { resources: monitor.records, invokes: mocks.invokes, outputs: {}, secretOutputs: new Set(), plainOutputsJson: "", warnings: [] };
+    // Without an engine, pulumi.log.warn writes to console.warn: keep what the program warns.
+    const consoleWarn = console.warn;
+    console.warn = (...args: unknown[]) => void run.warnings.push(args.map(String).join(" ").replace(/^warning: \[runtime\] /, ""));
+    try {
+        return await evaluate(run, entry, monitor);
+    } finally {
+        console.warn = consoleWarn;
+    }
+}
+
+async function evaluate(run: Run, entry: string, monitor: RecordingMonitor): Promise<Run> {
     let exportsObj: Record<string, unknown>;
     try {
         const program = require(entry);
