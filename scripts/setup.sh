@@ -30,4 +30,6 @@ haproxy3=$(bash scripts/build-haproxy3.sh)
 echo "HAProxy 3.x for config checks: $haproxy3"
 vegeta=$(bash scripts/build-vegeta.sh)
 echo "Benchmark load generator: $vegeta"
+configcheck=$(bash scripts/build-configcheck.sh)
+echo "Pulumi's config validation (Pulumi Go SDK): $configcheck"
 echo "Set-up done. Run the tests with: npm test"

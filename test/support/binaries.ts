@@ -1,5 +1,6 @@
 // The real binaries the rendered configs are for: the Caddy test build (scripts/build-caddy.sh,
-// exactly the versions the Dockerfile pins) and Debian's HAProxy.
+// exactly the versions the Dockerfile pins) and Debian's HAProxy; and Pulumi's own config validation
+// (tools/configcheck, scripts/build-configcheck.sh).
 import * as path from "path";
 import { execFileSync } from "child_process";
 
@@ -28,4 +29,17 @@ export function haproxy3Binary(): string {
         haproxy3Path = execFileSync("bash", [path.join(ROOT, "scripts/build-haproxy3.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 10 * 60_000 }).trim().split("\n").pop() as string;
     }
     return haproxy3Path;
+}
+
+let configcheckPath: string | undefined;
+/**
+ * Pulumi's own project/stack config validation (tools/configcheck, built by
+ * scripts/build-configcheck.sh from the Pulumi Go SDK and cached by its sources); builds it on
+ * first use. Fails loudly if it cannot.
+ */
+export function configcheckBinary(): string {
+    if (!configcheckPath) {
+        configcheckPath = execFileSync("bash", [path.join(ROOT, "scripts/build-configcheck.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 20 * 60_000 }).trim().split("\n").pop() as string;
+    }
+    return configcheckPath;
 }
