@@ -34,6 +34,8 @@ export interface ResourceOptionsSeen {
     deleteBeforeReplace: boolean;
     /** URNs of the resources this one depends on (dependsOn and every input's dependencies). */
     dependsOn: string[];
+    /** For each input, the URNs of the resources its value came from. */
+    propertyDependencies: Record<string, string[]>;
     retainOnDelete: boolean;
     replaceOnChanges: string[];
     protect: boolean;
@@ -120,12 +122,17 @@ function aliasUrns(req: any, project: string, stack: string): string[] {
 
 function optionsOf(req: any): ResourceOptionsSeen {
     const deps = new Set<string>(req.getDependenciesList?.() ?? []);
+    const propertyDependencies: Record<string, string[]> = {};
     // Input dependencies (an output of another resource passed as an input) order the engine too.
-    for (const [, v] of req.getPropertydependenciesMap?.()?.entries?.() ?? []) for (const u of v.getUrnsList()) deps.add(u);
+    for (const [k, v] of req.getPropertydependenciesMap?.()?.entries?.() ?? []) {
+        propertyDependencies[k] = [...v.getUrnsList()].sort();
+        for (const u of v.getUrnsList()) deps.add(u);
+    }
     const timeouts = req.getCustomtimeouts?.();
     return {
         deleteBeforeReplace: !!req.getDeletebeforereplace?.(),
         dependsOn: [...deps].sort(),
+        propertyDependencies,
         retainOnDelete: !!req.getRetainondelete?.(),
         replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
         protect: !!req.getProtect?.(),
@@ -200,7 +207,8 @@ class HomelabMocks implements pulumi.runtime.Mocks {
     call(args: MockCallArgs): Record<string, any> {
         this.invokes.push({ token: args.token, inputs: args.inputs });
         if (args.token === "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList") {
-            const name = args.inputs.name ? decodeURIComponent(args.inputs.name) : undefined;
+            // As the API sees it: the provider encodes the query itself, so the name is matched as given.
+            const name = args.inputs.name as string | undefined;
             return { results: PERMISSION_GROUPS.filter((g) => !name || g.name === name).map((g) => ({ ...g, category: "dns_and_zones", isSelectable: true })) };
         }
         if (args.token === "cloudflare:index/getDnsRecords:getDnsRecords") {

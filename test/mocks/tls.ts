@@ -132,10 +132,13 @@ function fastState(type: string): Record<string, any> | undefined {
 export function tlsStateMock(args: MockResourceArgs, preview: boolean): Record<string, any> | undefined {
     if (!args.type.startsWith("tls:") || preview) return undefined;
     if (process.env["HOMELAB_FAST_TLS"]) return fastState(args.type);
+    // By name and inputs: a stack run again (or another stack with a resource of the same name in
+    // between) sees the state its own earlier run left, as the engine would.
     const fingerprint = JSON.stringify(args.inputs);
-    const hit = cache.get(args.name);
-    if (hit && hit.fingerprint === fingerprint) return hit.state;
+    const key = `${args.name}\n${fingerprint}`;
+    const hit = cache.get(key);
+    if (hit) return hit.state;
     const state = compute(args);
-    if (state) cache.set(args.name, { fingerprint, state });
+    if (state) cache.set(key, { fingerprint, state });
     return state;
 }

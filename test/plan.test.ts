@@ -1,0 +1,348 @@
+// What a real `pulumi up` would do, from the providers' own semantics (test/providers/*.json, read
+// from their source) rather than the mocks': a second run on the read-back state plans nothing; a
+// change to the service table or the users replaces no long-lived container, network, tunnel,
+// token or certificate; resource options the engine acts on are set; destroy runs in an order
+// that succeeds. Checked on the repo's stacks and on generated ones.
+import { strict as assert } from "assert";
+import * as path from "path";
+import { EXAMPLE, ROOT, Registered, Run, clone, readStackFile, runProgram } from "./harness";
+import { DATA_VERSIONS, describedInputs, planAgainstReadBack, semanticsOf } from "./providers/semantics";
+import { generateStack, mulberry32 } from "./support/generate";
+
+type Cfg = Record<string, any>;
+
+function stackFile(name: string): Cfg {
+    return readStackFile(path.join(ROOT, "test/stacks", `${name}.yaml`));
+}
+
+/** Six of the example's services, one of each shape: the bases that only vary the runtime or the address. */
+function trimmed(): Cfg {
+    const cfg = clone(EXAMPLE);
+    const keep = ["dashboard", "jellyfin", "cloud", "blog", "ntfy", "llm"];
+    cfg["homelab:services"] = Object.fromEntries(Object.entries(cfg["homelab:services"] as Record<string, unknown>).filter(([k]) => keep.includes(k)));
+    return cfg;
+}
+
+/** The example on a Linux host: the edge is a container; the router forwards :443 to 192.168.1.20. */
+function exampleLinux(full = false): Cfg {
+    const cfg = full ? clone(EXAMPLE) : trimmed();
+    cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime: "linux", listenAddresses: ["192.168.1.20"] };
+    cfg["homelab:tailnet"] = { ipv4: cfg["homelab:tailnet"].ipv4 };
+    return cfg;
+}
+
+function exampleDynamic(full = false): Cfg {
+    const cfg = full ? clone(EXAMPLE) : trimmed();
+    cfg["homelab:wan"] = { publicIp: "dynamic" };
+    delete cfg["homelab:dnsToken"];
+    return cfg;
+}
+
+const STACKS: [string, () => Cfg, string?][] = [
+    ["the example (Docker Desktop)", () => clone(EXAMPLE)],
+    ["the example on Linux", () => exampleLinux(true)],
+    ["the example with a dynamic address", () => exampleDynamic(true)],
+    ["cabin (Linux over SSH, public services with Access)", () => stackFile("cabin"), "cabin"],
+    ["lake (Linux, mtls)", () => stackFile("lake"), "lake"],
+    ["workshop (every shape of service)", () => stackFile("workshop"), "workshop"],
+    ["minimal (only the required keys)", () => stackFile("minimal"), "minimal"],
+];
+
+const custom = (run: Run) => run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
+
+interface Step {
+    resource: Registered;
+    change: string;
+    diffs: string;
+    /** Replaced by deleting first (the resource's own option, or the provider's rule). */
+    deleteFirst?: boolean;
+}
+
+/** Whether the engine replaces a resource by deleting it first. */
+function deletesFirst(r: Registered): boolean {
+    const sem = semanticsOf(r.type);
+    return r.options.deleteBeforeReplace || !!sem?.deleteBeforeReplace || !!sem?.effectiveDeleteBeforeReplace;
+}
+
+/**
+ * What `pulumi up` would do to each resource of `before`'s state when the program now registers
+ * `after`. As the engine does, a resource replaced delete-first takes down first every dependent
+ * whose input from it forces a replacement (pulumi/pulumi step_generator: dependent replacements).
+ */
+function planUp(before: Run, after: Run): Step[] {
+    const old = new Map<string, Registered>();
+    for (const r of custom(before)) old.set(r.urn, r);
+    const out: Step[] = [];
+    for (const r of custom(after)) {
+        const prev = old.get(r.urn) ?? r.aliases.map((a) => old.get(a)).find((x) => x !== undefined);
+        if (!prev) continue;
+        const p = planAgainstReadBack(r.type, prev.inputs, r.inputs, { ignoreChanges: r.ignoreChanges, replaceOnChanges: r.options.replaceOnChanges });
+        out.push({ resource: r, change: p.change, diffs: p.diffs.map((d) => `${d.input} (${d.onChange})`).join(", "), deleteFirst: deletesFirst(r) });
+    }
+    for (let changed = true; changed; ) {
+        changed = false;
+        const gone = new Set(out.filter((s) => s.change === "replace" && s.deleteFirst).map((s) => s.resource.urn));
+        for (const s of out) {
+            if (s.change === "replace") continue;
+            const sem = semanticsOf(s.resource.type);
+            const via = Object.entries(s.resource.options.propertyDependencies).find(([k, urns]) => urns.some((u) => gone.has(u)) && (sem?.inputs[k]?.onChange ?? sem?.unlistedInputs) === "replace");
+            if (via) {
+                s.change = "replace";
+                s.diffs = `${via[0]} (its source is replaced, deleting first)`;
+                changed = true;
+            }
+        }
+    }
+    return out;
+}
+
+/** Whether `a` depends on `b`, directly or through others: then a destroy deletes `a` first. */
+function dependsOn(run: Run, a: Registered, b: Registered, seen = new Set<string>()): boolean {
+    if (a.options.dependsOn.includes(b.urn)) return true;
+    seen.add(a.urn);
+    return a.options.dependsOn.some((u) => {
+        const next = run.resources.find((r) => r.urn === u);
+        return !!next && !seen.has(u) && dependsOn(run, next, b, seen);
+    });
+}
+
+async function run(cfg: Cfg, stack = "home"): Promise<Run> {
+    const r = await runProgram(cfg, { stack });
+    assert.equal(r.error, undefined, r.error?.message);
+    return r;
+}
+
+describe("provider semantics: the data covers what the program registers", () => {
+    it("was read for the provider versions package.json pins", () => {
+        const pkg = require(path.join(ROOT, "package.json")) as { dependencies: Record<string, string> };
+        for (const [name, version] of Object.entries(DATA_VERSIONS)) assert.equal(pkg.dependencies[name], version, `${name}: the data describes ${version}`);
+    });
+
+    for (const [label, make, stack] of STACKS) {
+        it(`${label}: every resource type and every input it sets is described`, async () => {
+            const r = await baseRun(make(), stack);
+            const missing: string[] = [];
+            for (const res of custom(r)) {
+                if (!semanticsOf(res.type)) {
+                    missing.push(`${res.type} (no entry)`);
+                    continue;
+                }
+                const described = describedInputs(res.type);
+                for (const k of Object.keys(res.inputs)) if (!k.startsWith("__") && !described.has(k)) missing.push(`${res.type} ${k}`);
+            }
+            assert.deepEqual([...new Set(missing)], [], "read the provider's source and add these to test/providers/*.json");
+        });
+    }
+});
+
+describe("provider semantics: a second pulumi up with no change plans nothing", () => {
+    for (const [label, make, stack] of STACKS) {
+        it(label, async () => {
+            const first = await baseRun(make(), stack);
+            const second = await run(make(), stack);
+            assert.deepEqual(
+                custom(second).map((r) => r.urn),
+                custom(first).map((r) => r.urn),
+            );
+            const changes = planUp(first, second).filter((p) => p.change !== "same");
+            assert.deepEqual(
+                changes.map((c) => `${c.resource.name}: ${c.change} (${c.diffs})`),
+                [],
+            );
+        });
+    }
+});
+
+/** A change to a stack, and the resources it may replace (those of the service or user it touches). */
+interface Change {
+    name: string;
+    apply: (c: Cfg) => void;
+    /** Resource names that belong to what changed: they may be replaced. */
+    owns?: (resourceName: string) => boolean;
+}
+
+const svc = (c: Cfg) => (c["homelab:services"] ??= {}) as Record<string, any>;
+const ofService = (s: string) => (n: string) => n === `docker-${s}` || n === `docker-image-${s}` || n.startsWith(`access-${s}-`) || n === `tunnel-${s}-cname` || n === `private-dns-mtls-${s}-a`;
+const ofUser = (u: string) => (n: string) => n.startsWith(`client-ca-${u}-`);
+
+export const CHANGES: Change[] = [
+    { name: "add a private managed service", apply: (c) => (svc(c)["wiki"] = { image: "ghcr.io/requarks/wiki:2.5.307", port: 3000 }) },
+    { name: "add an external private service", apply: (c) => (svc(c)["printer"] = { upstream: "192.168.1.50:631" }) },
+    { name: "add an mtls service", apply: (c) => (svc(c)["files"] = { image: "nextcloud:31.0.9-apache", port: 80, expose: ["private", "mtls"] }) },
+    { name: "add a public service", apply: (c) => (svc(c)["site"] = { image: "ghost:5.130.2", port: 2368, expose: ["public"] }) },
+    { name: "add a public service behind Access", apply: (c) => (svc(c)["notes"] = { image: "ghcr.io/hedgedoc/hedgedoc:1.10.3", port: 3000, expose: ["public"], access: { emails: ["me@example.dev"] } }) },
+    { name: "add a service that is public and private", apply: (c) => (svc(c)["pics"] = { image: "lscr.io/linuxserver/piwigo:15.5.0", port: 80, expose: ["private", "public"] }) },
+    {
+        name: "add an internal service and one that depends on it",
+        apply: (c) => {
+            svc(c)["cache"] = { image: "valkey/valkey:8.1.4", port: 6379, expose: [] };
+            svc(c)["app"] = { image: "ghcr.io/example/app:1.0.0", port: 8000, dependsOn: ["cache"] };
+        },
+    },
+    { name: "add a user", apply: (c) => (c["homelab:users"] = [...(c["homelab:users"] ?? []), { name: "newcomer" }]) },
+    {
+        name: "remove the first user",
+        apply: (c) => (c["homelab:users"] = (c["homelab:users"] ?? []).slice(1)),
+        owns: () => false,
+    },
+    {
+        name: "a service's image changes",
+        apply: (c) => {
+            const managed = Object.entries(svc(c)).find(([, s]) => s.image && (s.expose === undefined || s.expose.length > 0));
+            if (managed) managed[1].image = `${String(managed[1].image).split(":")[0]}:9.9.9`;
+        },
+    },
+];
+
+/**
+ * Removing a service, one of each shape (managed or external, and its planes), so every kind of
+ * removal is tried without running the program once per service of a large stack.
+ */
+function removals(cfg: Cfg): Change[] {
+    const services = svc(cfg);
+    const shape = (s: any) => `${s.image ? "managed" : "external"} ${JSON.stringify(s.expose ?? ["private"])} ${s.access ? "access" : ""} ${s.apex ? "apex" : ""} ${(s.dependsOn ?? []).length > 0 ? "deps" : ""}`;
+    const seen = new Set<string>();
+    return Object.keys(services)
+        .filter((name) => !Object.values(services).some((s: any) => (s.dependsOn ?? []).includes(name)))
+        .filter((name) => !seen.has(shape(services[name])) && !!seen.add(shape(services[name])))
+        .map((name) => ({ name: `remove ${name}`, apply: (c: Cfg) => delete svc(c)[name], owns: ofService(name) }));
+}
+
+/** Runs of unchanged configs, shared by the changes made to them. */
+const baseRuns = new Map<string, Promise<Run>>();
+function baseRun(cfg: Cfg, stack?: string): Promise<Run> {
+    const key = `${stack}:${JSON.stringify(cfg)}`;
+    let r = baseRuns.get(key);
+    if (!r) baseRuns.set(key, (r = run(clone(cfg), stack)));
+    return r;
+}
+
+function ownerOf(change: Change, before: Cfg, after: Cfg): (n: string) => boolean {
+    if (change.owns) return change.owns;
+    const a = svc(clone(before));
+    const b = svc(clone(after));
+    const touched = Object.keys(b).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    const users = ((after["homelab:users"] ?? []) as { name: string }[]).map((u) => u.name).filter((u) => !((before["homelab:users"] ?? []) as { name: string }[]).some((x) => x.name === u));
+    return (n) => touched.some((s) => ofService(s)(n)) || users.some((u) => ofUser(u)(n));
+}
+
+async function assertReplacesNothingShared(label: string, base: Cfg, change: Change, stack?: string): Promise<void> {
+    const after = clone(base);
+    change.apply(after);
+    const a = await baseRun(base, stack);
+    const bRun = await runProgram(after, { stack: stack ?? "home" });
+    assert.equal(bRun.error, undefined, `${label}, ${change.name}: ${bRun.error?.message}`);
+    const owned = ownerOf(change, base, after);
+    const replaced = planUp(a, bRun).filter((p) => p.change === "replace" && !owned(p.resource.name));
+    assert.deepEqual(
+        replaced.map((p) => `${p.resource.name}: ${p.diffs}`),
+        [],
+        `${label}, ${change.name}: replaces what it does not own`,
+    );
+}
+
+describe("provider semantics: service-table and user changes replace nothing shared", () => {
+    // Bases where every change of the table is valid as it is (mtls needs a WAN address, and on
+    // Linux a listed address for the router's forward).
+    // The full example once; the Linux and dynamic-address variants on six of its services.
+    const bases: [string, () => Cfg, string?][] = [
+        STACKS[0] as [string, () => Cfg],
+        ["six of the example's services on Linux", () => exampleLinux()],
+        ["six of the example's services with a dynamic address", () => exampleDynamic()],
+        STACKS[4] as [string, () => Cfg, string],
+    ];
+    for (const [label, make, stack] of bases) {
+        describe(label, () => {
+            for (const change of CHANGES) it(change.name, () => assertReplacesNothingShared(label, make(), change, stack));
+            it("removing each service, one at a time", async () => {
+                for (const change of removals(make())) await assertReplacesNothingShared(label, make(), change, stack);
+            });
+        });
+    }
+
+    it("a dynamic address gaining its first mtls name starts the updater and replaces nothing", async () => {
+        const base = exampleDynamic();
+        for (const s of Object.values(svc(base))) s.expose = (s.expose ?? ["private"]).filter((p: string) => p !== "mtls");
+        const change: Change = { name: "first mtls name", apply: (c) => (svc(c)["cloud"].expose = ["private", "mtls"]) };
+        await assertReplacesNothingShared("dynamic", base, change);
+    });
+});
+
+describe("provider semantics: generated stacks", () => {
+    const COUNT = 6;
+    const random = mulberry32(20261204);
+    const stacks = Array.from({ length: COUNT }, (_, i) => generateStack(random, i));
+    for (const [i, g] of stacks.entries()) {
+        it(`#${i} (${g.summary}): a second run plans nothing, and ${CHANGES[i % CHANGES.length]?.name} replaces nothing shared`, async () => {
+            const first = await run(clone(g.config));
+            const second = await run(clone(g.config));
+            assert.deepEqual(planUp(first, second).filter((p) => p.change !== "same").map((c) => `${c.resource.name}: ${c.change} (${c.diffs})`), []);
+            await assertReplacesNothingShared(`generated #${i}`, clone(g.config), CHANGES[i % CHANGES.length] as Change);
+            const rm = removals(g.config);
+            if (rm.length > 0) await assertReplacesNothingShared(`generated #${i}`, clone(g.config), rm[Math.floor(random() * rm.length)] as Change);
+        });
+    }
+});
+
+describe("provider semantics: resource options the engine acts on", () => {
+    const byName = (r: Run, name: string) => r.resources.find((x) => x.custom && x.name === name) as Registered;
+
+    it("every network is replaced delete-first (dockerd refuses a second network of the same name and subnet)", async () => {
+        const r = await baseRun(clone(EXAMPLE));
+        const nets = r.resources.filter((x) => x.type === "docker:index/network:Network");
+        assert.equal(nets.length, 3);
+        for (const n of nets) assert.equal(n.options.deleteBeforeReplace, true, n.name);
+    });
+
+    it("a new docker.subnet replaces the networks delete-first, and the containers on them before them", async () => {
+        const a = await baseRun(clone(EXAMPLE));
+        const cfg = clone(EXAMPLE);
+        cfg["homelab:docker"] = { ...cfg["homelab:docker"], subnet: "172.31.0.0/24" };
+        const b = await run(cfg);
+        const steps = planUp(a, b);
+        const of = (name: string) => steps.find((s) => s.resource.name === name) as Step;
+        for (const n of ["docker-network", "docker-public-network", "docker-edge-network"]) assert.deepEqual([of(n).change, of(n).deleteFirst], ["replace", true], n);
+        for (const c of ["docker-jellyfin", "docker-blog", "edge-haproxy", "docker-caddy"]) assert.equal(of(c).change, "replace", `${c} is replaced with its network`);
+        // Deleted before its network: it depends on it.
+        assert.ok(dependsOn(b, byName(b, "docker-jellyfin"), byName(b, "docker-network")));
+    });
+
+    it("destroy: cloudflared stops gracefully, then the tunnel's connections are cleaned up, then the tunnel goes", async () => {
+        const r = await baseRun(clone(EXAMPLE));
+        const cloudflared = byName(r, "docker-cloudflared");
+        const cleanup = byName(r, "tunnel-connections-cleanup");
+        const tunnel = r.resources.find((x) => x.type === "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared") as Registered;
+        assert.ok(dependsOn(r, cloudflared, cleanup), "cloudflared is deleted before the cleanup runs");
+        assert.ok(dependsOn(r, cleanup, tunnel), "the cleanup runs before the tunnel is deleted");
+        assert.ok(cloudflared.inputs.destroyGraceSeconds >= 40, "cloudflared gets its 30 s grace period and a margin before it is killed");
+        assert.match(cleanup.inputs.delete, /cfd_tunnel\/\$TUNNEL_ID\/connections/);
+        assert.deepEqual(cleanup.options.additionalSecretOutputs, ["environment"]);
+        for (const c of r.resources.filter((x) => x.type === "docker:index/container:Container")) assert.ok(c.inputs.destroyGraceSeconds >= 10, `${c.inputs.name} is stopped, not killed`);
+    });
+
+    it("a route behind Access waits for its application: the tunnel's ingress and the CNAME depend on it", async () => {
+        const r = await baseRun(clone(EXAMPLE));
+        const apps = r.resources.filter((x) => x.type === "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication");
+        assert.ok(apps.length > 0);
+        const config = r.resources.find((x) => x.type === "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig") as Registered;
+        for (const app of apps) {
+            assert.ok(dependsOn(r, config, app), `the ingress waits for ${app.name}`);
+            const host = app.inputs.domain as string;
+            const cname = r.resources.find((x) => x.type === "cloudflare:index/dnsRecord:DnsRecord" && x.inputs.name === host) as Registered;
+            assert.ok(cname && dependsOn(r, cname, app), `${host}'s CNAME waits for ${app.name}`);
+        }
+    });
+
+    it("the native edge is replaced delete-first (its old REMOVE would otherwise run after the new APPLY)", async () => {
+        const r = await baseRun(clone(EXAMPLE));
+        assert.equal(byName(r, "edge-native").options.deleteBeforeReplace, true);
+    });
+
+    it("no resource keeps a secret in its id (pulumi-random's RandomBytes does)", async () => {
+        for (const [, make, stack] of STACKS) {
+            const r = await baseRun(make(), stack);
+            const leaky = custom(r).filter((x) => (semanticsOf(x.type) as { idCarriesSecret?: string } | undefined)?.idCarriesSecret);
+            assert.deepEqual(leaky.map((x) => x.name), []);
+        }
+    });
+});
