@@ -43,11 +43,13 @@ export = async () => {
     const dnsToken = new DnsToken("dns01", { model, stack, purpose: "DNS-01", allowedIps: model.dnsToken.allowedIps, ...(model.dnsToken.expiresOn ? { expiresOn: model.dnsToken.expiresOn } : {}) }, onCloudflare);
     const ddnsToken = needsDdns(model) ? new DnsToken("ddns", { model, stack, purpose: "DDNS", allowedIps: [] }, onCloudflare) : undefined;
     const publicServices = servicesOn(model, "public");
-    const tunnel = publicServices.length > 0 ? new Tunnel("tunnel", { model, tunnelName: tunnelName(project, stack), comment, imports: contact.imports }, onCloudflare) : undefined;
-    for (const s of publicServices) {
-        if (!s.access) continue;
-        new AccessApp(`access-${s.name}`, { accountId: model.accountId, hostname: s.hostnames.public as string, serviceName: s.name, access: s.access }, onCloudflare);
-    }
+    const accessApps = publicServices.flatMap((s) =>
+        s.access ? [new AccessApp(`access-${s.name}`, { accountId: model.accountId, hostname: s.hostnames.public as string, serviceName: s.name, access: s.access }, onCloudflare)] : [],
+    );
+    const tunnel =
+        publicServices.length > 0
+            ? new Tunnel("tunnel", { model, tunnelName: tunnelName(project, stack), comment, imports: contact.imports, apiToken: cloudflareToken, routesAfter: accessApps }, onCloudflare)
+            : undefined;
 
     // The private client CA: one certificate and .p12 per user.
     const ca = new ClientCa("client-ca", { users: model.users, stackName: stack });
@@ -58,7 +60,7 @@ export = async () => {
         {
             model,
             dnsToken: dnsToken.value,
-            ...(tunnel ? { tunnelToken: tunnel.token } : {}),
+            ...(tunnel ? { tunnelToken: tunnel.token, tunnelCleanup: tunnel.connectionsCleanup } : {}),
             ...(ddnsToken ? { ddnsToken: ddnsToken.value } : {}),
             caCertificate: ca.caCertificate,
             clientCertificates: ca.clientCertificates,

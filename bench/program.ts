@@ -29,7 +29,7 @@ export function syntheticConfig(services: number, users: number): Record<string,
     return {
         ...EXAMPLE_DEV_BASE,
         "homelab:trustedNetworks": ["192.168.1.0/24"],
-        "homelab:docker": { runtime: "linux", dataDir: "/srv/homelab", subnet: "10.200.0.0/16" },
+        "homelab:docker": { runtime: "linux", dataDir: "/srv/homelab", subnet: "10.200.0.0/16", listenAddresses: ["192.168.1.20"] },
         "homelab:services": svc,
         "homelab:users": Array.from({ length: users }, (_, i) => ({ name: `user${String(i).padStart(4, "0")}` })),
     };

@@ -3,7 +3,7 @@
 // networks, host gateway, secret environment) and a new setting is added once.
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { ContainerSpec, NetworkKey, SecretRef } from "./dockerPlan";
+import { ContainerSpec, DOCKER_STOP_SECONDS, LOG_DRIVER, NetworkKey, NetworkSpec, SecretRef } from "./dockerPlan";
 
 /** Where secret environment values come from (all Pulumi secrets). */
 export interface SecretSources {
@@ -40,6 +40,11 @@ export function containerEnv(spec: ContainerSpec, src: SecretSources): pulumi.In
     return pulumi.secret(pulumi.all(refs.map(([k, ref]) => secretValue(ref, src).apply((v) => `${k}=${v}`))).apply((secret) => [...spec.env, ...secret].sort()));
 }
 
+/** @pulumi/docker arguments for a planned network: every address given, in the form Docker reports it. */
+export function networkArgs(n: NetworkSpec): docker.NetworkArgs {
+    return { name: n.name, driver: "bridge", ipamConfigs: [{ subnet: n.subnet, ...(n.ipRange ? { ipRange: n.ipRange } : {}), gateway: n.gateway }] };
+}
+
 /** @pulumi/docker arguments for a planned container; `networks` are the network resources' names. */
 export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, networks: Partial<Record<NetworkKey, pulumi.Input<string>>>, src: SecretSources): docker.ContainerArgs {
     return {
@@ -65,7 +70,9 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
         }),
         hosts: spec.hosts,
         ...(spec.healthcheck ? { healthcheck: spec.healthcheck } : {}),
-        ...(spec.memoryMb !== undefined ? { memory: spec.memoryMb } : {}),
+        // Swap given explicitly, as Docker sets it when it is not (twice the memory): otherwise the
+        // provider reads Docker's value back as a change on every run.
+        ...(spec.memoryMb !== undefined ? { memory: spec.memoryMb, memorySwap: spec.memoryMb * 2 } : {}),
         ...(spec.shmSizeMb !== undefined ? { shmSize: spec.shmSizeMb } : {}),
         ...(spec.devices.length > 0 ? { devices: spec.devices.map((d) => ({ hostPath: d.hostPath, containerPath: d.containerPath, permissions: d.permissions })) } : {}),
         ...(spec.capAdd.length > 0 || spec.capDrop ? { capabilities: { ...(spec.capAdd.length > 0 ? { adds: spec.capAdd } : {}), ...(spec.capDrop ? { drops: spec.capDrop } : {}) } } : {}),
@@ -74,13 +81,21 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
         ...(Object.keys(spec.tmpfs).length > 0 ? { tmpfs: spec.tmpfs } : {}),
         ...(Object.keys(spec.labels).length > 0 ? { labels: Object.keys(spec.labels).sort().map((label) => ({ label, value: spec.labels[label] as string })) } : {}),
         ...(spec.stopGraceSeconds !== undefined ? { stopTimeout: spec.stopGraceSeconds } : {}),
+        destroyGraceSeconds: spec.destroyGraceSeconds ?? spec.stopGraceSeconds ?? DOCKER_STOP_SECONDS,
         ...(spec.uploads.length > 0 ? { uploads: spec.uploads.map((u) => ({ file: u.file, content: u.content })) } : {}),
-        logDriver: "json-file",
+        logDriver: LOG_DRIVER,
         logOpts: spec.logOpts,
     };
 }
 
-/** Resource options for a container: secret env stays secret in state. */
-export function containerOptions(spec: ContainerSpec): { additionalSecretOutputs?: string[] } {
-    return Object.keys(spec.secretEnv).length > 0 ? { additionalSecretOutputs: ["envs"] } : {};
+/**
+ * Container settings the Docker provider records but never applies to a running container (its
+ * update handles only restart and resources): a change to one of them replaces the container, or
+ * the edit would never reach Docker.
+ */
+export const APPLIED_ONLY_ON_CREATE = ["healthcheck", "tmpfs"];
+
+/** Resource options for a container: secret env stays secret in state; see APPLIED_ONLY_ON_CREATE. */
+export function containerOptions(spec: ContainerSpec): { additionalSecretOutputs?: string[]; replaceOnChanges: string[] } {
+    return { ...(Object.keys(spec.secretEnv).length > 0 ? { additionalSecretOutputs: ["envs"] } : {}), replaceOnChanges: APPLIED_ONLY_ON_CREATE };
 }

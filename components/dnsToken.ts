@@ -47,7 +47,10 @@ export class DnsToken extends pulumi.ComponentResource {
         const { model } = args;
         const groupIds = DNS01_PERMISSION_GROUPS.map((groupName) =>
             cloudflare
-                .getApiTokenPermissionGroupsListOutput({ name: encodeURIComponent(groupName), scope: ZONE_SCOPE }, { parent: this })
+                // The raw name: the provider's SDK encodes query parameters itself, so an encoded
+                // one would reach the API as "Zone%2520Read" and match nothing (the provider's own
+                // acceptance test passes "DNS Read"; docs: provider semantics).
+                .getApiTokenPermissionGroupsListOutput({ name: groupName, scope: ZONE_SCOPE }, { parent: this })
                 .apply((r) => pickPermissionGroup(r.results, groupName)),
         );
         const token = new cloudflare.ApiToken(

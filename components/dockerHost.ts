@@ -11,7 +11,7 @@ import { Model } from "../stacks/model";
 import { renderCaddyfile } from "../render/caddyfile";
 import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, packFiles } from "../render/reload";
 import { CADDY_IMAGE_NAME, ContainerSpec, NetworkKey, dockerPlan } from "./dockerPlan";
-import { SecretSources, containerArgs, containerOptions } from "./containers";
+import { SecretSources, containerArgs, containerOptions, networkArgs } from "./containers";
 
 export interface DockerHostArgs {
     model: Model;
@@ -19,6 +19,8 @@ export interface DockerHostArgs {
     dnsToken: pulumi.Input<string>;
     /** The tunnel connector token (secret), when a service is public. */
     tunnelToken?: pulumi.Input<string>;
+    /** The tunnel's connection cleanup: cloudflared depends on it, so it is deleted (and stops) first. */
+    tunnelCleanup?: pulumi.Resource;
     /** The client CA certificate (PEM) and the current users' certificates (the leaf allowlist). */
     caCertificate: pulumi.Input<string>;
     clientCertificates: pulumi.Input<Record<string, string>>;
@@ -64,8 +66,12 @@ export class DockerHost extends pulumi.ComponentResource {
         for (const n of plan.networks) {
             const net = new docker.Network(
                 n.key === "private" ? `${name}-network` : `${name}-${n.key}-network`,
-                { name: n.name, driver: "bridge", ipamConfigs: [{ subnet: n.subnet, ...(n.ipRange ? { ipRange: n.ipRange } : {}), ...(n.gateway ? { gateway: n.gateway } : {}) }] },
-                child,
+                networkArgs(n),
+                // pulumi-docker makes only containers delete-before-replace; a network replaced
+                // create-first would be created under the same name and subnet beside the old one,
+                // which dockerd refuses. Deleting first also takes its containers down first (the
+                // engine replaces the dependents of a delete-before-replace resource eagerly).
+                { ...child, deleteBeforeReplace: true },
             );
             this.networkNames[n.key] = net.name;
         }
@@ -128,7 +134,8 @@ export class DockerHost extends pulumi.ComponentResource {
         for (const role of ["cloudflared", "ddns"] as const) {
             for (const spec of byRole(role)) {
                 if (spec.image.kind !== "remote") continue;
-                container(spec, remote(spec.image.ref, `${name}-${role}-image`).imageId);
+                const after = role === "cloudflared" && args.tunnelCleanup ? { dependsOn: [args.tunnelCleanup] } : {};
+                container(spec, remote(spec.image.ref, `${name}-${role}-image`).imageId, after);
             }
         }
         // Services in dependency order: a container is created after the ones it depends on.

@@ -7,10 +7,12 @@
 // Caddy; Caddy's TLS listeners bind there and nowhere else. Public services sit with cloudflared
 // on the public network, never on the private one, so a compromised internet-facing container
 // reaches neither the private services nor Caddy's listeners.
-import { ContainerSettings, ManagedService, Model, Runtime, Service, isDynamicWan, servicesOn } from "../stacks/model";
+import { ContainerSettings, ManagedService, Model, Runtime, Service, isDynamicWan, servicesOn, wanRecordName } from "../stacks/model";
 import { tunnelCaPath } from "../render/tunnelIngress";
-import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS } from "../render/addresses";
+import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS, edgeContainerPorts } from "../render/addresses";
 import versions from "../render/versions.json";
+import { canonicalGoDuration } from "../stacks/grammar";
+import { parseIp } from "../stacks/net";
 import { serviceSegments } from "../stacks/services";
 
 /** The locally built Caddy image, tagged by the versions it pins. */
@@ -29,10 +31,11 @@ export interface NetworkSpec {
     /** Where Docker assigns automatic addresses; the rest is for fixed ones. */
     ipRange?: string;
     /**
-     * The gateway, given explicitly: with an ip range and no gateway, Docker takes the range's
-     * first address, inside the automatic range (found by the engine tests).
+     * The gateway, always given: with an ip range and no gateway, Docker takes the range's first
+     * address, inside the automatic range (found by the engine tests); and Docker 29+ reports a
+     * gateway the config did not name, which the provider reads as a change that replaces it.
      */
-    gateway?: string;
+    gateway: string;
 }
 
 export type SecretRef = { kind: "dnsToken" } | { kind: "tunnelToken" } | { kind: "ddnsToken" } | { kind: "stackSecret"; key: string };
@@ -90,6 +93,12 @@ export interface ContainerSpec extends ContainerSettings {
     uploads: { file: string; content: string }[];
     /** Containers (by name) that must exist first. */
     dependsOn: string[];
+    /**
+     * Seconds `pulumi destroy` (or a replacement) waits for the container to stop after SIGTERM
+     * before it removes it by force. The Docker provider kills at once when this is unset, whatever
+     * the container's own stop timeout says; default: the stop grace period, else Docker's 10 s.
+     */
+    destroyGraceSeconds?: number;
     /** Hardening for containers that need nothing else: read-only root, capabilities dropped, no new privileges. */
     readOnlyRoot?: boolean;
     capDrop?: string[];
@@ -115,31 +124,39 @@ function isPublic(s: Service): boolean {
     return s.expose.includes("public");
 }
 
+/**
+ * The three networks, always all three: a network or a container's network list that followed the
+ * service table (the first public service, the first one both public and private) would replace
+ * Caddy, since every network input of a container forces its replacement. An empty public network
+ * costs nothing.
+ */
 export function planNetworks(model: Model): NetworkSpec[] {
     const a = model.addresses;
-    const out: NetworkSpec[] = [{ key: "private", name: networkName(model, "private"), subnet: a.private }];
-    if (model.services.some(isPublic) || [...serviceNetworks(model).values()].some((n) => n.includes("public"))) out.push({ key: "public", name: networkName(model, "public"), subnet: a.public });
-    out.push({ key: "edge", name: networkName(model, "edge"), subnet: a.edge, ipRange: a.edgeDynamic, gateway: a.edgeGateway });
-    return out;
+    return [
+        { key: "private", name: networkName(model, "private"), subnet: a.private, gateway: a.privateGateway },
+        { key: "public", name: networkName(model, "public"), subnet: a.public, gateway: a.publicGateway },
+        { key: "edge", name: networkName(model, "edge"), subnet: a.edge, ipRange: a.edgeDynamic, gateway: a.edgeGateway },
+    ];
 }
 
 /**
  * The edge's published ports: the only ports the stack publishes for HTTP(S).
- * - Linux, no mtls service: nothing to split, so :80/:443 bind only to the tailnet address(es)
- *   and the listed addresses: never 0.0.0.0.
- * - Linux, some mtls service: :80/:443 on every IPv4 address (the router forwards the WAN here)
- *   and HAProxy splits by source. Never IPv6: the edge network is IPv4-only, so Docker's proxy
- *   would hand HAProxy every IPv6 client as one gateway address (see checkLinuxEdgeIpv6).
+ * - Linux: :80/:443 on the tailnet address and the listed host addresses (each to container ports
+ *   of its own: render/addresses.ts edgeContainerPorts), whether or not a
+ *   service exposes mtls (the router forwards :443 to a listed LAN address; validation asks for
+ *   one when a service is mtls). Never 0.0.0.0, and never following the service table: a
+ *   container's ports force its replacement. IPv4 only: the edge network is IPv4-only, so
+ *   Docker's proxy would hand HAProxy every IPv6 client as one gateway address (checkLinuxEdgeIpv6).
  * - Mac runtimes: the edge is native; the relay container publishes its two ports on the Mac's
  *   127.0.0.1 only, and accepts nothing without the edge's client certificate.
+ * Sorted as the Docker provider reads them back (docs: provider semantics).
  */
 export function publishedPorts(model: Model): PortBinding[] {
     const bind = (port: number, ips: string[], external = port): PortBinding[] => ips.map((ip) => ({ internal: port, external, ip, protocol: "tcp" }));
-    if (model.edge === "native") return [...bind(RELAY_PORTS.plain, ["127.0.0.1"]), ...bind(RELAY_PORTS.mtls, ["127.0.0.1"])];
-    const mtls = model.services.some((s) => s.expose.includes("mtls"));
-    if (mtls) return [...bind(80, ["0.0.0.0"]), ...bind(443, ["0.0.0.0"])];
+    if (model.edge === "native") return sortPorts([...bind(RELAY_PORTS.plain, ["127.0.0.1"]), ...bind(RELAY_PORTS.mtls, ["127.0.0.1"])]);
     const direct = [model.tailnet.ipv4, ...model.listenAddresses];
-    return [...bind(80, direct), ...bind(443, direct)];
+    const ports = edgeContainerPorts(direct.length);
+    return sortPorts(direct.flatMap((ip, k) => [...bind((ports[k] as { http: number }).http, [ip], 80), ...bind((ports[k] as { https: number }).https, [ip], 443)]));
 }
 
 /** `src:dst[:ro|rw]` → a mount; `src` is a host path or a named volume. */
@@ -151,6 +168,12 @@ export function serviceMounts(s: ManagedService): Mount[] {
     });
 }
 
+/**
+ * Every container logs with Docker's `local` driver (rotated, compressed). Not `json-file`: when a
+ * container's driver is the daemon's default one, dockerd merges daemon.json's log options into
+ * what it reports, and the provider would replace the container on every run on such a host.
+ */
+export const LOG_DRIVER = "local";
 const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
 
 /** What every container of the stack shares: restart policy, log rotation, the host gateway. */
@@ -182,10 +205,14 @@ function attach(model: Model, key: NetworkKey, alias: string, ipv4Address?: stri
     return { key, name: networkName(model, key), aliases: [alias], ...(ipv4Address ? { ipv4Address } : {}) };
 }
 
-/** Caddy: the custom image, no published port, its TLS listeners on its edge address only. */
+/**
+ * Caddy: the custom image, no published port, its TLS listeners on its edge address only. It is on
+ * all three networks whatever the service table says (a public service that is also private is
+ * reached on the public network), so adding or removing services never replaces it; on the public
+ * network it answers nothing (default_bind is its edge address, the admin API its loopback).
+ */
 export function caddyContainer(model: Model): ContainerSpec {
     const dataDir = model.docker.dataDir;
-    const reachesPublic = model.services.some((s) => isPublic(s) && (s.expose.includes("private") || s.expose.includes("mtls")));
     return {
         ...base(model, "caddy", "caddy", { kind: "caddy" }),
         // --resume: after a restart Caddy loads the last config it was given (autosaved under
@@ -202,7 +229,7 @@ export function caddyContainer(model: Model): ContainerSpec {
         networks: [
             attach(model, "edge", "caddy", model.addresses.caddy),
             attach(model, "private", "caddy"),
-            ...(reachesPublic ? [attach(model, "public", "caddy")] : []),
+            attach(model, "public", "caddy"),
         ],
     };
 }
@@ -221,6 +248,11 @@ export function haproxyContainer(model: Model): ContainerSpec {
     };
 }
 
+/** cloudflared's default --grace-period (30 s) and a margin: how long a destroy waits for it. */
+export const CLOUDFLARED_STOP_SECONDS = 40;
+/** Docker's own stop timeout, when a container sets none. */
+export const DOCKER_STOP_SECONDS = 10;
+
 /**
  * cloudflared, when a service is public: on the public network only, the token only in its env;
  * the CA certificates public services' upstreamTls names are uploaded where the ingress expects them.
@@ -233,6 +265,10 @@ export function cloudflaredContainer(model: Model): ContainerSpec {
         ...base(model, "cloudflared", "cloudflared", { kind: "remote", ref: versions.cloudflaredImage }),
         command: ["tunnel", "--no-autoupdate", "run"],
         secretEnv: { TUNNEL_TOKEN: { kind: "tunnelToken" } },
+        // cloudflared unregisters its connections as soon as it gets SIGTERM, then waits out its
+        // 30 s grace period for requests in flight; killed instead, it leaves connections that
+        // make Cloudflare refuse to delete the tunnel.
+        destroyGraceSeconds: CLOUDFLARED_STOP_SECONDS,
         networks: [attach(model, "public", "cloudflared")],
         uploads,
     };
@@ -248,8 +284,24 @@ export function serviceNetworks(model: Model): Map<string, NetworkKey[]> {
     return serviceSegments(model.services);
 }
 
-/** Every address a port without a host address is published on. */
-const EVERY_ADDRESS = ["0.0.0.0", "::"];
+/**
+ * Where a port without a host address is published: every IPv4 address. (The provider always sends
+ * a host address, so Docker's implicit IPv6 twin is never made; `[::]:p:p` asks for IPv6.)
+ */
+const EVERY_ADDRESS = "0.0.0.0";
+
+/**
+ * Published ports in the order the Docker provider reads them back: container port, protocol,
+ * host port, then host address (IPv4 numerically before IPv6). A list in another order is a
+ * change on every run, and every change of ports replaces the container.
+ */
+export function sortPorts(ports: PortBinding[]): PortBinding[] {
+    const key = (ip: string) => {
+        const a = parseIp(ip);
+        return a ? `${a.kind() === "ipv4" ? 4 : 6}:${a.toByteArray().map((b) => b.toString(16).padStart(2, "0")).join("")}` : ip;
+    };
+    return [...ports].sort((a, b) => a.internal - b.internal || a.protocol.localeCompare(b.protocol) || a.external - b.external || key(a.ip).localeCompare(key(b.ip)));
+}
 
 /** A managed service: on its networks (segmented), never reachable from outside but by Caddy or cloudflared, unless it publishes a port. */
 export function serviceContainer(model: Model, s: ManagedService, networks: NetworkKey[] = serviceNetworks(model).get(s.name) ?? ["private"]): ContainerSpec {
@@ -265,8 +317,9 @@ export function serviceContainer(model: Model, s: ManagedService, networks: Netw
         secretEnv: Object.fromEntries(Object.keys(s.secretEnv).sort().map((k) => [k, { kind: "stackSecret", key: s.secretEnv[k] as string }])),
         mounts: serviceMounts(s),
         networks: networks.map((n) => attach(model, n, s.name)),
-        ports: s.publish.flatMap((p) => (p.hostIp ? [p.hostIp] : EVERY_ADDRESS).map((ip) => ({ internal: p.containerPort, external: p.hostPort, ip, protocol: p.protocol }))),
-        ...(hc ? { healthcheck: { tests: [...hc.test], interval: hc.interval, timeout: hc.timeout, retries: hc.retries, startPeriod: hc.startPeriod } } : {}),
+        ports: sortPorts(s.publish.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp ?? EVERY_ADDRESS, protocol: p.protocol }))),
+        // Timings in the form Docker reports them (Go's: "1m0s"), so a second run sees no change.
+        ...(hc ? { healthcheck: { tests: [...hc.test], interval: canonicalGoDuration(hc.interval), timeout: canonicalGoDuration(hc.timeout), retries: hc.retries, startPeriod: canonicalGoDuration(hc.startPeriod) } } : {}),
         restart: s.restart,
         ...(s.memoryMb !== undefined ? { memoryMb: s.memoryMb } : {}),
         ...(s.shmSizeMb !== undefined ? { shmSizeMb: s.shmSizeMb } : {}),
@@ -280,15 +333,16 @@ export function serviceContainer(model: Model, s: ManagedService, networks: Netw
 }
 
 /**
- * The DDNS updater (homelab:wan.publicIp: dynamic): keeps the mtls records at the home's current
- * address. It needs nothing but the internet, so it sits alone on Docker's default bridge, with a
- * read-only root, no capabilities and its own token (DNS Write on this zone) in its environment.
+ * The DDNS updater (homelab:wan.publicIp: dynamic): keeps the one record at the home's address
+ * (`homelab-wan.<domain>`, stacks/model.ts wanRecordName) current; the mtls names are CNAMEs to it,
+ * so its config is the same whatever the service table says. It needs nothing but the internet, so
+ * it sits alone on Docker's default bridge, with a read-only root, no capabilities and its own
+ * token (DNS Write on this zone) in its environment.
  */
 export function ddnsContainer(model: Model, comment: string): ContainerSpec {
-    const names = servicesOn(model, "mtls").map((s) => s.hostnames.mtls as string);
     return {
         ...base(model, "ddns", "ddns", { kind: "remote", ref: versions.ddnsImage }),
-        env: [`DOMAINS=${names.join(",")}`, "IP6_PROVIDER=none", "PROXIED=false", `RECORD_COMMENT=${comment}`, "UPDATE_CRON=@every 5m"],
+        env: [`DOMAINS=${wanRecordName(model)}`, "IP6_PROVIDER=none", "PROXIED=false", `RECORD_COMMENT=${comment}`, "UPDATE_CRON=@every 5m"],
         secretEnv: { CLOUDFLARE_API_TOKEN: { kind: "ddnsToken" } },
         networks: [attach(model, "bridge", "ddns")],
         hosts: [],

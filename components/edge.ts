@@ -113,7 +113,9 @@ export class Edge extends pulumi.ComponentResource {
                     environment: { EDGE_DIR: edgeDir(model), LABEL: label, APPLY: EDGE_APPLY, REMOVE: EDGE_REMOVE, ...macTarget(model.docker.host) },
                     stdin: nativeFiles,
                 },
-                { parent: this, dependsOn: [container] },
+                // Replaced only by hand or by a provider change; create-first would run the new
+                // APPLY, then the old REMOVE, which would take the edge down.
+                { parent: this, dependsOn: [container], deleteBeforeReplace: true },
             );
         }
         this.registerOutputs({ containerId: this.containerId });

@@ -4,25 +4,32 @@
 // and the mtls plane must reach the edge with the client's own TLS handshake). The Cloudflare
 // provider is inherited from the component's options.
 //
-// With `homelab:wan.publicIp: dynamic` the mtls records are created once, with a placeholder, and
-// their address belongs to the DDNS updater from then on: Pulumi ignores changes to it, so a
-// `pulumi up` after the home's address changed is a no-op.
+// With `homelab:wan.publicIp: dynamic` the home's address lives in one record,
+// `homelab-wan.<domain>`, created once with a placeholder; from then on its address belongs to the DDNS updater
+// (Pulumi ignores changes to it) and each mtls name is a CNAME to it. Every other input of that
+// record is fixed for the stack, so Pulumi never updates it in place (an update would send the
+// placeholder back), and the updater's config never follows the service table.
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
-import { Model, isDynamicWan } from "../stacks/model";
+import { Model, isDynamicWan, wanRecordName } from "../stacks/model";
 import { plannedRecords } from "../stacks/firstContact";
 
-/** Where a dynamic mtls record points until the updater's first run (TEST-NET-1: routes nowhere). */
+/** Where the dynamic record points until the updater's first run (TEST-NET-1: routes nowhere). */
 export const DYNAMIC_PLACEHOLDER = "192.0.2.1";
 
 export interface DnsRecordSpec {
     /** Logical Pulumi name (after the component's name); stable so a change of address updates in place. */
     resourceName: string;
     name: string;
-    type: "A" | "AAAA";
+    type: "A" | "AAAA" | "CNAME";
     content: string;
     /** The address belongs to the DDNS updater. */
     dynamic: boolean;
+    /**
+     * Replaced by deleting first: an mtls name whose record changes between A (fixed address) and
+     * CNAME (dynamic) cannot have both at once, so creating the new one first would fail.
+     */
+    deleteBeforeReplace: boolean;
 }
 
 /** The records this component manages, as data (pure). */
@@ -32,8 +39,9 @@ export function privateDnsRecords(model: Model): DnsRecordSpec[] {
         .filter((p) => p.component === "private-dns")
         .map((p) => {
             const mtls = p.resourceName.startsWith("mtls-");
-            const content = mtls ? (dynamic ? DYNAMIC_PLACEHOLDER : (model.wan?.publicIp as string)) : p.type === "A" ? model.tailnet.ipv4 : (model.tailnet.ipv6 as string);
-            return { resourceName: p.resourceName, name: p.name, type: p.type as "A" | "AAAA", content, dynamic: mtls && dynamic };
+            const wan = p.resourceName === "wan-a";
+            const content = wan ? DYNAMIC_PLACEHOLDER : mtls ? (dynamic ? wanRecordName(model) : (model.wan?.publicIp as string)) : p.type === "A" ? model.tailnet.ipv4 : (model.tailnet.ipv6 as string);
+            return { resourceName: p.resourceName, name: p.name, type: p.type, content, dynamic: wan, deleteBeforeReplace: mtls };
         });
 }
 
@@ -75,6 +83,7 @@ export class PrivateDns extends pulumi.ComponentResource {
                     parent: this,
                     aliases: [{ name: formerRecordName(r.resourceName) }],
                     ...(r.dynamic ? { ignoreChanges: ["content"] } : {}),
+                    ...(r.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
                     ...(importId ? { import: importId } : {}),
                 },
             );

@@ -3,8 +3,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
+import * as command from "@pulumi/command";
 import { Model, servicesOn } from "../stacks/model";
 import { renderTunnelIngress } from "../render/tunnelIngress";
+import { shellScript } from "../render/shell";
 
 export interface TunnelArgs {
     model: Model;
@@ -14,6 +16,10 @@ export interface TunnelArgs {
     comment: string;
     /** Resource name → import id, for CNAMEs taken over from a hand-made setup (homelab:adopt). */
     imports?: Record<string, string>;
+    /** The bootstrap token (secret): the cleanup of the tunnel's connections before its delete uses it. */
+    apiToken: pulumi.Input<string>;
+    /** Resources every route waits for: the Access applications of gated services. */
+    routesAfter?: pulumi.Resource[];
 }
 
 export class Tunnel extends pulumi.ComponentResource {
@@ -22,24 +28,48 @@ export class Tunnel extends pulumi.ComponentResource {
     public readonly cname: pulumi.Output<string>;
     /** The connector token: secret; only the cloudflared container's environment receives it. */
     public readonly token: pulumi.Output<string>;
+    /**
+     * Deletes the tunnel's connections at Cloudflare when it is itself deleted, which happens after
+     * everything that depends on it (the cloudflared container must) and before the tunnel.
+     */
+    public readonly connectionsCleanup: command.local.Command;
 
     constructor(name: string, args: TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:cloudflare:Tunnel", name, {}, opts);
         const { model } = args;
         const child = { parent: this };
-        const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
+        // The tunnel secret: 43 random letters and digits (256 bits), base64-encoded as the API
+        // asks. A RandomPassword, not RandomBytes: pulumi-random makes a RandomBytes' resource id
+        // its base64 value, so the secret would sit unencrypted in the state (docs: provider semantics).
+        const secret = new random.RandomPassword(`${name}-secret-password`, { length: 43, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+        const tunnelSecret = pulumi.secret(secret.result.apply((r) => Buffer.from(r, "utf8").toString("base64")));
         const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
             name,
-            { accountId: model.accountId, name: args.tunnelName, configSrc: "cloudflare", tunnelSecret: pulumi.secret(secret.base64) },
+            { accountId: model.accountId, name: args.tunnelName, configSrc: "cloudflare", tunnelSecret },
             { ...child, additionalSecretOutputs: ["tunnelSecret"] },
         );
         this.tunnelId = tunnel.id;
         this.cname = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
 
+        // A route behind Access never exists without its application: the ingress rules and the
+        // CNAMEs wait for every Access application (and are not made if one fails).
+        const afterAccess = args.routesAfter && args.routesAfter.length > 0 ? { dependsOn: args.routesAfter } : {};
         new cloudflare.ZeroTrustTunnelCloudflaredConfig(
             `${name}-config`,
             { accountId: model.accountId, tunnelId: tunnel.id, config: { ingresses: renderTunnelIngress(model) } },
-            child,
+            { ...child, ...afterAccess },
+        );
+
+        const cleanup = shellScript("tunnel-connections-cleanup");
+        this.connectionsCleanup = new command.local.Command(
+            `${name}-connections-cleanup`,
+            {
+                create: "true",
+                delete: cleanup,
+                interpreter: ["/bin/sh", "-c"],
+                environment: { ACCOUNT_ID: model.accountId, TUNNEL_ID: tunnel.id, CLOUDFLARE_API_TOKEN: pulumi.secret(args.apiToken) },
+            },
+            { ...child, additionalSecretOutputs: ["environment"] },
         );
 
         for (const s of servicesOn(model, "public")) {
@@ -57,7 +87,7 @@ export class Tunnel extends pulumi.ComponentResource {
                     comment: args.comment,
                 },
                 // Before 0.2 these were named `public-<service>-cname`.
-                { ...child, aliases: [{ name: `public-${s.name}-cname` }], ...(importId ? { import: importId } : {}) },
+                { ...child, ...afterAccess, aliases: [{ name: `public-${s.name}-cname` }], ...(importId ? { import: importId } : {}) },
             );
         }
 

@@ -1,4 +1,5 @@
 // Fixed names, ports and paths shared by the renderers, the Docker plan and the edge. Pure.
+import { MAX_LISTEN_ADDRESSES } from "../stacks/model";
 
 export const CADDY_PLAIN_PORT = 8443;
 export const CADDY_MTLS_PORT = 9443;
@@ -37,3 +38,16 @@ export const EDGE_TLS_FILES = {
     /** The native edge's client certificate and key (in the edge's directory on the Mac). */
     edgeClient: "edge-client.pem",
 } as const;
+
+/**
+ * The Linux edge container's ports for each host address it is published on (the tailnet address
+ * first, then homelab:docker.listenAddresses): :80/:443 inside for the first, 10080+k/10443+k for
+ * the k-th listed one. One host address per container port: Docker reports several bindings of one
+ * port in an order that differs between versions (20.10 reverses them, 27+ sorts them), and the
+ * Docker provider compares them by position, so two addresses on one port would replace the edge
+ * on every run on one version or the other (docs/provider-semantics.md).
+ */
+export function edgeContainerPorts(addresses: number): { http: number; https: number }[] {
+    if (addresses > MAX_LISTEN_ADDRESSES + 1) throw new Error(`internal: ${addresses} edge addresses`);
+    return Array.from({ length: addresses }, (_, k) => (k === 0 ? { http: 80, https: 443 } : { http: 10080 + k, https: 10443 + k }));
+}

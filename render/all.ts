@@ -5,13 +5,16 @@ import { renderCaddyDockerfile } from "./dockerfile";
 import { CADDY_HOLD, renderEdgeCfg, renderRelayCfg } from "./haproxy";
 import { edgeLabel, renderLaunchdPlist, renderNativeEdgeCfg } from "./edge";
 import { renderTunnelIngress } from "./tunnelIngress";
+import { edgeContainerPorts } from "./addresses";
 
 const DOCKER_DNS = { nameserver: "127.0.0.11:53" };
 
 /** The HAProxy container's config: the edge itself on Linux, the relay on a Mac runtime. */
 export function renderContainerHaproxyCfg(model: Model): string {
     if (model.edge === "native") return renderRelayCfg(model, { caddyHost: "caddy", resolvers: DOCKER_DNS, admin: CADDY_HOLD.admin });
-    return renderEdgeCfg(model, { bind: { http: ":::80 v4v6", https: ":::443 v4v6" }, upstream: { kind: "caddy", host: "caddy", resolvers: DOCKER_DNS }, admin: CADDY_HOLD.admin });
+    const ports = edgeContainerPorts(1 + model.listenAddresses.length);
+    const bind = (which: "http" | "https") => `${ports.map((p) => `:::${p[which]}`).join(",")} v4v6`;
+    return renderEdgeCfg(model, { bind: { http: bind("http"), https: bind("https") }, upstream: { kind: "caddy", host: "caddy", resolvers: DOCKER_DNS }, admin: CADDY_HOLD.admin });
 }
 
 /**

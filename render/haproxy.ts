@@ -230,7 +230,9 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
         "    tcp-request connection set-var(sess.dst) dst",
         "    acl self_conn src,strcmp(sess.dst) eq 0",
         `    acl self_conn src ${withMapped(hostAddresses(model)).join(" ")}`,
-        ...(split ? [] : ["    tcp-request connection reject if self_conn"]),
+        // Nothing split: an untrusted source has nothing to reach (Caddy's guard would refuse it
+        // too), so it is refused here, also where a router forwards :443 to a listed address.
+        ...(split ? [] : [`    tcp-request connection reject if ${untrustedIf(model)}`]),
         `    tcp-request connection track-sc0 src,ipmask(32,64) table per_source if ${untrustedIf(model)}`,
         `    tcp-request connection track-sc1 int(1) table untrusted_total if ${untrustedIf(model)}`,
         `    tcp-request connection reject if { sc0_conn_cur gt ${EDGE_LIMITS.perSource} }`,

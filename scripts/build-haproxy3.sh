@@ -26,6 +26,8 @@ wrapper="$root/haproxy"
 # --argv0 (below) makes a master-worker reload re-run this wrapper; older wrappers are rebuilt.
 if [ -x "$wrapper" ] && grep -q -- "--argv0" "$wrapper" && "$wrapper" -v 2>/dev/null | grep -q "^HAProxy version 3\."; then echo "$wrapper"; exit 0; fi
 rm -rf "$root.tmp" && mkdir -p "$root.tmp/fs"
+# The download's own chatter is filtered; a failed download shows up as a missing .deb below.
+# shellcheck disable=SC2015
 ( cd "$apt_dir/debs" && rm -f ./*.deb && apt-get "${apt_opts[@]}" download -qq \
     haproxy libc6 libssl3t64 libpcre2-8-0 liblua5.4-0 libsystemd0 libcrypt1 zlib1g libjemalloc2 \
     libopentracing-c-wrapper0t64 libopentracing1 libstdc++6 libgcc-s1 libcap2 liblz4-1 liblzma5 \

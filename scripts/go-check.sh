@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the build scripts: fail early and clearly when Go cannot build the pinned tools.
 # Go 1.21+ fetches a newer toolchain by itself when a module asks for one (GOTOOLCHAIN=auto,
 # through the module proxy), so 1.21 is the floor; Debian bookworm's golang-go (1.19) is too old.

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund
 
 need=()
-for tool in haproxy openssl curl; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+for tool in haproxy openssl curl shellcheck; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)

@@ -1,8 +1,8 @@
 // How `homelab:docker.subnet` is divided between the stack's Docker networks. Pure.
 //
 //   first half      private  Caddy and every service that is not public (and internal ones)
-//   third quarter   public   cloudflared and the public services (Caddy joins only to reach
-//                            public services that are also private or mtls)
+//   third quarter   public   cloudflared and the public services (Caddy is always on it too, to
+//                            reach public services that are also private or mtls)
 //   fourth quarter  edge     only HAProxy (the edge on Linux, the relay on a Mac) and Caddy;
 //                            Caddy's TLS listeners bind to its address here and nowhere else
 //
@@ -24,6 +24,13 @@ export interface AddressPlan {
     edgeDynamic: string;
     /** Docker's gateway address on the edge network (its first address). */
     edgeGateway: string;
+    /**
+     * The gateways of the private and public networks (their first addresses), given explicitly:
+     * Docker 29+ reports the gateway it chose, and the provider would replace a network whose
+     * config named none on every run (docs: provider semantics).
+     */
+    privateGateway: string;
+    publicGateway: string;
     /** HAProxy's fixed address on the edge network: the only source Caddy takes PROXY headers from. */
     haproxy: string;
     /** Caddy's fixed address on the edge network, where its TLS listeners bind. */
@@ -47,6 +54,8 @@ export function addressPlan(block: string): AddressPlan {
         edge: sub(edgeBase, c.prefix + 2),
         edgeDynamic: sub(edgeBase + size / 8, c.prefix + 3),
         edgeGateway: intToV4(edgeBase + 1),
+        privateGateway: intToV4(base + 1),
+        publicGateway: intToV4(base + size / 2 + 1),
         haproxy: intToV4(edgeBase + 2),
         caddy: intToV4(edgeBase + 3),
     };

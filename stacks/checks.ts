@@ -3,7 +3,7 @@
 // the `homelab:` prefix). They are tested directly in test/checks.test.ts as well as through the
 // whole program in test/validate.test.ts.
 import { AddressPlan, MAX_SUBNET_PREFIX, addressPlan } from "./addressPlan";
-import { DOCKER_DEFAULT_BRIDGE, Runtime, RUNTIME_VM_NETWORKS, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "./model";
+import { DOCKER_DEFAULT_BRIDGE, MAX_LISTEN_ADDRESSES, Runtime, RUNTIME_VM_NETWORKS, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "./model";
 import { Cidr, canonicalIp, contains, formatCidr, isCanonical, isPrivateCidr, isPublicUnicastOrDoc, overlaps, parseCidr, parseIp } from "./net";
 import { dnsNameProblem, parseUtcTime } from "./grammar";
 
@@ -101,6 +101,7 @@ export function checkUntrustedSources(list: string[], trusted: string[]): { prob
 export function checkListenAddresses(list: string[], trusted: string[], tailnet: string[]): { problems: LocalProblem[]; addresses: string[] } {
     const problems: LocalProblem[] = [];
     const addresses: string[] = [];
+    if (list.length > MAX_LISTEN_ADDRESSES) problems.push(problem("docker.listenAddresses", `lists ${list.length} addresses; at most ${MAX_LISTEN_ADDRESSES}`));
     for (const [i, text] of list.entries()) {
         const why = listenAddressProblem(text, trusted, tailnet, addresses);
         if (why) problems.push(problem(`docker.listenAddresses[${i}]`, why));

@@ -18,6 +18,9 @@ export interface LoadedConfig {
  */
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 
+/** The scalar keys Pulumi.yaml declares as strings. */
+const STRING_KEYS = ["domain", "zoneId", "accountId"] as const;
+
 export const BOOTSTRAP_TOKEN_KEY = "cloudflare:apiToken";
 export const SECRETS_KEY = "homelab:secrets";
 
@@ -61,6 +64,10 @@ export function loadConfig(): LoadedConfig {
         } catch {
             value = text; // plain strings are stored unquoted
         }
+        // The CLI hands every scalar over as text: a quoted all-digit id arrives as its digits, as
+        // does an unquoted one that fits 64 bits. Only a longer unquoted one has become a float
+        // ("1.1e+31"), which the validator asks to quote.
+        if (typeof value === "number" && (STRING_KEYS as readonly string[]).includes(key) && /^[0-9]+$/.test(text)) value = text;
         if (key === "secrets") {
             if (typeof value !== "object" || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
                 problems.push({ key: `${prefix}secrets`, message: "must be a map of name → string, set with pulumi config set --secret --path 'homelab:secrets.<name>' <value>" });

@@ -82,6 +82,42 @@ export function parseDuration(s: string, opts: { days?: boolean } = {}): bigint 
     return total;
 }
 
+/**
+ * Go's time.Duration.String() of a duration in nanoseconds: the form Docker (and the Docker
+ * provider, which reads healthcheck timings back with it) prints: 60s is "1m0s", 1h "1h0m0s".
+ */
+export function goDurationString(ns: bigint): string {
+    if (ns === 0n) return "0s";
+    const sign = ns < 0n ? "-" : "";
+    let u = ns < 0n ? -ns : ns;
+    if (u < UNIT_NS.s) {
+        const [unit, div] = u < UNIT_NS.us ? (["ns", 1n] as const) : u < UNIT_NS.ms ? (["µs", UNIT_NS.us] as const) : (["ms", UNIT_NS.ms] as const);
+        return sign + decimal(u, div as bigint) + unit;
+    }
+    const h = u / (UNIT_NS.h as bigint);
+    u -= h * (UNIT_NS.h as bigint);
+    const m = u / (UNIT_NS.m as bigint);
+    u -= m * (UNIT_NS.m as bigint);
+    const s = `${decimal(u, UNIT_NS.s as bigint)}s`;
+    if (h > 0n) return `${sign}${h}h${m}m${s}`;
+    if (m > 0n) return `${sign}${m}m${s}`;
+    return sign + s;
+}
+
+/** `v / div` with the fraction's trailing zeros dropped, as Go prints it. */
+function decimal(v: bigint, div: bigint): string {
+    const rest = v % div;
+    if (rest === 0n) return String(v / div);
+    return `${v / div}.${String(rest).padStart(String(div).length - 1, "0").replace(/0+$/, "")}`;
+}
+
+/** A valid Go duration in the form Go prints it (goDurationString). */
+export function canonicalGoDuration(s: string): string {
+    const ns = parseDuration(s);
+    if (ns === undefined) throw new Error(`internal: "${s}" is not a Go duration`);
+    return goDurationString(ns);
+}
+
 export function durationProblem(s: string, min: string, max: string, opts: { days?: boolean } = {}): string | undefined {
     const ns = parseDuration(s, opts);
     const units = opts.days ? "ns, us, ms, s, m, h, d" : "ns, us, ms, s, m, h";

@@ -47,6 +47,23 @@ export function isDynamicWan(model: Model): boolean {
     return model.wan?.publicIp === DYNAMIC;
 }
 
+/** The label of the one record the DDNS updater keeps at the home's address. */
+export const WAN_LABEL = "homelab-wan";
+
+/**
+ * With a dynamic address: the A record the DDNS updater keeps current (`homelab-wan.<domain>`); the
+ * mtls names are CNAMEs to it. Its name depends on the zone alone: a rename would be an in-place
+ * update, and the Cloudflare provider sends the whole record with it, the placeholder address
+ * included (the engine's ignoreChanges keeps the value in state, which is the placeholder until a
+ * refresh).
+ */
+export function wanRecordName(model: Pick<Model, "domain">): string {
+    return `${WAN_LABEL}.${model.domain}`;
+}
+
+/** How many listen addresses the Linux edge takes (each gets container ports of its own). */
+export const MAX_LISTEN_ADDRESSES = 16;
+
 /** Names of the infrastructure containers; no service may take one of them. */
 export const RESERVED_NAMES = ["caddy", "haproxy", "cloudflared", "ddns"] as const;
 

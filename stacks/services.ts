@@ -448,26 +448,54 @@ export function buildService(name: string, s: ParsedService, raw: Record<string,
 // --- across services
 
 /** One apex, and every hostname used once. */
-export function checkHostnames(services: Service[], privateFqdn: string): LocalProblem[] {
+export function checkHostnames(services: Service[], privateFqdn: string, wanRecord?: string): LocalProblem[] {
     const out: LocalProblem[] = [];
     const apexes = services.filter((s) => s.apex);
     if (apexes.length > 1) out.push(problem("services", `only one service may be the apex (${privateFqdn}); found ${apexes.map((s) => s.name).join(", ")}`));
     const byHost = new Map<string, string>([[privateFqdn, "(apex)"]]);
+    // With a dynamic address, the record the DDNS updater keeps at the home's address.
+    if (wanRecord) byHost.set(wanRecord, "(wan)");
     for (const s of services) {
         for (const [plane, host] of Object.entries(s.hostnames)) {
             if (s.apex && plane === "private") continue;
             const other = byHost.get(host);
             if (other !== undefined && other !== s.name) {
-                out.push(problem(`services.${s.name}`, `hostname ${host} is already used by ${other === "(apex)" ? "the private plane (homelab:private.subdomain)" : `service ${other}`}`));
+                const by = other === "(apex)" ? "the private plane (homelab:private.subdomain)" : other === "(wan)" ? "the record the DDNS updater keeps at the home's address (homelab:wan.publicIp: dynamic)" : `service ${other}`;
+                out.push(problem(`services.${s.name}`, `hostname ${host} is already used by ${by}`));
             } else byHost.set(host, s.name);
         }
     }
     return out;
 }
 
+/**
+ * Each container port and protocol is published on one host address: Docker reports several
+ * bindings of one port in an order that differs between versions (20.10 reverses them, 27+ sorts
+ * them, and TCP and UDP of one port come in either order), and the Docker provider compares them
+ * by position, forgiving the order only when each port and protocol has one binding. Otherwise
+ * the container would be replaced on every run on one Docker version or another.
+ */
+function checkPublishStable(s: Service): LocalProblem[] {
+    if (s.kind !== "managed") return [];
+    const seen = new Set<string>();
+    const out: LocalProblem[] = [];
+    s.publish.forEach((p, i) => {
+        const key = `${p.containerPort}/${p.protocol}`;
+        if (seen.has(key))
+            out.push(
+                problem(
+                    `services.${s.name}.publish[${i}]`,
+                    `container port ${key} is already published on another host address: publish each container port and protocol once (on one address, or on every IPv4 address by leaving the address out), or the Docker provider would replace the container on every run`,
+                ),
+            );
+        seen.add(key);
+    });
+    return out;
+}
+
 /** No two services publish the same host port and protocol on overlapping addresses. */
 export function checkPublishConflicts(services: Service[]): LocalProblem[] {
-    const out: LocalProblem[] = [];
+    const out: LocalProblem[] = services.flatMap(checkPublishStable);
     const taken: { s: string; p: PublishedPort }[] = [];
     for (const s of services) {
         if (s.kind !== "managed") continue;

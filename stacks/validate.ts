@@ -3,7 +3,7 @@
 // Shapes, types and defaults are in stacks/schema.ts; rules about meaning in stacks/checks.ts and
 // stacks/services.ts. This file only runs them in order and assembles the model.
 import { z } from "zod";
-import { EDGE_PLACEMENT, Model, Service, User } from "./model";
+import { DYNAMIC, EDGE_PLACEMENT, Model, Service, User, wanRecordName } from "./model";
 import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkLinuxEdgeIpv6, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUntrustedSources, checkUsers, checkWanAddress } from "./checks";
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
 import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, checkSegmentBridges, serviceNameProblem } from "./services";
@@ -148,7 +148,8 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     // --- services
     const hostAddresses = [...tailnet, ...listen.addresses];
     const services = buildServices(raw["services"], { domain, privateFqdn, dataDir, runtime, ...(dockerSocket ? { dockerSocket } : {}), hostAddresses, edge: EDGE_PLACEMENT[runtime], ...(secretNames ? { secretNames } : {}) }, problems);
-    problems.push(...checkHostnames(services, privateFqdn));
+    const dynamicWan = p.wan?.publicIp === DYNAMIC && services.some((s) => s.expose.includes("mtls"));
+    problems.push(...checkHostnames(services, privateFqdn, dynamicWan ? wanRecordName({ domain }) : undefined));
     problems.push(...checkPublishConflicts(services));
     const dependencies = checkDependencies(services);
     problems.push(...dependencies);
@@ -165,6 +166,15 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const wanUnreadable = raw["wan"] !== undefined && p.wan === undefined;
     if (firstMtls && p.wan?.publicIp === undefined && !wanUnreadable)
         add("wan.publicIp", `is required because service ${firstMtls.name} exposes mtls: its DNS record points at the home's public address`);
+
+    // The Linux edge publishes :443 on the tailnet address and the listed ones only (never
+    // 0.0.0.0, and never depending on the service table, which would replace it): the WAN
+    // reaches it where the router forwards :443, which must be listed.
+    if (firstMtls && EDGE_PLACEMENT[runtime] === "container" && (p.docker?.listenAddresses ?? []).length === 0)
+        add(
+            "docker.listenAddresses",
+            `must list the host's LAN address that the router forwards :443 to, because service ${firstMtls.name} exposes mtls: the edge publishes :80/:443 only on the tailnet address and the addresses listed here`,
+        );
 
     problems.push(...checkAdopt(p.adopt ?? []));
 

@@ -16,6 +16,8 @@ describe("address plan", () => {
             edgeGateway: "172.30.0.193",
             haproxy: "172.30.0.194",
             caddy: "172.30.0.195",
+            privateGateway: "172.30.0.1",
+            publicGateway: "172.30.0.129",
         });
     });
 

@@ -7,6 +7,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { EXAMPLE, ROOT, Run, runProgram } from "./harness";
 
+/**
+ * Resources removed on purpose, each with why (docs/operations.md, upgrading). Nothing running
+ * depends on them by name.
+ */
+const RETIRED = new Map([
+    // Its resource id was the tunnel secret, unencrypted in the state; a RandomPassword took its place.
+    ["urn:pulumi:home::homelab::homelab:cloudflare:Tunnel$random:index/randomBytes:RandomBytes::tunnel-secret", "tunnel-secret-password"],
+]);
+
 describe("resource names are stable or aliased", () => {
     let run: Run;
     before(async () => {
@@ -18,7 +27,7 @@ describe("resource names are stable or aliased", () => {
         const old: string[] = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/example-urns-v0.1.0.json"), "utf8"));
         const now = new Set(run.resources.map((r) => r.urn));
         const aliased = new Map(run.resources.flatMap((r) => r.aliases.map((a) => [a, r.urn] as const)));
-        const lost = old.filter((u) => !now.has(u) && !aliased.has(u));
+        const lost = old.filter((u) => !now.has(u) && !aliased.has(u) && !RETIRED.has(u));
         assert.deepEqual(lost, [], "these would be deleted and created again");
     });
 

@@ -24,6 +24,7 @@ const linux = () => {
     const cfg = clone(EXAMPLE);
     cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime: "linux" };
     cfg["homelab:tailnet"] = { ipv4: cfg["homelab:tailnet"].ipv4 }; // the Linux edge is IPv4-only
+    cfg["homelab:docker"].listenAddresses = ["192.168.1.20"]; // where the router forwards :443
     return cfg;
 };
 
@@ -34,11 +35,11 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         assert.equal(run.error, undefined, run.error?.message);
     });
 
-    it("creates three networks from docker.subnet: private, public and edge (with a reserved range for fixed addresses)", () => {
+    it("creates three networks from docker.subnet: private, public and edge (with a reserved range for fixed addresses), each with its gateway", () => {
         const nets = Object.fromEntries(ofType(run, NETWORK).map((n) => [n.inputs.name, n.inputs.ipamConfigs[0]]));
         assert.deepEqual(nets, {
-            homelab: { subnet: "172.30.0.0/25" },
-            "homelab-public": { subnet: "172.30.0.128/26" },
+            homelab: { subnet: "172.30.0.0/25", gateway: "172.30.0.1" },
+            "homelab-public": { subnet: "172.30.0.128/26", gateway: "172.30.0.129" },
             "homelab-edge": { subnet: "172.30.0.192/26", ipRange: "172.30.0.224/27", gateway: "172.30.0.193" },
         });
         const [prov] = ofType(run, "pulumi:providers:docker");
@@ -75,7 +76,7 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
     it("publishes only the relay's two ports, on the Mac's 127.0.0.1, and the ports a service asks for; nothing else", () => {
         for (const [name, c] of containers(run)) if (name !== "haproxy" && name !== "qbittorrent") assert.equal(c.inputs.ports, undefined, `${name} publishes nothing`);
         const qb = (containers(run).get("qbittorrent") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}/${p.protocol}`).sort();
-        assert.deepEqual(qb, ["0.0.0.0:6881->6881/tcp", "0.0.0.0:6881->6881/udp", ":::6881->6881/tcp", ":::6881->6881/udp"]);
+        assert.deepEqual(qb, ["0.0.0.0:6881->6881/tcp", "0.0.0.0:6881->6881/udp"], "every IPv4 address: one host address per port and protocol");
         const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`).sort();
         assert.deepEqual(ports, ["127.0.0.1:8443->8443", "127.0.0.1:9443->9443"]);
     });
@@ -113,8 +114,10 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("dns01-token-value-SECRET")).map((r) => r.inputs.name);
         assert.deepEqual(holders, ["caddy"]);
         for (const r of ofType(run, COMMAND)) {
+            // The tunnel's connection cleanup has the bootstrap token, as a secret (test/secrets.test.ts).
+            const env = r.name === "tunnel-connections-cleanup" ? { ...r.inputs.environment, CLOUDFLARE_API_TOKEN: undefined } : r.inputs.environment;
             // A PEM key block, not the words (the scripts grep for them to set a key's mode).
-            assert.doesNotMatch(JSON.stringify(r.inputs.environment), /SECRET|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, `${r.name}: no secret in the environment`);
+            assert.doesNotMatch(JSON.stringify(env), /SECRET|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, `${r.name}: no secret in the environment`);
             assert.doesNotMatch(`${r.inputs.create}${r.inputs.update}`, /SECRET|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, `${r.name}: none on the command line`);
         }
     });
@@ -163,9 +166,9 @@ describe("Docker host: the example on Linux (the edge is a container)", () => {
         assert.equal(run.error, undefined, run.error?.message);
     });
 
-    it("publishes :80/:443 on every address from the HAProxy container, which splits by source; no native edge, no edge PKI", () => {
-        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`).sort();
-        assert.deepEqual(ports, ["0.0.0.0:443->443", "0.0.0.0:80->80"]);
+    it("publishes :80/:443 on the tailnet and the listed LAN address (where the router forwards :443) from the HAProxy container, which splits by source; no native edge, no edge PKI", () => {
+        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`);
+        assert.deepEqual(ports, ["100.101.102.103:80->80", "100.101.102.103:443->443", "192.168.1.20:80->10081", "192.168.1.20:443->10444"], "one host address per container port, in the order the provider reads them back");
         assert.equal(cmd(run, "edge-native"), undefined);
         assert.equal(run.resources.filter((r) => r.type === "homelab:pki:EdgeTls").length, 0);
         const files = unpackFiles(cmd(run, "edge-haproxy-config").inputs.stdin);
@@ -175,7 +178,7 @@ describe("Docker host: the example on Linux (the edge is a container)", () => {
 });
 
 describe("Docker host: a Linux stack over SSH with no mtls and no public service (test/stacks/cabin.yaml)", () => {
-    it("adds the host-gateway mapping, publishes on the tailnet address only, and runs no cloudflared and no public network", async () => {
+    it("adds the host-gateway mapping, publishes on the tailnet address only, and runs no cloudflared (its public network stays, empty)", async () => {
         const cfg = readStackFile(path.join(ROOT, "test/stacks/cabin.yaml"));
         const svc = cfg["homelab:services"] as Record<string, any>;
         for (const s of Object.values(svc)) {
@@ -187,7 +190,7 @@ describe("Docker host: a Linux stack over SSH with no mtls and no public service
         assert.equal(run.error, undefined, run.error?.message);
         const c = containers(run);
         assert.equal(c.has("cloudflared"), false);
-        assert.deepEqual(ofType(run, NETWORK).map((n) => n.inputs.name).sort(), ["lab", "lab-edge"]);
+        assert.deepEqual(ofType(run, NETWORK).map((n) => n.inputs.name).sort(), ["lab", "lab-edge", "lab-public"]);
         assert.deepEqual((c.get("caddy") as Registered).inputs.hosts, [{ host: "host.docker.internal", ip: "host-gateway" }]);
         const ports = (c.get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}`).sort();
         assert.deepEqual(ports, ["100.88.7.6:443", "100.88.7.6:80"]);
@@ -228,18 +231,22 @@ describe("Docker host: changes reload in place", () => {
 });
 
 describe("Docker plan (pure)", () => {
-    it("binds to 0.0.0.0 only when a service exposes mtls on Linux, and never to IPv6 (Docker's proxy would hide the client)", () => {
-        const ports = publishedPorts(validate(raw(linux()))).map((p) => `${p.ip}:${p.external}`).sort();
-        assert.deepEqual(ports, ["0.0.0.0:443", "0.0.0.0:80"]);
-    });
-
-    it("adds listed addresses to the tailnet binding when nothing is split", () => {
+    it("binds the tailnet and listed addresses on Linux whether or not a service is mtls (ports never follow the service table), never 0.0.0.0 or IPv6", () => {
+        const split = publishedPorts(validate(raw(linux()))).map((p) => `${p.ip}:${p.external}`);
         const cfg = linux();
         (cfg["homelab:services"] as any).cloud.expose = ["private"];
-        cfg["homelab:docker"] = { ...cfg["homelab:docker"], listenAddresses: ["192.168.1.20"] };
-        const ports = publishedPorts(validate(raw(cfg))).map((p) => `${p.ip}:${p.external}`).sort();
-        assert.deepEqual(ports, ["100.101.102.103:443", "100.101.102.103:80", "192.168.1.20:443", "192.168.1.20:80"]);
-        assert.ok(!ports.some((p) => p.startsWith("0.0.0.0")));
+        const unsplit = publishedPorts(validate(raw(cfg))).map((p) => `${p.ip}:${p.external}`);
+        assert.deepEqual(split, unsplit);
+        assert.deepEqual(split, ["100.101.102.103:80", "100.101.102.103:443", "192.168.1.20:80", "192.168.1.20:443"]);
+        const internal = publishedPorts(validate(raw(linux()))).map((p) => p.internal);
+        assert.equal(new Set(internal).size, internal.length, "each container port on one host address (Docker's order for several differs between versions)");
+        assert.ok(!split.some((p) => p.startsWith("0.0.0.0") || p.startsWith(":")));
+    });
+
+    it("refuses mtls on Linux without a listed address for the router's port forward, naming the key", () => {
+        const cfg = linux();
+        delete cfg["homelab:docker"].listenAddresses;
+        assert.throws(() => validate(raw(cfg)), /homelab:docker\.listenAddresses: must list the host's LAN address that the router forwards :443 to, because service cloud exposes mtls/);
     });
 
     it("reads named volumes and host paths", () => {

@@ -100,3 +100,14 @@ describe("configuration reference", () => {
         assert.deepEqual(declared, [...KNOWN_KEYS].sort());
     });
 });
+
+describe("the supported Pulumi CLI", () => {
+    it("Pulumi.yaml requires the CLI version README and docs/operations.md name", () => {
+        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { requiredPulumiVersion?: string };
+        const m = /^>=(\d+\.\d+\.\d+)$/.exec(project.requiredPulumiVersion ?? "");
+        assert.ok(m, `requiredPulumiVersion: ${project.requiredPulumiVersion}`);
+        const version = m[1] as string;
+        assert.ok(fs.readFileSync(path.join(ROOT, "README.md"), "utf8").includes(`Pulumi CLI** ${version} or newer`), "README's install step");
+        assert.ok(fs.readFileSync(path.join(ROOT, "docs/operations.md"), "utf8").includes(`Pulumi CLI ${version} or newer`), "docs/operations.md");
+    });
+});

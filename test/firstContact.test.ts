@@ -154,11 +154,37 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         assert.equal(run.error, undefined, run.error?.message);
     });
 
-    it("creates the mtls records once and leaves their address to the updater (ignoreChanges)", () => {
+    it("keeps the address in one record the updater owns (ignoreChanges); each mtls name is a CNAME to it", () => {
+        const wan = ofType(run, RECORD).find((r) => r.inputs.name === "homelab-wan.example.dev") as Registered;
+        assert.equal(wan.inputs.type, "A");
+        assert.equal(wan.inputs.content, DYNAMIC_PLACEHOLDER);
+        assert.deepEqual(wan.ignoreChanges, ["content"]);
         const cloud = ofType(run, RECORD).find((r) => r.inputs.name === "cloud.example.dev") as Registered;
-        assert.equal(cloud.inputs.content, DYNAMIC_PLACEHOLDER);
-        assert.deepEqual(cloud.ignoreChanges, ["content"]);
-        for (const r of ofType(run, RECORD).filter((x) => x.inputs.name !== "cloud.example.dev")) assert.deepEqual(r.ignoreChanges, [], `${r.inputs.name} stays Pulumi's`);
+        assert.deepEqual([cloud.inputs.type, cloud.inputs.content, cloud.inputs.proxied], ["CNAME", "homelab-wan.example.dev", false]);
+        assert.equal(cloud.options.deleteBeforeReplace, true, "A (fixed address) → CNAME (dynamic) at one name: the old one goes first");
+        for (const r of ofType(run, RECORD).filter((x) => x !== wan)) assert.deepEqual(r.ignoreChanges, [], `${r.inputs.name} stays Pulumi's`);
+    });
+
+    it("the updater's record and config do not follow the service table: adding and removing mtls services leaves both as they were", async () => {
+        const cfg = dynamic();
+        const svc = cfg["homelab:services"] as Record<string, any>;
+        svc["wiki"] = { image: "ghcr.io/requarks/wiki:2.5.307", port: 3000, expose: ["mtls"] };
+        svc["jellyfin"].expose = ["private", "mtls"];
+        cfg["homelab:users"] = [{ name: "dave" }];
+        const other = await runProgram(cfg);
+        assert.equal(other.error, undefined, other.error?.message);
+        const pick = (r: Run) => [ofType(r, RECORD).find((x) => x.inputs.name === "homelab-wan.example.dev")?.inputs, ofType(r, CONTAINER).find((x) => x.inputs.name === "ddns")?.inputs];
+        assert.deepEqual(pick(other), pick(run));
+        assert.ok(ofType(other, RECORD).some((x) => x.inputs.name === "wiki.example.dev" && x.inputs.type === "CNAME"));
+    });
+
+    it("refuses a service at the updater's name", async () => {
+        const cfg = dynamic();
+        (cfg["homelab:services"] as Record<string, any>)["router"] = { upstream: "192.168.1.9:80", hostname: "homelab-wan", expose: ["mtls"] };
+        const r = await runProgram(cfg);
+        assert.ok(r.error instanceof ConfigError);
+        assert.match(r.error.message, /homelab:services\.router: hostname homelab-wan\.example\.dev is already used by the record the DDNS updater keeps/);
+        assert.deepEqual(r.resources, []);
     });
 
     it("runs the updater with its own token, scoped like the DNS-01 one and not limited by address", () => {
@@ -171,7 +197,7 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         const c = ofType(run, CONTAINER).find((x) => x.inputs.name === "ddns") as Registered;
         assert.ok(c.secretInputs.includes("envs"));
         assert.ok(c.inputs.envs.includes("CLOUDFLARE_API_TOKEN=ddns-token-value-SECRET"));
-        assert.ok(c.inputs.envs.includes("DOMAINS=cloud.example.dev"));
+        assert.ok(c.inputs.envs.includes("DOMAINS=homelab-wan.example.dev"));
         assert.ok(c.inputs.envs.includes(`RECORD_COMMENT=${managedComment("homelab", "home")}`));
         assert.equal(c.inputs.readOnly, true);
         assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });

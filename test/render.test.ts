@@ -284,13 +284,15 @@ describe("haproxy.cfg", () => {
         const split = frontend(renderAll(model("lake"))["haproxy.cfg"] as string, "https");
         assert.match(split, /set-var\(sess\.dst\) dst\n\s+acl self_conn src,strcmp\(sess\.dst\) eq 0\n/);
         // And from the host's own addresses the stack knows: its tailnet address (and listed ones).
-        assert.match(split, /acl self_conn src 100\.70\.1\.2\/32 ::ffff:100\.70\.1\.2\/128\n/);
+        assert.match(split, /acl self_conn src 100\.70\.1\.2\/32 ::ffff:100\.70\.1\.2\/128 10\.1\.0\.10\/32 ::ffff:10\.1\.0\.10\/128\n/);
         assert.match(frontend(renderAll(model("workshop"))["haproxy.cfg"] as string, "https"), /acl self_conn src 100\.\S+\/32 ::ffff:\S+ 10\.44\.0\.5\/32 ::ffff:10\.44\.0\.5\/128\n/);
         assert.match(split, /use_backend caddy_plain if trusted !v4_embedded !self_conn\n/);
         assert.doesNotMatch(split, /reject if self_conn/);
         // Without the split every connection reaches the plain listener, whose guard trusts the
-        // address: a self-connection is refused outright.
-        for (const fe of ["http", "https"]) assert.match(frontend(renderAll(model("cabin"))["haproxy.cfg"] as string, fe), /tcp-request connection reject if self_conn\n/, fe);
+        // address: a self-connection, like every untrusted source, is refused outright (a router
+        // that still forwards :443 to a listed address after the last mtls service went reaches
+        // nothing).
+        for (const fe of ["http", "https"]) assert.match(frontend(renderAll(model("cabin"))["haproxy.cfg"] as string, fe), /tcp-request connection reject if !trusted or v4_embedded or self_conn\n/, fe);
     });
 
     it("never trusts a listed untrusted source inside a trusted network: HAProxy sends it to the mtls listener, Caddy's guard aborts it", () => {

@@ -17,7 +17,7 @@ function plainStrings(value: any, secretPaths: string[], prefix = ""): [string, 
 /** The example on a Mac (native edge, relay, edge PKI), on Linux, and on Linux with a dynamic WAN address (DDNS). */
 function variants(): [string, Record<string, unknown>][] {
     const linux = clone(EXAMPLE);
-    linux["homelab:docker"] = { ...linux["homelab:docker"], runtime: "linux" };
+    linux["homelab:docker"] = { ...linux["homelab:docker"], runtime: "linux", listenAddresses: ["192.168.1.20"] };
     linux["homelab:tailnet"] = { ipv4: linux["homelab:tailnet"].ipv4 };
     const dynamic = clone(linux);
     dynamic["homelab:wan"] = { publicIp: "dynamic" };
@@ -52,9 +52,17 @@ for (const [label, config] of variants()) describe(`secrets (${label})`, () => {
         }
     });
 
-    it("the bootstrap token reaches only the Cloudflare provider, as a secret", () => {
+    it("the bootstrap token reaches only the Cloudflare provider and the tunnel's connection cleanup (its environment, on the Pulumi machine), as a secret", () => {
         const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("bootstrap-token-SECRET"));
-        assert.deepEqual(holders.map((r) => [r.type, r.secretInputs]), [["pulumi:providers:cloudflare", ["apiToken"]]]);
+        assert.deepEqual(
+            holders.map((r) => [r.type, r.name, r.secretInputs]),
+            [
+                ["pulumi:providers:cloudflare", "cloudflare", ["apiToken"]],
+                ["command:local:Command", "tunnel-connections-cleanup", ["environment.CLOUDFLARE_API_TOKEN"]],
+            ],
+        );
+        const cleanup = holders[1] as (typeof holders)[number];
+        assert.doesNotMatch(`${cleanup.inputs.create} ${cleanup.inputs.delete}`, /bootstrap-token-SECRET/, "never in the script");
     });
 
     it("the variant runs what it says (the DDNS updater only with a dynamic address)", () => {

@@ -23,7 +23,8 @@ const CASES: Case[] = [
     { name: "missing domain", change: (c) => delete c["homelab:domain"], expect: [["homelab:domain", /required/]] },
     { name: "domain not a DNS name", change: (c) => (c["homelab:domain"] = "example..dev"), expect: [["homelab:domain", /DNS name/]] },
     { name: "domain with uppercase and underscore", change: (c) => (c["homelab:domain"] = "My_Home.dev"), expect: [["homelab:domain"]] },
-    { name: "an all-digit zone id left unquoted (YAML makes it a number)", change: (c) => (c["homelab:zoneId"] = 1111222233334444), expect: [["homelab:zoneId", /in quotes/]] },
+    { name: "an all-digit zone id left unquoted (YAML makes it a number)", change: (c) => (c["homelab:zoneId"] = Number("11112222333344445555666677778888")), expect: [["homelab:zoneId", /in quotes/]] },
+    { name: "a short all-digit zone id", change: (c) => (c["homelab:zoneId"] = 1111222233334444), expect: [["homelab:zoneId", /32-character/]] },
     { name: "zone id not hex", change: (c) => (c["homelab:zoneId"] = "not-a-zone"), expect: [["homelab:zoneId", /32-character/]] },
     { name: "missing account id", change: (c) => delete c["homelab:accountId"], expect: [["homelab:accountId", /required/]] },
     { name: "bootstrap token missing", change: (c) => (c["cloudflare:apiToken"] = ""), expect: [["cloudflare:apiToken", /pulumi config set --secret cloudflare:apiToken/]] },
@@ -242,6 +243,9 @@ const CASES: Case[] = [
     { name: "an unknown restart policy", change: (c) => (svc(c)["gatus"].restart = "sometimes"), expect: [["homelab:services.gatus.restart", /unless-stopped/]] },
     { name: "a stop grace period of two hours", change: (c) => (svc(c)["gatus"].stopGracePeriod = "2h"), expect: [["homelab:services.gatus.stopGracePeriod", /between 0s and 1h/]] },
     { name: "an empty entrypoint", change: (c) => (svc(c)["gatus"].entrypoint = []), expect: [["homelab:services.gatus.entrypoint", /program/]] },
+    { name: "mtls on Linux with no listed address for the router's port forward", change: (c) => { dock(c, { runtime: "linux" }); c["homelab:tailnet"] = { ipv4: "100.101.102.103" }; }, expect: [["homelab:docker.listenAddresses", /router forwards :443/]] },
+    { name: "a dynamic address and a service at the updater's record", change: (c) => { c["homelab:wan"] = { publicIp: "dynamic" }; delete c["homelab:dnsToken"]; svc(c)["router"] = { upstream: "192.168.1.1:80", hostname: "homelab-wan", expose: ["mtls"] }; }, expect: [["homelab:services.router", /DDNS updater/]] },
+    { name: "one container port on two host addresses (Docker reports them in an order that differs between versions)", change: (c) => (svc(c)["qbittorrent"].publish = ["100.101.102.103:6881:6881", "[fd7a:115c:a1e0::1234]:6881:6881", "6881:6881/udp"]), expect: [["homelab:services.qbittorrent.publish[1]", /already published on another host address/]] },
     { name: "a compose key on an external service", change: (c) => (svc(c)["llm"].publish = ["1234:1234"]), expect: [["homelab:services.llm.publish", /managed services/]] },
 ];
 
@@ -365,10 +369,10 @@ describe("good stack config", () => {
         assert.deepEqual(m.trustedNetworks, ["192.168.1.0/24", "fd12:3456:789a::/48", "100.64.0.0/10", "10.0.0.0/8"]);
     });
 
-    it("accepts mtls on every runtime with a plain port forward; the edge runs natively on a Mac", () => {
+    it("accepts mtls on every runtime with a plain port forward (on Linux, to a listed LAN address); the edge runs natively on a Mac", () => {
         for (const runtime of ["linux", "docker-desktop", "orbstack", "colima"]) {
             const cfg = clone(EXAMPLE);
-            cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime };
+            cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime, ...(runtime === "linux" ? { listenAddresses: ["192.168.1.20"] } : {}) };
             if (runtime === "linux") cfg["homelab:tailnet"] = { ipv4: cfg["homelab:tailnet"].ipv4 };
             const m = validate(raw(cfg), EXAMPLE_SECRET_NAMES);
             assert.equal(m.edge, runtime === "linux" ? "container" : "native", runtime);

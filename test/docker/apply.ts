@@ -1,6 +1,6 @@
 // The plan (components/dockerPlan.ts) on a real engine: every NetworkSpec and ContainerSpec field
 // mapped to the Docker Engine API, the way the Pulumi Docker provider maps components/containers.ts
-// containerArgs (binds for mounts, so missing host directories are created; json-file logging;
+// containerArgs (binds for mounts, so missing host directories are created; the plan's log driver;
 // the first network at create time and the others connected before the container starts).
 //
 // The Engine API rather than `docker create` flags, because the CLI cannot say two things the plan
@@ -10,7 +10,7 @@
 // flags for reading (and records where it would differ).
 //
 // The mapping is pure (networkCreateBody, containerCreateBody); applyContainer and friends run it.
-import { ContainerSpec, DockerPlan, NetworkKey, NetworkSpec, SecretRef, CADDY_IMAGE_NAME } from "../../components/dockerPlan";
+import { ContainerSpec, DockerPlan, NetworkKey, NetworkSpec, SecretRef, CADDY_IMAGE_NAME, LOG_DRIVER } from "../../components/dockerPlan";
 import { parseDuration } from "../../stacks/grammar";
 import { Engine } from "./engine";
 
@@ -43,8 +43,7 @@ function ns(duration: string, what: string): number {
 }
 
 export function networkCreateBody(n: NetworkSpec): Record<string, unknown> {
-    // A future `gateway` on the spec is honoured too (see the report on edgeGateway).
-    const gateway = (n as NetworkSpec & { gateway?: string }).gateway;
+    const gateway = n.gateway;
     return {
         Name: n.name,
         CheckDuplicate: true,
@@ -114,9 +113,10 @@ export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, im
             }),
             PortBindings: portBindings,
             RestartPolicy: { Name: spec.restart, MaximumRetryCount: 0 },
-            LogConfig: { Type: "json-file", Config: { ...spec.logOpts } },
+            LogConfig: { Type: LOG_DRIVER, Config: { ...spec.logOpts } },
             ExtraHosts: spec.hosts.map((h) => `${h.host}:${h.ip}`),
-            ...(spec.memoryMb !== undefined ? { Memory: spec.memoryMb * 1024 * 1024 } : {}),
+            // As components/containers.ts gives it: swap twice the memory, explicitly.
+            ...(spec.memoryMb !== undefined ? { Memory: spec.memoryMb * 1024 * 1024, MemorySwap: spec.memoryMb * 2 * 1024 * 1024 } : {}),
             ...(spec.shmSizeMb !== undefined ? { ShmSize: spec.shmSizeMb * 1024 * 1024 } : {}),
             ...(spec.devices.length > 0 ? { Devices: spec.devices.map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.containerPath, CgroupPermissions: d.permissions })) } : {}),
             ...(spec.capAdd.length > 0 ? { CapAdd: [...spec.capAdd] } : {}),
@@ -141,7 +141,7 @@ export function cliEquivalent(spec: ContainerSpec, secret: SecretValue, image = 
     for (const b of c.body.HostConfig.Binds as string[]) args.push("--volume", b);
     for (const p of spec.ports) args.push("--publish", `${p.ip.includes(":") ? `[${p.ip}]` : p.ip}:${p.external}:${p.internal}/${p.protocol}`);
     for (const h of c.body.HostConfig.ExtraHosts as string[]) args.push("--add-host", h);
-    args.push("--restart", spec.restart, "--log-driver", "json-file");
+    args.push("--restart", spec.restart, "--log-driver", LOG_DRIVER);
     for (const [k, v] of Object.entries(spec.logOpts)) args.push("--log-opt", `${k}=${v}`);
     const first = spec.networks[0];
     if (first) {

@@ -63,7 +63,9 @@ export function stackConfig(dir: string, o: StackOptions): Record<string, unknow
             port: 8080,
             env: { ECHO_NAME: "media" },
             volumes: [`${dir}/media-files:/media:ro`, "media-cache:/cache"],
-            healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"], interval: "1s", timeout: "2s", retries: 3, startPeriod: "1s" },
+            // 1500ms and 2000ms: Docker reports them back as 1.5s and 2s (Go's form).
+            healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"], interval: "1500ms", timeout: "2000ms", retries: 3, startPeriod: "1s" },
+            memory: "64m",
         },
         cloud: { image: image("cloud", "2.0.0"), port: 8080, expose: mtls, command: ["-name", "cloud", "-listen", ":8080"], secretEnv: { CLOUD_TOKEN: "cloudToken" } },
         blog: { image: image("blog", "3.0.0"), port: 8080, expose: ["private", "public"], env: { ECHO_NAME: "blog" } },
@@ -177,7 +179,8 @@ export interface CurlResult {
 }
 
 export function curlArgs(pki: Pki, o: CurlOptions): string[] {
-    const dest = o.dest ?? "127.0.0.1";
+    // Where the router forwards :443 (the listed LAN address): the edge publishes nowhere else but the tailnet address.
+    const dest = o.dest ?? ADDR.listen;
     const destUrl = dest.includes(":") ? `[${dest}]` : dest;
     const args = ["-sS", "-v", "--max-time", String(o.maxTime ?? 10), "-o", "-", "-w", "\n%{http_code}"];
     if (o.source) args.push("--interface", o.source);

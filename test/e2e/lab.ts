@@ -121,7 +121,10 @@ export function e2eConfig(
     Object.assign(services, opts.extraServices ?? {});
     return {
         ...EXAMPLE_DEV_BASE,
-        "homelab:docker": { runtime: opts.runtime ?? "linux", dataDir: "/srv/homelab" },
+        // On Linux, mtls needs the address the router forwards :443 to; the lab's model replaces
+        // both with its loopback stand-ins.
+        ...((opts.runtime ?? "linux") === "linux" ? { "homelab:trustedNetworks": ["192.168.1.0/24"] } : {}),
+        "homelab:docker": { runtime: opts.runtime ?? "linux", dataDir: "/srv/homelab", ...((opts.runtime ?? "linux") === "linux" ? { listenAddresses: ["192.168.1.20"] } : {}) },
         "homelab:services": services,
         "homelab:users": opts.users.map((name) => ({ name })),
     };
