@@ -83,6 +83,7 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
         ...(spec.stopGraceSeconds !== undefined ? { stopTimeout: spec.stopGraceSeconds } : {}),
         destroyGraceSeconds: spec.destroyGraceSeconds ?? spec.stopGraceSeconds ?? DOCKER_STOP_SECONDS,
         ...(spec.uploads.length > 0 ? { uploads: spec.uploads.map((u) => ({ file: u.file, content: u.content })) } : {}),
+        ...(spec.ulimits ? { ulimits: Object.keys(spec.ulimits).sort().map((name) => ({ name, ...(spec.ulimits as Record<string, { soft: number; hard: number }>)[name] as { soft: number; hard: number } })) } : {}),
         logDriver: LOG_DRIVER,
         logOpts: spec.logOpts,
     };

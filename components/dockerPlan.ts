@@ -12,6 +12,7 @@ import { tunnelCaPath } from "../render/tunnelIngress";
 import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS, edgeContainerPorts } from "../render/addresses";
 import versions from "../render/versions.json";
 import { canonicalGoDuration } from "../stacks/grammar";
+import { RELAY_OPEN_FILES } from "../render/haproxy";
 import { parseIp } from "../stacks/net";
 import { serviceSegments } from "../stacks/services";
 
@@ -99,6 +100,8 @@ export interface ContainerSpec extends ContainerSettings {
      * the container's own stop timeout says; default: the stop grace period, else Docker's 10 s.
      */
     destroyGraceSeconds?: number;
+    /** Resource limits (e.g. nofile), name → soft/hard. */
+    ulimits?: Record<string, { soft: number; hard: number }>;
     /** Hardening for containers that need nothing else: read-only root, capabilities dropped, no new privileges. */
     readOnlyRoot?: boolean;
     capDrop?: string[];
@@ -245,6 +248,8 @@ export function haproxyContainer(model: Model): ContainerSpec {
         networks: [attach(model, "edge", "haproxy", model.addresses.haproxy)],
         // HAProxy is reached only by address; the host gateway is of no use to it.
         hosts: [],
+        // The relay takes more connections than every container together can hold open to it.
+        ...(model.edge === "native" ? { ulimits: { nofile: { soft: RELAY_OPEN_FILES, hard: RELAY_OPEN_FILES } } } : {}),
     };
 }
 

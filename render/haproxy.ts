@@ -24,6 +24,12 @@ export const EDGE_LIMITS = {
     perSource: 32,
     /** New connections from one untrusted source per 10 s. */
     perSourceRate10s: 100,
+    /**
+     * Concurrent connections from one trusted source (a tailnet device, a LAN device; IPv6 per
+     * /64): a compromised device on the LAN (or the tailnet) cannot hold every slot, however
+     * trusted. A browser uses a handful per site; a TV or a photo backup a few dozen.
+     */
+    trustedPerSource: 256,
     /** Time to send a TLS ClientHello on :443, or a whole request on :80. */
     helloTimeout: "5s",
     /** Inactivity limit before the connection is established end to end. */
@@ -53,8 +59,33 @@ export const CADDY_HOLD = {
     stateFile: "homelab-edge-hold",
 } as const;
 
+/**
+ * The relay's limits (Mac runtimes). Every container reaches the relay's ports on the Mac's
+ * loopback (host.docker.internal), from the same address as the native edge, so per-source limits
+ * cannot tell them apart: the relay instead takes more connections than all containers together
+ * can hold open. Docker Desktop's forwarder connects to 127.0.0.1:<port> from the Mac's ephemeral
+ * ports (49152-65535: 16,384), so each frontend takes that many and the edge's own on top, and the
+ * native edge connects from source ports of its own (EDGE_SOURCE_PORTS), outside that range, so
+ * a container holding every ephemeral port cannot keep the edge from connecting either.
+ */
+export const RELAY_LIMITS = {
+    /** Each frontend: every ephemeral port of the Mac's forwarder, plus every edge connection. */
+    perFrontend: 16_384 + 4096,
+    /** The relay process: both frontends, and their connections to Caddy. */
+    maxconn: 2 * (16_384 + 4096),
+} as const;
+
+/** Open files the relay needs: two per connection, and some to spare (its container's nofile limit). */
+export const RELAY_OPEN_FILES = 2 * RELAY_LIMITS.maxconn + 1024;
+
+/** The native edge's source ports towards the relay, per relay port: below the Mac's ephemeral range. */
+export const EDGE_SOURCE_PORTS = { plain: "20000-24095", mtls: "24096-28191" } as const;
+
 /** The frontends that pass connections to Caddy, for each role that holds them. */
 export const HELD_FRONTENDS = { edge: ["https"], relay: ["from_edge_plain", "from_edge_mtls"] } as const;
+
+/** The connection limit each held frontend's config sets, which a release puts back. */
+export const HELD_LIMIT = { edge: EDGE_LIMITS.maxconn, relay: RELAY_LIMITS.perFrontend } as const;
 
 /**
  * HAProxy CLI lines that hold and release new connections on a role's frontends. Holding sets a
@@ -63,7 +94,7 @@ export const HELD_FRONTENDS = { edge: ["https"], relay: ["from_edge_plain", "fro
  */
 export function holdCommands(role: keyof typeof HELD_FRONTENDS): { hold: string; release: string } {
     const lines = (n: number) => HELD_FRONTENDS[role].map((f) => `set maxconn frontend ${f} ${n}`).join("\n") + "\n";
-    return { hold: lines(0), release: lines(EDGE_LIMITS.maxconn) };
+    return { hold: lines(0), release: lines(HELD_LIMIT[role]) };
 }
 
 /** The global lines of a role that can be held: HAProxy's admin socket, on a loopback address only. */
@@ -110,7 +141,7 @@ export function edgeSplits(model: Model): boolean {
 /** How the edge reaches Caddy: straight (Linux), or through the relay with a client certificate (Mac). */
 export type EdgeUpstream =
     | { kind: "caddy"; host: string; ports?: { plain: number; mtls: number }; resolvers?: { nameserver: string }; sourceAddress?: string }
-    | { kind: "relay"; host: string; ports?: { plain: number; mtls: number } };
+    | { kind: "relay"; host: string; ports?: { plain: number; mtls: number }; sourcePorts?: { plain: string; mtls: string } };
 
 export interface EdgeOptions {
     bind: { http: string; https: string };
@@ -137,6 +168,8 @@ export interface RelayOptions {
     sourceAddress?: string;
     /** HAProxy's admin socket (CADDY_HOLD.admin), to hold new connections while Caddy reloads. */
     admin?: string;
+    /** Connection limits (tests run smaller ones: their machine allows fewer open files). */
+    limits?: { perFrontend: number; maxconn: number };
 }
 
 function header(model: Model, role: string, maxconn: number, quietLog = false, admin?: string): string[] {
@@ -186,7 +219,7 @@ function dockerResolvers(nameserver: string): string[] {
     ];
 }
 
-/** The stick tables that count untrusted connections: per source, and all together. */
+/** The stick tables that count connections: untrusted per source and all together, trusted per source. */
 function limitTables(): string[] {
     return [
         "# Untrusted sources, counted per address (IPv6: per /64) and all together.",
@@ -195,6 +228,10 @@ function limitTables(): string[] {
         "",
         "backend untrusted_total",
         "    stick-table type integer size 1 expire 1h store conn_cur",
+        "",
+        "# Trusted sources (tailnet, trusted networks), counted per address (IPv6: per /64).",
+        "backend per_trusted",
+        "    stick-table type ipv6 size 100k expire 60s store conn_cur",
         "",
     ];
 }
@@ -238,13 +275,17 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
         `    tcp-request connection reject if { sc0_conn_cur gt ${EDGE_LIMITS.perSource} }`,
         `    tcp-request connection reject if { sc0_conn_rate gt ${EDGE_LIMITS.perSourceRate10s} }`,
         `    tcp-request connection reject if { sc1_conn_cur gt ${EDGE_LIMITS.untrustedTotal} }`,
+        // Trusted sources too, per source (its own counter: sc2 is tracked only for them).
+        `    tcp-request connection track-sc2 src,ipmask(32,64) table per_trusted if ${trustedIf(model)}`,
+        `    tcp-request connection reject if { sc2_conn_cur gt ${EDGE_LIMITS.trustedPerSource} }`,
     ];
 }
 
 function edgeServer(upstream: EdgeUpstream, port: number): string {
     if (upstream.kind === "relay") {
         const f = EDGE_TLS_FILES;
-        return `    server relay ${upstream.host}:${port} send-proxy-v2 ssl verify required ca-file ${f.ca} crt ${f.edgeClient} sni str(${RELAY_SERVER_NAME}) verifyhost ${RELAY_SERVER_NAME}`;
+        const source = upstream.sourcePorts ? ` source ${upstream.host}:${port === (upstream.ports ?? RELAY_PORTS).plain ? upstream.sourcePorts.plain : upstream.sourcePorts.mtls}` : "";
+        return `    server relay ${upstream.host}:${port} send-proxy-v2 ssl verify required ca-file ${f.ca} crt ${f.edgeClient} sni str(${RELAY_SERVER_NAME}) verifyhost ${RELAY_SERVER_NAME}${source}`;
     }
     const opts = ["send-proxy-v2", ...(upstream.sourceAddress ? [`source ${upstream.sourceAddress}`] : []), ...(upstream.resolvers ? ["resolvers docker", "init-addr none"] : [])];
     return `    server caddy ${upstream.host}:${port} ${opts.join(" ")}`;
@@ -299,8 +340,10 @@ export function renderRelayCfg(model: Model, opts: RelayOptions): string {
     // The PROXY header comes first, in clear, then the TLS handshake that proves the sender is
     // the edge; the client's own TLS runs inside. Without the edge's certificate nothing passes.
     const accept = `ssl crt ${f.relayServer} ca-file ${f.ca} verify required accept-proxy`;
-    const L = header(model, "relay", EDGE_LIMITS.maxconn, false, opts.admin);
-    const held = opts.admin !== undefined ? [`    maxconn ${EDGE_LIMITS.maxconn}`] : [];
+    const limits = opts.limits ?? RELAY_LIMITS;
+    const L = header(model, "relay", limits.maxconn, false, opts.admin);
+    // Explicit on each frontend (a hold's release puts back exactly this).
+    const held = [`    maxconn ${limits.perFrontend}`];
     if (opts.resolvers) L.push(...dockerResolvers(opts.resolvers.nameserver));
     L.push(
         "# From the Mac's edge only (its client certificate), to Caddy's plain listener.",

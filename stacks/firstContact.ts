@@ -65,6 +65,28 @@ export interface Conflict {
     planned: PlannedRecord;
     /** Whether the stack can take the record over in place (same name and type). */
     adoptable: boolean;
+    /** Why it cannot stay, when that is not a clash of types at one name (a record under the wildcard). */
+    reason?: string;
+}
+
+/**
+ * A record below the private name other than the wildcard itself: DNS answers for a name that has
+ * any record (of any type), or that has records below it, from those records, never from the
+ * wildcard. So `jellyfin.home.<domain>` made by hand keeps resolving to its old target, and a TXT
+ * there makes the name resolve to nothing. What it breaks: the private services at or above it.
+ */
+export function shadowedByRecord(model: Model, name: string): { shadows: boolean; services: string[] } {
+    const fqdn = model.private.fqdn;
+    const n = name.toLowerCase().replace(/\.$/, "");
+    if (!n.endsWith(`.${fqdn}`) || n === model.private.wildcard) return { shadows: false, services: [] };
+    const services = servicesOn(model, "private")
+        .filter((s) => !s.apex)
+        .filter((s) => {
+            const h = s.hostnames.private as string;
+            return n === h || n.endsWith(`.${h}`);
+        })
+        .map((s) => s.name);
+    return { shadows: true, services };
 }
 
 export interface FirstContact {
@@ -90,7 +112,17 @@ export function firstContact(model: Model, records: ExistingRecord[], opts: { pr
     const staleAdopt: { key: string; message: string }[] = [];
     const taken = new Set<string>();
     const sorted = [...records].sort((a, b) => `${a.name} ${a.type} ${a.id}`.localeCompare(`${b.name} ${b.type} ${b.id}`));
+    const wildcard = planned.find((p) => p.resourceName === "wildcard-a") as PlannedRecord;
     for (const r of sorted) {
+        const shadow = shadowedByRecord(model, r.name);
+        // Records at underscore names (`_acme-challenge.<private name>`: Caddy's own DNS-01 answers
+        // while it renews) are never hostnames; one above no service breaks nothing.
+        const underscore = r.name.startsWith("_") && shadow.services.length === 0;
+        if (shadow.shadows && !underscore && !isOurs(r, opts.project, opts.stack)) {
+            const what = shadow.services.length > 0 ? `it overrides the wildcard for ${shadow.services.map((x) => `service ${x}`).join(", ")}` : `it overrides the wildcard ${model.private.wildcard} at that name`;
+            conflicts.push({ record: r, planned: wildcard, adoptable: false, reason: `${what}: the stack serves every name below ${model.private.fqdn} with its wildcard and makes no record of its own there` });
+            continue;
+        }
         const atName = planned.filter((p) => p.name === r.name.toLowerCase());
         if (atName.length === 0 || !CLASHING.includes(r.type)) continue;
         const same = atName.find((p) => p.type === r.type);
@@ -131,7 +163,12 @@ export function conflictReport(fc: FirstContact, adoptedAlready: string[]): stri
         `The zone already has ${fc.conflicts.length} record${fc.conflicts.length === 1 ? "" : "s"} at names this stack would create, made by hand or by another tool.`,
         "Nothing has been created or changed. The records:",
         "",
-        ...fc.conflicts.map((c) => `  - ${c.record.name} ${c.record.type} ${c.record.content}${c.record.proxied ? " (proxied)" : ""}  id ${c.record.id}${c.adoptable ? "" : `  (cannot be adopted: the stack puts a ${c.planned.type} here${c.planned.type === c.record.type ? ", and adopts one record per name" : ""})`}`),
+        ...fc.conflicts.map(
+            (c) =>
+                `  - ${c.record.name} ${c.record.type} ${c.record.content}${c.record.proxied ? " (proxied)" : ""}  id ${c.record.id}${
+                    c.adoptable ? "" : c.reason ? `  (cannot be adopted: ${c.reason})` : `  (cannot be adopted: the stack puts a ${c.planned.type} here${c.planned.type === c.record.type ? ", and adopts one record per name" : ""})`
+                }`,
+        ),
         "",
     ];
     const adoptable = fc.conflicts.filter((c) => c.adoptable);
@@ -145,7 +182,12 @@ export function conflictReport(fc: FirstContact, adoptedAlready: string[]): stri
             "",
         );
     }
-    if (adoptable.length < fc.conflicts.length) lines.push("Delete the others in the Cloudflare dashboard (DNS → Records), or change the stack's names (homelab:private.subdomain, a service's hostname).", "");
+    if (adoptable.length < fc.conflicts.length)
+        lines.push(
+            "Delete the others in the Cloudflare dashboard (DNS → Records), or change the stack's names (homelab:private.subdomain, a service's hostname).",
+            "A record below the private name (a device's own name there, say) can also move to a name outside it.",
+            "",
+        );
     lines.push(
         "Then run `pulumi preview` again: adopted records show as imports followed by updates in place, never a delete and a create.",
         "An existing Cloudflare Tunnel or Access application is not adopted: the stack creates its own tunnel and Access applications;",

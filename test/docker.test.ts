@@ -37,7 +37,7 @@ import * as path from "path";
 import { ChildProcess } from "child_process";
 import { CADDY_IMAGE_NAME, ContainerSpec, DockerPlan, LOG_DRIVER, dockerPlan, publishedPorts } from "../components/dockerPlan";
 import { renderContainerHaproxyCfg } from "../render/all";
-import { EDGE_LIMITS } from "../render/haproxy";
+import { HELD_LIMIT } from "../render/haproxy";
 import { WHOAMI_PATH } from "../render/caddyfile";
 import { caddyReloadEnvironment, packFiles } from "../render/reload";
 import { ipIn } from "../stacks/net";
@@ -422,7 +422,7 @@ if (ENABLED) {
                 assert.doesNotMatch(r.stderr, /homelab:/, "the hold was taken and released without a word");
                 assert.ok(waited >= 1500, `the request waited for the release (${waited} ms)`);
                 log(`a request during a 3 s hold waited ${waited} ms; the whole apply took ${Date.now() - t0} ms`);
-                assert.equal(await limit(), String(EDGE_LIMITS.maxconn), "released to the config's own limit");
+                assert.equal(await limit(), String(HELD_LIMIT.edge), "released to the config's own limit");
             });
 
             it("Caddy: a hold nobody releases (a crashed run) ends by itself: its watchdog outlives the docker exec that took it", async () => {

@@ -71,6 +71,39 @@ describe("first contact with a zone", () => {
         assert.ok(run.error instanceof ZoneConflictError);
     });
 
+    it("records below the private name shadow the wildcard: a service's own record, one below it, and one elsewhere there stop the run, each with why", async () => {
+        const shadowing: ZoneRecord[] = [
+            // The per-service record of a hand-made setup: jellyfin would keep resolving to it.
+            { id: id(21), name: "jellyfin.home.example.dev", type: "A", content: "192.168.1.20" },
+            // Any type at a service's name hides the wildcard there (a TXT: the name resolves to nothing).
+            { id: id(22), name: "sonarr.home.example.dev", type: "TXT", content: "owner=me" },
+            // A record below a service's name makes that name exist without the wildcard's answer.
+            { id: id(23), name: "_acme-challenge.radarr.home.example.dev", type: "TXT", content: "old" },
+            // A device of the LAN named under the private name: no service now, but the wildcard is not the stack's there.
+            { id: id(24), name: "nas.home.example.dev", type: "A", content: "192.168.1.30" },
+        ];
+        const run = await runProgram(EXAMPLE, { zone: shadowing });
+        assert.ok(run.error instanceof ZoneConflictError, `got ${run.error}`);
+        assert.deepEqual(run.resources, [], "nothing registered");
+        const msg = run.error.message;
+        for (const r of shadowing) assert.ok(msg.includes(r.id) && msg.includes(r.name), `${r.name} is listed`);
+        assert.match(msg, /jellyfin\.home\.example\.dev A 192\.168\.1\.20 .*overrides the wildcard for service jellyfin/);
+        assert.match(msg, /sonarr\.home\.example\.dev TXT .*service sonarr/);
+        assert.match(msg, /_acme-challenge\.radarr\.home\.example\.dev TXT .*service radarr/);
+        assert.match(msg, /nas\.home\.example\.dev A .*overrides the wildcard \*\.home\.example\.dev at that name/);
+        assert.doesNotMatch(msg, /homelab:adopt\[/, "none of them can be adopted");
+        assert.match(msg, /move to a name outside it/);
+    });
+
+    it("Caddy's own DNS-01 answer below the private name, and records the stack wrote there, are not conflicts", async () => {
+        const zone: ZoneRecord[] = [
+            { id: id(31), name: "_acme-challenge.home.example.dev", type: "TXT", content: "caddy" },
+            { id: id(32), name: "old.home.example.dev", type: "A", content: "100.101.102.103", comment: managedComment("homelab", "home") },
+        ];
+        const run = await runProgram(EXAMPLE, { zone });
+        assert.equal(run.error, undefined, run.error?.message);
+    });
+
     it("a CNAME where the stack puts an A cannot be adopted: the report says to delete it", async () => {
         const run = await runProgram(EXAMPLE, { zone: [{ id: id(9), name: "cloud.example.dev", type: "CNAME", content: "old.example.net" }] });
         assert.ok(run.error instanceof ZoneConflictError);

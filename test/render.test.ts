@@ -7,7 +7,7 @@ import * as path from "path";
 import { ROOT } from "./harness";
 import { modelFromStackFile } from "../stacks/stackFile";
 import { renderAll } from "../render/all";
-import { CADDY_HOLD, EDGE_LIMITS, HELD_FRONTENDS, holdCommands, renderEdgeCfg } from "../render/haproxy";
+import { CADDY_HOLD, HELD_FRONTENDS, HELD_LIMIT, holdCommands, renderEdgeCfg } from "../render/haproxy";
 import { EDGE_HOLD, caddyReloadEnvironment } from "../render/reload";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { renderCaddyDockerfile } from "../render/dockerfile";
@@ -209,10 +209,10 @@ describe("haproxy.cfg", () => {
             assert.match(cfg, /\n {4}stats socket ipv4@127\.0\.0\.1:9999 level admin\n/, stack);
             const { hold, release } = holdCommands(role);
             for (const fe of HELD_FRONTENDS[role]) {
-                assert.match(frontend(cfg, fe), new RegExp(`\\n {4}maxconn ${EDGE_LIMITS.maxconn}\\n`), `${stack} ${fe}`);
+                assert.match(frontend(cfg, fe), new RegExp(`\\n {4}maxconn ${HELD_LIMIT[role]}\\n`), `${stack} ${fe}`);
                 assert.ok(hold.includes(`set maxconn frontend ${fe} 0\n`), `${role} holds ${fe}`);
                 // Releasing puts back exactly what the config says, so a hold leaves no trace.
-                assert.ok(release.includes(`set maxconn frontend ${fe} ${EDGE_LIMITS.maxconn}\n`), `${role} releases ${fe}`);
+                assert.ok(release.includes(`set maxconn frontend ${fe} ${HELD_LIMIT[role]}\n`), `${role} releases ${fe}`);
             }
             assert.equal(hold.trim().split("\n").length, HELD_FRONTENDS[role].length);
         }

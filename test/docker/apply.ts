@@ -124,6 +124,7 @@ export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, im
             ...(spec.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
             ...(spec.securityOpts ? { SecurityOpt: [...spec.securityOpts] } : {}),
             ...(Object.keys(spec.tmpfs).length > 0 ? { Tmpfs: { ...spec.tmpfs } } : {}),
+            ...(spec.ulimits ? { Ulimits: Object.entries(spec.ulimits).map(([Name, l]) => ({ Name, Soft: l.soft, Hard: l.hard })) } : {}),
             NetworkMode: first.name,
         },
         NetworkingConfig: { EndpointsConfig: { [first.name]: endpoint(first) } },

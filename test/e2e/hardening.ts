@@ -5,10 +5,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
+import { execFileSync } from "child_process";
 import { EDGE_HOLD } from "../../render/reload";
-import { EDGE_PORTS, HOST_LAN_ADDRESS, Lab, SOURCES, applyAndRevoke, applyCaddy, applyHaproxy, curl, labReloadEnvironment, reloadCaddyOnHost, runAsync } from "./lab";
+import { CONTAINER_ON_MAC, EDGE_PORTS, HOST_LAN_ADDRESS, IOT_DEVICE, Lab, RELAY, SOURCES, applyAndRevoke, applyCaddy, applyHaproxy, curl, labReloadEnvironment, reloadCaddyOnHost, runAsync } from "./lab";
 import { clientHello, flood, holdOpen, load, proxyV1, proxyV2, rawHttps, webSocket } from "./clients";
-import { CADDY_HOLD, EDGE_LIMITS } from "../../render/haproxy";
+import { CADDY_HOLD, EDGE_LIMITS, EDGE_SOURCE_PORTS, RELAY_LIMITS } from "../../render/haproxy";
 import { CADDY_TIMING } from "../../render/caddyfile";
 import { CADDY_ADMIN } from "../../render/addresses";
 import { parseDuration } from "../../stacks/grammar";
@@ -170,6 +171,26 @@ export function hardeningTests(getLab: () => Lab): void {
                 }
             });
 
+            it(`(${mode} edge) one trusted LAN device (a compromised IoT box) gets at most ${EDGE_LIMITS.trustedPerSource} connections of 4,200 it opens; the tailnet, the LAN and a certificate holder on the WAN are served meanwhile`, async () => {
+                const hello = await clientHello(MEDIA);
+                const f = await flood({ sources: [IOT_DEVICE], perSource: 4200, port: EDGE_PORTS[mode].https, send: hello, maxMs: 30_000 });
+                try {
+                    await sleep(800);
+                    const alive = f.alive();
+                    assert.ok(alive <= EDGE_LIMITS.trustedPerSource, `the device holds ${alive} of ${f.opened}`);
+                    assert.ok(alive >= EDGE_LIMITS.trustedPerSource - 8, `the device holds ${alive}: its first ${EDGE_LIMITS.trustedPerSource} are accepted (it is trusted)`);
+                    for (const source of ["tailnet", "lan"] as const) {
+                        const r = await curl(lab, source, MEDIA, { edge: mode, maxTime: 5 });
+                        assert.equal(r.status, 200, `${source}: ${r.verbose.split("\n").slice(-2).join(" | ")}`);
+                    }
+                    const family = await curl(lab, "wan", CLOUD, { edge: mode, cert: "dave", maxTime: 5 });
+                    assert.equal(family.status, 200, `a family member on the WAN: ${family.verbose.split("\n").slice(-2).join(" | ")}`);
+                } finally {
+                    f.stop();
+                }
+                await sleep(500);
+            });
+
             it(`(${mode} edge) a flood of ${150 * 30} stalled handshakes from 150 WAN addresses leaves the tailnet and LAN served`, async () => {
                 const hello = await clientHello(CLOUD);
                 const f = await flood({ sources: wanSources(150), perSource: 30, port: EDGE_PORTS[mode].https, send: hello, maxMs: 30_000 });
@@ -187,6 +208,51 @@ export function hardeningTests(getLab: () => Lab): void {
                 await sleep(500);
             });
         }
+    });
+
+    describe("hardening: no container can fill the Mac's relay", function () {
+        this.timeout(60_000);
+        let lab: Lab;
+        before(() => (lab = getLab()));
+
+        // Every container reaches the relay's published ports through host.docker.internal, from the
+        // same address as the native edge: per-source limits cannot tell them apart. The relay takes
+        // more connections than the Mac's forwarder can hold open for all containers together.
+        for (const port of [RELAY.plain, RELAY.mtls]) {
+            it(`5,000 silent connections to the relay's :${port} leave the tailnet and a certificate holder served through the native edge`, async () => {
+                const f = await flood({ sources: [CONTAINER_ON_MAC], perSource: 5000, port, maxMs: 30_000 });
+                try {
+                    await sleep(800);
+                    assert.ok(f.alive() >= 4100, `the relay accepted ${f.alive()} of ${f.opened} (more than the old limit of 4,096; production's is ${RELAY_LIMITS.perFrontend} per port)`);
+                    const r = await curl(lab, "tailnet", MEDIA, { edge: "native", maxTime: 5 });
+                    assert.equal(r.status, 200, `tailnet: ${r.verbose.split("\n").slice(-2).join(" | ")}`);
+                    const family = await curl(lab, "wan", CLOUD, { edge: "native", cert: "dave", maxTime: 5 });
+                    assert.equal(family.status, 200, `WAN with a certificate: ${family.verbose.split("\n").slice(-2).join(" | ")}`);
+                } finally {
+                    f.stop();
+                }
+                await sleep(500);
+            });
+        }
+
+        it(`the native edge connects to the relay from source ports of its own (${EDGE_SOURCE_PORTS.plain}, ${EDGE_SOURCE_PORTS.mtls}), below the ephemeral range containers' connections use`, async () => {
+            // A WebSocket through the native edge keeps its connection to the relay open while ss looks.
+            const ws = await webSocket({ from: SOURCES.tailnet, port: EDGE_PORTS.native.https, servername: MEDIA, ca: lab.serverCa });
+            try {
+                await sleep(400);
+                assert.ok(ws.frames() >= 1, "the WebSocket is up");
+                const ports = execFileSync("ss", ["-Htn", "state", "established", `( dport = :${RELAY.plain} or dport = :${RELAY.mtls} )`], { encoding: "utf8", timeout: 5_000 })
+                    .split("\n")
+                    .map((l) => /127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(?:8443|9443)\b/.exec(l)?.[1])
+                    .filter((p): p is string => p !== undefined)
+                    .map(Number);
+                const [lo, hi] = [Number(EDGE_SOURCE_PORTS.plain.split("-")[0]), Number(EDGE_SOURCE_PORTS.plain.split("-")[1])];
+                assert.ok(ports.some((p) => p >= lo && p <= hi), `an established edge-to-relay connection from the plain range: ${ports.join(", ") || "none"}`);
+                assert.ok(ports.every((p) => p >= lo && p <= Number(EDGE_SOURCE_PORTS.mtls.split("-")[1])), `every established connection from 127.0.0.1 to the relay: ${ports.join(", ")}`);
+            } finally {
+                ws.close();
+            }
+        });
     });
 
     describe("hardening: short timeouts before the handshake", function () {

@@ -27,7 +27,7 @@ import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { addressPlan } from "../../stacks/addressPlan";
 import { renderCaddyfile } from "../../render/caddyfile";
-import { holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
+import { EDGE_SOURCE_PORTS, holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
 import { CADDY_APPLY, CADDY_RELOAD_ON_HOST, HAPROXY_WRITE, caddyReloadEnvironment, packFiles, unpackFiles } from "../../render/reload";
 import { caddyBinary, haproxy3Binary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
@@ -35,6 +35,10 @@ import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 import { rawConfigOf } from "../../stacks/stackFile";
 
 export const SOURCES = { lan: "127.0.0.2", tailnet: "127.0.0.3", wan: "127.0.0.4", router: "127.0.0.6" } as const;
+/** A compromised device on the trusted LAN (an IoT box): trusted, and flooding. Not in the matrix. */
+export const IOT_DEVICE = "127.0.0.9";
+/** A container on a Mac, which reaches the relay's published ports (as host.docker.internal). */
+export const CONTAINER_ON_MAC = "127.0.0.10";
 /** The edge host's listed LAN address in the lab (inside a trusted network, like a real one). */
 export const HOST_LAN_ADDRESS = "127.0.0.7";
 /** Sources the lab trusts (the rest, including the router inside the trusted LAN, are not). */
@@ -44,6 +48,11 @@ export type EdgeMode = "container" | "native";
 /** Where each edge shape listens in the lab (production: :80 and :443). */
 export const EDGE_PORTS: Record<EdgeMode, { http: number; https: number }> = { container: { http: 18080, https: 18443 }, native: { http: 28080, https: 28443 } };
 export const RELAY = { host: "127.0.0.1", plain: 8443, mtls: 9443 } as const;
+/**
+ * The relay's limits in the lab: production's (RELAY_LIMITS) need about 82,000 open files, and
+ * this machine allows a process 20,000; the lab's still take more than the old limit of 4,096.
+ */
+export const LAB_RELAY_LIMITS = { perFrontend: 8192, maxconn: 9000 } as const;
 /** The admin sockets of the two HAProxies that connect to Caddy (in production: each on its container's loopback). */
 export const LAB_ADMIN = { container: "127.0.0.1:18999", relay: "127.0.0.1:28999" } as const;
 export const HAPROXY_HTTP = EDGE_PORTS.container.http;
@@ -146,7 +155,7 @@ export function e2eModel(config: Record<string, unknown>): Model {
             upstream: s.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1"),
             ...(s.forwardAuth ? { forwardAuth: { ...s.forwardAuth, upstream: s.forwardAuth.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1") } } : {}),
         })),
-        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`, `${SOURCES.router}/32`, `${HOST_LAN_ADDRESS}/32`],
+        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`, `${SOURCES.router}/32`, `${HOST_LAN_ADDRESS}/32`, `${IOT_DEVICE}/32`],
         untrustedSources: [`${SOURCES.router}/32`],
         // The edge host's own LAN address as the stack knows it (docker.listenAddresses).
         listenAddresses: [HOST_LAN_ADDRESS],
@@ -286,9 +295,9 @@ export function renderLab(model: Model, certFolder: string): LabConfigs {
         }),
         nativeCfg: renderEdgeCfg(model, {
             bind: { http: `127.0.0.1:${EDGE_PORTS.native.http}`, https: `127.0.0.1:${EDGE_PORTS.native.https},${SOURCES.lan}:${EDGE_PORTS.native.https}` },
-            upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls } },
+            upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls }, sourcePorts: { ...EDGE_SOURCE_PORTS } },
         }),
-        relayCfg: renderRelayCfg(model, { bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` }, caddyHost: a.caddy, sourceAddress: a.haproxy, admin: LAB_ADMIN.relay }),
+        relayCfg: renderRelayCfg(model, { bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` }, caddyHost: a.caddy, sourceAddress: a.haproxy, admin: LAB_ADMIN.relay, limits: LAB_RELAY_LIMITS }),
     };
 }
 
