@@ -42,7 +42,12 @@ export function containerEnv(spec: ContainerSpec, src: SecretSources): pulumi.In
 
 /** @pulumi/docker arguments for a planned network: every address given, in the form Docker reports it. */
 export function networkArgs(n: NetworkSpec): docker.NetworkArgs {
-    return { name: n.name, driver: "bridge", ipamConfigs: [{ subnet: n.subnet, ...(n.ipRange ? { ipRange: n.ipRange } : {}), gateway: n.gateway }] };
+    return {
+        name: n.name,
+        driver: "bridge",
+        ipamConfigs: [{ subnet: n.subnet, ...(n.ipRange ? { ipRange: n.ipRange } : {}), gateway: n.gateway }, ...(n.ipv6 ? [{ subnet: n.ipv6.subnet, ipRange: n.ipv6.ipRange, gateway: n.ipv6.gateway }] : [])],
+        ...(n.ipv6 ? { ipv6: true } : {}),
+    };
 }
 
 /** @pulumi/docker arguments for a planned container; `networks` are the network resources' names. */
@@ -66,7 +71,7 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
         networksAdvanced: spec.networks.map((n) => {
             const name = networks[n.key];
             if (name === undefined) throw new Error(`internal: ${spec.name} joins network ${n.key}, which does not exist`);
-            return { name, ...(n.aliases.length > 0 ? { aliases: n.aliases } : {}), ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}) };
+            return { name, ...(n.aliases.length > 0 ? { aliases: n.aliases } : {}), ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}), ...(n.ipv6Address ? { ipv6Address: n.ipv6Address } : {}) };
         }),
         hosts: spec.hosts,
         ...(spec.healthcheck ? { healthcheck: spec.healthcheck } : {}),
@@ -92,9 +97,10 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
 /**
  * Container settings the Docker provider records but never applies to a running container (its
  * update handles only restart and resources): a change to one of them replaces the container, or
- * the edit would never reach Docker.
+ * the edit would never reach Docker. Only the healthcheck fields the program sets: dockerd fills
+ * the others (startInterval) from the image, and that read-back must not replace anything.
  */
-export const APPLIED_ONLY_ON_CREATE = ["healthcheck", "tmpfs"];
+export const APPLIED_ONLY_ON_CREATE = ["healthcheck.tests", "healthcheck.interval", "healthcheck.timeout", "healthcheck.retries", "healthcheck.startPeriod", "tmpfs"];
 
 /** Resource options for a container: secret env stays secret in state; see APPLIED_ONLY_ON_CREATE. */
 export function containerOptions(spec: ContainerSpec): { additionalSecretOutputs?: string[]; replaceOnChanges: string[] } {

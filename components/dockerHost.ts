@@ -121,16 +121,10 @@ export class DockerHost extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.caddy] },
         );
 
-        // --- cloudflared and the services: images by reference, each pulled once.
-        const images = new Map<string, docker.RemoteImage>();
-        const remote = (ref: string, resourceName: string): docker.RemoteImage => {
-            let image = images.get(ref);
-            if (!image) {
-                image = new docker.RemoteImage(resourceName, { name: ref, keepLocally: true }, child);
-                images.set(ref, image);
-            }
-            return image;
-        };
+        // --- cloudflared and the services: an image resource each (named after its container,
+        // never after whichever service came first with the same image: removing that one would
+        // rename the others' image). keepLocally: deleting one never removes an image another uses.
+        const remote = (ref: string, resourceName: string): docker.RemoteImage => new docker.RemoteImage(resourceName, { name: ref, keepLocally: true }, child);
         for (const role of ["cloudflared", "ddns"] as const) {
             for (const spec of byRole(role)) {
                 if (spec.image.kind !== "remote") continue;

@@ -7,8 +7,8 @@
 // Caddy; Caddy's TLS listeners bind there and nowhere else. Public services sit with cloudflared
 // on the public network, never on the private one, so a compromised internet-facing container
 // reaches neither the private services nor Caddy's listeners.
-import { ContainerSettings, ManagedService, Model, Runtime, Service, isDynamicWan, servicesOn, wanRecordName } from "../stacks/model";
-import { tunnelCaPath } from "../render/tunnelIngress";
+import { ContainerSettings, ManagedService, Model, Runtime, Service, edgeHostAddresses, isDynamicWan, linuxEdgeIpv6, wanRecordName } from "../stacks/model";
+import { TUNNEL_CA_DIR } from "../render/tunnelIngress";
 import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS, edgeContainerPorts } from "../render/addresses";
 import versions from "../render/versions.json";
 import { canonicalGoDuration } from "../stacks/grammar";
@@ -20,6 +20,8 @@ import { serviceSegments } from "../stacks/services";
 export const CADDY_IMAGE_NAME = `homelab-caddy:${versions.caddy}-cloudflare-${versions.caddyDnsCloudflare}`;
 /** HAProxy's config directory under homelab:docker.dataDir, bind-mounted read-only. */
 export const HAPROXY_CONFIG_DIR = "haproxy";
+/** cloudflared's CA folder under homelab:docker.dataDir (public certificates only). */
+export const TUNNEL_CA_HOST_DIR = "cloudflared/ca";
 /** The native edge's directory under homelab:docker.dataDir, on the Mac. */
 export const EDGE_DIR = "edge";
 
@@ -37,6 +39,8 @@ export interface NetworkSpec {
      * gateway the config did not name, which the provider reads as a change that replaces it.
      */
     gateway: string;
+    /** IPv6 on this network too (the Linux edge's, when it serves IPv6): its /64, automatic range and gateway. */
+    ipv6?: { subnet: string; ipRange: string; gateway: string };
 }
 
 export type SecretRef = { kind: "dnsToken" } | { kind: "tunnelToken" } | { kind: "ddnsToken" } | { kind: "stackSecret"; key: string };
@@ -47,6 +51,7 @@ export interface ContainerNetwork {
     name: string;
     aliases: string[];
     ipv4Address?: string;
+    ipv6Address?: string;
 }
 
 export interface PortBinding {
@@ -138,7 +143,15 @@ export function planNetworks(model: Model): NetworkSpec[] {
     return [
         { key: "private", name: networkName(model, "private"), subnet: a.private, gateway: a.privateGateway },
         { key: "public", name: networkName(model, "public"), subnet: a.public, gateway: a.publicGateway },
-        { key: "edge", name: networkName(model, "edge"), subnet: a.edge, ipRange: a.edgeDynamic, gateway: a.edgeGateway },
+        {
+            key: "edge",
+            name: networkName(model, "edge"),
+            subnet: a.edge,
+            ipRange: a.edgeDynamic,
+            gateway: a.edgeGateway,
+            // Automatic addresses (Caddy's) from a range of their own: one could otherwise take HAProxy's.
+            ...(linuxEdgeIpv6(model) ? { ipv6: { subnet: a.edgeV6, ipRange: a.edgeV6Dynamic, gateway: a.edgeV6Gateway } } : {}),
+        },
     ];
 }
 
@@ -157,7 +170,7 @@ export function planNetworks(model: Model): NetworkSpec[] {
 export function publishedPorts(model: Model): PortBinding[] {
     const bind = (port: number, ips: string[], external = port): PortBinding[] => ips.map((ip) => ({ internal: port, external, ip, protocol: "tcp" }));
     if (model.edge === "native") return sortPorts([...bind(RELAY_PORTS.plain, ["127.0.0.1"]), ...bind(RELAY_PORTS.mtls, ["127.0.0.1"])]);
-    const direct = [model.tailnet.ipv4, ...model.listenAddresses];
+    const direct = edgeHostAddresses(model);
     const ports = edgeContainerPorts(direct.length);
     return sortPorts(direct.flatMap((ip, k) => [...bind((ports[k] as { http: number }).http, [ip], 80), ...bind((ports[k] as { https: number }).https, [ip], 443)]));
 }
@@ -245,7 +258,7 @@ export function haproxyContainer(model: Model): ContainerSpec {
         command: ["haproxy", "-C", HAPROXY_ETC, "-f", "haproxy.cfg"],
         mounts: [{ hostPath: `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`, containerPath: HAPROXY_ETC, readOnly: true }],
         ports: publishedPorts(model),
-        networks: [attach(model, "edge", "haproxy", model.addresses.haproxy)],
+        networks: [{ ...attach(model, "edge", "haproxy", model.addresses.haproxy), ...(linuxEdgeIpv6(model) ? { ipv6Address: model.addresses.haproxyV6 } : {}) }],
         // HAProxy is reached only by address; the host gateway is of no use to it.
         hosts: [],
         // The relay takes more connections than every container together can hold open to it.
@@ -260,12 +273,10 @@ export const DOCKER_STOP_SECONDS = 10;
 
 /**
  * cloudflared, when a service is public: on the public network only, the token only in its env;
- * the CA certificates public services' upstreamTls names are uploaded where the ingress expects them.
+ * the CA certificates that public services' upstreamTls names are read from a folder on the host
+ * (mounted read-only; the tunnel writes it), so a new one never replaces the container.
  */
 export function cloudflaredContainer(model: Model): ContainerSpec {
-    const uploads = model.services
-        .filter((s) => isPublic(s) && s.upstreamScheme === "https" && s.upstreamTls && !s.upstreamTls.insecureSkipVerify && s.upstreamTls.ca)
-        .map((s) => ({ file: tunnelCaPath(s), content: (s.upstreamTls as { ca: string }).ca }));
     return {
         ...base(model, "cloudflared", "cloudflared", { kind: "remote", ref: versions.cloudflaredImage }),
         command: ["tunnel", "--no-autoupdate", "run"],
@@ -274,9 +285,14 @@ export function cloudflaredContainer(model: Model): ContainerSpec {
         // 30 s grace period for requests in flight; killed instead, it leaves connections that
         // make Cloudflare refuse to delete the tunnel.
         destroyGraceSeconds: CLOUDFLARED_STOP_SECONDS,
+        mounts: [{ hostPath: tunnelCaHostDir(model), containerPath: TUNNEL_CA_DIR, readOnly: true }],
         networks: [attach(model, "public", "cloudflared")],
-        uploads,
     };
+}
+
+/** The folder on the Docker host with the CA files cloudflared verifies public upstreams with. */
+export function tunnelCaHostDir(model: Model): string {
+    return `${model.docker.dataDir}/${TUNNEL_CA_HOST_DIR}`;
 }
 
 /**
@@ -358,9 +374,13 @@ export function ddnsContainer(model: Model, comment: string): ContainerSpec {
     };
 }
 
-/** Whether the stack runs the DDNS updater: a dynamic WAN address and something on the mtls plane. */
+/**
+ * Whether the stack runs the DDNS updater: whenever the WAN address is dynamic, mtls services or
+ * not, so that removing the last one and adding one back never recreates the record at the
+ * placeholder address (nor the updater and its token).
+ */
 export function needsDdns(model: Model): boolean {
-    return isDynamicWan(model) && servicesOn(model, "mtls").length > 0;
+    return isDynamicWan(model);
 }
 
 export function dockerPlan(model: Model, comment = "homelab"): DockerPlan {

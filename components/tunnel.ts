@@ -5,8 +5,11 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { Model, servicesOn } from "../stacks/model";
-import { renderTunnelIngress } from "../render/tunnelIngress";
-import { shellScript } from "../render/shell";
+import { renderTunnelIngress, tunnelCaFiles } from "../render/tunnelIngress";
+import { publicFilesWrite, shellScript } from "../render/shell";
+import { packFiles } from "../render/reload";
+import { tunnelCaHostDir } from "./dockerPlan";
+import versions from "../render/versions.json";
 
 export interface TunnelArgs {
     model: Model;
@@ -46,7 +49,9 @@ export class Tunnel extends pulumi.ComponentResource {
         const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
             name,
             { accountId: model.accountId, name: args.tunnelName, configSrc: "cloudflare", tunnelSecret },
-            { ...child, additionalSecretOutputs: ["tunnelSecret"] },
+            // The secret is set once: a tunnel made before the RandomPassword keeps its secret (a
+            // change would rotate it in place, change the connector token and replace cloudflared).
+            { ...child, additionalSecretOutputs: ["tunnelSecret"], ignoreChanges: ["tunnelSecret"] },
         );
         this.tunnelId = tunnel.id;
         this.cname = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
@@ -54,10 +59,24 @@ export class Tunnel extends pulumi.ComponentResource {
         // A route behind Access never exists without its application: the ingress rules and the
         // CNAMEs wait for every Access application (and are not made if one fails).
         const afterAccess = args.routesAfter && args.routesAfter.length > 0 ? { dependsOn: args.routesAfter } : {};
+
+        // The CA certificates cloudflared verifies HTTPS upstreams with, in a folder on the Docker
+        // host that its container mounts read-only; in place before a route names one.
+        const caFiles = new command.local.Command(
+            `${name}-ca-files`,
+            {
+                create: shellScript("public-files-on-host"),
+                update: shellScript("public-files-on-host"),
+                interpreter: ["/bin/sh", "-c"],
+                environment: { DOCKER_HOST: model.docker.host, IMAGE: versions.haproxyImage, CONFIG_DIR: tunnelCaHostDir(model), WRITE: publicFilesWrite() },
+                stdin: packFiles(tunnelCaFiles(model)),
+            },
+            child,
+        );
         new cloudflare.ZeroTrustTunnelCloudflaredConfig(
             `${name}-config`,
             { accountId: model.accountId, tunnelId: tunnel.id, config: { ingresses: renderTunnelIngress(model) } },
-            { ...child, ...afterAccess },
+            { ...child, dependsOn: [caFiles, ...(args.routesAfter ?? [])] },
         );
 
         const cleanup = shellScript("tunnel-connections-cleanup");

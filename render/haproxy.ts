@@ -203,6 +203,13 @@ function header(model: Model, role: string, maxconn: number, quietLog = false, a
     ];
 }
 
+/**
+ * A server found through Docker's DNS: its IPv4 address always. Caddy's listeners and the address
+ * whose PROXY headers it believes are IPv4, and on an edge network with IPv6 Docker's DNS answers
+ * with both (HAProxy would otherwise prefer the IPv6 one; seen on the engine tier).
+ */
+const DOCKER_DNS_SERVER = ["resolvers docker", "resolve-prefer ipv4", "init-addr none"];
+
 function dockerResolvers(nameserver: string): string[] {
     return [
         // Docker's DNS: Caddy is found by name at run time, so HAProxy may start before Caddy
@@ -287,7 +294,7 @@ function edgeServer(upstream: EdgeUpstream, port: number): string {
         const source = upstream.sourcePorts ? ` source ${upstream.host}:${port === (upstream.ports ?? RELAY_PORTS).plain ? upstream.sourcePorts.plain : upstream.sourcePorts.mtls}` : "";
         return `    server relay ${upstream.host}:${port} send-proxy-v2 ssl verify required ca-file ${f.ca} crt ${f.edgeClient} sni str(${RELAY_SERVER_NAME}) verifyhost ${RELAY_SERVER_NAME}${source}`;
     }
-    const opts = ["send-proxy-v2", ...(upstream.sourceAddress ? [`source ${upstream.sourceAddress}`] : []), ...(upstream.resolvers ? ["resolvers docker", "init-addr none"] : [])];
+    const opts = ["send-proxy-v2", ...(upstream.sourceAddress ? [`source ${upstream.sourceAddress}`] : []), ...(upstream.resolvers ? DOCKER_DNS_SERVER : [])];
     return `    server caddy ${upstream.host}:${port} ${opts.join(" ")}`;
 }
 
@@ -336,7 +343,7 @@ export function renderRelayCfg(model: Model, opts: RelayOptions): string {
     const ports = opts.caddyPorts ?? { plain: CADDY_PLAIN_PORT, mtls: CADDY_MTLS_PORT };
     const f = EDGE_TLS_FILES;
     const server = (port: number) =>
-        `    server caddy ${opts.caddyHost}:${port} ${["send-proxy-v2", ...(opts.sourceAddress ? [`source ${opts.sourceAddress}`] : []), ...(opts.resolvers ? ["resolvers docker", "init-addr none"] : [])].join(" ")}`;
+        `    server caddy ${opts.caddyHost}:${port} ${["send-proxy-v2", ...(opts.sourceAddress ? [`source ${opts.sourceAddress}`] : []), ...(opts.resolvers ? DOCKER_DNS_SERVER : [])].join(" ")}`;
     // The PROXY header comes first, in clear, then the TLS handshake that proves the sender is
     // the edge; the client's own TLS runs inside. Without the edge's certificate nothing passes.
     const accept = `ssl crt ${f.relayServer} ca-file ${f.ca} verify required accept-proxy`;

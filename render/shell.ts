@@ -3,6 +3,7 @@
 // components. Values reach a script only as environment variables, never spliced into its text.
 import * as fs from "fs";
 import * as path from "path";
+import { UNPACK } from "./reload";
 
 export const SHELL_DIR = path.join(__dirname, "..", "shell");
 
@@ -17,4 +18,9 @@ export function shellScript(name: string): string {
         cache.set(name, text);
     }
     return text;
+}
+
+/** The in-container writer of public files (shell/public-files-write.sh) with the unpack function it needs. */
+export function publicFilesWrite(): string {
+    return `${UNPACK}${shellScript("public-files-write")}`;
 }

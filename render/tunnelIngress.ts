@@ -1,5 +1,6 @@
 // The Cloudflare Tunnel's ingress rules: one per public service, in name order, then the
 // mandatory catch-all. Pure and deterministic; also written by `npm run render`.
+import { createHash } from "crypto";
 import { Model, Service, servicesOn } from "../stacks/model";
 
 export interface OriginRequest {
@@ -14,9 +15,31 @@ export interface IngressRule {
     originRequest?: OriginRequest;
 }
 
-/** Where cloudflared finds a public service's upstream CA (uploaded into its container). */
+/** Where cloudflared's container finds the CA files (its read-only mount of the folder on the host). */
+export const TUNNEL_CA_DIR = "/etc/homelab/ca";
+
+/**
+ * A public service's upstream CA file: named after the service and a hash of the certificate, so a
+ * new certificate is a new path, and the route that names it a change cloudflared applies
+ * (cloudflared reads a CA pool only when its routes change).
+ */
+export function tunnelCaFile(s: Service): string {
+    const ca = s.upstreamTls && !s.upstreamTls.insecureSkipVerify ? (s.upstreamTls.ca ?? "") : "";
+    return `${s.name}-${createHash("sha256").update(ca).digest("hex").slice(0, 12)}.pem`;
+}
+
 export function tunnelCaPath(s: Service): string {
-    return `/etc/homelab/ca/${s.name}.pem`;
+    return `${TUNNEL_CA_DIR}/${tunnelCaFile(s)}`;
+}
+
+/** The CA files cloudflared needs: file name → PEM (public certificates only). */
+export function tunnelCaFiles(model: Model): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const s of servicesOn(model, "public")) {
+        if (s.upstreamScheme !== "https" || !s.upstreamTls || s.upstreamTls.insecureSkipVerify || !s.upstreamTls.ca) continue;
+        out[tunnelCaFile(s)] = s.upstreamTls.ca;
+    }
+    return out;
 }
 
 function originRequest(s: Service): OriginRequest | undefined {

@@ -35,7 +35,20 @@ export interface AddressPlan {
     haproxy: string;
     /** Caddy's fixed address on the edge network, where its TLS listeners bind. */
     caddy: string;
+    /**
+     * The edge network's IPv6 /64 (a ULA made from its IPv4 block), its gateway and HAProxy's
+     * address in it: on Linux with IPv6 the edge container gets an IPv6 address, so Docker's
+     * ip6tables NAT hands it every IPv6 client with its own address.
+     */
+    edgeV6: string;
+    /** Where Docker assigns automatic IPv6 addresses (::1:0/112; Docker 20.10 cannot allocate from a range wider than 64 bits), away from HAProxy's fixed one. */
+    edgeV6Dynamic: string;
+    edgeV6Gateway: string;
+    haproxyV6: string;
 }
+
+/** The ULA prefix the edge networks' IPv6 /64s come from (fd68:6c62 is "hlb"). */
+export const EDGE_V6_PREFIX = "fd68:6c62::/32";
 
 function sub(base: number, prefix: number): string {
     return `${intToV4(base)}/${prefix}`;
@@ -58,5 +71,14 @@ export function addressPlan(block: string): AddressPlan {
         publicGateway: intToV4(base + size / 2 + 1),
         haproxy: intToV4(edgeBase + 2),
         caddy: intToV4(edgeBase + 3),
+        ...edgeV6(edgeBase),
     };
+}
+
+/** fd68:6c62:<the edge block's IPv4 address as two groups>::/64. */
+function edgeV6(edgeBase: number): { edgeV6: string; edgeV6Dynamic: string; edgeV6Gateway: string; haproxyV6: string } {
+    const hi = ((edgeBase >>> 16) & 0xffff).toString(16);
+    const lo = (edgeBase & 0xffff).toString(16);
+    const prefix = `fd68:6c62:${hi}:${lo}`;
+    return { edgeV6: `${prefix}::/64`, edgeV6Dynamic: `${prefix}::1:0/112`, edgeV6Gateway: `${prefix}::1`, haproxyV6: `${prefix}::2` };
 }

@@ -2,7 +2,7 @@
 // the parsed (typed, defaulted) values it needs and returns problems keyed by config key (without
 // the `homelab:` prefix). They are tested directly in test/checks.test.ts as well as through the
 // whole program in test/validate.test.ts.
-import { AddressPlan, MAX_SUBNET_PREFIX, addressPlan } from "./addressPlan";
+import { AddressPlan, EDGE_V6_PREFIX, MAX_SUBNET_PREFIX, addressPlan } from "./addressPlan";
 import { DOCKER_DEFAULT_BRIDGE, MAX_LISTEN_ADDRESSES, Runtime, RUNTIME_VM_NETWORKS, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "./model";
 import { Cidr, canonicalIp, contains, formatCidr, isCanonical, isPrivateCidr, isPublicUnicastOrDoc, overlaps, parseCidr, parseIp } from "./net";
 import { dnsNameProblem, parseUtcTime } from "./grammar";
@@ -70,6 +70,7 @@ function trustedNetworkProblem(t: string, c: Cidr | undefined, runtime: Runtime,
     const pool = DOCKER_DEFAULT_POOL.find((p) => overlaps(c, p));
     if (pool) return `"${t}" overlaps Docker's default address pool (${pool}), where other projects' container networks live: those containers would be trusted`;
     if (plan && overlaps(c, plan.block)) return `"${t}" overlaps the stack's Docker network ${plan.block} (homelab:docker.subnet): containers and proxied clients would be trusted`;
+    if (overlaps(c, EDGE_V6_PREFIX)) return `"${t}" overlaps ${EDGE_V6_PREFIX}, where the stack's edge network takes its IPv6 addresses: containers would be trusted`;
     return undefined;
 }
 
@@ -122,22 +123,25 @@ function listenAddressProblem(text: string, trusted: string[], tailnet: string[]
     if (seen.includes(canon)) return `"${text}" is listed twice`;
     const host = { addr: a, prefix: a.kind() === "ipv4" ? 32 : 128 };
     if (!trusted.some((n) => contains(n, host)))
-        return `"${text}" is not inside any of homelab:trustedNetworks: only trusted sources are served on a listed address, so list the network it belongs to`;
+        return `"${text}" is not inside any of homelab:trustedNetworks: a listed address is one of the host's own addresses on a trusted network (the edge serves trusted sources there without a certificate), so list the network it belongs to`;
     return undefined;
 }
 
 /**
- * On Linux the edge is a container on an IPv4-only network: Docker's proxy would hand it every
- * IPv6 client as one IPv4 gateway address (never trusted, and one shared allowance for all of
- * them). So the edge publishes on IPv4 only, and IPv6 host addresses it would serve are refused.
+ * On Linux the edge is a container behind Docker's published ports. IPv6 clients keep their own
+ * address there only when the engine NATs IPv6 itself (ip6tables, the default from Docker Engine
+ * 27); otherwise Docker's proxy would hand every IPv6 client to the edge as one address, neither
+ * trusted nor limited apart. So IPv6 host addresses on Linux need docker.ip6tables: true, which
+ * says the engine does (and gives the edge network IPv6).
  */
-export function checkLinuxEdgeIpv6(runtime: Runtime, tailnetIpv6: string | undefined, listenAddresses: string[]): LocalProblem[] {
-    if (runtime !== "linux") return [];
-    const why = "the Linux edge is served on IPv4 only: Docker's proxy would hand it every IPv6 client as one IPv4 address, so it could neither trust nor limit them";
+export function checkLinuxEdgeIpv6(runtime: Runtime, tailnetIpv6: string | undefined, listenAddresses: string[], ip6tables: boolean): LocalProblem[] {
+    if (runtime !== "linux" || ip6tables) return [];
+    const why =
+        "the Linux edge serves IPv6 only where Docker keeps IPv6 clients' addresses: Docker Engine 27 or newer (or \"ip6tables\": true and \"experimental\": true in /etc/docker/daemon.json before 27), then set homelab:docker.ip6tables: true";
     const out: LocalProblem[] = [];
-    if (tailnetIpv6) out.push(problem("tailnet.ipv6", `${why}; remove it (the private names get an A record for tailnet.ipv4 only)`));
+    if (tailnetIpv6) out.push(problem("tailnet.ipv6", `${why}; or remove it (the private names then get an A record only)`));
     listenAddresses.forEach((a, i) => {
-        if (parseIp(a)?.kind() === "ipv6") out.push(problem(`docker.listenAddresses[${i}]`, `"${a}": ${why}; list the host's IPv4 address on that network`));
+        if (parseIp(a)?.kind() === "ipv6") out.push(problem(`docker.listenAddresses[${i}]`, `"${a}": ${why}; or list the host's IPv4 address on that network`));
     });
     return out;
 }

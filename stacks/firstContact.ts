@@ -37,16 +37,13 @@ export function plannedRecords(model: Model): PlannedRecord[] {
         out.push({ component: "private-dns", resourceName: `apex-${t}`, name: model.private.fqdn, type });
         out.push({ component: "private-dns", resourceName: `wildcard-${t}`, name: model.private.wildcard, type });
     }
-    const mtls = servicesOn(model, "mtls");
-    if (model.wan && mtls.length > 0) {
-        // A dynamic address lives in one A record that the DDNS updater keeps current; each mtls
-        // name is a CNAME to it, so the updater's config never follows the service table. (The
-        // resource keeps its `-a` name: an address changing from fixed to dynamic replaces the A
-        // record by the CNAME in place, deleting first.)
-        const dynamic = isDynamicWan(model);
-        if (dynamic) out.push({ component: "private-dns", resourceName: "wan-a", name: wanRecordName(model), type: "A" });
-        for (const s of mtls) out.push({ component: "private-dns", resourceName: `mtls-${s.name}-a`, name: s.hostnames.mtls as string, type: dynamic ? "CNAME" : "A" });
-    }
+    // A dynamic address lives in one A record that the DDNS updater keeps current (whatever the
+    // services); each mtls name is a CNAME to it, so the updater's config never follows the service
+    // table. (The resource keeps its `-a` name: an address changing from fixed to dynamic replaces
+    // the A record by the CNAME in place, deleting first.)
+    const dynamic = isDynamicWan(model);
+    if (dynamic) out.push({ component: "private-dns", resourceName: "wan-a", name: wanRecordName(model), type: "A" });
+    if (model.wan) for (const s of servicesOn(model, "mtls")) out.push({ component: "private-dns", resourceName: `mtls-${s.name}-a`, name: s.hostnames.mtls as string, type: dynamic ? "CNAME" : "A" });
     for (const s of servicesOn(model, "public")) out.push({ component: "tunnel", resourceName: `${s.name}-cname`, name: s.hostnames.public as string, type: "CNAME" });
     return out;
 }

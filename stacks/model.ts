@@ -43,6 +43,20 @@ export const TAILNET_IPV6_RANGE = "fd7a:115c:a1e0::/48";
 
 /** `homelab:wan.publicIp: dynamic`. */
 export const DYNAMIC = "dynamic";
+/** Whether the Linux edge serves IPv6: an IPv6 host address, on an engine that keeps IPv6 clients' addresses. */
+export function linuxEdgeIpv6(model: Pick<Model, "edge" | "docker" | "tailnet" | "listenAddresses">): boolean {
+    return model.edge === "container" && model.docker.ip6tables && (!!model.tailnet.ipv6 || model.listenAddresses.some((a) => a.includes(":")));
+}
+
+/**
+ * The host addresses the Linux edge container is published on, in the order their container ports
+ * are given out (render/addresses.ts edgeContainerPorts): the tailnet's IPv4 address, the listed
+ * ones, and the tailnet's IPv6 address last (adding it leaves the others' ports as they were).
+ */
+export function edgeHostAddresses(model: Pick<Model, "edge" | "docker" | "tailnet" | "listenAddresses">): string[] {
+    return [model.tailnet.ipv4, ...model.listenAddresses, ...(linuxEdgeIpv6(model) && model.tailnet.ipv6 ? [model.tailnet.ipv6] : [])];
+}
+
 export function isDynamicWan(model: Model): boolean {
     return model.wan?.publicIp === DYNAMIC;
 }
@@ -66,6 +80,29 @@ export const MAX_LISTEN_ADDRESSES = 16;
 
 /** Names of the infrastructure containers; no service may take one of them. */
 export const RESERVED_NAMES = ["caddy", "haproxy", "cloudflared", "ddns"] as const;
+
+/**
+ * Every name a service may not take, with why. A service's key becomes its container's name and
+ * its alias on the stack's networks (Docker's embedded DNS), and Caddy and cloudflared dial
+ * `<name>:<port>`: so no key may be one of the stack's own containers, nor a name that already
+ * means something inside every container. (Names with a dot, such as host.docker.internal, are
+ * not DNS labels and are refused before this list.)
+ */
+export const RESERVED_SERVICE_NAMES: Readonly<Record<string, string>> = {
+    caddy: "is one of the stack's own containers (Caddy, the proxy every private and mtls request goes through)",
+    haproxy: "is one of the stack's own containers (HAProxy: the edge on Linux, the relay on a Mac)",
+    cloudflared: "is one of the stack's own containers (the tunnel every public request comes through)",
+    ddns: "is one of the stack's own containers (the updater of the home's address record)",
+    localhost: "is the container itself in every container (its /etc/hosts): Caddy would dial its own loopback, where its admin API listens",
+    "ip6-localhost": "is ::1, the container itself, in every container's /etc/hosts: Caddy would dial its own loopback",
+    "ip6-loopback": "is ::1, the container itself, in every container's /etc/hosts: Caddy would dial its own loopback",
+    "ip6-localnet": "is in every container's /etc/hosts (fe00::), which answers before Docker's DNS: nothing could reach the service by its name",
+    "ip6-mcastprefix": "is in every container's /etc/hosts (ff00::), which answers before Docker's DNS: nothing could reach the service by its name",
+    "ip6-allnodes": "is in every container's /etc/hosts (ff02::1, every node), which answers before Docker's DNS: nothing could reach the service by its name",
+    "ip6-allrouters": "is in every container's /etc/hosts (ff02::2, every router), which answers before Docker's DNS: nothing could reach the service by its name",
+    host: "names the Docker host itself (network mode host, host-gateway, host.docker.internal): a container by that name would take what is meant for the host",
+    "host-gateway": "is Docker's word for the host's address in --add-host (the stack maps host.docker.internal to it): a container by that name would pass for the host",
+};
 
 export interface Healthcheck {
     test: string[];
@@ -194,7 +231,8 @@ export interface Model {
      */
     listenAddresses: string[];
     acme: { email: string; resolvers: string[]; propagationTimeout: string; ca?: string };
-    docker: { host: string; runtime: Runtime; network: string; subnet: string; dataDir: string };
+    /** ip6tables: the engine keeps IPv6 clients' addresses on published ports (homelab:docker.ip6tables). */
+    docker: { host: string; runtime: Runtime; network: string; subnet: string; dataDir: string; ip6tables: boolean };
     /** Where the edge runs (from the runtime). */
     edge: EdgePlacement;
     /** The stack's Docker networks and fixed addresses, from `docker.subnet`. */

@@ -100,6 +100,7 @@ export const schemas = {
         subnet: str("a CIDR").default("172.30.0.0/24"),
         dataDir: checked("an absolute path", dataDirProblem),
         listenAddresses: z.array(str("an IP address"), { error: "must be a list of IP addresses" }).default([]),
+        ip6tables: z.boolean({ error: "must be true or false" }).default(false),
     }),
     dnsToken: z
         .strictObject({
@@ -186,7 +187,9 @@ export const managedServiceShape = {
             interval: checked("a duration", durationBetween("1s", "24h")).default("30s"),
             timeout: checked("a duration", durationBetween("1s", "1h")).default("5s"),
             retries: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be 1-100" }).max(100, { error: "must be 1-100" }).default(3),
-            startPeriod: checked("a duration", durationBetween("0s", "24h")).default("10s"),
+            // Not 0s: Docker fills a zero timing from the image's own HEALTHCHECK, and the provider
+            // would read that back as a change on every run.
+            startPeriod: checked("a duration", durationBetween("1s", "24h")).default("10s"),
         })
         .optional(),
     publish: stringList("port mapping").default([]),

@@ -1,7 +1,7 @@
 // `homelab:services`: one entry at a time into the model, through small named checks, then the
 // rules across services (hostnames, published ports, dependencies). Pure.
 import * as crypto from "crypto";
-import { Device, EdgePlacement, ExternalService, ForwardAuth, ManagedService, Plane, PLANES, PublishedPort, RESERVED_NAMES, Runtime, Service, UpstreamTls, isInternal } from "./model";
+import { Device, EdgePlacement, ExternalService, ForwardAuth, ManagedService, Plane, PLANES, PublishedPort, RESERVED_NAMES, RESERVED_SERVICE_NAMES, Runtime, Service, UpstreamTls, isInternal } from "./model";
 import { HostPathRule, hostPathRules, protectedMountProblem } from "./hostPaths";
 import { LocalProblem } from "./checks";
 import { EXTERNAL_ONLY_KEYS, MANAGED_ONLY_KEYS, ParsedService } from "./schema";
@@ -26,7 +26,8 @@ export function imagePinProblem(image: string): string | undefined {
 
 export function serviceNameProblem(name: string): string | undefined {
     if (!isDnsLabel(name)) return "the service name must be one lowercase DNS label (letters, digits, hyphens): it becomes a hostname and a container name";
-    if ((RESERVED_NAMES as readonly string[]).includes(name)) return `"${name}" is the name of one of the stack's own containers; choose another service name (set hostname: ${name} to keep the URL)`;
+    const reserved = Object.prototype.hasOwnProperty.call(RESERVED_SERVICE_NAMES, name) ? RESERVED_SERVICE_NAMES[name] : undefined;
+    if (reserved) return `"${name}" ${reserved}; choose another service name (set hostname: ${name} to keep the URL)`;
     return undefined;
 }
 
@@ -74,7 +75,7 @@ export function upstreamTargetProblem(u: { host: string }): string | undefined {
         return undefined;
     }
     const host = bare.toLowerCase();
-    if (host === "localhost" || host.endsWith(".localhost")) return loopback;
+    if (host === "localhost" || host.endsWith(".localhost") || host === "ip6-localhost" || host === "ip6-loopback") return loopback;
     if ((RESERVED_NAMES as readonly string[]).includes(host)) return `${u.host} is one of the stack's own containers, not a service`;
     return undefined;
 }

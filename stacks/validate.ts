@@ -8,6 +8,7 @@ import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkLinuxEdgeIpv6, c
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
 import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, checkSegmentBridges, serviceNameProblem } from "./services";
 import { normalisePath } from "./grammar";
+import { dataDirProblem } from "./hostPaths";
 import { canonicalIp } from "./net";
 
 export { isDnsLabel, isDnsName } from "./grammar";
@@ -126,6 +127,8 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const runtime = p.docker?.runtime ?? "docker-desktop";
     const dataDir = normalisePath(p.docker?.dataDir ?? "/invalid");
     const dockerSocket = p.docker?.host?.startsWith("unix://") ? p.docker.host.slice("unix://".length) : undefined;
+    const dataDirPlace = p.docker ? dataDirProblem(dataDir, runtime, dockerSocket) : undefined;
+    if (dataDirPlace) add("docker.dataDir", dataDirPlace);
 
     // --- networks and addresses
     const subnet = checkSubnet(p.docker?.subnet ?? "172.30.0.0/24");
@@ -137,7 +140,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const tailnet = [p.tailnet?.ipv4, p.tailnet?.ipv6].filter((x): x is string => !!x).map((x) => canonicalIp(x) ?? x);
     const listen = checkListenAddresses(p.docker?.listenAddresses ?? [], trusted.trusted, tailnet);
     take(listen);
-    problems.push(...checkLinuxEdgeIpv6(runtime, p.tailnet?.ipv6, p.docker?.listenAddresses ?? []));
+    problems.push(...checkLinuxEdgeIpv6(runtime, p.tailnet?.ipv6, p.docker?.listenAddresses ?? [], p.docker?.ip6tables ?? false));
     const wan = checkWanAddress(p.wan?.publicIp, p.dnsToken?.allowedIps ?? []);
     take(wan);
     const token = checkDnsToken(p.dnsToken?.allowedIps ?? [], p.dnsToken?.expiresOn, opts.now ?? new Date());
@@ -148,7 +151,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     // --- services
     const hostAddresses = [...tailnet, ...listen.addresses];
     const services = buildServices(raw["services"], { domain, privateFqdn, dataDir, runtime, ...(dockerSocket ? { dockerSocket } : {}), hostAddresses, edge: EDGE_PLACEMENT[runtime], ...(secretNames ? { secretNames } : {}) }, problems);
-    const dynamicWan = p.wan?.publicIp === DYNAMIC && services.some((s) => s.expose.includes("mtls"));
+    const dynamicWan = p.wan?.publicIp === DYNAMIC;
     problems.push(...checkHostnames(services, privateFqdn, dynamicWan ? wanRecordName({ domain }) : undefined));
     problems.push(...checkPublishConflicts(services));
     const dependencies = checkDependencies(services);
@@ -203,7 +206,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
             propagationTimeout: p.acme.propagationTimeout,
             ...(p.acme.ca ? { ca: p.acme.ca } : {}),
         },
-        docker: { host: p.docker.host, runtime, network: p.docker.network, subnet: subnet.plan.block, dataDir },
+        docker: { host: p.docker.host, runtime, network: p.docker.network, subnet: subnet.plan.block, dataDir, ip6tables: p.docker.ip6tables },
         edge: EDGE_PLACEMENT[runtime],
         addresses: subnet.plan,
         dnsToken: { allowedIps: token.allowedIps, ...(p.dnsToken?.expiresOn ? { expiresOn: p.dnsToken.expiresOn } : {}) },

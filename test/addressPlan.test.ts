@@ -18,6 +18,10 @@ describe("address plan", () => {
             caddy: "172.30.0.195",
             privateGateway: "172.30.0.1",
             publicGateway: "172.30.0.129",
+            edgeV6: "fd68:6c62:ac1e:c0::/64",
+            edgeV6Dynamic: "fd68:6c62:ac1e:c0::1:0/112",
+            edgeV6Gateway: "fd68:6c62:ac1e:c0::1",
+            haproxyV6: "fd68:6c62:ac1e:c0::2",
         });
     });
 
@@ -31,6 +35,9 @@ describe("address plan", () => {
                 assert.notEqual(fixed, p.edgeGateway);
             }
             assert.ok(contains(p.edge, p.edgeDynamic));
+            // IPv6 (the Linux edge with ip6tables): HAProxy's fixed address outside the automatic range too.
+            assert.ok(contains(p.edgeV6, `${p.haproxyV6}/128`) && !contains(p.edgeV6Dynamic, `${p.haproxyV6}/128`) && contains(p.edgeV6, p.edgeV6Dynamic));
+            assert.notEqual(p.haproxyV6, p.edgeV6Gateway);
             const nets = [p.private, p.public, p.edge].map((n) => parseCidr(n));
             for (const n of nets) assert.ok(n && contains(p.block, n), "every network inside the block");
             assert.ok(!contains(p.private, p.public) && !contains(p.public, p.edge) && !contains(p.private, p.edge), "networks do not overlap");

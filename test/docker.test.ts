@@ -47,6 +47,7 @@ import { containerArgs, networkArgs } from "../components/containers";
 import { plan } from "./providers/semantics";
 import { containerReadBack, networkReadBack, readBackInputs } from "./providers/fromEngine";
 import { Engine, startEngine } from "./docker/engine";
+import { V6Clients, v6Clients } from "./docker/v6clients";
 import { ECHO_IMAGE, buildCaddyImage, buildEchoImage, buildHaproxyImage, caddyTestBinary, echoBinary } from "./docker/images";
 import { applyContainer, cliEquivalent, containerCreateBody, containerEnv, dummySecret, imageOf, inspectContainer, inspectNetwork, removeContainer } from "./docker/apply";
 import {
@@ -54,6 +55,7 @@ import {
     HOSTS,
     Pki,
     Stack,
+    V6,
     applyCaddyConfig,
     applyHaproxyConfig,
     bringUp,
@@ -725,6 +727,100 @@ if (ENABLED) {
                     }
                 }
             });
+        });
+    });
+
+    describe("@docker IPv6 on the Linux edge: an engine with Docker's own NAT, clients in a network namespace of their own", function () {
+        this.timeout(180_000);
+        let engine: Engine;
+        let stack: Stack;
+        let pki: Pki;
+        let clients: V6Clients;
+
+        before(async function () {
+            this.timeout(300_000);
+            engine = await startEngine({ hostGatewayIp: HOST_GATEWAY, dns: HOST_GATEWAY, loopbackAddresses: [ADDR.tailnet, ADDR.listen].map((a) => `${a}/32`), firewall: true });
+            log(`engine: dockerd ${engine.pid} with iptables and ip6tables in its own namespace`);
+            // The clients' link first: Docker publishes on the host's IPv6 addresses, which must exist.
+            clients = await v6Clients(engine);
+            await buildCaddyImage(engine, caddyTestBinary(), CADDY_IMAGE_NAME);
+            await buildHaproxyImage(engine, haproxy3Binary(), versions.haproxyImage);
+            await buildEchoImage(engine, echoBinary());
+            const dir = path.join(engine.dir, "stack");
+            const opts = { mtls: true, wiki: false, users: ["dave"], ipv6: true };
+            const model = stackModel(dir, opts);
+            pki = makePki(path.join(dir, "pki"), path.join(model.docker.dataDir, "caddy/etc/server-certs"), [model.private.fqdn, model.private.wildcard, ...model.services.flatMap((x) => Object.values(x.hostnames))], ["dave"]);
+            stack = newStack(dir, opts, pki);
+            await tagServiceImages(engine, [stack.plan]);
+            try {
+                await bringUp(engine, stack);
+            } catch (e) {
+                log(`dockerd's log:\n${engine.logTail(3000)}`);
+                throw e;
+            }
+            try {
+                await waitFor("the edge on the tailnet's IPv6 address", async () => (await clients.curl(pki, { host: HOSTS.media, source: V6.tailnetClient, dest: V6.tailnet, path: WHOAMI_PATH })).status === 200);
+            } catch (e) {
+                const r = await clients.curl(pki, { host: HOSTS.media, source: V6.tailnetClient, dest: V6.tailnet, path: WHOAMI_PATH, maxTime: 5 });
+                log(`last try: exit ${r.exit} HTTP ${r.status}\n${r.verbose.slice(-800)}`);
+                log(`haproxy: ${(await engine.docker(["logs", "--tail", "20", "haproxy"])).stderr.slice(-1500)}`);
+                log(`ip6tables nat:\n${(await engine.inNetns("ip6tables", ["-t", "nat", "-S"])).stdout}`);
+                log(`listeners:\n${(await engine.inNetns("ss", ["-Hltn"])).stdout}`);
+                throw e;
+            }
+        });
+
+        after(function () {
+            this.timeout(120_000);
+            clients?.close();
+            engine?.stopSync();
+        });
+
+        const whoami = async (o: { source: string; dest: string; host: string; user?: string }) => {
+            const r = await clients.curl(pki, { ...o, path: WHOAMI_PATH });
+            return { status: r.status, exit: r.exit, seen: /listener=(\S+) client=(\S+)/.exec(r.body)?.slice(1) ?? [], verbose: r.verbose };
+        };
+
+        it("publishes :80/:443 on the tailnet's and the listed IPv6 addresses, on container ports of their own", async () => {
+            const ports = publishedPorts(stack.model).filter((p) => p.ip.includes(":")).map((p) => `[${p.ip}]:${p.external}->${p.internal}`);
+            assert.deepEqual(ports.sort(), [`[${V6.listen}]:443->10445`, `[${V6.listen}]:80->10082`, `[${V6.tailnet}]:443->10446`, `[${V6.tailnet}]:80->10083`].sort());
+            const edge = stack.plan.networks.find((n) => n.key === "edge");
+            assert.ok(edge?.ipv6, "the edge network has IPv6");
+            const info = await inspectContainer(engine, "haproxy");
+            assert.equal(info.NetworkSettings.Networks[edge.name].GlobalIPv6Address, stack.model.addresses.haproxyV6);
+        });
+
+        it("a tailnet client over IPv6 reaches the private plane, and Caddy sees its own address", async () => {
+            const r = await whoami({ source: V6.tailnetClient, dest: V6.tailnet, host: HOSTS.media });
+            assert.equal(r.status, 200, r.verbose.slice(-300));
+            assert.deepEqual(r.seen, ["plain", V6.tailnetClient]);
+            log(`IPv6 tailnet client → [${V6.tailnet}]:443: listener=${r.seen[0]} client=${r.seen[1]}`);
+        });
+
+        it("a trusted LAN client over IPv6 reaches the private plane by its own address", async () => {
+            const r = await whoami({ source: V6.lanClient, dest: V6.listen, host: HOSTS.media });
+            assert.equal(r.status, 200, r.verbose.slice(-300));
+            assert.deepEqual(r.seen, ["plain", V6.lanClient]);
+        });
+
+        it("an IPv6 client from the WAN lands on the mtls listener: refused without a certificate, served with one, seen by its own address", async () => {
+            const none = await clients.curl(pki, { host: HOSTS.cloud, source: V6.wanClient, dest: V6.listen });
+            assert.notEqual(none.status, 200, "no certificate, no service");
+            const priv = await whoami({ source: V6.wanClient, dest: V6.listen, host: HOSTS.media, user: "dave" });
+            assert.notEqual(priv.status, 200, "a private name is not served to the WAN, certificate or not");
+            const r = await whoami({ source: V6.wanClient, dest: V6.listen, host: HOSTS.cloud, user: "dave" });
+            assert.equal(r.status, 200, r.verbose.slice(-300));
+            assert.deepEqual(r.seen, ["mtls", V6.wanClient]);
+        });
+
+        it("the edge counts IPv6 clients per /64: two addresses of one WAN /64 share one allowance", async () => {
+            const cfg = fs.readFileSync(path.join(haproxyConfigDir(stack.model), "haproxy.cfg"), "utf8");
+            assert.match(cfg, /track-sc0 src,ipmask\(32,64\) table per_source/);
+            const table = async () => (await engine.docker(["exec", "haproxy", "sh", "-c", "echo 'show table per_source' | nc 127.0.0.1 9999"])).stdout;
+            for (const source of [V6.wanClient, V6.wanClient2]) await whoami({ source, dest: V6.listen, host: HOSTS.cloud, user: "dave" });
+            const entries = (await table()).split("\n").filter((l) => l.includes("key=2001:db8:99::"));
+            assert.equal(entries.length, 1, `one entry for the /64: ${entries.join(" | ")}`);
+            log(`per_source for the WAN /64: ${entries[0]?.trim()}`);
         });
     });
 }

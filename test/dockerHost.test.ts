@@ -177,6 +177,36 @@ describe("Docker host: the example on Linux (the edge is a container)", () => {
     });
 });
 
+describe("Docker host: the example on Linux with IPv6 (an engine that keeps IPv6 clients' addresses)", () => {
+    let run: Run;
+    before(async () => {
+        const cfg = linux();
+        cfg["homelab:tailnet"] = { ...cfg["homelab:tailnet"], ipv6: "fd7a:115c:a1e0::1234" };
+        cfg["homelab:docker"].ip6tables = true;
+        run = await runProgram(cfg);
+        assert.equal(run.error, undefined, run.error?.message);
+    });
+
+    it("gives the edge network IPv6 (a ULA /64 with its gateway) and HAProxy a fixed IPv6 address in it", () => {
+        const edge = ofType(run, NETWORK).find((n) => n.inputs.name === "homelab-edge") as Registered;
+        assert.equal(edge.inputs.ipv6, true);
+        assert.deepEqual(edge.inputs.ipamConfigs[1], { subnet: "fd68:6c62:ac1e:c0::/64", ipRange: "fd68:6c62:ac1e:c0::1:0/112", gateway: "fd68:6c62:ac1e:c0::1" });
+        for (const n of ofType(run, NETWORK).filter((x) => x !== edge)) assert.equal(n.inputs.ipv6, undefined, `${n.inputs.name}: IPv4 only`);
+        const haproxy = containers(run).get("haproxy") as Registered;
+        assert.equal(haproxy.inputs.networksAdvanced[0].ipv6Address, "fd68:6c62:ac1e:c0::2");
+    });
+
+    it("publishes :80/:443 on the tailnet's IPv6 address too, on container ports of its own; the private names get AAAA records", () => {
+        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`);
+        assert.deepEqual(ports, ["100.101.102.103:80->80", "100.101.102.103:443->443", "192.168.1.20:80->10081", "fd7a:115c:a1e0::1234:80->10082", "192.168.1.20:443->10444", "fd7a:115c:a1e0::1234:443->10445"]);
+        const aaaa = ofType(run, "cloudflare:index/dnsRecord:DnsRecord").filter((r) => r.inputs.type === "AAAA").map((r) => `${r.inputs.name} ${r.inputs.content}`);
+        assert.deepEqual(aaaa.sort(), ["*.home.example.dev fd7a:115c:a1e0::1234", "home.example.dev fd7a:115c:a1e0::1234"]);
+        const cfg = unpackFiles(cmd(run, "edge-haproxy-config").inputs.stdin)["haproxy.cfg"] as string;
+        assert.match(cfg, /bind :::443,:::10444,:::10445 v4v6/);
+        assert.match(cfg, /acl self_conn src [^\n]*fd7a:115c:a1e0::1234\/128/, "its own IPv6 address is not a trusted client either");
+    });
+});
+
 describe("Docker host: a Linux stack over SSH with no mtls and no public service (test/stacks/cabin.yaml)", () => {
     it("adds the host-gateway mapping, publishes on the tailnet address only, and runs no cloudflared (its public network stays, empty)", async () => {
         const cfg = readStackFile(path.join(ROOT, "test/stacks/cabin.yaml"));

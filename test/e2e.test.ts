@@ -14,7 +14,7 @@ import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { packFiles } from "../render/reload";
 import { caddyBinary, haproxyBinary } from "./support/binaries";
 import versions from "../render/versions.json";
-import { CADDY_HOLD, EDGE_LIMITS } from "../render/haproxy";
+import { CADDY_HOLD, EDGE_LIMITS, RELAY_LIMITS } from "../render/haproxy";
 import { CADDY_TIMING } from "../render/caddyfile";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -242,6 +242,8 @@ function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string;
         `| concurrent connections from untrusted sources, all together | ${EDGE_LIMITS.untrustedTotal} (the rest is kept for the tailnet and trusted networks) |`,
         `| concurrent connections from one untrusted source (IPv4 address, IPv6 /64) | ${EDGE_LIMITS.perSource} |`,
         `| new connections from one untrusted source per 10 s | ${EDGE_LIMITS.perSourceRate10s} |`,
+        `| concurrent connections from one trusted source (a tailnet or LAN device; IPv6 per /64) | ${EDGE_LIMITS.trustedPerSource} |`,
+        `| the Mac relay: connections per port / all together (every container reaches it) | ${RELAY_LIMITS.perFrontend} / ${RELAY_LIMITS.maxconn} |`,
         `| time to send a TLS ClientHello on :443 / a request on :80 | ${EDGE_LIMITS.helloTimeout} |`,
         `| inactivity before the connection is established end to end | ${EDGE_LIMITS.clientTimeout} |`,
         `| Caddy: TLS handshake and request headers | ${CADDY_TIMING.readHeader} |`,
@@ -250,6 +252,13 @@ function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string;
         `| WebSockets after a Caddy reload: plain / mtls listener | ${CADDY_TIMING.streamCloseDelay.plain} / ${CADDY_TIMING.streamCloseDelay.mtls} |`,
         "| a removed user's open connections | end at once: the apply that revokes a certificate restarts Caddy in place |",
         `| new connections during a Caddy reload | held at HAProxy (settle ${CADDY_HOLD.settleSeconds} s + the reload), then served; a hold ends by itself after ${CADDY_HOLD.maxSeconds} s |`,
+        "",
+        `What the limits cost a legitimate heavy client: one device may hold ${EDGE_LIMITS.trustedPerSource} connections at once. A browser`,
+        "opens about six per site (one with HTTP/2); a TV or streaming box a handful; a photo backup (Immich, Nextcloud)",
+        "a few dozen uploads in parallel at most. A device behind a router that rewrites sources (every LAN device",
+        "arriving as the router) shares one allowance: list the router in homelab:untrustedSources and give the",
+        "devices a certificate, or avoid the rewrite. Untrusted sources: 32 at once and 100 new per 10 s per address",
+        "or /64, which a family member's phone on mobile data never reaches.",
         "",
         "IPv6 sources that embed an IPv4 address (::a.b.c.d, 2002::/16) are never trusted. Only HAProxy (the",
         "Linux edge, or the relay on a Mac) and Caddy are on the edge network; Caddy binds its TLS listeners",

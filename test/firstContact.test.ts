@@ -245,13 +245,15 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         assert.equal(inputs(again), inputs(run));
     });
 
-    it("without mtls services there is nothing to update: no updater, no token", async () => {
+    it("without mtls services the updater, its token and its record stay, so the next mtls service never starts from the placeholder", async () => {
         const cfg = dynamic();
         (cfg["homelab:services"] as any).cloud.expose = ["private"];
         const r = await runProgram(cfg);
         assert.equal(r.error, undefined, r.error?.message);
-        assert.equal(ofType(r, CONTAINER).some((x) => x.inputs.name === "ddns"), false);
-        assert.equal(ofType(r, "cloudflare:index/apiToken:ApiToken").length, 1);
+        assert.equal(ofType(r, CONTAINER).some((x) => x.inputs.name === "ddns"), true);
+        assert.equal(ofType(r, "cloudflare:index/apiToken:ApiToken").length, 2);
+        assert.ok(ofType(r, RECORD).some((x) => x.inputs.name === "homelab-wan.example.dev"));
+        assert.ok(!ofType(r, RECORD).some((x) => x.inputs.name === "cloud.example.dev"));
     });
 
     it("refuses a dynamic address together with a DNS-01 token limited by address", async () => {

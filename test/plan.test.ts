@@ -4,12 +4,15 @@
 // token or certificate; resource options the engine acts on are set; destroy runs in an order
 // that succeeds. Checked on the repo's stacks and on generated ones.
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import { EXAMPLE, ROOT, Registered, Run, clone, readStackFile, runProgram } from "./harness";
-import { DATA_VERSIONS, describedInputs, planAgainstReadBack, semanticsOf } from "./providers/semantics";
+import { DATA_VERSIONS, describedInputs, plan, planAgainstReadBack, readBacks, semanticsOf, withImageHealthcheckTimings } from "./providers/semantics";
 import { generateStack, mulberry32 } from "./support/generate";
 
 type Cfg = Record<string, any>;
+
+const APPLIANCE_CA = fs.readFileSync(path.join(ROOT, "test/fixtures/appliance-ca.pem"), "utf8");
 
 function stackFile(name: string): Cfg {
     return readStackFile(path.join(ROOT, "test/stacks", `${name}.yaml`));
@@ -172,6 +175,7 @@ export const CHANGES: Change[] = [
     { name: "add a public service", apply: (c) => (svc(c)["site"] = { image: "ghost:5.130.2", port: 2368, expose: ["public"] }) },
     { name: "add a public service behind Access", apply: (c) => (svc(c)["notes"] = { image: "ghcr.io/hedgedoc/hedgedoc:1.10.3", port: 3000, expose: ["public"], access: { emails: ["me@example.dev"] } }) },
     { name: "add a service that is public and private", apply: (c) => (svc(c)["pics"] = { image: "lscr.io/linuxserver/piwigo:15.5.0", port: 80, expose: ["private", "public"] }) },
+    { name: "add a public HTTPS appliance verified by its own CA (cloudflared reads it from a folder)", apply: (c) => (svc(c)["nvr"] = { upstream: "https://192.168.1.60:7443", upstreamTls: { serverName: "nvr.lan", ca: APPLIANCE_CA }, expose: ["public"] }) },
     {
         name: "add an internal service and one that depends on it",
         apply: (c) => {
@@ -180,11 +184,7 @@ export const CHANGES: Change[] = [
         },
     },
     { name: "add a user", apply: (c) => (c["homelab:users"] = [...(c["homelab:users"] ?? []), { name: "newcomer" }]) },
-    {
-        name: "remove the first user",
-        apply: (c) => (c["homelab:users"] = (c["homelab:users"] ?? []).slice(1)),
-        owns: () => false,
-    },
+    { name: "remove the first user", apply: (c) => (c["homelab:users"] = (c["homelab:users"] ?? []).slice(1)) },
     {
         name: "a service's image changes",
         apply: (c) => {
@@ -222,9 +222,20 @@ function ownerOf(change: Change, before: Cfg, after: Cfg): (n: string) => boolea
     const a = svc(clone(before));
     const b = svc(clone(after));
     const touched = Object.keys(b).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-    const users = ((after["homelab:users"] ?? []) as { name: string }[]).map((u) => u.name).filter((u) => !((before["homelab:users"] ?? []) as { name: string }[]).some((x) => x.name === u));
+    const names = (c: Cfg) => ((c["homelab:users"] ?? []) as { name: string }[]).map((u) => u.name);
+    // Users added or removed own their key, certificate and bundle password.
+    const users = [...names(after).filter((u) => !names(before).includes(u)), ...names(before).filter((u) => !names(after).includes(u))];
     return (n) => touched.some((s) => ofService(s)(n)) || users.some((u) => ofUser(u)(n));
 }
+
+/** Resources of `before` that `after` no longer registers (under any alias): `pulumi up` deletes them. */
+function deletedBy(before: Run, after: Run): Registered[] {
+    const now = new Set(custom(after).flatMap((r) => [r.urn, ...r.aliases]));
+    return custom(before).filter((r) => !now.has(r.urn));
+}
+
+/** Shared resources a change may delete: none but those of what was removed. */
+const deletableWhenRemoved = (_n: string) => false;
 
 async function assertReplacesNothingShared(label: string, base: Cfg, change: Change, stack?: string): Promise<void> {
     const after = clone(base);
@@ -238,6 +249,15 @@ async function assertReplacesNothingShared(label: string, base: Cfg, change: Cha
         replaced.map((p) => `${p.resource.name}: ${p.diffs}`),
         [],
         `${label}, ${change.name}: replaces what it does not own`,
+    );
+    // Nothing shared disappears either (a rename without an alias is a delete and a create).
+    // The tunnel and cloudflared go with the last public service.
+    const noTunnel = !custom(bRun).some((r) => r.type.endsWith("ZeroTrustTunnelCloudflared"));
+    const gone = deletedBy(a, bRun).filter((r) => !owned(r.name) && !deletableWhenRemoved(r.name) && !(noTunnel && (r.name.startsWith("tunnel") || r.name.startsWith("docker-cloudflared"))));
+    assert.deepEqual(
+        gone.map((r) => r.name),
+        [],
+        `${label}, ${change.name}: deletes what it does not own`,
     );
 }
 
@@ -344,5 +364,28 @@ describe("provider semantics: resource options the engine acts on", () => {
             const leaky = custom(r).filter((x) => (semanticsOf(x.type) as { idCarriesSecret?: string } | undefined)?.idCarriesSecret);
             assert.deepEqual(leaky.map((x) => x.name), []);
         }
+    });
+});
+
+describe("provider semantics: healthchecks", () => {
+    it("an image's own start interval, read back where the program sets none, is at most a state-only update, never a replacement", async () => {
+        const r = await baseRun(clone(EXAMPLE));
+        const redis = r.resources.find((x) => x.custom && x.name === "docker-immich-redis") as Registered;
+        assert.ok(redis.inputs.healthcheck, "a service with a healthcheck");
+        const [state] = readBacks(redis.type, redis.inputs);
+        const p = plan(redis.type, withImageHealthcheckTimings(state as Record<string, unknown>), redis.inputs, { replaceOnChanges: redis.options.replaceOnChanges });
+        assert.deepEqual(p.diffs.map((d) => `${d.input} ${d.onChange}`), ["healthcheck update"]);
+    });
+
+    it("a changed interval the user wrote replaces the service's container (the provider would never apply it)", async () => {
+        const a = await baseRun(clone(EXAMPLE));
+        const cfg = clone(EXAMPLE);
+        (cfg["homelab:services"] as Record<string, any>)["immich-redis"].healthcheck.interval = "1m";
+        const b = await run(cfg);
+        const step = planUp(a, b).find((x) => x.resource.name === "docker-immich-redis") as Step;
+        assert.equal(step.change, "replace", step.diffs);
+        const other = planUp(a, b).filter((x) => x.change === "replace" && x.resource.name !== "docker-immich-redis");
+        assert.deepEqual(other.map((x) => x.resource.name), []);
+        assert.equal(b.resources.find((x) => x.name === "docker-immich-redis")?.inputs.healthcheck.interval, "1m0s", "written as Docker reports it");
     });
 });

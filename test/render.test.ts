@@ -316,7 +316,7 @@ describe("haproxy.cfg", () => {
         const cfg = renderAll(model("lake"))["haproxy.cfg"] as string;
         assert.match(cfg, /acl trusted src 100\.64\.0\.0\/10 ::ffff:100\.64\.0\.0\/106 fd7a:115c:a1e0::\/48 10\.1\.0\.0\/16 ::ffff:10\.1\.0\.0\/112 fd42:1::\/64\n/);
         assert.equal((cfg.match(/send-proxy-v2/g) ?? []).length, 2);
-        assert.match(cfg, /server caddy caddy:9443 send-proxy-v2 resolvers docker init-addr none/);
+        assert.match(cfg, /server caddy caddy:9443 send-proxy-v2 resolvers docker resolve-prefer ipv4 init-addr none/);
     });
 
     it("on a Mac runtime: the container is the relay, accepting only the edge's client certificate", () => {
@@ -324,7 +324,7 @@ describe("haproxy.cfg", () => {
         for (const [fe, port] of [["from_edge_plain", 8443], ["from_edge_mtls", 9443]] as const) {
             assert.match(frontend(cfg, fe), new RegExp(`bind :${port} ssl crt relay\\.pem ca-file edge-ca\\.pem verify required accept-proxy\\n`));
         }
-        assert.match(cfg, /server caddy caddy:8443 send-proxy-v2 resolvers docker init-addr none/);
+        assert.match(cfg, /server caddy caddy:8443 send-proxy-v2 resolvers docker resolve-prefer ipv4 init-addr none/);
         assert.doesNotMatch(cfg, /bind :::443/, "the relay does not own :443");
     });
 

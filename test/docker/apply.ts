@@ -48,7 +48,8 @@ export function networkCreateBody(n: NetworkSpec): Record<string, unknown> {
         Name: n.name,
         CheckDuplicate: true,
         Driver: "bridge",
-        IPAM: { Driver: "default", Config: [{ Subnet: n.subnet, ...(n.ipRange ? { IPRange: n.ipRange } : {}), ...(gateway ? { Gateway: gateway } : {}) }] },
+        IPAM: { Driver: "default", Config: [{ Subnet: n.subnet, ...(n.ipRange ? { IPRange: n.ipRange } : {}), ...(gateway ? { Gateway: gateway } : {}) }, ...(n.ipv6 ? [{ Subnet: n.ipv6.subnet, IPRange: n.ipv6.ipRange, Gateway: n.ipv6.gateway }] : [])] },
+        ...(n.ipv6 ? { EnableIPv6: true } : {}),
         Labels: { "homelab.network": n.key },
     };
 }
@@ -62,7 +63,7 @@ export function containerEnv(spec: ContainerSpec, secret: SecretValue): string[]
 
 export interface EndpointSettings {
     Aliases: string[];
-    IPAMConfig?: { IPv4Address: string };
+    IPAMConfig?: { IPv4Address?: string; IPv6Address?: string };
 }
 
 export interface ContainerCreate {
@@ -73,7 +74,8 @@ export interface ContainerCreate {
 }
 
 function endpoint(n: ContainerSpec["networks"][number]): EndpointSettings {
-    return { Aliases: [...n.aliases], ...(n.ipv4Address ? { IPAMConfig: { IPv4Address: n.ipv4Address } } : {}) };
+    const ipam = { ...(n.ipv4Address ? { IPv4Address: n.ipv4Address } : {}), ...(n.ipv6Address ? { IPv6Address: n.ipv6Address } : {}) };
+    return { Aliases: [...n.aliases], ...(Object.keys(ipam).length > 0 ? { IPAMConfig: ipam } : {}) };
 }
 
 /** One planned container → the create request (and the networks to connect before start). */

@@ -39,6 +39,12 @@ export interface EngineOptions {
     loopbackAddresses: string[];
     /** Upstream DNS for containers (default: the host's resolv.conf, unreachable from the namespace). */
     dns?: string;
+    /**
+     * Docker's own NAT, in the engine's namespace: iptables and ip6tables on (experimental, on
+     * 20.10), forwarding on, so published ports keep clients' addresses (IPv4 and IPv6) as Docker
+     * Engine does on a Linux host. Default: off (docker-proxy only).
+     */
+    firewall?: boolean;
 }
 
 export interface CmdResult {
@@ -307,9 +313,7 @@ export class Engine {
             `--exec-root=${path.join(this.dir, "exec")}`,
             `--host=${this.host}`,
             `--pidfile=${path.join(this.dir, "docker.pid")}`,
-            "--iptables=false",
-            "--ip6tables=false",
-            "--ip-forward=false",
+            ...(opts.firewall ? ["--iptables=true", "--ip6tables=true", "--experimental", "--ip-forward=true"] : ["--iptables=false", "--ip6tables=false", "--ip-forward=false"]),
             "--bridge=none",
             `--host-gateway-ip=${opts.hostGatewayIp}`,
             ...(opts.dns ? [`--dns=${opts.dns}`] : []),
@@ -325,7 +329,7 @@ export class Engine {
             "ip link set lo up",
             ...opts.loopbackAddresses.map((a) => `ip addr add ${q(a)} dev lo`),
             // The namespace inherits the host's value; the tests' segmentation checks start from 0.
-            "echo 0 > /proc/sys/net/ipv4/ip_forward",
+            ...(opts.firewall ? ["echo 1 > /proc/sys/net/ipv4/ip_forward", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"] : ["echo 0 > /proc/sys/net/ipv4/ip_forward"]),
             `exec ${DOCKERD} ${args.map(q).join(" ")}`,
         ].join("\n");
         fs.writeFileSync(path.join(this.dir, "start.sh"), script + "\n");

@@ -52,7 +52,23 @@ export interface StackOptions {
     mtls: boolean;
     wiki: boolean;
     users: string[];
+    /** IPv6 on the Linux edge: a tailnet IPv6 address, a listed IPv6 LAN address, docker.ip6tables. */
+    ipv6?: boolean;
 }
+
+/** The IPv6 side of the stack (StackOptions.ipv6) and of its clients in a network namespace of their own. */
+export const V6 = {
+    /** homelab:tailnet.ipv6 */
+    tailnet: "fd7a:115c:a1e0::1234",
+    tailnetClient: "fd7a:115c:a1e0::50",
+    /** A trusted LAN /64 (homelab:trustedNetworks) and the host's listed address in it. */
+    lan: "fd77::/64",
+    listen: "fd77::10",
+    lanClient: "fd77::50",
+    /** A client from nowhere trusted (the WAN), and a second address in its /64. */
+    wanClient: "2001:db8:99::50",
+    wanClient2: "2001:db8:99::51",
+} as const;
 
 export function stackConfig(dir: string, o: StackOptions): Record<string, unknown> {
     const mtls = o.mtls ? ["private", "mtls"] : ["private"];
@@ -73,16 +89,24 @@ export function stackConfig(dir: string, o: StackOptions): Record<string, unknow
     if (o.wiki) services["wiki"] = { image: image("wiki", "1.1.0"), port: 8080, expose: mtls, env: { ECHO_NAME: "wiki" } };
     return {
         ...EXAMPLE_DEV_BASE,
-        "homelab:trustedNetworks": [LAN],
-        "homelab:docker": { runtime: "linux", dataDir: path.join(dir, "srv"), subnet: SUBNET, listenAddresses: [ADDR.listen] },
+        "homelab:trustedNetworks": [LAN, ...(o.ipv6 ? [V6.lan] : [])],
+        ...(o.ipv6 ? { "homelab:tailnet": { ipv4: ADDR.tailnet, ipv6: V6.tailnet } } : {}),
+        "homelab:docker": { runtime: "linux", dataDir: path.join(dir, "srv"), subnet: SUBNET, listenAddresses: [ADDR.listen, ...(o.ipv6 ? [V6.listen] : [])], ...(o.ipv6 ? { ip6tables: true } : {}) },
         "homelab:services": services,
         "homelab:users": o.users.map((name) => ({ name })),
     };
 }
 
+/** Where the stack's data folder is said to be for validation: a test's own temp folder is refused (the OS empties it). */
+const DATA_DIR_STANDIN = "/srv/homelab-engine-test";
+
 export function stackModel(dir: string, o: StackOptions): Model {
-    const raw = rawConfigOf(stackConfig(dir, o));
-    return validate(raw, ["cloudToken"]);
+    const cfg = stackConfig(dir, o);
+    const docker = cfg["homelab:docker"] as { dataDir: string };
+    const dataDir = docker.dataDir;
+    const m = validate(rawConfigOf({ ...cfg, "homelab:docker": { ...docker, dataDir: DATA_DIR_STANDIN } }), ["cloudToken"]);
+    // The engine's own temp folder in its place, as the validator would have kept it.
+    return { ...m, docker: { ...m.docker, dataDir } };
 }
 
 function sh(args: string[], cwd: string): void {

@@ -181,6 +181,17 @@ const DAEMON_LOG_OPTS = { tag: "{{.Name}}" };
 
 type State = Record<string, any>;
 
+/**
+ * dockerd fills a healthcheck timing the container leaves at zero from the image's own HEALTHCHECK
+ * (moby daemon/commit.go), and the provider reads it back. The program sets every timing but
+ * startInterval, so only an image with `--start-interval` shows this: as a state-only update.
+ */
+export function withImageHealthcheckTimings(state: State, timing = "5s"): State {
+    const hc = { ...state.healthcheck };
+    for (const k of ["interval", "timeout", "startPeriod", "startInterval"]) if (hc[k] === undefined || hc[k] === "0s") hc[k] = timing;
+    return { ...state, healthcheck: hc };
+}
+
 /** Every form the provider may store for a resource created with these inputs. */
 export function readBacks(token: string, inputs: State): State[] {
     const sem = semanticsOf(token);
@@ -271,6 +282,24 @@ function equalInput(sem: ResourceSemantics, key: string, state: unknown, config:
     return false;
 }
 
+/** The value at a dotted path (`healthcheck.interval`) below a top-level input's value. */
+function at(value: unknown, path: string[]): unknown {
+    return path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
+}
+
+/**
+ * Whether `replaceOnChanges` makes a difference in `key` a replacement: the whole input, or a path
+ * below it whose own value differs (as the engine compares property paths).
+ */
+function replacedBy(paths: string[], key: string, old: unknown, config: unknown): boolean {
+    return paths.some((r) => {
+        if (r === key || r === "*" || r === `${key}[*]`) return true;
+        if (!r.startsWith(`${key}.`)) return false;
+        const sub = r.slice(key.length + 1).split(".");
+        return !isDeepStrictEqual(at(old, sub), at(config, sub));
+    });
+}
+
 /** The next `pulumi up`'s step for a resource whose state is `state`, given the program's new inputs. */
 export function plan(token: string, state: State, inputs: State, opts: PlanOptions = {}): Planned {
     const sem = semanticsOf(token);
@@ -287,7 +316,7 @@ export function plan(token: string, state: State, inputs: State, opts: PlanOptio
             // Left out: an Optional+Computed attribute keeps the state's value.
             if (s?.computed || isEmpty(old) || isDeepStrictEqual(old, s?.default)) continue;
         } else if (equalInput(sem, key, old, config)) continue;
-        const onChange: OnChange = (opts.replaceOnChanges ?? []).some((r) => r === key || r === "*" || r.startsWith(`${key}.`) || r.startsWith(`${key}[`)) ? "replace" : (s?.onChange ?? sem.unlistedInputs);
+        const onChange: OnChange = replacedBy(opts.replaceOnChanges ?? [], key, old, config) ? "replace" : (s?.onChange ?? sem.unlistedInputs);
         if (onChange !== "none") diffs.push({ input: key, onChange });
     }
     const change = diffs.some((d) => d.onChange === "replace") ? "replace" : diffs.length > 0 ? "update" : "same";

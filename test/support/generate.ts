@@ -1,5 +1,7 @@
 // Valid stack configs generated from a seed: the property tests run on these besides the repo's own
 // stacks, so a rule that holds only for the example is caught. Deterministic for a given seed.
+import * as fs from "fs";
+import * as path from "path";
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */
 export function mulberry32(seed: number): () => number {
@@ -14,6 +16,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 const RUNTIMES = ["docker-desktop", "orbstack", "colima", "linux"] as const;
+const APPLIANCE_CA = fs.readFileSync(path.join(__dirname, "..", "fixtures", "appliance-ca.pem"), "utf8");
 
 type Template = (name: string, i: number) => Record<string, Record<string, unknown>>;
 
@@ -27,9 +30,11 @@ const TEMPLATES: Record<string, Template> = {
     publicAccess: (n) => ({ [n]: { image: "ghcr.io/example/wiki:2.0.0", port: 3000, expose: ["public"], access: { emailDomains: ["example.dev"] } } }),
     publicPrivate: (n) => ({ [n]: { image: "lscr.io/linuxserver/piwigo:15.5.0", port: 80, expose: ["private", "public"] } }),
     internal: (n) => ({
-        [`${n}-db`]: { image: "postgres:17.6", port: 5432, expose: [], shmSize: "128m", healthcheck: { test: ["CMD", "pg_isready"], interval: "30s" } },
+        // "1m": Docker reports it as "1m0s"; the program must write that form.
+        [`${n}-db`]: { image: "postgres:17.6", port: 5432, expose: [], shmSize: "128m", healthcheck: { test: ["CMD", "pg_isready"], interval: "1m", timeout: "90s" } },
         [n]: { image: "ghcr.io/example/app:3.1.0", port: 8000, dependsOn: [`${n}-db`], memory: "512m" },
     }),
+    publicAppliance: (n) => ({ [n]: { upstream: "https://192.168.7.60:7443", upstreamTls: { serverName: "nvr.lan", ca: APPLIANCE_CA }, expose: ["public"] } }),
     published: (n, i) => ({ [n]: { image: "lscr.io/linuxserver/qbittorrent:5.1.2", port: 8080, publish: [`${6881 + i}:6881`, `${6881 + i}:6881/udp`] } }),
 };
 
@@ -56,17 +61,19 @@ export function generateStack(random: () => number, index: number): GeneratedSta
     const dynamic = random() < 0.5;
     const users = Array.from({ length: Math.floor(random() * 4) }, (_, i) => (random() < 0.3 ? { name: `u${i}`, validityDays: 90 } : { name: `u${i}` }));
     const linux = runtime === "linux";
+    // On Linux, IPv6 only on an engine said to keep IPv6 clients' addresses.
+    const ip6tables = linux && random() < 0.5;
     const config: Record<string, unknown> = {
         "homelab:domain": `lab${index}.example.dev`,
         "homelab:zoneId": "0123456789abcdef0123456789abcdef",
         "homelab:accountId": "fedcba9876543210fedcba9876543210",
-        "homelab:tailnet": linux ? { ipv4: `100.100.${index}.7` } : { ipv4: `100.100.${index}.7`, ipv6: `fd7a:115c:a1e0::${index + 1}` },
+        "homelab:tailnet": linux && !ip6tables ? { ipv4: `100.100.${index}.7` } : { ipv4: `100.100.${index}.7`, ipv6: `fd7a:115c:a1e0::${index + 1}` },
         "homelab:trustedNetworks": ["192.168.7.0/24"],
         "homelab:acme": { email: "admin@example.dev" },
-        "homelab:docker": { runtime, dataDir: linux ? "/srv/lab" : "/Users/me/lab", ...(linux ? { listenAddresses: ["192.168.7.10"] } : {}) },
+        "homelab:docker": { runtime, dataDir: linux ? "/srv/lab" : "/Users/me/lab", ...(linux ? { listenAddresses: ["192.168.7.10"], ip6tables } : {}) },
         "homelab:services": services,
         "homelab:users": users,
         "homelab:wan": { publicIp: dynamic ? "dynamic" : "203.0.113.9" },
     };
-    return { config, summary: `${runtime}, ${chosen.join("+")}${dynamic ? ", dynamic address" : ""}, ${users.length} users` };
+    return { config, summary: `${runtime}${ip6tables ? " with IPv6" : ""}, ${chosen.join("+")}${dynamic ? ", dynamic address" : ""}, ${users.length} users` };
 }
