@@ -43,7 +43,10 @@ export class AccessApp extends pulumi.ComponentResource {
                 sessionDuration: ACCESS_SESSION,
                 policies: [{ id: policy.id, precedence: 1 }],
             },
-            { parent: this },
+            // A new hostname is a new application, made before the old one goes: updating the
+            // domain in place would leave the old name's route without Access until the routes
+            // move (they wait for the application).
+            { parent: this, replaceOnChanges: ["domain"] },
         );
         this.applicationId = app.id;
         this.registerOutputs({ applicationId: this.applicationId });

@@ -8,7 +8,7 @@
 // and Colima do, and refuses by destination what the stack does not serve there.
 import { Model } from "../stacks/model";
 import { EDGE_DIR } from "../components/dockerPlan";
-import { EDGE_SOURCE_PORTS, renderEdgeCfg } from "./haproxy";
+import { renderEdgeCfg } from "./haproxy";
 import { RELAY_PORTS } from "./addresses";
 import { UNPACK } from "./reload";
 
@@ -32,7 +32,7 @@ export function renderNativeEdgeCfg(model: Model): string {
     const served = [model.tailnet.ipv4, ...(model.tailnet.ipv6 ? [model.tailnet.ipv6] : []), ...model.listenAddresses];
     return renderEdgeCfg(model, {
         bind: { http: ":::80 v4v6", https: ":::443 v4v6" },
-        upstream: { kind: "relay", host: "127.0.0.1", ports: { ...RELAY_PORTS }, sourcePorts: { ...EDGE_SOURCE_PORTS } },
+        upstream: { kind: "relay", host: "127.0.0.1", ports: { ...RELAY_PORTS } },
         servedDestinations: served,
     });
 }

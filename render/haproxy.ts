@@ -30,6 +30,12 @@ export const EDGE_LIMITS = {
      * trusted. A browser uses a handful per site; a TV or a photo backup a few dozen.
      */
     trustedPerSource: 256,
+    /**
+     * Concurrent connections from the trusted networks (not the tailnet), all together: many LAN
+     * addresses (one compromised box can take several) cannot take the tailnet's share either.
+     * The same figure as untrustedTotal: one counter, keyed by class, checks both.
+     */
+    lanTotal: 1024,
     /** Time to send a TLS ClientHello on :443, or a whole request on :80. */
     helloTimeout: "5s",
     /** Inactivity limit before the connection is established end to end. */
@@ -59,14 +65,16 @@ export const CADDY_HOLD = {
     stateFile: "homelab-edge-hold",
 } as const;
 
+// One counter checks both totals (render: sourceRules), so they must stay one figure.
+if ((EDGE_LIMITS.lanTotal as number) !== EDGE_LIMITS.untrustedTotal) throw new Error("internal: EDGE_LIMITS.lanTotal must equal untrustedTotal");
+
 /**
  * The relay's limits (Mac runtimes). Every container reaches the relay's ports on the Mac's
  * loopback (host.docker.internal), from the same address as the native edge, so per-source limits
  * cannot tell them apart: the relay instead takes more connections than all containers together
  * can hold open. Docker Desktop's forwarder connects to 127.0.0.1:<port> from the Mac's ephemeral
- * ports (49152-65535: 16,384), so each frontend takes that many and the edge's own on top, and the
- * native edge connects from source ports of its own (EDGE_SOURCE_PORTS), outside that range, so
- * a container holding every ephemeral port cannot keep the edge from connecting either.
+ * ports (49152-65535: 16,384), so each frontend takes that many and the edge's own on top. (Docker
+ * Desktop's forwarder itself may give out first: docs/security.md says what this does not cover.)
  */
 export const RELAY_LIMITS = {
     /** Each frontend: every ephemeral port of the Mac's forwarder, plus every edge connection. */
@@ -77,9 +85,6 @@ export const RELAY_LIMITS = {
 
 /** Open files the relay needs: two per connection, and some to spare (its container's nofile limit). */
 export const RELAY_OPEN_FILES = 2 * RELAY_LIMITS.maxconn + 1024;
-
-/** The native edge's source ports towards the relay, per relay port: below the Mac's ephemeral range. */
-export const EDGE_SOURCE_PORTS = { plain: "20000-24095", mtls: "24096-28191" } as const;
 
 /** The frontends that pass connections to Caddy, for each role that holds them. */
 export const HELD_FRONTENDS = { edge: ["https"], relay: ["from_edge_plain", "from_edge_mtls"] } as const;
@@ -141,7 +146,7 @@ export function edgeSplits(model: Model): boolean {
 /** How the edge reaches Caddy: straight (Linux), or through the relay with a client certificate (Mac). */
 export type EdgeUpstream =
     | { kind: "caddy"; host: string; ports?: { plain: number; mtls: number }; resolvers?: { nameserver: string }; sourceAddress?: string }
-    | { kind: "relay"; host: string; ports?: { plain: number; mtls: number }; sourcePorts?: { plain: string; mtls: string } };
+    | { kind: "relay"; host: string; ports?: { plain: number; mtls: number } };
 
 export interface EdgeOptions {
     bind: { http: string; https: string };
@@ -233,10 +238,12 @@ function limitTables(): string[] {
         "backend per_source",
         `    stick-table type ipv6 size 100k expire 60s store conn_cur,conn_rate(10s)`,
         "",
+        "# All together, by class: 1 the untrusted sources, 2 the trusted networks (the tailnet has the rest).",
         "backend untrusted_total",
-        "    stick-table type integer size 1 expire 1h store conn_cur",
+        "    stick-table type integer size 2 expire 1h store conn_cur",
         "",
-        "# Trusted sources (tailnet, trusted networks), counted per address (IPv6: per /64).",
+        "# Trusted sources: a tailnet device by its address (Tailscale gives a node one, and puts a",
+        "# whole tailnet in one IPv6 /64), a device on a trusted network by its address (IPv6: its /64).",
         "backend per_trusted",
         "    stick-table type ipv6 size 100k expire 60s store conn_cur",
         "",
@@ -266,6 +273,7 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
         ...served,
         `    acl v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
         `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
+        `    acl tailnet src ${withMapped(opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES).join(" ")}`,
         ...(model.untrustedSources.length > 0 ? [`    acl excluded src ${withMapped(model.untrustedSources).join(" ")}`] : []),
         // A connection from the edge host itself (a process on it, or a container that Docker
         // Desktop forwards through the host) carries a trusted source without being a trusted
@@ -281,9 +289,12 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
         `    tcp-request connection track-sc1 int(1) table untrusted_total if ${untrustedIf(model)}`,
         `    tcp-request connection reject if { sc0_conn_cur gt ${EDGE_LIMITS.perSource} }`,
         `    tcp-request connection reject if { sc0_conn_rate gt ${EDGE_LIMITS.perSourceRate10s} }`,
+        // Trusted sources too: the trusted networks all together (sc1, key 2), and each source
+        // (sc2, tracked only for trusted ones). The tailnet is never limited as a whole.
+        `    tcp-request connection track-sc1 int(2) table untrusted_total if ${trustedIf(model)} !tailnet`,
         `    tcp-request connection reject if { sc1_conn_cur gt ${EDGE_LIMITS.untrustedTotal} }`,
-        // Trusted sources too, per source (its own counter: sc2 is tracked only for them).
-        `    tcp-request connection track-sc2 src,ipmask(32,64) table per_trusted if ${trustedIf(model)}`,
+        `    tcp-request connection track-sc2 src table per_trusted if ${trustedIf(model)} tailnet`,
+        `    tcp-request connection track-sc2 src,ipmask(32,64) table per_trusted if ${trustedIf(model)} !tailnet`,
         `    tcp-request connection reject if { sc2_conn_cur gt ${EDGE_LIMITS.trustedPerSource} }`,
     ];
 }
@@ -291,8 +302,7 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
 function edgeServer(upstream: EdgeUpstream, port: number): string {
     if (upstream.kind === "relay") {
         const f = EDGE_TLS_FILES;
-        const source = upstream.sourcePorts ? ` source ${upstream.host}:${port === (upstream.ports ?? RELAY_PORTS).plain ? upstream.sourcePorts.plain : upstream.sourcePorts.mtls}` : "";
-        return `    server relay ${upstream.host}:${port} send-proxy-v2 ssl verify required ca-file ${f.ca} crt ${f.edgeClient} sni str(${RELAY_SERVER_NAME}) verifyhost ${RELAY_SERVER_NAME}${source}`;
+        return `    server relay ${upstream.host}:${port} send-proxy-v2 ssl verify required ca-file ${f.ca} crt ${f.edgeClient} sni str(${RELAY_SERVER_NAME}) verifyhost ${RELAY_SERVER_NAME}`;
     }
     const opts = ["send-proxy-v2", ...(upstream.sourceAddress ? [`source ${upstream.sourceAddress}`] : []), ...(upstream.resolvers ? DOCKER_DNS_SERVER : [])];
     return `    server caddy ${upstream.host}:${port} ${opts.join(" ")}`;

@@ -282,6 +282,8 @@ function compiledTree(): string {
         compiled = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-bench-js-"));
         execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", ROOT, "--outDir", compiled, "--noEmit", "false", "--sourceMap", "false"], { stdio: "inherit" });
         fs.copyFileSync(path.join(ROOT, "Pulumi.home.yaml"), path.join(compiled, "Pulumi.home.yaml"));
+        // The shell scripts the components read at run time (render/shell.ts).
+        fs.cpSync(path.join(ROOT, "shell"), path.join(compiled, "shell"), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(compiled, "node_modules"));
         process.on("exit", () => fs.rmSync(compiled as string, { recursive: true, force: true }));
     }

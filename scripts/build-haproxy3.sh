@@ -7,6 +7,10 @@ set -euo pipefail
 cache=${HOMELAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab}
 apt_dir="$cache/apt-trixie"
 mkdir -p "$apt_dir/sources" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/debs"; touch "$apt_dir/status"
+# One run at a time: the parallel unit tests ask for the binary from two processes at once, and
+# this rewrites the private apt list (a reader seeing it half-written found no candidate).
+exec 9>"$cache/haproxy3.lock"
+flock 9
 cat > "$apt_dir/sources/trixie.sources" <<'SRC'
 Types: deb
 URIs: http://deb.debian.org/debian

@@ -112,16 +112,18 @@ export function firstContact(model: Model, records: ExistingRecord[], opts: { pr
     const wildcard = planned.find((p) => p.resourceName === "wildcard-a") as PlannedRecord;
     for (const r of sorted) {
         const shadow = shadowedByRecord(model, r.name);
-        // Records at underscore names (`_acme-challenge.<private name>`: Caddy's own DNS-01 answers
-        // while it renews) are never hostnames; one above no service breaks nothing.
-        const underscore = r.name.startsWith("_") && shadow.services.length === 0;
-        if (shadow.shadows && !underscore && !isOurs(r, opts.project, opts.stack)) {
+        // Caddy's own DNS-01 answer while it renews the private certificate: a TXT at exactly
+        // `_acme-challenge.<private name>`. (A CNAME there, as acme-dns users have, would send
+        // Caddy's challenge elsewhere: a conflict.)
+        const acmeAnswer = r.type === "TXT" && r.name.toLowerCase().replace(/\.$/, "") === `_acme-challenge.${model.private.fqdn}`;
+        if (shadow.shadows && !acmeAnswer && !isOurs(r, opts.project, opts.stack)) {
             const what = shadow.services.length > 0 ? `it overrides the wildcard for ${shadow.services.map((x) => `service ${x}`).join(", ")}` : `it overrides the wildcard ${model.private.wildcard} at that name`;
             conflicts.push({ record: r, planned: wildcard, adoptable: false, reason: `${what}: the stack serves every name below ${model.private.fqdn} with its wildcard and makes no record of its own there` });
             continue;
         }
-        const atName = planned.filter((p) => p.name === r.name.toLowerCase());
-        if (atName.length === 0 || !CLASHING.includes(r.type)) continue;
+        const atName = planned.filter((p) => p.name === r.name.toLowerCase().replace(/\.$/, ""));
+        // A CNAME stands alone at its name: any record there clashes with one the stack makes.
+        if (atName.length === 0 || !(CLASHING.includes(r.type) || atName.some((p) => p.type === "CNAME"))) continue;
         const same = atName.find((p) => p.type === r.type);
         const full = same ? `${same.component}-${same.resourceName}` : undefined;
         // An adopted record stays adopted (the import is a no-op once it is in the stack's state).
@@ -157,7 +159,7 @@ export function firstContact(model: Model, records: ExistingRecord[], opts: { pr
 /** The message that stops a first `pulumi up` before anything is created. */
 export function conflictReport(fc: FirstContact, adoptedAlready: string[]): string {
     const lines = [
-        `The zone already has ${fc.conflicts.length} record${fc.conflicts.length === 1 ? "" : "s"} at names this stack would create, made by hand or by another tool.`,
+        `The zone already has ${fc.conflicts.length} record${fc.conflicts.length === 1 ? "" : "s"} at names this stack creates or serves (below its private name), made by hand or by another tool.`,
         "Nothing has been created or changed. The records:",
         "",
         ...fc.conflicts.map(

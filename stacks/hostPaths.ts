@@ -61,11 +61,12 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         ...["/home/*", "/Users/*"].map(whole(HOME)),
         whole("holds every device of the host (use devices for the one you need)")("/dev"),
         // Never, not even read-only: secrets of the host.
-        ...["/etc/shadow", "/etc/gshadow", "/etc/ssh", "/etc/sudoers", "/etc/sudoers.d"].map(overlap("holds the host's password hashes, SSH host keys or sudo rules")),
+        ...["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/ssh", "/etc/sudoers", "/etc/sudoers.d"].map(overlap("holds the host's password hashes (or their backups), SSH host keys or sudo rules")),
         // The engine's socket wherever a runtime puts it, the one docker.host names, and the
         // engines' state.
         ...[
             "/run/docker.sock",
+            "/run/docker.sock.raw",
             "/run/docker",
             "/run/containerd",
             "/run/podman",
@@ -77,6 +78,13 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         ...(dockerSocket ? [overlap(ENGINE)(dockerSocket)] : []),
         overlap(ENGINE_STATE)("/var/lib/docker"),
         overlap(ENGINE_STATE)("/var/lib/containerd"),
+        // After the engine's: a mount of /var says the engine first.
+        overlap("holds backups of the host's password hashes")("/var/backups"),
+        ...["/etc/ssl/private", "/etc/letsencrypt", "/etc/pve"].map(overlap("holds the host's TLS or cluster private keys")),
+        ...["/etc/NetworkManager/system-connections", "/etc/wpa_supplicant", "/var/lib/iwd", "/etc/netplan"].map(overlap("holds the host's Wi-Fi and VPN secrets")),
+        // Docker Desktop and OrbStack forward the Mac user's SSH agent here; the raw socket is the VM's engine.
+        overlap("holds the Mac user's SSH agent as Docker Desktop and OrbStack forward it: whoever reaches it signs with the user's keys")("/run/host-services"),
+
         overlap("shows every process on the host, with its environment (secrets) and its root filesystem")("/proc"),
         overlap("is root's home (keys and credentials)")("/root"),
         ...inHomes(".ssh").map(overlap("holds SSH keys")),
@@ -138,6 +146,9 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
             ".zlogin",
             ".zlogout",
             ".config/fish",
+            ".config/zsh",
+            ".zsh",
+            ".bashrc.d",
             ".oh-my-zsh",
             ".xprofile",
             ".xinitrc",
@@ -159,6 +170,7 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         ...inHomes(".config/op", ".op").map(overlap("holds the 1Password CLI's settings and sessions")),
         ...inHomes(".netrc", ".git-credentials", ".config/git/credentials").map(overlap("holds passwords for remote hosts")),
         ...inHomes(".config/gh").map(overlap("holds the GitHub CLI's token")),
+        ...inHomes(".gitconfig", ".config/git/config").map(overlap("is git's configuration, whose hooks and fsmonitor commands run on every git command (a prompt that shows the branch runs one at every line)")),
         ...inHomes(".npmrc", ".pypirc", ".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml").map(overlap("holds a package registry's publish token")),
         ...inHomes(".terraform.d", ".vault-token").map(overlap("holds infrastructure tokens (Terraform, Vault)")),
         ...inHomes(".cloudflared").map(overlap("holds cloudflared's origin certificate (the Cloudflare account's tunnels and DNS)")),

@@ -141,6 +141,8 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const listen = checkListenAddresses(p.docker?.listenAddresses ?? [], trusted.trusted, tailnet);
     take(listen);
     problems.push(...checkLinuxEdgeIpv6(runtime, p.tailnet?.ipv6, p.docker?.listenAddresses ?? [], p.docker?.ip6tables ?? false));
+    if (p.docker?.ip6tables && EDGE_PLACEMENT[runtime] !== "container")
+        add("docker.ip6tables", `is for the Linux edge only: on ${runtime} the edge runs on the Mac and sees IPv6 clients by their own address already; remove it`);
     const wan = checkWanAddress(p.wan?.publicIp, p.dnsToken?.allowedIps ?? []);
     take(wan);
     const token = checkDnsToken(p.dnsToken?.allowedIps ?? [], p.dnsToken?.expiresOn, opts.now ?? new Date());

@@ -95,6 +95,17 @@ describe("first contact with a zone", () => {
         assert.match(msg, /move to a name outside it/);
     });
 
+    it("a CNAME at the private name's ACME challenge name (acme-dns) and a TXT at a public service's name (a CNAME stands alone) stop the run", async () => {
+        const zone: ZoneRecord[] = [
+            { id: id(41), name: "_acme-challenge.home.example.dev", type: "CNAME", content: "abc.auth.acme-dns.io" },
+            { id: id(42), name: "blog.example.dev", type: "TXT", content: "verification=1" },
+        ];
+        const run = await runProgram(EXAMPLE, { zone });
+        assert.ok(run.error instanceof ZoneConflictError, `got ${run.error}`);
+        for (const r of zone) assert.ok(run.error.message.includes(r.id), `${r.name} ${r.type} is listed`);
+        assert.deepEqual(run.resources, []);
+    });
+
     it("Caddy's own DNS-01 answer below the private name, and records the stack wrote there, are not conflicts", async () => {
         const zone: ZoneRecord[] = [
             { id: id(31), name: "_acme-challenge.home.example.dev", type: "TXT", content: "caddy" },

@@ -55,6 +55,28 @@ interface PathClass {
 }
 
 const CLASSES: PathClass[] = [
+    // --- found by the second review of this work
+    {
+        name: "host secrets readable through /etc, and their backups",
+        os: "linux",
+        writable: ["/etc/shadow-", "/etc/gshadow-", "/var/backups", "/etc/ssl/private", "/etc/letsencrypt/live", "/etc/NetworkManager/system-connections", "/etc/wpa_supplicant", "/var/lib/iwd", "/etc/pve"],
+        readOnly: ["/etc/shadow-", "/var/backups/shadow.bak", "/etc/ssl/private", "/etc/letsencrypt", "/etc/NetworkManager/system-connections", "/etc/netplan"],
+        controls: ["/etc/ssl/certs:ro", "/etc/localtime:ro", "/var/lib/homelab-backups"],
+    },
+    {
+        name: "the engine's raw socket and the forwarded SSH agent (Docker Desktop, OrbStack)",
+        os: "mac",
+        writable: ["/var/run/docker.sock.raw", "/run/host-services/ssh-auth.sock"],
+        readOnly: ["/var/run/docker.sock.raw", "/run/host-services"],
+        controls: ["~/media", "/Volumes/Media/Movies:ro"],
+    },
+    {
+        name: "shell startup folders and git's configuration in a home",
+        os: "linux",
+        writable: ["~/.config/zsh", "~/.zsh", "~/.bashrc.d", "~/.gitconfig", "~/.config/git/config"],
+        readOnly: ["~/.gitconfig", "~/.config/zsh/.zshrc"],
+        controls: ["~/projects/site", "~/.config/syncthing"],
+    },
     // --- code the user's session or the system runs by itself
     {
         name: "code launchd and login items start",

@@ -353,6 +353,14 @@ describe("provider semantics: resource options the engine acts on", () => {
         }
     });
 
+    it("a gated service's new hostname is a new Access application, made before its routes move and the old one goes", async () => {
+        const r = await baseRun(clone(EXAMPLE));
+        for (const app of r.resources.filter((x) => x.type === "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication")) {
+            assert.deepEqual(app.options.replaceOnChanges, ["domain"], app.name);
+            assert.equal(app.options.deleteBeforeReplace, false, "create-first: the old name keeps its application until the routes have moved");
+        }
+    });
+
     it("the native edge is replaced delete-first (its old REMOVE would otherwise run after the new APPLY)", async () => {
         const r = await baseRun(clone(EXAMPLE));
         assert.equal(byName(r, "edge-native").options.deleteBeforeReplace, true);

@@ -121,6 +121,7 @@ const CASES: Case[] = [
     { name: "an IPv6 listen address with the Linux edge, without ip6tables", change: (c) => { c["homelab:trustedNetworks"] = ["192.168.1.0/24", "fd12::/64"]; c["homelab:tailnet"] = { ipv4: "100.101.102.103" }; dock(c, { runtime: "linux", listenAddresses: ["fd12::20"] }); }, expect: [["homelab:docker.listenAddresses[0]", /Docker Engine 27/]] },
     { name: "a trusted network inside the edge network's IPv6 range", change: (c) => (c["homelab:trustedNetworks"] = ["192.168.1.0/24", "fd68:6c62:ac1e::/48"]), expect: [["homelab:trustedNetworks[1]", /edge network takes its IPv6 addresses/]] },
     { name: "ip6tables not a boolean", change: (c) => dock(c, { ip6tables: "yes" }), expect: [["homelab:docker.ip6tables", /true or false/]] },
+    { name: "ip6tables on a Mac runtime (the native edge sees IPv6 clients already)", change: (c) => dock(c, { ip6tables: true }), expect: [["homelab:docker.ip6tables", /Linux edge only/]] },
     { name: "listen address that binds everywhere (IPv6)", change: (c) => dock(c, { listenAddresses: ["::"] }), expect: [["homelab:docker.listenAddresses[0]", /every address/]] },
     { name: "listen address that is the WAN address", change: (c) => dock(c, { listenAddresses: ["203.0.113.7"] }), expect: [["homelab:docker.listenAddresses[0]", /public address/]] },
     { name: "listen address listed twice", change: (c) => dock(c, { listenAddresses: ["192.168.1.20", "192.168.1.20"] }), expect: [["homelab:docker.listenAddresses[1]", /twice/]] },

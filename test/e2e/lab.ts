@@ -27,7 +27,7 @@ import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { addressPlan } from "../../stacks/addressPlan";
 import { renderCaddyfile } from "../../render/caddyfile";
-import { EDGE_SOURCE_PORTS, holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
+import { holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
 import { CADDY_APPLY, CADDY_RELOAD_ON_HOST, HAPROXY_WRITE, caddyReloadEnvironment, packFiles, unpackFiles } from "../../render/reload";
 import { caddyBinary, haproxy3Binary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
@@ -35,8 +35,10 @@ import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 import { rawConfigOf } from "../../stacks/stackFile";
 
 export const SOURCES = { lan: "127.0.0.2", tailnet: "127.0.0.3", wan: "127.0.0.4", router: "127.0.0.6" } as const;
-/** A compromised device on the trusted LAN (an IoT box): trusted, and flooding. Not in the matrix. */
-export const IOT_DEVICE = "127.0.0.9";
+/** Compromised devices on a trusted LAN (IoT boxes): trusted, and flooding. Not in the matrix. */
+export const IOT_NETWORK = "127.0.5.0/28";
+export const IOT_DEVICE = "127.0.5.1";
+export const IOT_DEVICES = Array.from({ length: 16 }, (_, i) => `127.0.5.${i}`);
 /** A container on a Mac, which reaches the relay's published ports (as host.docker.internal). */
 export const CONTAINER_ON_MAC = "127.0.0.10";
 /** The edge host's listed LAN address in the lab (inside a trusted network, like a real one). */
@@ -155,7 +157,7 @@ export function e2eModel(config: Record<string, unknown>): Model {
             upstream: s.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1"),
             ...(s.forwardAuth ? { forwardAuth: { ...s.forwardAuth, upstream: s.forwardAuth.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1") } } : {}),
         })),
-        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`, `${SOURCES.router}/32`, `${HOST_LAN_ADDRESS}/32`, `${IOT_DEVICE}/32`],
+        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`, `${SOURCES.router}/32`, `${HOST_LAN_ADDRESS}/32`, IOT_NETWORK],
         untrustedSources: [`${SOURCES.router}/32`],
         // The edge host's own LAN address as the stack knows it (docker.listenAddresses).
         listenAddresses: [HOST_LAN_ADDRESS],
@@ -292,10 +294,13 @@ export function renderLab(model: Model, certFolder: string): LabConfigs {
             bind: { http: `127.0.0.1:${EDGE_PORTS.container.http}`, https: `127.0.0.1:${EDGE_PORTS.container.https},${SOURCES.lan}:${EDGE_PORTS.container.https}` },
             upstream: { kind: "caddy", host: a.caddy, sourceAddress: a.haproxy },
             admin: LAB_ADMIN.container,
+            // The lab's "tailnet" address stands in for the tailnet's ranges (kept apart from the LAN's limits).
+            tailnetRanges: [`${SOURCES.tailnet}/32`],
         }),
         nativeCfg: renderEdgeCfg(model, {
             bind: { http: `127.0.0.1:${EDGE_PORTS.native.http}`, https: `127.0.0.1:${EDGE_PORTS.native.https},${SOURCES.lan}:${EDGE_PORTS.native.https}` },
-            upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls }, sourcePorts: { ...EDGE_SOURCE_PORTS } },
+            upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls } },
+            tailnetRanges: [`${SOURCES.tailnet}/32`],
         }),
         relayCfg: renderRelayCfg(model, { bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` }, caddyHost: a.caddy, sourceAddress: a.haproxy, admin: LAB_ADMIN.relay, limits: LAB_RELAY_LIMITS }),
     };
