@@ -28,7 +28,12 @@ case "$want" in 3.*) ;; *) echo "Debian trixie offers haproxy $want, not 3.x" >&
 root="$cache/haproxy-$want"
 wrapper="$root/haproxy"
 # --argv0 (below) makes a master-worker reload re-run this wrapper; older wrappers are rebuilt.
-if [ -x "$wrapper" ] && grep -q -- "--argv0" "$wrapper" && "$wrapper" -v 2>/dev/null | grep -q "^HAProxy version 3\."; then echo "$wrapper"; exit 0; fi
+# The version is read whole before it is matched: `haproxy -v | grep -q` under pipefail fails when
+# grep stops reading first (SIGPIPE), which sent a loaded machine off to rebuild a good binary.
+if [ -x "$wrapper" ] && grep -q -- "--argv0" "$wrapper"; then
+  version=$("$wrapper" -v 2>/dev/null || true)
+  case "$version" in "HAProxy version 3."*) echo "$wrapper"; exit 0 ;; esac
+fi
 rm -rf "$root.tmp" && mkdir -p "$root.tmp/fs"
 # The download's own chatter is filtered; a failed download shows up as a missing .deb below.
 # shellcheck disable=SC2015
