@@ -13,7 +13,7 @@ import { Model } from "../stacks/model";
 import { sshTarget } from "../stacks/grammar";
 import { renderContainerHaproxyCfg } from "../render/all";
 import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC, edgeDir, edgeLabel, renderLaunchdPlist, renderNativeEdgeCfg } from "../render/edge";
-import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, packFiles } from "../render/reload";
+import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, haproxyReloadEnvironment, packFiles } from "../render/reload";
 import { EDGE_TLS_FILES } from "../render/addresses";
 import { HAPROXY_CONFIG_DIR, NetworkKey, haproxyContainer } from "./dockerPlan";
 import { containerArgs } from "./containers";
@@ -76,6 +76,7 @@ export class Edge extends pulumi.ComponentResource {
                     CONFIG_DIR: `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`,
                     CONTAINER: "haproxy",
                     WRITE: HAPROXY_WRITE,
+                    ...haproxyReloadEnvironment(),
                 },
                 stdin: files,
             },

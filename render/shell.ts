@@ -1,9 +1,10 @@
-// The shell scripts the program runs (through @pulumi/command) live as .sh files in shell/, where
-// shellcheck reads them and a person can run them by hand; this module hands their text to the
-// components. Values reach a script only as environment variables, never spliced into its text.
+// The shell scripts the program runs (through @pulumi/command, `docker exec`, SSH) live as .sh
+// files in shell/, where shellcheck reads them and a person can run them by hand; this module hands
+// their text to the components. Values reach a script only as environment variables, never spliced
+// into its text. Scripts that read a file bundle on stdin get shell/lib.sh (unpack, require) in
+// front of them: they run through `sh -c`, where nothing can be sourced.
 import * as fs from "fs";
 import * as path from "path";
-import { UNPACK } from "./reload";
 
 export const SHELL_DIR = path.join(__dirname, "..", "shell");
 
@@ -20,7 +21,12 @@ export function shellScript(name: string): string {
     return text;
 }
 
-/** The in-container writer of public files (shell/public-files-write.sh) with the unpack function it needs. */
+/** shell/<name>.sh with the shared library (shell/lib.sh) in front of it. */
+export function withLib(name: string): string {
+    return `${shellScript("lib")}${shellScript(name)}`;
+}
+
+/** The in-container writer of public files (shell/public-files-write.sh) with the library it needs. */
 export function publicFilesWrite(): string {
-    return `${UNPACK}${shellScript("public-files-write")}`;
+    return withLib("public-files-write");
 }

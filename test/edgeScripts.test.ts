@@ -9,8 +9,9 @@ import { execFileSync, spawnSync } from "child_process";
 import { ROOT } from "./harness";
 import { modelFromStackFile } from "../stacks/stackFile";
 import { renderAll } from "../render/all";
-import { EDGE_APPLY, EDGE_REMOVE, LOG_LIMIT_MB, RUN_ON_MAC, edgeDir, edgeLabel } from "../render/edge";
-import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, packFiles } from "../render/reload";
+import { EDGE_APPLY, EDGE_REMOVE, LOG_LIMIT_MB, MIN_HAPROXY, RUN_ON_MAC, edgeDir, edgeLabel } from "../render/edge";
+import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, haproxyReloadEnvironment, packFiles } from "../render/reload";
+import { SHELL_DIR, shellScript } from "../render/shell";
 import { CADDY_HOLD } from "../render/haproxy";
 import { haproxyBinary } from "./support/binaries";
 
@@ -305,6 +306,29 @@ esac
             assert.ok(!fs.existsSync(path.join(dir, CADDY_HOLD.stateFile)), "no hold, so no watchdog was left");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("the shell scripts' defaults are the TypeScript constants", () => {
+    // The scripts live in shell/*.sh; the values they default to when a caller passes none must be
+    // the ones the renderers and components use.
+    const defaults = (name: string) => Object.fromEntries([...shellScript(name).matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)].map((m) => [m[1] as string, m[2] as string]));
+
+    it("shell/edge-hold.sh and shell/haproxy-reload-on-host.sh: the hold's state file and wait", () => {
+        assert.equal(defaults("edge-hold")["HOLD_STATE_FILE"], CADDY_HOLD.stateFile);
+        assert.equal(defaults("haproxy-reload-on-host")["HOLD_STATE_FILE"], CADDY_HOLD.stateFile);
+        assert.equal(defaults("haproxy-reload-on-host")["HOLD_WAIT"], haproxyReloadEnvironment()["HOLD_WAIT"]);
+    });
+
+    it("shell/edge-apply.sh: the oldest HAProxy and the log's limit", () => {
+        assert.equal(defaults("edge-apply")["MIN_HAPROXY"], MIN_HAPROXY);
+        assert.equal(defaults("edge-apply")["LOG_LIMIT_MB"], String(LOG_LIMIT_MB));
+    });
+
+    it("no script in shell/ is built from TypeScript values: no ${...} of TS left in them", () => {
+        for (const f of fs.readdirSync(SHELL_DIR).filter((x) => x.endsWith(".sh"))) {
+            assert.doesNotMatch(fs.readFileSync(path.join(SHELL_DIR, f), "utf8"), /\$\{[A-Za-z_]+\.[A-Za-z_]/, f);
         }
     });
 });

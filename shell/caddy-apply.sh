@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs inside the Caddy container (or beside a local Caddy): reads Caddyfile, ca.pem and
+# clients.pem from a bundle on stdin into $ETC (default /etc/caddy; the PEMs under pki/), then
+# `caddy reload`. A bad config never replaces the running one (the files roll back). The reload is
+# forced only when a PEM changed. Prints `revoked` when a certificate left the leaf allowlist (the
+# host then restarts Caddy to end that person's open connections). Needs lib.sh before it.
+# shellcheck shell=sh
+set -eu
+umask 022
+ETC="${ETC:-/etc/caddy}"
+CADDY="${CADDY:-caddy}"
+STAGE="$ETC/.incoming"
+rm -rf "$STAGE"
+mkdir -p "$STAGE" "$ETC/pki"
+unpack "$STAGE"
+require Caddyfile ca.pem clients.pem
+force=""
+cmp -s "$STAGE/ca.pem" "$ETC/pki/ca.pem" || force="--force"
+cmp -s "$STAGE/clients.pem" "$ETC/pki/clients.pem" || force="--force"
+revoked=no
+if [ -f "$ETC/pki/clients.pem" ]; then
+  # One line per certificate; any old line missing from the new file is a revoked certificate.
+  oneline() { awk '/-----BEGIN/ { c = "" } { c = c $0 } /-----END/ { print c }' "$1"; }
+  oneline "$ETC/pki/clients.pem" > "$STAGE/.old"
+  oneline "$STAGE/clients.pem" > "$STAGE/.new"
+  if [ -s "$STAGE/.old" ] && grep -Fxvq -f "$STAGE/.new" "$STAGE/.old"; then revoked=yes; fi
+  if [ ! -s "$STAGE/.new" ] && [ -s "$STAGE/.old" ]; then revoked=yes; fi
+  rm -f "$STAGE/.old" "$STAGE/.new"
+fi
+for f in Caddyfile pki/ca.pem pki/clients.pem; do
+  if [ -f "$ETC/$f" ]; then cp "$ETC/$f" "$ETC/$f.prev"; else rm -f "$ETC/$f.prev"; fi
+done
+mv "$STAGE/ca.pem" "$ETC/pki/ca.pem"
+mv "$STAGE/clients.pem" "$ETC/pki/clients.pem"
+mv "$STAGE/Caddyfile" "$ETC/Caddyfile"
+rm -rf "$STAGE"
+if ! "$CADDY" reload --config "$ETC/Caddyfile" --adapter caddyfile ${CADDY_ADDRESS:+--address "$CADDY_ADDRESS"} $force; then
+  for f in Caddyfile pki/ca.pem pki/clients.pem; do
+    if [ -f "$ETC/$f.prev" ]; then mv "$ETC/$f.prev" "$ETC/$f"; else rm -f "$ETC/$f"; fi
+  done
+  echo "caddy reload failed: the previous configuration is still serving" >&2
+  exit 1
+fi
+rm -f "$ETC/Caddyfile.prev" "$ETC/pki/ca.pem.prev" "$ETC/pki/clients.pem.prev"
+if [ "$revoked" = yes ]; then echo revoked; fi

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Writes haproxy.cfg (and certificate files beside it) from a bundle on stdin into $DIR (default
+# /cfg) only if `haproxy -c` accepts them in a staging directory; prints changed or unchanged.
+# Runs in a throwaway container of the pinned HAProxy image. Needs lib.sh before it.
+# shellcheck shell=sh
+set -eu
+umask 027
+DIR="${DIR:-/cfg}"
+HAPROXY="${HAPROXY:-haproxy}"
+STAGE="$DIR/.incoming"
+rm -rf "$STAGE"
+mkdir -p "$STAGE"
+unpack "$STAGE"
+require haproxy.cfg
+if ! "$HAPROXY" -c -C "$STAGE" -f haproxy.cfg >"$STAGE/.check" 2>&1; then
+  cat "$STAGE/.check" >&2
+  rm -rf "$STAGE"
+  echo "haproxy rejected the new configuration: the previous one is still serving" >&2
+  exit 1
+fi
+rm -f "$STAGE/.check"
+changed=no
+for f in "$STAGE"/*; do
+  n=$(basename "$f")
+  cmp -s "$f" "$DIR/$n" || changed=yes
+  # HAProxy runs as user haproxy: a key is its alone (0600), the rest readable by its group (0640).
+  if grep -q 'PRIVATE KEY' "$f"; then
+    chmod 600 "$f"
+    if grep -q '^haproxy:' /etc/passwd 2>/dev/null; then chown haproxy:haproxy "$f"; fi
+  elif grep -q '^haproxy:' /etc/group 2>/dev/null; then
+    chgrp haproxy "$f"
+  fi
+  mv "$f" "$DIR/$n"
+done
+rm -rf "$STAGE"
+if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi
