@@ -31,7 +31,7 @@ export function checkSubnet(text: string): { problems: LocalProblem[]; plan?: Ad
     if (!isCanonical(c)) return { problems: [problem(key, `"${text}" has host bits set; did you mean ${formatCidr(c)}?`)] };
     if (!isPrivateCidr(c) || contains(TAILNET_IPV4_RANGE, c) || contains("169.254.0.0/16", c)) return { problems: [problem(key, "must be RFC 1918 private address space")] };
     if (c.prefix > MAX_SUBNET_PREFIX)
-        return { problems: [problem(key, `must be /${MAX_SUBNET_PREFIX} or larger: it is divided between the private, public and edge networks (see README)`)] };
+        return { problems: [problem(key, `must be /${MAX_SUBNET_PREFIX} or larger: it is divided between the private, public and edge networks (docs/configuration.md: homelab:docker.subnet)`)] };
     for (const vm of Object.values(RUNTIME_VM_NETWORKS).flat()) {
         if (overlaps(c, vm)) return { problems: [problem(key, `overlaps a Docker runtime's own VM network ${vm}`)] };
     }

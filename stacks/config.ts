@@ -79,7 +79,7 @@ export function loadConfig(): LoadedConfig {
     problems.push(...plaintextSecretProblems((k) => all[k] !== undefined, isConfigSecret));
     const token = all[BOOTSTRAP_TOKEN_KEY];
     if (token === undefined || token === "") {
-        problems.push({ key: BOOTSTRAP_TOKEN_KEY, message: `is required: pulumi config set --secret ${BOOTSTRAP_TOKEN_KEY} (see README: the bootstrap token)` });
+        problems.push({ key: BOOTSTRAP_TOKEN_KEY, message: `is required: pulumi config set --secret ${BOOTSTRAP_TOKEN_KEY} (docs/operations.md: Deploying, step by step)` });
     }
     let model: Model | undefined;
     try {

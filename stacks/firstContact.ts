@@ -190,7 +190,7 @@ export function conflictReport(fc: FirstContact, adoptedAlready: string[]): stri
     lines.push(
         "Then run `pulumi preview` again: adopted records show as imports followed by updates in place, never a delete and a create.",
         "An existing Cloudflare Tunnel or Access application is not adopted: the stack creates its own tunnel and Access applications;",
-        "remove the old tunnel's routes and Access applications for these names once the stack's serve them (README: Migrating from a hand-made setup).",
+        "remove the old tunnel's routes and Access applications for these names once the stack's serve them (docs/operations.md: Migrating from a hand-made setup).",
     );
     return lines.join("\n");
 }

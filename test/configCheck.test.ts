@@ -1,7 +1,7 @@
 // Pulumi's own config validation, the code the Pulumi CLI runs before it starts the program
 // (workspace.ValidateStackConfigAndApplyProjectConfig in Pulumi's Go SDK, run by tools/configcheck
 // without a CLI), on Pulumi.yaml with every stack file this repository ships, including
-// test/stacks/minimal.yaml, which sets only the keys README calls required. Also the checker's
+// test/stacks/minimal.yaml, which sets only the keys the configuration reference (docs/configuration.md) calls required. Also the checker's
 // second, separate check (the homelab policy: the bootstrap token and homelab:secrets are
 // `secure:`), and that the program itself accepts the minimal stack.
 import { strict as assert } from "assert";
@@ -71,7 +71,7 @@ describe("Pulumi's own config validation (tools/configcheck, Pulumi's Go SDK)", 
         assert.deepEqual(r.lines, STACK_FILES.map((f) => `ok ${f}`), r.out);
     });
 
-    it("the minimal stack sets exactly README's required keys: cloudflare:apiToken (secure), domain, zoneId, accountId, tailnet.ipv4, acme.email, docker.dataDir", () => {
+    it("the minimal stack sets exactly the reference's required keys: cloudflare:apiToken (secure), domain, zoneId, accountId, tailnet.ipv4, acme.email, docker.dataDir", () => {
         const config = readStackFile(path.join(ROOT, MINIMAL));
         assert.deepEqual(Object.keys(config).sort(), ["cloudflare:apiToken", ...REQUIRED_KEYS.map((k) => `homelab:${k}`)].sort());
         assert.deepEqual(Object.keys(config["homelab:tailnet"] as object), ["ipv4"]);
@@ -80,7 +80,7 @@ describe("Pulumi's own config validation (tools/configcheck, Pulumi's Go SDK)", 
         assert.match((config["cloudflare:apiToken"] as { secure: string }).secure, /^v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, "a passphrase-provider ciphertext");
     });
 
-    it("Pulumi.yaml gives a default to every key README calls optional (so no stack must set it), and none to the required ones", () => {
+    it("Pulumi.yaml gives a default to every key the reference calls optional (so no stack must set it), and none to the required ones", () => {
         for (const [key, decl] of Object.entries(PROJECT_CONFIG)) {
             const required = (REQUIRED_KEYS as readonly string[]).includes(key);
             assert.equal(decl.default === undefined, required, `${key}: ${required ? "required, so no default" : "optional, so it needs a default"}`);

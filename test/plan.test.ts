@@ -234,9 +234,6 @@ function deletedBy(before: Run, after: Run): Registered[] {
     return custom(before).filter((r) => !now.has(r.urn));
 }
 
-/** Shared resources a change may delete: none but those of what was removed. */
-const deletableWhenRemoved = (_n: string) => false;
-
 async function assertReplacesNothingShared(label: string, base: Cfg, change: Change, stack?: string): Promise<void> {
     const after = clone(base);
     change.apply(after);
@@ -253,7 +250,7 @@ async function assertReplacesNothingShared(label: string, base: Cfg, change: Cha
     // Nothing shared disappears either (a rename without an alias is a delete and a create).
     // The tunnel and cloudflared go with the last public service.
     const noTunnel = !custom(bRun).some((r) => r.type.endsWith("ZeroTrustTunnelCloudflared"));
-    const gone = deletedBy(a, bRun).filter((r) => !owned(r.name) && !deletableWhenRemoved(r.name) && !(noTunnel && (r.name.startsWith("tunnel") || r.name.startsWith("docker-cloudflared"))));
+    const gone = deletedBy(a, bRun).filter((r) => !owned(r.name) && !(noTunnel && (r.name.startsWith("tunnel") || r.name.startsWith("docker-cloudflared"))));
     assert.deepEqual(
         gone.map((r) => r.name),
         [],

@@ -280,6 +280,17 @@ describe("haproxy.cfg", () => {
         assert.match(https, /use_backend caddy_plain if trusted !v4_embedded !self_conn\n\s+default_backend caddy_mtls/);
     });
 
+    it("counts a tailnet node by its own address (Tailscale puts a whole tailnet in one IPv6 /64), a LAN source by address or /64, and the trusted networks together", () => {
+        for (const fe of ["http", "https"]) {
+            const f = frontend(renderAll(model("lake"))["haproxy.cfg"] as string, fe);
+            assert.match(f, /acl tailnet src 100\.64\.0\.0\/10 ::ffff:100\.64\.0\.0\/106 fd7a:115c:a1e0::\/48\n/, fe);
+            assert.match(f, /track-sc2 src table per_trusted if trusted !v4_embedded !self_conn tailnet\n/, fe);
+            assert.match(f, /track-sc2 src,ipmask\(32,64\) table per_trusted if trusted !v4_embedded !self_conn !tailnet\n/, fe);
+            assert.match(f, /track-sc1 int\(2\) table untrusted_total if trusted !v4_embedded !self_conn !tailnet\n\s+tcp-request connection reject if \{ sc1_conn_cur gt 1024 \}\n/, fe);
+            assert.match(f, /reject if \{ sc2_conn_cur gt 256 \}/, fe);
+        }
+    });
+
     it("never trusts a connection from the edge host's own address to itself (a local process, or a container Docker Desktop forwards)", () => {
         const split = frontend(renderAll(model("lake"))["haproxy.cfg"] as string, "https");
         assert.match(split, /set-var\(sess\.dst\) dst\n\s+acl self_conn src,strcmp\(sess\.dst\) eq 0\n/);

@@ -11,6 +11,7 @@ import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import * as ipaddr from "ipaddr.js";
 import { canonicalGoDuration } from "../../stacks/grammar";
+import { Cidr, canonicalIp as netCanonicalIp, formatCidr, networkAddress, parseCidr } from "../../stacks/net";
 
 export type OnChange = "replace" | "update" | "none";
 
@@ -81,8 +82,9 @@ export function describedInputs(token: string): Set<string> {
 // ---------------------------------------------------------------------------------------------
 // Read-back: named transforms (readBackDefs in the JSON files), implemented here.
 
+/** An address as Docker writes it (canonical), or the text when it is not one. */
 function canonicalIp(ip: string): string {
-    return ipaddr.isValid(ip) ? ipaddr.parse(ip).toString() : ip;
+    return netCanonicalIp(ip) ?? ip;
 }
 
 /** netip.Addr order: IPv4 before IPv6, each numerically. */
@@ -154,25 +156,14 @@ export function portsSuppressed(state: Port[], config: Port[]): boolean {
 
 /** The first host address of a subnet: the gateway Docker 29+ allocates and reports. */
 function firstHost(subnet: string): string {
-    const [addr, len] = ipaddr.parseCIDR(subnet);
-    const bytes = addr.toByteArray();
-    const bits = Number(len);
-    for (let i = 0; i < bytes.length; i++) {
-        const keep = Math.max(0, Math.min(8, bits - i * 8));
-        bytes[i] = (bytes[i] as number) & (keep === 0 ? 0 : (0xff << (8 - keep)) & 0xff);
-    }
+    const bytes = networkAddress(parseCidr(subnet) as Cidr).toByteArray();
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) + 1;
     return ipaddr.fromByteArray(bytes).toString();
 }
 
+/** A CIDR with its host bits cleared, as Docker 29+ reports it. */
 function canonicalCidr(cidr: string): string {
-    const [addr, len] = ipaddr.parseCIDR(cidr);
-    const bytes = addr.toByteArray();
-    for (let i = 0; i < bytes.length; i++) {
-        const keep = Math.max(0, Math.min(8, Number(len) - i * 8));
-        bytes[i] = (bytes[i] as number) & (keep === 0 ? 0 : (0xff << (8 - keep)) & 0xff);
-    }
-    return `${ipaddr.fromByteArray(bytes).toString()}/${len}`;
+    return formatCidr(parseCidr(cidr) as Cidr);
 }
 
 /** A daemon whose default log driver is json-file and whose daemon.json sets a log option. */
