@@ -30,25 +30,66 @@ export = async () => {
     // 2. First contact: records at the stack's names that it did not create stop the run here,
     //    each listed with what to do; records listed in homelab:adopt are taken over in place.
     const contact = firstContact(model, await zoneRecords(model), { project, stack, adopt: model.adopt });
-    if (contact.conflicts.length > 0 || contact.adoptProblems.length > 0) throw new ZoneConflictError(contact, model.adopt);
+    if (contact.conflicts.length > 0 || contact.adoptProblems.length > 0)
+        throw new ZoneConflictError(contact, model.adopt);
     for (const s of contact.staleAdopt) void pulumi.log.warn(`${s.key}: ${s.message}`);
 
     // 3. Components. Providers are explicit and passed through each component's options.
     const cf = new cloudflare.Provider("cloudflare", { apiToken: cloudflareToken });
-    const engine = new docker.Provider("docker-engine", { host: model.docker.host }, { aliases: [formerChild("homelab:docker:DockerHost", "docker", "docker-engine")] });
+    const engine = new docker.Provider(
+        "docker-engine",
+        { host: model.docker.host },
+        { aliases: [formerChild("homelab:docker:DockerHost", "docker", "docker-engine")] },
+    );
     const onCloudflare = { providers: [cf] };
 
     // Cloudflare: private DNS, the DNS-01 token, and the tunnel with Access for public services.
     new PrivateDns("private-dns", { model, comment, imports: contact.imports }, onCloudflare);
-    const dnsToken = new DnsToken("dns01", { model, stack, purpose: "DNS-01", allowedIps: model.dnsToken.allowedIps, ...(model.dnsToken.expiresOn ? { expiresOn: model.dnsToken.expiresOn } : {}) }, onCloudflare);
-    const ddnsToken = needsDdns(model) ? new DnsToken("ddns", { model, stack, purpose: "DDNS", allowedIps: [] }, onCloudflare) : undefined;
+    const dnsToken = new DnsToken(
+        "dns01",
+        {
+            model,
+            stack,
+            purpose: "DNS-01",
+            allowedIps: model.dnsToken.allowedIps,
+            ...(model.dnsToken.expiresOn ? { expiresOn: model.dnsToken.expiresOn } : {}),
+        },
+        onCloudflare,
+    );
+    const ddnsToken = needsDdns(model)
+        ? new DnsToken("ddns", { model, stack, purpose: "DDNS", allowedIps: [] }, onCloudflare)
+        : undefined;
     const publicServices = servicesOn(model, "public");
     const accessApps = publicServices.flatMap((s) =>
-        s.access ? [new AccessApp(`access-${s.name}`, { accountId: model.accountId, hostname: s.hostnames.public as string, serviceName: s.name, access: s.access }, onCloudflare)] : [],
+        s.access
+            ? [
+                  new AccessApp(
+                      `access-${s.name}`,
+                      {
+                          accountId: model.accountId,
+                          hostname: s.hostnames.public as string,
+                          serviceName: s.name,
+                          access: s.access,
+                      },
+                      onCloudflare,
+                  ),
+              ]
+            : [],
     );
     const tunnel =
         publicServices.length > 0
-            ? new Tunnel("tunnel", { model, tunnelName: tunnelName(project, stack), comment, imports: contact.imports, apiToken: cloudflareToken, routesAfter: accessApps }, onCloudflare)
+            ? new Tunnel(
+                  "tunnel",
+                  {
+                      model,
+                      tunnelName: tunnelName(project, stack),
+                      comment,
+                      imports: contact.imports,
+                      apiToken: cloudflareToken,
+                      routesAfter: accessApps,
+                  },
+                  onCloudflare,
+              )
             : undefined;
 
     // The private client CA: one certificate and .p12 per user.
@@ -72,7 +113,11 @@ export = async () => {
 
     // The edge: HAProxy on :80/:443, a container on Linux, natively on the Mac on a Mac runtime.
     const edgeTls = model.edge === "native" ? new EdgeTls("edge-tls", { stackName: stack }) : undefined;
-    const edge = new Edge("edge", { model, stack, networkNames: host.networkNames, caddy: host.caddy, ...(edgeTls ? { edgeTls } : {}) }, { providers: [engine] });
+    const edge = new Edge(
+        "edge",
+        { model, stack, networkNames: host.networkNames, caddy: host.caddy, ...(edgeTls ? { edgeTls } : {}) },
+        { providers: [engine] },
+    );
 
     // 4. Outputs.
     return {

@@ -48,7 +48,19 @@ const ONE_THREAD_HTTP = 19080;
 /** Where the lab's Caddy listens (its address plan's Caddy address in 127.0.0.0/24). */
 const CADDY_ADDRESS = "127.0.0.195";
 const BENCH_PORTS = [UPSTREAM_PORT, SEED_HAPROXY, SEED_MTLS, SEED_PLAIN, FLOOR, ONE_THREAD, ONE_THREAD_HTTP];
-const LAB_PORTS = [...new Set([EDGE_PORTS.container.http, EDGE_PORTS.container.https, EDGE_PORTS.native.http, EDGE_PORTS.native.https, RELAY.plain, RELAY.mtls, 8443, 9443, 2019])];
+const LAB_PORTS = [
+    ...new Set([
+        EDGE_PORTS.container.http,
+        EDGE_PORTS.container.https,
+        EDGE_PORTS.native.http,
+        EDGE_PORTS.native.https,
+        RELAY.plain,
+        RELAY.mtls,
+        8443,
+        9443,
+        2019,
+    ]),
+];
 
 /**
  * Untrusted clients: new connections take these loopback addresses in turn. At the highest rates
@@ -90,7 +102,10 @@ const ROOT = path.resolve(__dirname, "..");
 
 /** The vegeta version bench/loadgen is built against (its go.mod). */
 export function loadgenVegetaVersion(): string {
-    return fs.readFileSync(path.join(ROOT, "bench/loadgen/go.mod"), "utf8").match(/tsenart\/vegeta\/v12 (v\S+)/)?.[1] ?? "unknown";
+    return (
+        fs.readFileSync(path.join(ROOT, "bench/loadgen/go.mod"), "utf8").match(/tsenart\/vegeta\/v12 (v\S+)/)?.[1] ??
+        "unknown"
+    );
 }
 
 /** Builds bench/loadgen (cached outside the repo, keyed by its sources) and returns the binary. */
@@ -98,11 +113,20 @@ export function loadgenBinary(): string {
     const src = path.join(ROOT, "bench/loadgen");
     const hash = crypto.createHash("sha256");
     for (const f of ["go.mod", "go.sum", "main.go"]) hash.update(fs.readFileSync(path.join(src, f)));
-    const cache = process.env["HOMELAB_CACHE"] ?? path.join(process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"), "homelab");
+    const cache =
+        process.env["HOMELAB_CACHE"] ??
+        path.join(process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"), "homelab");
     const bin = path.join(cache, `bench-loadgen-${hash.digest("hex").slice(0, 12)}`, "loadgen");
     if (fs.existsSync(bin)) return bin;
     // Same floor as the pinned tools' build scripts (Go 1.21+).
-    execFileSync("bash", ["-c", `. ${JSON.stringify(path.join(ROOT, "scripts/go-check.sh"))} && need_go && go build -trimpath -o ${JSON.stringify(bin)} .`], { cwd: src, stdio: ["ignore", "inherit", "inherit"], timeout: 10 * 60_000 });
+    execFileSync(
+        "bash",
+        [
+            "-c",
+            `. ${JSON.stringify(path.join(ROOT, "scripts/go-check.sh"))} && need_go && go build -trimpath -o ${JSON.stringify(bin)} .`,
+        ],
+        { cwd: src, stdio: ["ignore", "inherit", "inherit"], timeout: 10 * 60_000 },
+    );
     return bin;
 }
 
@@ -181,16 +205,23 @@ function seedCaddyfile(lab: Lab, fastUpstream: (body: string[]) => string[]): st
     const blocks = caddyBlocks(fs.readFileSync(path.join(lab.etc, "Caddyfile"), "utf8"));
     const find = (head: string) => {
         const b = blocks.find((x) => x.head === head);
-        if (!b) throw new Error(`the rendered Caddyfile has no "${head}" block; bench/dataplane.ts builds the floor from it`);
+        if (!b)
+            throw new Error(
+                `the rendered Caddyfile has no "${head}" block; bench/dataplane.ts builds the floor from it`,
+            );
         return b;
     };
     const global = find("");
-    const mtlsServer = caddyBlocks(global.body.map((l) => l.replace(/^\t/, "")).join("\n")).find((b) => b.head.startsWith("servers ") && b.head.endsWith(":9443"));
+    const mtlsServer = caddyBlocks(global.body.map((l) => l.replace(/^\t/, "")).join("\n")).find(
+        (b) => b.head.startsWith("servers ") && b.head.endsWith(":9443"),
+    );
     if (!mtlsServer) throw new Error("the rendered Caddyfile has no server options for the mTLS listener (:9443)");
     const serverOptions = withoutBlock(mtlsServer.body, "listener_wrappers").filter((l) => !/^\s*name\s/.test(l));
     const pki = path.join(lab.etc, "pki");
     const absolute = (lines: string[]) => lines.map((l) => l.replace(/ pki\//g, ` ${pki}/`));
-    const snippets = ["(certificate)", "(common)", "(client_auth)"].map((h) => [`${h} {`, ...absolute(find(h).body), "}"].join("\n"));
+    const snippets = ["(certificate)", "(common)", "(client_auth)"].map((h) =>
+        [`${h} {`, ...absolute(find(h).body), "}"].join("\n"),
+    );
     const site = find(`https://${HOSTS.mtls}:9443`);
     const floorBody = fastUpstream(site.body);
     return `{
@@ -280,32 +311,48 @@ export async function startRig(loadgen: string): Promise<Rig> {
     // A listener left over from something else would answer for ours (waitPorts cannot tell).
     const taken: number[] = [];
     for (const p of BENCH_PORTS) if (await portOpen(p)) taken.push(p);
-    if (taken.length > 0) throw new Error(`ports ${taken.join(", ")} on 127.0.0.1 are already in use; the benchmark needs them`);
+    if (taken.length > 0)
+        throw new Error(`ports ${taken.join(", ")} on 127.0.0.1 are already in use; the benchmark needs them`);
     // Another lab (an end-to-end run) would share the lab's ports with ours: HAProxy and Caddy
     // both bind with SO_REUSEPORT, so the kernel would spread our load over both labs.
     const busy: string[] = [];
     for (const p of LAB_PORTS) if (await portOpen(p)) busy.push(`127.0.0.1:${p}`);
     for (const p of [8443, 9443]) if (await portOpen(p, CADDY_ADDRESS)) busy.push(`${CADDY_ADDRESS}:${p}`);
-    if (busy.length > 0) throw new Error(`${busy.join(", ")} already answer: another lab (an end-to-end test run?) is up; run the benchmark when it has finished`);
+    if (busy.length > 0)
+        throw new Error(
+            `${busy.join(", ")} already answer: another lab (an end-to-end test run?) is up; run the benchmark when it has finished`,
+        );
 
     const lab = await startLab();
     if (lab.model.addresses.caddy !== CADDY_ADDRESS) {
         await lab.stop();
-        throw new Error(`the lab's Caddy is at ${lab.model.addresses.caddy}, not ${CADDY_ADDRESS}: update bench/dataplane.ts`);
+        throw new Error(
+            `the lab's Caddy is at ${lab.model.addresses.caddy}, not ${CADDY_ADDRESS}: update bench/dataplane.ts`,
+        );
     }
     const dir = path.join(lab.dir, "bench");
     fs.mkdirSync(dir);
     const procs: ChildProcess[] = [];
     const start = (bin: string, args: string[], cwd?: string) => {
         const log = fs.openSync(path.join(dir, `${path.basename(bin)}-${procs.length}.log`), "a");
-        const p = spawn(bin, args, { cwd, stdio: ["ignore", log, log], env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+        const p = spawn(bin, args, {
+            cwd,
+            stdio: ["ignore", log, log],
+            env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+        });
         fs.closeSync(log);
         procs.push(p);
         return p;
     };
     const stopAll = async () => {
         for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-        await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((res) => p.once("exit", res)) : Promise.resolve())));
+        await Promise.all(
+            procs.map((p) =>
+                p.exitCode === null && p.signalCode === null
+                    ? new Promise((res) => p.once("exit", res))
+                    : Promise.resolve(),
+            ),
+        );
         await lab.stop();
     };
     try {
@@ -320,12 +367,28 @@ export async function startRig(loadgen: string): Promise<Rig> {
         const repointed = (rendered.match(re) ?? []).length;
         // The cloud service is on the plain listener twice (its own name and under the private
         // wildcard) and on the mTLS listener once.
-        if (repointed < 2) throw new Error(`expected the cloud service's upstream ${cloud} in the rendered Caddyfile's reverse_proxy lines, found it ${repointed} times`);
+        if (repointed < 2)
+            throw new Error(
+                `expected the cloud service's upstream ${cloud} in the rendered Caddyfile's reverse_proxy lines, found it ${repointed} times`,
+            );
         fs.writeFileSync(path.join(lab.etc, "Caddyfile"), fast(rendered));
-        const r = spawnSync(caddyBinary(), ["reload", "--config", path.join(lab.etc, "Caddyfile"), "--adapter", "caddyfile", "--force"], { cwd: lab.etc, encoding: "utf8" });
+        const r = spawnSync(
+            caddyBinary(),
+            ["reload", "--config", path.join(lab.etc, "Caddyfile"), "--adapter", "caddyfile", "--force"],
+            { cwd: lab.etc, encoding: "utf8" },
+        );
         if (r.status !== 0) throw new Error(`reload for the benchmark failed: ${r.stderr}`);
-        fs.writeFileSync(path.join(dir, "seed.Caddyfile"), seedCaddyfile(lab, (body) => fast(body.join("\n")).split("\n")));
-        const seedCaddy = start(caddyBinary(), ["run", "--config", path.join(dir, "seed.Caddyfile"), "--adapter", "caddyfile"]);
+        fs.writeFileSync(
+            path.join(dir, "seed.Caddyfile"),
+            seedCaddyfile(lab, (body) => fast(body.join("\n")).split("\n")),
+        );
+        const seedCaddy = start(caddyBinary(), [
+            "run",
+            "--config",
+            path.join(dir, "seed.Caddyfile"),
+            "--adapter",
+            "caddyfile",
+        ]);
         fs.writeFileSync(path.join(dir, "seed-haproxy.cfg"), seedHaproxyCfg());
         const seedHaproxy = start(haproxyBinary(), ["-db", "-f", path.join(dir, "seed-haproxy.cfg")]);
         // (e): the rendered container-edge haproxy.cfg on its own ports, one thread.
@@ -333,7 +396,12 @@ export async function startRig(loadgen: string): Promise<Rig> {
             .replace("global\n", "global\n    nbthread 1\n")
             .replace(`127.0.0.1:${EDGE_PORTS.container.https}`, `127.0.0.1:${ONE_THREAD}`)
             .replace(`127.0.0.1:${EDGE_PORTS.container.http}`, `127.0.0.1:${ONE_THREAD_HTTP}`);
-        if (!oneThreadCfg.includes(`127.0.0.1:${ONE_THREAD}`) || !oneThreadCfg.includes(`127.0.0.1:${ONE_THREAD_HTTP}`) || !oneThreadCfg.includes("nbthread 1")) throw new Error("could not derive the one-thread HAProxy config");
+        if (
+            !oneThreadCfg.includes(`127.0.0.1:${ONE_THREAD}`) ||
+            !oneThreadCfg.includes(`127.0.0.1:${ONE_THREAD_HTTP}`) ||
+            !oneThreadCfg.includes("nbthread 1")
+        )
+            throw new Error("could not derive the one-thread HAProxy config");
         fs.writeFileSync(path.join(dir, "one-thread-haproxy.cfg"), oneThreadCfg);
         const oneThread = start(haproxyBinary(), ["-db", "-f", path.join(dir, "one-thread-haproxy.cfg")]);
         await waitPorts([UPSTREAM_PORT, SEED_HAPROXY, SEED_MTLS, SEED_PLAIN, FLOOR, ONE_THREAD]);
@@ -342,13 +410,24 @@ export async function startRig(loadgen: string): Promise<Rig> {
         return {
             lab,
             procs,
-            pids: { upstream: upstream.pid as number, seedCaddy: seedCaddy.pid as number, seedHaproxy: seedHaproxy.pid as number, oneThread: oneThread.pid as number },
+            pids: {
+                upstream: upstream.pid as number,
+                seedCaddy: seedCaddy.pid as number,
+                seedHaproxy: seedHaproxy.pid as number,
+                oneThread: oneThread.pid as number,
+            },
             dir,
             loadgen,
             stop: stopAll,
         };
     } catch (e) {
-        const logs = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".log")).map((f) => `${f}: ${fs.readFileSync(path.join(dir, f), "utf8").slice(-1500)}`).join("\n") : "";
+        const logs = fs.existsSync(dir)
+            ? fs
+                  .readdirSync(dir)
+                  .filter((f) => f.endsWith(".log"))
+                  .map((f) => `${f}: ${fs.readFileSync(path.join(dir, f), "utf8").slice(-1500)}`)
+                  .join("\n")
+            : "";
         await stopAll();
         throw new Error(`${(e as Error).message}\n${logs}`);
     }
@@ -374,7 +453,12 @@ interface Target {
 }
 
 function target(config: Config): Target {
-    const at = (port: number, sources: string, cert: boolean): Target => ({ url: `https://${HOSTS.mtls}:${port}/`, connectTo: `${HOSTS.mtls}:${port}:127.0.0.1:${port}`, sources, cert });
+    const at = (port: number, sources: string, cert: boolean): Target => ({
+        url: `https://${HOSTS.mtls}:${port}/`,
+        connectTo: `${HOSTS.mtls}:${port}:127.0.0.1:${port}`,
+        sources,
+        cert,
+    });
     switch (config) {
         case "a":
             return at(EDGE_PORTS.container.https, POOL_SPEC, true);
@@ -394,7 +478,13 @@ function target(config: Config): Target {
 }
 
 /** The load generator's command line for one run (also shown in docs/benchmarks.md). */
-export function loadgenArgs(config: Config, mode: Sample["mode"], concurrency: number, seconds: number, files: { serverCa: string; cert: string; key: string }): string[] {
+export function loadgenArgs(
+    config: Config,
+    mode: Sample["mode"],
+    concurrency: number,
+    seconds: number,
+    files: { serverCa: string; cert: string; key: string },
+): string[] {
     const t = target(config);
     return [
         `-url=${t.url}`,
@@ -434,7 +524,12 @@ function machineTicks(): number {
 
 /** All CPU ticks of the machine, idle included. */
 function totalTicks(): number {
-    return (fs.readFileSync("/proc/stat", "utf8").split("\n")[0] as string).trim().split(/\s+/).slice(1).map(Number).reduce((a, b) => a + b, 0);
+    return (fs.readFileSync("/proc/stat", "utf8").split("\n")[0] as string)
+        .trim()
+        .split(/\s+/)
+        .slice(1)
+        .map(Number)
+        .reduce((a, b) => a + b, 0);
 }
 
 function sleepMs(ms: number): void {
@@ -484,22 +579,44 @@ function groups(rig: Rig, config: Config): Record<string, number[]> {
             return { haproxy: [rig.pids.oneThread], caddy, upstream: up };
         case "f":
         case "g":
-            return { haproxy: [h.native.proc.pid as number, h.relay.proc.pid as number], relay: [h.relay.proc.pid as number], caddy, upstream: up };
+            return {
+                haproxy: [h.native.proc.pid as number, h.relay.proc.pid as number],
+                relay: [h.relay.proc.pid as number],
+                caddy,
+                upstream: up,
+            };
     }
 }
 
 /** One load-generator run: closed loop with `concurrency` workers for `seconds`. */
-export function measure(rig: Rig, config: Config, mode: Sample["mode"], concurrency: number, seconds: number, round: number): Sample {
+export function measure(
+    rig: Rig,
+    config: Config,
+    mode: Sample["mode"],
+    concurrency: number,
+    seconds: number,
+    round: number,
+): Sample {
     const dave = rig.lab.certs["dave"] as ClientCert;
-    const args = loadgenArgs(config, mode, concurrency, seconds, { serverCa: rig.lab.serverCa, cert: dave.cert, key: dave.key });
+    const args = loadgenArgs(config, mode, concurrency, seconds, {
+        serverCa: rig.lab.serverCa,
+        cert: dave.cert,
+        key: dave.key,
+    });
     const g = groups(rig, config);
-    const ticks = () => Object.fromEntries(Object.entries(g).map(([k, pids]) => [k, pids.reduce((a, p) => a + processTicks(p), 0)]));
+    const ticks = () =>
+        Object.fromEntries(Object.entries(g).map(([k, pids]) => [k, pids.reduce((a, p) => a + processTicks(p), 0)]));
     const before = ticks();
     const machineBefore = machineTicks();
-    const attack = spawnSync(rig.loadgen, args, { encoding: "utf8", maxBuffer: 1 << 26, timeout: (seconds + 30) * 1000 });
+    const attack = spawnSync(rig.loadgen, args, {
+        encoding: "utf8",
+        maxBuffer: 1 << 26,
+        timeout: (seconds + 30) * 1000,
+    });
     const machineAfter = machineTicks();
     const after = ticks();
-    if (attack.status !== 0) throw new Error(`the load generator failed (${CONFIG_LABEL[config]}): ${attack.stderr || attack.error}`);
+    if (attack.status !== 0)
+        throw new Error(`the load generator failed (${CONFIG_LABEL[config]}): ${attack.stderr || attack.error}`);
     const j = JSON.parse(attack.stdout);
     const requests = Math.max(1, j.requests as number);
     const cpuUs: Record<string, number> = {};
@@ -521,4 +638,3 @@ export function measure(rig: Rig, config: Config, mode: Sample["mode"], concurre
         mostFromOneAddress: j.sources.most_from_one_address,
     };
 }
-

@@ -21,15 +21,33 @@ export function syntheticConfig(services: number, users: number): Record<string,
         const name = `svc${String(i).padStart(4, "0")}`;
         const kind = i % 10;
         if (kind === 0) svc[name] = { upstream: `host.docker.internal:${2000 + i}` };
-        else if (kind === 1) svc[name] = { image: `ghcr.io/example/${name}:1.0.${i}`, port: 8080, expose: ["private", "mtls"] };
-        else if (kind === 2) svc[name] = { image: `ghcr.io/example/${name}:1.0.${i}`, port: 8080, expose: ["public"], ...(i % 20 === 2 ? { access: { emails: [`u${i}@example.dev`] } } : {}) };
-        else svc[name] = { image: `ghcr.io/example/${name}:1.0.${i}`, port: 8080, env: { TZ: "UTC" }, volumes: [`/srv/${name}:/data`] };
+        else if (kind === 1)
+            svc[name] = { image: `ghcr.io/example/${name}:1.0.${i}`, port: 8080, expose: ["private", "mtls"] };
+        else if (kind === 2)
+            svc[name] = {
+                image: `ghcr.io/example/${name}:1.0.${i}`,
+                port: 8080,
+                expose: ["public"],
+                ...(i % 20 === 2 ? { access: { emails: [`u${i}@example.dev`] } } : {}),
+            };
+        else
+            svc[name] = {
+                image: `ghcr.io/example/${name}:1.0.${i}`,
+                port: 8080,
+                env: { TZ: "UTC" },
+                volumes: [`/srv/${name}:/data`],
+            };
     }
     svc["dash"] = { image: "glanceapp/glance:v0.7.13", port: 8080, apex: true };
     return {
         ...EXAMPLE_DEV_BASE,
         "homelab:trustedNetworks": ["192.168.1.0/24"],
-        "homelab:docker": { runtime: "linux", dataDir: "/srv/homelab", subnet: "10.200.0.0/16", listenAddresses: ["192.168.1.20"] },
+        "homelab:docker": {
+            runtime: "linux",
+            dataDir: "/srv/homelab",
+            subnet: "10.200.0.0/16",
+            listenAddresses: ["192.168.1.20"],
+        },
         "homelab:services": svc,
         "homelab:users": Array.from({ length: users }, (_, i) => ({ name: `user${String(i).padStart(4, "0")}` })),
     };
@@ -91,31 +109,87 @@ async function main(): Promise<void> {
     } else if (what === "sign") {
         const { tlsStateMock, resetTlsState } = await import("../test/mocks/tls");
         resetTlsState();
-        const ca = tlsStateMock({ type: "tls:index/privateKey:PrivateKey", name: "ca", inputs: {} } as any, false) as any;
-        const caCert = tlsStateMock({ type: "tls:index/selfSignedCert:SelfSignedCert", name: "cac", inputs: { privateKeyPem: ca.privateKeyPem, isCaCertificate: true, allowedUses: ["cert_signing"], validityPeriodHours: 24 } } as any, false) as any;
+        const ca = tlsStateMock(
+            { type: "tls:index/privateKey:PrivateKey", name: "ca", inputs: {} } as any,
+            false,
+        ) as any;
+        const caCert = tlsStateMock(
+            {
+                type: "tls:index/selfSignedCert:SelfSignedCert",
+                name: "cac",
+                inputs: {
+                    privateKeyPem: ca.privateKeyPem,
+                    isCaCertificate: true,
+                    allowedUses: ["cert_signing"],
+                    validityPeriodHours: 24,
+                },
+            } as any,
+            false,
+        ) as any;
         const t = begin();
         for (let i = 0; i < n; i++) {
-            const k = tlsStateMock({ type: "tls:index/privateKey:PrivateKey", name: `k${i}`, inputs: {} } as any, false) as any;
-            const csr = tlsStateMock({ type: "tls:index/certRequest:CertRequest", name: `r${i}`, inputs: { privateKeyPem: k.privateKeyPem, subject: { commonName: `u${i}` } } } as any, false) as any;
-            tlsStateMock({ type: "tls:index/locallySignedCert:LocallySignedCert", name: `c${i}`, inputs: { certRequestPem: csr.certRequestPem, caCertPem: caCert.certPem, caPrivateKeyPem: ca.privateKeyPem, allowedUses: ["client_auth"], validityPeriodHours: 24 } } as any, false);
+            const k = tlsStateMock(
+                { type: "tls:index/privateKey:PrivateKey", name: `k${i}`, inputs: {} } as any,
+                false,
+            ) as any;
+            const csr = tlsStateMock(
+                {
+                    type: "tls:index/certRequest:CertRequest",
+                    name: `r${i}`,
+                    inputs: { privateKeyPem: k.privateKeyPem, subject: { commonName: `u${i}` } },
+                } as any,
+                false,
+            ) as any;
+            tlsStateMock(
+                {
+                    type: "tls:index/locallySignedCert:LocallySignedCert",
+                    name: `c${i}`,
+                    inputs: {
+                        certRequestPem: csr.certRequestPem,
+                        caCertPem: caCert.certPem,
+                        caPrivateKeyPem: ca.privateKeyPem,
+                        allowedUses: ["client_auth"],
+                        validityPeriodHours: 24,
+                    },
+                } as any,
+                false,
+            );
         }
         wallMs = Number(process.hrtime.bigint() - t) / 1e6;
     } else if (what === "p12") {
         const { tlsStateMock } = await import("../test/mocks/tls");
         const { buildP12 } = await import("../pki/p12");
         process.env["HOMELAB_FAST_TLS"] = "1";
-        const key = tlsStateMock({ type: "tls:index/privateKey:PrivateKey", name: "k", inputs: {} } as any, false) as any;
-        const cert = tlsStateMock({ type: "tls:index/locallySignedCert:LocallySignedCert", name: "c", inputs: {} } as any, false) as any;
-        const ca = tlsStateMock({ type: "tls:index/selfSignedCert:SelfSignedCert", name: "ca", inputs: {} } as any, false) as any;
+        const key = tlsStateMock(
+            { type: "tls:index/privateKey:PrivateKey", name: "k", inputs: {} } as any,
+            false,
+        ) as any;
+        const cert = tlsStateMock(
+            { type: "tls:index/locallySignedCert:LocallySignedCert", name: "c", inputs: {} } as any,
+            false,
+        ) as any;
+        const ca = tlsStateMock(
+            { type: "tls:index/selfSignedCert:SelfSignedCert", name: "ca", inputs: {} } as any,
+            false,
+        ) as any;
         const t = begin();
-        for (let i = 0; i < n; i++) buildP12({ keyPem: key.privateKeyPem, certPem: cert.certPem, caPems: [ca.certPem], password: `password-${i}-abcdefghij`, friendlyName: `u${i}` });
+        for (let i = 0; i < n; i++)
+            buildP12({
+                keyPem: key.privateKeyPem,
+                certPem: cert.certPem,
+                caPems: [ca.certPem],
+                password: `password-${i}-abcdefghij`,
+                friendlyName: `u${i}`,
+            });
         wallMs = Number(process.hrtime.bigint() - t) / 1e6;
     } else {
         throw new Error(`unknown measurement ${what}`);
     }
     await new Promise((r) => setImmediate(r)); // let the last gc entries arrive
     gc.disconnect();
-    process.stdout.write(JSON.stringify({ wallMs, gcMs, maxRssMb: process.resourceUsage().maxRSS / 1024, counts, runs }) + "\n");
+    process.stdout.write(
+        JSON.stringify({ wallMs, gcMs, maxRssMb: process.resourceUsage().maxRSS / 1024, counts, runs }) + "\n",
+    );
 }
 
 if (require.main === module) {

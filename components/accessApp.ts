@@ -7,7 +7,10 @@ import { Access } from "../stacks/model";
 export const ACCESS_SESSION = "24h";
 
 export function accessIncludes(access: Access): cloudflare.types.input.ZeroTrustAccessPolicyInclude[] {
-    return [...access.emails.map((email) => ({ email: { email } })), ...access.emailDomains.map((domain) => ({ emailDomain: { domain } }))];
+    return [
+        ...access.emails.map((email) => ({ email: { email } })),
+        ...access.emailDomains.map((domain) => ({ emailDomain: { domain } })),
+    ];
 }
 
 export interface AccessAppArgs {

@@ -5,7 +5,15 @@ import * as tls from "@pulumi/tls";
 import * as random from "@pulumi/random";
 import { User } from "../stacks/model";
 import { buildP12 } from "../pki/p12";
-import { CA_ALLOWED_USES, CA_VALIDITY_HOURS, CLIENT_ALLOWED_USES, P12_PASSWORD_LENGTH, caSubject, earlyRenewalHours, userProblems } from "../pki/profile";
+import {
+    CA_ALLOWED_USES,
+    CA_VALIDITY_HOURS,
+    CLIENT_ALLOWED_USES,
+    P12_PASSWORD_LENGTH,
+    caSubject,
+    earlyRenewalHours,
+    userProblems,
+} from "../pki/profile";
 
 export interface ClientBundle {
     /** The PKCS#12 bundle, base64. */
@@ -51,8 +59,16 @@ export class ClientCa extends pulumi.ComponentResource {
         const bundles: Record<string, pulumi.Output<ClientBundle>> = {};
         const certs: Record<string, pulumi.Output<string>> = {};
         for (const user of args.users) {
-            const key = new tls.PrivateKey(`${name}-${user.name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
-            const csr = new tls.CertRequest(`${name}-${user.name}-csr`, { privateKeyPem: key.privateKeyPem, subject: { commonName: user.name } }, child);
+            const key = new tls.PrivateKey(
+                `${name}-${user.name}-key`,
+                { algorithm: "ECDSA", ecdsaCurve: "P256" },
+                child,
+            );
+            const csr = new tls.CertRequest(
+                `${name}-${user.name}-csr`,
+                { privateKeyPem: key.privateKeyPem, subject: { commonName: user.name } },
+                child,
+            );
             const cert = new tls.LocallySignedCert(
                 `${name}-${user.name}-cert`,
                 {
@@ -66,18 +82,34 @@ export class ClientCa extends pulumi.ComponentResource {
                 },
                 child,
             );
-            const password = new random.RandomPassword(`${name}-${user.name}-p12-password`, { length: P12_PASSWORD_LENGTH, special: false }, child);
+            const password = new random.RandomPassword(
+                `${name}-${user.name}-p12-password`,
+                { length: P12_PASSWORD_LENGTH, special: false },
+                child,
+            );
             certs[user.name] = cert.certPem;
             bundles[user.name] = pulumi.secret(
-                pulumi.all([key.privateKeyPem, cert.certPem, caCert.certPem, password.result, cert.validityEndTime]).apply(([keyPem, certPem, caPem, pw, notAfter]) => ({
-                    p12: buildP12({ keyPem, certPem, caPems: [caPem], password: pw, friendlyName: user.name }).toString("base64"),
-                    password: pw,
-                    notAfter,
-                })),
+                pulumi
+                    .all([key.privateKeyPem, cert.certPem, caCert.certPem, password.result, cert.validityEndTime])
+                    .apply(([keyPem, certPem, caPem, pw, notAfter]) => ({
+                        p12: buildP12({
+                            keyPem,
+                            certPem,
+                            caPems: [caPem],
+                            password: pw,
+                            friendlyName: user.name,
+                        }).toString("base64"),
+                        password: pw,
+                        notAfter,
+                    })),
             );
         }
         this.clientBundles = pulumi.secret(pulumi.output(bundles) as pulumi.Output<Record<string, ClientBundle>>);
         this.clientCertificates = pulumi.output(certs) as pulumi.Output<Record<string, string>>;
-        this.registerOutputs({ caCertificate: this.caCertificate, clientBundles: this.clientBundles, clientCertificates: this.clientCertificates });
+        this.registerOutputs({
+            caCertificate: this.caCertificate,
+            clientBundles: this.clientBundles,
+            clientCertificates: this.clientCertificates,
+        });
     }
 }

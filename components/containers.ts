@@ -37,7 +37,11 @@ function secretValue(ref: SecretRef, src: SecretSources): pulumi.Output<string> 
 export function containerEnv(spec: ContainerSpec, src: SecretSources): pulumi.Input<pulumi.Input<string>[]> {
     const refs = Object.entries(spec.secretEnv);
     if (refs.length === 0) return spec.env;
-    return pulumi.secret(pulumi.all(refs.map(([k, ref]) => secretValue(ref, src).apply((v) => `${k}=${v}`))).apply((secret) => [...spec.env, ...secret].sort()));
+    return pulumi.secret(
+        pulumi
+            .all(refs.map(([k, ref]) => secretValue(ref, src).apply((v) => `${k}=${v}`)))
+            .apply((secret) => [...spec.env, ...secret].sort()),
+    );
 }
 
 /** @pulumi/docker arguments for a planned network: every address given, in the form Docker reports it. */
@@ -45,13 +49,21 @@ export function networkArgs(n: NetworkSpec): docker.NetworkArgs {
     return {
         name: n.name,
         driver: "bridge",
-        ipamConfigs: [{ subnet: n.subnet, ...(n.ipRange ? { ipRange: n.ipRange } : {}), gateway: n.gateway }, ...(n.ipv6 ? [{ subnet: n.ipv6.subnet, ipRange: n.ipv6.ipRange, gateway: n.ipv6.gateway }] : [])],
+        ipamConfigs: [
+            { subnet: n.subnet, ...(n.ipRange ? { ipRange: n.ipRange } : {}), gateway: n.gateway },
+            ...(n.ipv6 ? [{ subnet: n.ipv6.subnet, ipRange: n.ipv6.ipRange, gateway: n.ipv6.gateway }] : []),
+        ],
         ...(n.ipv6 ? { ipv6: true } : {}),
     };
 }
 
 /** @pulumi/docker arguments for a planned container; `networks` are the network resources' names. */
-export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, networks: Partial<Record<NetworkKey, pulumi.Input<string>>>, src: SecretSources): docker.ContainerArgs {
+export function containerArgs(
+    spec: ContainerSpec,
+    image: pulumi.Input<string>,
+    networks: Partial<Record<NetworkKey, pulumi.Input<string>>>,
+    src: SecretSources,
+): docker.ContainerArgs {
     return {
         name: spec.name,
         image,
@@ -67,11 +79,26 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
             containerPath: m.containerPath,
             readOnly: m.readOnly,
         })),
-        ...(spec.ports.length > 0 ? { ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip, protocol: p.protocol })) } : {}),
+        ...(spec.ports.length > 0
+            ? {
+                  ports: spec.ports.map((p) => ({
+                      internal: p.internal,
+                      external: p.external,
+                      ip: p.ip,
+                      protocol: p.protocol,
+                  })),
+              }
+            : {}),
         networksAdvanced: spec.networks.map((n) => {
             const name = networks[n.key];
-            if (name === undefined) throw new Error(`internal: ${spec.name} joins network ${n.key}, which does not exist`);
-            return { name, ...(n.aliases.length > 0 ? { aliases: n.aliases } : {}), ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}), ...(n.ipv6Address ? { ipv6Address: n.ipv6Address } : {}) };
+            if (name === undefined)
+                throw new Error(`internal: ${spec.name} joins network ${n.key}, which does not exist`);
+            return {
+                name,
+                ...(n.aliases.length > 0 ? { aliases: n.aliases } : {}),
+                ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}),
+                ...(n.ipv6Address ? { ipv6Address: n.ipv6Address } : {}),
+            };
         }),
         hosts: spec.hosts,
         ...(spec.healthcheck ? { healthcheck: spec.healthcheck } : {}),
@@ -79,16 +106,51 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
         // provider reads Docker's value back as a change on every run.
         ...(spec.memoryMb !== undefined ? { memory: spec.memoryMb, memorySwap: spec.memoryMb * 2 } : {}),
         ...(spec.shmSizeMb !== undefined ? { shmSize: spec.shmSizeMb } : {}),
-        ...(spec.devices.length > 0 ? { devices: spec.devices.map((d) => ({ hostPath: d.hostPath, containerPath: d.containerPath, permissions: d.permissions })) } : {}),
-        ...(spec.capAdd.length > 0 || spec.capDrop ? { capabilities: { ...(spec.capAdd.length > 0 ? { adds: spec.capAdd } : {}), ...(spec.capDrop ? { drops: spec.capDrop } : {}) } } : {}),
+        ...(spec.devices.length > 0
+            ? {
+                  devices: spec.devices.map((d) => ({
+                      hostPath: d.hostPath,
+                      containerPath: d.containerPath,
+                      permissions: d.permissions,
+                  })),
+              }
+            : {}),
+        ...(spec.capAdd.length > 0 || spec.capDrop
+            ? {
+                  capabilities: {
+                      ...(spec.capAdd.length > 0 ? { adds: spec.capAdd } : {}),
+                      ...(spec.capDrop ? { drops: spec.capDrop } : {}),
+                  },
+              }
+            : {}),
         ...(spec.readOnlyRoot ? { readOnly: true } : {}),
         ...(spec.securityOpts ? { securityOpts: spec.securityOpts } : {}),
         ...(Object.keys(spec.tmpfs).length > 0 ? { tmpfs: spec.tmpfs } : {}),
-        ...(Object.keys(spec.labels).length > 0 ? { labels: Object.keys(spec.labels).sort().map((label) => ({ label, value: spec.labels[label] as string })) } : {}),
+        ...(Object.keys(spec.labels).length > 0
+            ? {
+                  labels: Object.keys(spec.labels)
+                      .sort()
+                      .map((label) => ({ label, value: spec.labels[label] as string })),
+              }
+            : {}),
         ...(spec.stopGraceSeconds !== undefined ? { stopTimeout: spec.stopGraceSeconds } : {}),
         destroyGraceSeconds: spec.destroyGraceSeconds ?? spec.stopGraceSeconds ?? DOCKER_STOP_SECONDS,
-        ...(spec.uploads.length > 0 ? { uploads: spec.uploads.map((u) => ({ file: u.file, content: u.content })) } : {}),
-        ...(spec.ulimits ? { ulimits: Object.keys(spec.ulimits).sort().map((name) => ({ name, ...(spec.ulimits as Record<string, { soft: number; hard: number }>)[name] as { soft: number; hard: number } })) } : {}),
+        ...(spec.uploads.length > 0
+            ? { uploads: spec.uploads.map((u) => ({ file: u.file, content: u.content })) }
+            : {}),
+        ...(spec.ulimits
+            ? {
+                  ulimits: Object.keys(spec.ulimits)
+                      .sort()
+                      .map((name) => ({
+                          name,
+                          ...((spec.ulimits as Record<string, { soft: number; hard: number }>)[name] as {
+                              soft: number;
+                              hard: number;
+                          }),
+                      })),
+              }
+            : {}),
         logDriver: LOG_DRIVER,
         logOpts: spec.logOpts,
     };
@@ -100,9 +162,22 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>, 
  * the edit would never reach Docker. Only the healthcheck fields the program sets: dockerd fills
  * the others (startInterval) from the image, and that read-back must not replace anything.
  */
-export const APPLIED_ONLY_ON_CREATE = ["healthcheck.tests", "healthcheck.interval", "healthcheck.timeout", "healthcheck.retries", "healthcheck.startPeriod", "tmpfs"];
+export const APPLIED_ONLY_ON_CREATE = [
+    "healthcheck.tests",
+    "healthcheck.interval",
+    "healthcheck.timeout",
+    "healthcheck.retries",
+    "healthcheck.startPeriod",
+    "tmpfs",
+];
 
 /** Resource options for a container: secret env stays secret in state; see APPLIED_ONLY_ON_CREATE. */
-export function containerOptions(spec: ContainerSpec): { additionalSecretOutputs?: string[]; replaceOnChanges: string[] } {
-    return { ...(Object.keys(spec.secretEnv).length > 0 ? { additionalSecretOutputs: ["envs"] } : {}), replaceOnChanges: APPLIED_ONLY_ON_CREATE };
+export function containerOptions(spec: ContainerSpec): {
+    additionalSecretOutputs?: string[];
+    replaceOnChanges: string[];
+} {
+    return {
+        ...(Object.keys(spec.secretEnv).length > 0 ? { additionalSecretOutputs: ["envs"] } : {}),
+        replaceOnChanges: APPLIED_ONLY_ON_CREATE,
+    };
 }

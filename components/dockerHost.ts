@@ -77,13 +77,21 @@ export class DockerHost extends pulumi.ComponentResource {
         }
 
         const ids: Record<string, pulumi.Output<string>> = {};
-        const container = (spec: ContainerSpec, image: pulumi.Input<string>, extra: pulumi.CustomResourceOptions = {}): docker.Container => {
-            const c = new docker.Container(`${name}-${spec.name}`, containerArgs(spec, image, this.networkNames, sources), {
-                ...child,
-                ...containerOptions(spec),
-                aliases: [{ name: spec.name }],
-                ...extra,
-            });
+        const container = (
+            spec: ContainerSpec,
+            image: pulumi.Input<string>,
+            extra: pulumi.CustomResourceOptions = {},
+        ): docker.Container => {
+            const c = new docker.Container(
+                `${name}-${spec.name}`,
+                containerArgs(spec, image, this.networkNames, sources),
+                {
+                    ...child,
+                    ...containerOptions(spec),
+                    aliases: [{ name: spec.name }],
+                    ...extra,
+                },
+            );
             ids[spec.name] = c.id;
             return c;
         };
@@ -93,7 +101,10 @@ export class DockerHost extends pulumi.ComponentResource {
             `${name}-caddy-image`,
             {
                 imageName: CADDY_IMAGE_NAME,
-                build: { context: path.join(__dirname, "..", "docker"), dockerfile: path.join(__dirname, "..", "docker", "caddy.Dockerfile") },
+                build: {
+                    context: path.join(__dirname, "..", "docker"),
+                    dockerfile: path.join(__dirname, "..", "docker", "caddy.Dockerfile"),
+                },
                 skipPush: true,
             },
             child,
@@ -105,7 +116,9 @@ export class DockerHost extends pulumi.ComponentResource {
         this.caddyfile = renderCaddyfile(model, { certificates: { kind: "acme" } });
         const bundle = pulumi
             .all([pulumi.output(args.caCertificate), pulumi.output(args.clientCertificates)])
-            .apply(([ca, certs]) => packFiles({ Caddyfile: this.caddyfile, "ca.pem": ca, "clients.pem": clientsPem(certs) }));
+            .apply(([ca, certs]) =>
+                packFiles({ Caddyfile: this.caddyfile, "ca.pem": ca, "clients.pem": clientsPem(certs) }),
+            );
         new command.local.Command(
             `${name}-caddy-reload`,
             {
@@ -124,7 +137,8 @@ export class DockerHost extends pulumi.ComponentResource {
         // --- cloudflared and the services: an image resource each (named after its container,
         // never after whichever service came first with the same image: removing that one would
         // rename the others' image). keepLocally: deleting one never removes an image another uses.
-        const remote = (ref: string, resourceName: string): docker.RemoteImage => new docker.RemoteImage(resourceName, { name: ref, keepLocally: true }, child);
+        const remote = (ref: string, resourceName: string): docker.RemoteImage =>
+            new docker.RemoteImage(resourceName, { name: ref, keepLocally: true }, child);
         for (const role of ["cloudflared", "ddns"] as const) {
             for (const spec of byRole(role)) {
                 if (spec.image.kind !== "remote") continue;
@@ -141,7 +155,14 @@ export class DockerHost extends pulumi.ComponentResource {
             const spec = pending.splice(i, 1)[0] as ContainerSpec;
             if (spec.image.kind !== "remote") continue;
             const after = spec.dependsOn.map((d) => created.get(d) as docker.Container);
-            created.set(spec.name, container(spec, remote(spec.image.ref, `${name}-image-${spec.name}`).imageId, after.length > 0 ? { dependsOn: after } : {}));
+            created.set(
+                spec.name,
+                container(
+                    spec,
+                    remote(spec.image.ref, `${name}-image-${spec.name}`).imageId,
+                    after.length > 0 ? { dependsOn: after } : {},
+                ),
+            );
         }
 
         this.containers = pulumi.output(ids);

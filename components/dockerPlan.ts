@@ -7,7 +7,17 @@
 // Caddy; Caddy's TLS listeners bind there and nowhere else. Public services sit with cloudflared
 // on the public network, never on the private one, so a compromised internet-facing container
 // reaches neither the private services nor Caddy's listeners.
-import { ContainerSettings, ManagedService, Model, Runtime, Service, edgeHostAddresses, isDynamicWan, linuxEdgeIpv6, wanRecordName } from "../stacks/model";
+import {
+    ContainerSettings,
+    ManagedService,
+    Model,
+    Runtime,
+    Service,
+    edgeHostAddresses,
+    isDynamicWan,
+    linuxEdgeIpv6,
+    wanRecordName,
+} from "../stacks/model";
 import { TUNNEL_CA_DIR } from "../render/tunnelIngress";
 import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS, edgeContainerPorts } from "../render/addresses";
 import versions from "../render/versions.json";
@@ -43,7 +53,8 @@ export interface NetworkSpec {
     ipv6?: { subnet: string; ipRange: string; gateway: string };
 }
 
-export type SecretRef = { kind: "dnsToken" } | { kind: "tunnelToken" } | { kind: "ddnsToken" } | { kind: "stackSecret"; key: string };
+export type SecretRef =
+    { kind: "dnsToken" } | { kind: "tunnelToken" } | { kind: "ddnsToken" } | { kind: "stackSecret"; key: string };
 export type ImageRef = { kind: "caddy" } | { kind: "remote"; ref: string };
 
 export interface ContainerNetwork {
@@ -150,7 +161,9 @@ export function planNetworks(model: Model): NetworkSpec[] {
             ipRange: a.edgeDynamic,
             gateway: a.edgeGateway,
             // Automatic addresses (Caddy's) from a range of their own: one could otherwise take HAProxy's.
-            ...(linuxEdgeIpv6(model) ? { ipv6: { subnet: a.edgeV6, ipRange: a.edgeV6Dynamic, gateway: a.edgeV6Gateway } } : {}),
+            ...(linuxEdgeIpv6(model)
+                ? { ipv6: { subnet: a.edgeV6, ipRange: a.edgeV6Dynamic, gateway: a.edgeV6Gateway } }
+                : {}),
         },
     ];
 }
@@ -168,11 +181,18 @@ export function planNetworks(model: Model): NetworkSpec[] {
  * Sorted as the Docker provider reads them back (docs: provider semantics).
  */
 export function publishedPorts(model: Model): PortBinding[] {
-    const bind = (port: number, ips: string[], external = port): PortBinding[] => ips.map((ip) => ({ internal: port, external, ip, protocol: "tcp" }));
-    if (model.edge === "native") return sortPorts([...bind(RELAY_PORTS.plain, ["127.0.0.1"]), ...bind(RELAY_PORTS.mtls, ["127.0.0.1"])]);
+    const bind = (port: number, ips: string[], external = port): PortBinding[] =>
+        ips.map((ip) => ({ internal: port, external, ip, protocol: "tcp" }));
+    if (model.edge === "native")
+        return sortPorts([...bind(RELAY_PORTS.plain, ["127.0.0.1"]), ...bind(RELAY_PORTS.mtls, ["127.0.0.1"])]);
     const direct = edgeHostAddresses(model);
     const ports = edgeContainerPorts(direct.length);
-    return sortPorts(direct.flatMap((ip, k) => [...bind((ports[k] as { http: number }).http, [ip], 80), ...bind((ports[k] as { https: number }).https, [ip], 443)]));
+    return sortPorts(
+        direct.flatMap((ip, k) => [
+            ...bind((ports[k] as { http: number }).http, [ip], 80),
+            ...bind((ports[k] as { https: number }).https, [ip], 443),
+        ]),
+    );
 }
 
 /** `src:dst[:ro|rw]` → a mount; `src` is a host path or a named volume. */
@@ -253,12 +273,22 @@ export function caddyContainer(model: Model): ContainerSpec {
 /** HAProxy: the edge itself on Linux, the relay on a Mac runtime. Config checked before it starts. */
 export function haproxyContainer(model: Model): ContainerSpec {
     return {
-        ...base(model, "haproxy", model.edge === "native" ? "relay" : "edge", { kind: "remote", ref: versions.haproxyImage }),
+        ...base(model, "haproxy", model.edge === "native" ? "relay" : "edge", {
+            kind: "remote",
+            ref: versions.haproxyImage,
+        }),
         // The official image's entrypoint adds -W (master-worker: SIGUSR2 reloads softly) and -db.
         command: ["haproxy", "-C", HAPROXY_ETC, "-f", "haproxy.cfg"],
-        mounts: [{ hostPath: `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`, containerPath: HAPROXY_ETC, readOnly: true }],
+        mounts: [
+            { hostPath: `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`, containerPath: HAPROXY_ETC, readOnly: true },
+        ],
         ports: publishedPorts(model),
-        networks: [{ ...attach(model, "edge", "haproxy", model.addresses.haproxy), ...(linuxEdgeIpv6(model) ? { ipv6Address: model.addresses.haproxyV6 } : {}) }],
+        networks: [
+            {
+                ...attach(model, "edge", "haproxy", model.addresses.haproxy),
+                ...(linuxEdgeIpv6(model) ? { ipv6Address: model.addresses.haproxyV6 } : {}),
+            },
+        ],
         // HAProxy is reached only by address; the host gateway is of no use to it.
         hosts: [],
         // The relay takes more connections than every container together can hold open to it.
@@ -319,13 +349,28 @@ const EVERY_ADDRESS = "0.0.0.0";
 export function sortPorts(ports: PortBinding[]): PortBinding[] {
     const key = (ip: string) => {
         const a = parseIp(ip);
-        return a ? `${a.kind() === "ipv4" ? 4 : 6}:${a.toByteArray().map((b) => b.toString(16).padStart(2, "0")).join("")}` : ip;
+        return a
+            ? `${a.kind() === "ipv4" ? 4 : 6}:${a
+                  .toByteArray()
+                  .map((b) => b.toString(16).padStart(2, "0"))
+                  .join("")}`
+            : ip;
     };
-    return [...ports].sort((a, b) => a.internal - b.internal || a.protocol.localeCompare(b.protocol) || a.external - b.external || key(a.ip).localeCompare(key(b.ip)));
+    return [...ports].sort(
+        (a, b) =>
+            a.internal - b.internal ||
+            a.protocol.localeCompare(b.protocol) ||
+            a.external - b.external ||
+            key(a.ip).localeCompare(key(b.ip)),
+    );
 }
 
 /** A managed service: on its networks (segmented), never reachable from outside but by Caddy or cloudflared, unless it publishes a port. */
-export function serviceContainer(model: Model, s: ManagedService, networks: NetworkKey[] = serviceNetworks(model).get(s.name) ?? ["private"]): ContainerSpec {
+export function serviceContainer(
+    model: Model,
+    s: ManagedService,
+    networks: NetworkKey[] = serviceNetworks(model).get(s.name) ?? ["private"],
+): ContainerSpec {
     const hc = s.healthcheck;
     return {
         ...base(model, s.name, "service", { kind: "remote", ref: s.image }),
@@ -335,12 +380,33 @@ export function serviceContainer(model: Model, s: ManagedService, networks: Netw
         env: Object.keys(s.env)
             .sort()
             .map((k) => `${k}=${s.env[k]}`),
-        secretEnv: Object.fromEntries(Object.keys(s.secretEnv).sort().map((k) => [k, { kind: "stackSecret", key: s.secretEnv[k] as string }])),
+        secretEnv: Object.fromEntries(
+            Object.keys(s.secretEnv)
+                .sort()
+                .map((k) => [k, { kind: "stackSecret", key: s.secretEnv[k] as string }]),
+        ),
         mounts: serviceMounts(s),
         networks: networks.map((n) => attach(model, n, s.name)),
-        ports: sortPorts(s.publish.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp ?? EVERY_ADDRESS, protocol: p.protocol }))),
+        ports: sortPorts(
+            s.publish.map((p) => ({
+                internal: p.containerPort,
+                external: p.hostPort,
+                ip: p.hostIp ?? EVERY_ADDRESS,
+                protocol: p.protocol,
+            })),
+        ),
         // Timings in the form Docker reports them (Go's: "1m0s"), so a second run sees no change.
-        ...(hc ? { healthcheck: { tests: [...hc.test], interval: canonicalGoDuration(hc.interval), timeout: canonicalGoDuration(hc.timeout), retries: hc.retries, startPeriod: canonicalGoDuration(hc.startPeriod) } } : {}),
+        ...(hc
+            ? {
+                  healthcheck: {
+                      tests: [...hc.test],
+                      interval: canonicalGoDuration(hc.interval),
+                      timeout: canonicalGoDuration(hc.timeout),
+                      retries: hc.retries,
+                      startPeriod: canonicalGoDuration(hc.startPeriod),
+                  },
+              }
+            : {}),
         restart: s.restart,
         ...(s.memoryMb !== undefined ? { memoryMb: s.memoryMb } : {}),
         ...(s.shmSizeMb !== undefined ? { shmSizeMb: s.shmSizeMb } : {}),
@@ -363,7 +429,13 @@ export function serviceContainer(model: Model, s: ManagedService, networks: Netw
 export function ddnsContainer(model: Model, comment: string): ContainerSpec {
     return {
         ...base(model, "ddns", "ddns", { kind: "remote", ref: versions.ddnsImage }),
-        env: [`DOMAINS=${wanRecordName(model)}`, "IP6_PROVIDER=none", "PROXIED=false", `RECORD_COMMENT=${comment}`, "UPDATE_CRON=@every 5m"],
+        env: [
+            `DOMAINS=${wanRecordName(model)}`,
+            "IP6_PROVIDER=none",
+            "PROXIED=false",
+            `RECORD_COMMENT=${comment}`,
+            "UPDATE_CRON=@every 5m",
+        ],
         secretEnv: { CLOUDFLARE_API_TOKEN: { kind: "ddnsToken" } },
         networks: [attach(model, "bridge", "ddns")],
         hosts: [],
@@ -388,6 +460,7 @@ export function dockerPlan(model: Model, comment = "homelab"): DockerPlan {
     if (model.services.some(isPublic)) containers.push(cloudflaredContainer(model));
     if (needsDdns(model)) containers.push(ddnsContainer(model, comment));
     const nets = serviceNetworks(model);
-    for (const s of model.services) if (s.kind === "managed") containers.push(serviceContainer(model, s, nets.get(s.name)));
+    for (const s of model.services)
+        if (s.kind === "managed") containers.push(serviceContainer(model, s, nets.get(s.name)));
     return { networks: planNetworks(model), containers };
 }

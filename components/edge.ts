@@ -12,7 +12,15 @@ import * as command from "@pulumi/command";
 import { Model } from "../stacks/model";
 import { sshTarget } from "../stacks/grammar";
 import { renderContainerHaproxyCfg } from "../render/all";
-import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC, edgeDir, edgeLabel, renderLaunchdPlist, renderNativeEdgeCfg } from "../render/edge";
+import {
+    EDGE_APPLY,
+    EDGE_REMOVE,
+    RUN_ON_MAC,
+    edgeDir,
+    edgeLabel,
+    renderLaunchdPlist,
+    renderNativeEdgeCfg,
+} from "../render/edge";
 import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, haproxyReloadEnvironment, packFiles } from "../render/reload";
 import { EDGE_TLS_FILES } from "../render/addresses";
 import { HAPROXY_CONFIG_DIR, NetworkKey, haproxyContainer } from "./dockerPlan";
@@ -55,13 +63,25 @@ export class Edge extends pulumi.ComponentResource {
         const child = { parent: this };
 
         // --- the HAProxy container: the edge (Linux) or the relay (Mac).
-        const image = new docker.RemoteImage(`${name}-haproxy-image`, { name: versions.haproxyImage, keepLocally: true }, { ...child, aliases: [formerDockerHostChild("docker-haproxy-image")] });
+        const image = new docker.RemoteImage(
+            `${name}-haproxy-image`,
+            { name: versions.haproxyImage, keepLocally: true },
+            { ...child, aliases: [formerDockerHostChild("docker-haproxy-image")] },
+        );
         this.haproxyCfg = renderContainerHaproxyCfg(model);
         const tls = args.edgeTls;
         const files: pulumi.Output<string> =
             native && tls
                 ? pulumi.secret(
-                      pulumi.all([tls.relayPem, tls.caPem]).apply(([relay, ca]) => packFiles({ "haproxy.cfg": this.haproxyCfg, [EDGE_TLS_FILES.relayServer]: relay, [EDGE_TLS_FILES.ca]: ca })),
+                      pulumi
+                          .all([tls.relayPem, tls.caPem])
+                          .apply(([relay, ca]) =>
+                              packFiles({
+                                  "haproxy.cfg": this.haproxyCfg,
+                                  [EDGE_TLS_FILES.relayServer]: relay,
+                                  [EDGE_TLS_FILES.ca]: ca,
+                              }),
+                          ),
                   )
                 : pulumi.output(packFiles({ "haproxy.cfg": this.haproxyCfg }));
         const config = new command.local.Command(
@@ -83,11 +103,15 @@ export class Edge extends pulumi.ComponentResource {
             { parent: this, dependsOn: [image], aliases: [formerDockerHostChild("docker-haproxy-config")] },
         );
         const spec = haproxyContainer(model);
-        const container = new docker.Container(`${name}-haproxy`, containerArgs(spec, image.imageId, args.networkNames, { secrets: {} }), {
-            ...child,
-            dependsOn: [config, args.caddy],
-            aliases: [formerDockerHostChild("haproxy")],
-        });
+        const container = new docker.Container(
+            `${name}-haproxy`,
+            containerArgs(spec, image.imageId, args.networkNames, { secrets: {} }),
+            {
+                ...child,
+                dependsOn: [config, args.caddy],
+                aliases: [formerDockerHostChild("haproxy")],
+            },
+        );
         this.containerId = container.id;
 
         // --- Mac runtimes: the native edge, installed and reloaded by launchd.
@@ -111,7 +135,13 @@ export class Edge extends pulumi.ComponentResource {
                     update: run("APPLY"),
                     delete: run("REMOVE"),
                     interpreter: ["/bin/sh", "-c"],
-                    environment: { EDGE_DIR: edgeDir(model), LABEL: label, APPLY: EDGE_APPLY, REMOVE: EDGE_REMOVE, ...macTarget(model.docker.host) },
+                    environment: {
+                        EDGE_DIR: edgeDir(model),
+                        LABEL: label,
+                        APPLY: EDGE_APPLY,
+                        REMOVE: EDGE_REMOVE,
+                        ...macTarget(model.docker.host),
+                    },
                     stdin: nativeFiles,
                 },
                 // Replaced only by hand or by a provider change; create-first would run the new

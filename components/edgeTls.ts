@@ -40,8 +40,16 @@ export class EdgeTls extends pulumi.ComponentResource {
             child,
         );
         const leaf = (leafName: string, commonName: string, uses: string[], dnsNames?: string[]) => {
-            const key = new tls.PrivateKey(`${name}-${leafName}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
-            const csr = new tls.CertRequest(`${name}-${leafName}-csr`, { privateKeyPem: key.privateKeyPem, subject: { commonName }, ...(dnsNames ? { dnsNames } : {}) }, child);
+            const key = new tls.PrivateKey(
+                `${name}-${leafName}-key`,
+                { algorithm: "ECDSA", ecdsaCurve: "P256" },
+                child,
+            );
+            const csr = new tls.CertRequest(
+                `${name}-${leafName}-csr`,
+                { privateKeyPem: key.privateKeyPem, subject: { commonName }, ...(dnsNames ? { dnsNames } : {}) },
+                child,
+            );
             const cert = new tls.LocallySignedCert(
                 `${name}-${leafName}-cert`,
                 {
@@ -55,7 +63,9 @@ export class EdgeTls extends pulumi.ComponentResource {
                 },
                 child,
             );
-            return pulumi.secret(pulumi.all([cert.certPem, key.privateKeyPem]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`));
+            return pulumi.secret(
+                pulumi.all([cert.certPem, key.privateKeyPem]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`),
+            );
         };
         this.caPem = ca.certPem;
         this.relayPem = leaf("relay", RELAY_SERVER_NAME, ["digital_signature", "server_auth"], [RELAY_SERVER_NAME]);

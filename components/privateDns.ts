@@ -40,8 +40,23 @@ export function privateDnsRecords(model: Model): DnsRecordSpec[] {
         .map((p) => {
             const mtls = p.resourceName.startsWith("mtls-");
             const wan = p.resourceName === "wan-a";
-            const content = wan ? DYNAMIC_PLACEHOLDER : mtls ? (dynamic ? wanRecordName(model) : (model.wan?.publicIp as string)) : p.type === "A" ? model.tailnet.ipv4 : (model.tailnet.ipv6 as string);
-            return { resourceName: p.resourceName, name: p.name, type: p.type, content, dynamic: wan, deleteBeforeReplace: mtls };
+            const content = wan
+                ? DYNAMIC_PLACEHOLDER
+                : mtls
+                  ? dynamic
+                      ? wanRecordName(model)
+                      : (model.wan?.publicIp as string)
+                  : p.type === "A"
+                    ? model.tailnet.ipv4
+                    : (model.tailnet.ipv6 as string);
+            return {
+                resourceName: p.resourceName,
+                name: p.name,
+                type: p.type,
+                content,
+                dynamic: wan,
+                deleteBeforeReplace: mtls,
+            };
         });
 }
 

@@ -44,7 +44,11 @@ export class Tunnel extends pulumi.ComponentResource {
         // The tunnel secret: 43 random letters and digits (256 bits), base64-encoded as the API
         // asks. A RandomPassword, not RandomBytes: pulumi-random makes a RandomBytes' resource id
         // its base64 value, so the secret would sit unencrypted in the state (docs: provider semantics).
-        const secret = new random.RandomPassword(`${name}-secret-password`, { length: 43, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+        const secret = new random.RandomPassword(
+            `${name}-secret-password`,
+            { length: 43, special: false },
+            { parent: this, additionalSecretOutputs: ["result"] },
+        );
         const tunnelSecret = pulumi.secret(secret.result.apply((r) => Buffer.from(r, "utf8").toString("base64")));
         const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
             name,
@@ -68,7 +72,12 @@ export class Tunnel extends pulumi.ComponentResource {
                 create: shellScript("public-files-on-host"),
                 update: shellScript("public-files-on-host"),
                 interpreter: ["/bin/sh", "-c"],
-                environment: { DOCKER_HOST: model.docker.host, IMAGE: versions.haproxyImage, CONFIG_DIR: tunnelCaHostDir(model), WRITE: publicFilesWrite() },
+                environment: {
+                    DOCKER_HOST: model.docker.host,
+                    IMAGE: versions.haproxyImage,
+                    CONFIG_DIR: tunnelCaHostDir(model),
+                    WRITE: publicFilesWrite(),
+                },
                 stdin: packFiles(tunnelCaFiles(model)),
             },
             child,
@@ -86,7 +95,11 @@ export class Tunnel extends pulumi.ComponentResource {
                 create: "true",
                 delete: cleanup,
                 interpreter: ["/bin/sh", "-c"],
-                environment: { ACCOUNT_ID: model.accountId, TUNNEL_ID: tunnel.id, CLOUDFLARE_API_TOKEN: pulumi.secret(args.apiToken) },
+                environment: {
+                    ACCOUNT_ID: model.accountId,
+                    TUNNEL_ID: tunnel.id,
+                    CLOUDFLARE_API_TOKEN: pulumi.secret(args.apiToken),
+                },
             },
             { ...child, additionalSecretOutputs: ["environment"] },
         );
@@ -106,13 +119,21 @@ export class Tunnel extends pulumi.ComponentResource {
                     comment: args.comment,
                 },
                 // Before 0.2 these were named `public-<service>-cname`.
-                { ...child, ...afterAccess, aliases: [{ name: `public-${s.name}-cname` }], ...(importId ? { import: importId } : {}) },
+                {
+                    ...child,
+                    ...afterAccess,
+                    aliases: [{ name: `public-${s.name}-cname` }],
+                    ...(importId ? { import: importId } : {}),
+                },
             );
         }
 
         // Function results are not secret by default: wrap the token before anything sees it.
         this.token = pulumi.secret(
-            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: model.accountId, tunnelId: tunnel.id }, child).token,
+            cloudflare.getZeroTrustTunnelCloudflaredTokenOutput(
+                { accountId: model.accountId, tunnelId: tunnel.id },
+                child,
+            ).token,
         );
         this.registerOutputs({ tunnelId: this.tunnelId, cname: this.cname, token: this.token });
     }

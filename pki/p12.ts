@@ -69,7 +69,10 @@ function encrypt3des(password: string, saltBytes: string, plain: string): string
 
 function bagAttributes(friendlyName: string, localKeyId: string): forge.asn1.Asn1 {
     return set([
-        seq([oid(OID.friendlyName), set([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, friendlyName)])]),
+        seq([
+            oid(OID.friendlyName),
+            set([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, friendlyName)]),
+        ]),
         seq([oid(OID.localKeyId), set([octets(localKeyId)])]),
     ]);
 }
@@ -113,7 +116,12 @@ export function buildP12(input: P12Input): Buffer {
                 seq([
                     oid(OID.data),
                     pbeAlgorithm(certSalt),
-                    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, encrypt3des(input.password, certSalt, der(certContents))),
+                    asn1.create(
+                        asn1.Class.CONTEXT_SPECIFIC,
+                        0,
+                        false,
+                        encrypt3des(input.password, certSalt, der(certContents)),
+                    ),
                 ]),
             ]),
         ]),
@@ -129,7 +137,10 @@ export function buildP12(input: P12Input): Buffer {
     hmac.start("sha1", macKey);
     hmac.update(authSafeDer);
     const macData = seq([
-        seq([seq([oid(OID.sha1), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, "")]), octets(hmac.digest().getBytes())]),
+        seq([
+            seq([oid(OID.sha1), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, "")]),
+            octets(hmac.digest().getBytes()),
+        ]),
         octets(macSalt),
         int(P12_ITERATIONS),
     ]);

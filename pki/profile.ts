@@ -24,10 +24,12 @@ export function userProblems(users: User[]): string[] {
     const problems: string[] = [];
     const seen = new Set<string>();
     users.forEach((u, i) => {
-        if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(u.name)) problems.push(`homelab:users[${i}].name: "${u.name}" is not a safe certificate CN and file name`);
+        if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(u.name))
+            problems.push(`homelab:users[${i}].name: "${u.name}" is not a safe certificate CN and file name`);
         if (seen.has(u.name)) problems.push(`homelab:users[${i}].name: "${u.name}" is listed twice`);
         seen.add(u.name);
-        if (!Number.isInteger(u.validityDays) || u.validityDays < 1 || u.validityDays > 825) problems.push(`homelab:users[${i}].validityDays: must be 1-825 days`);
+        if (!Number.isInteger(u.validityDays) || u.validityDays < 1 || u.validityDays > 825)
+            problems.push(`homelab:users[${i}].validityDays: must be 1-825 days`);
     });
     return problems;
 }

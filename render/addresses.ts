@@ -49,5 +49,7 @@ export const EDGE_TLS_FILES = {
  */
 export function edgeContainerPorts(addresses: number): { http: number; https: number }[] {
     if (addresses > MAX_LISTEN_ADDRESSES + 1) throw new Error(`internal: ${addresses} edge addresses`);
-    return Array.from({ length: addresses }, (_, k) => (k === 0 ? { http: 80, https: 443 } : { http: 10080 + k, https: 10443 + k }));
+    return Array.from({ length: addresses }, (_, k) =>
+        k === 0 ? { http: 80, https: 443 } : { http: 10080 + k, https: 10443 + k },
+    );
 }

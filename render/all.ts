@@ -11,10 +11,15 @@ const DOCKER_DNS = { nameserver: "127.0.0.11:53" };
 
 /** The HAProxy container's config: the edge itself on Linux, the relay on a Mac runtime. */
 export function renderContainerHaproxyCfg(model: Model): string {
-    if (model.edge === "native") return renderRelayCfg(model, { caddyHost: "caddy", resolvers: DOCKER_DNS, admin: CADDY_HOLD.admin });
+    if (model.edge === "native")
+        return renderRelayCfg(model, { caddyHost: "caddy", resolvers: DOCKER_DNS, admin: CADDY_HOLD.admin });
     const ports = edgeContainerPorts(edgeHostAddresses(model).length);
     const bind = (which: "http" | "https") => `${ports.map((p) => `:::${p[which]}`).join(",")} v4v6`;
-    return renderEdgeCfg(model, { bind: { http: bind("http"), https: bind("https") }, upstream: { kind: "caddy", host: "caddy", resolvers: DOCKER_DNS }, admin: CADDY_HOLD.admin });
+    return renderEdgeCfg(model, {
+        bind: { http: bind("http"), https: bind("https") },
+        upstream: { kind: "caddy", host: "caddy", resolvers: DOCKER_DNS },
+        admin: CADDY_HOLD.admin,
+    });
 }
 
 /**

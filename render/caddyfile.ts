@@ -66,9 +66,17 @@ function upstreamTransport(s: Service, indent: string): string[] {
     const body = tls.insecureSkipVerify
         ? [`${indent}\t\ttls_insecure_skip_verify`]
         : [
-              ...(tls.serverName ? [`${indent}\t\ttls_server_name ${assertCaddyToken(tls.serverName, "upstream server name")}`] : []),
+              ...(tls.serverName
+                  ? [`${indent}\t\ttls_server_name ${assertCaddyToken(tls.serverName, "upstream server name")}`]
+                  : []),
               ...(tls.ca
-                  ? [`${indent}\t\ttls_trust_pool inline {`, ...derBase64(tls.ca).map((d) => `${indent}\t\t\ttrust_der ${assertCaddyToken(d, "CA certificate")}`), `${indent}\t\t}`]
+                  ? [
+                        `${indent}\t\ttls_trust_pool inline {`,
+                        ...derBase64(tls.ca).map(
+                            (d) => `${indent}\t\t\ttrust_der ${assertCaddyToken(d, "CA certificate")}`,
+                        ),
+                        `${indent}\t\t}`,
+                    ]
                   : []),
           ];
     return [`${indent}\ttransport http {`, ...body, `${indent}\t}`];
@@ -82,7 +90,9 @@ function forwardAuthBlock(s: Service, indent: string): string[] {
     return [
         `${indent}forward_auth ${assertCaddyToken(target, "forward auth upstream")} {`,
         `${indent}\turi ${assertCaddyToken(fa.uri, "forward auth uri")}`,
-        ...(fa.copyHeaders.length > 0 ? [`${indent}\tcopy_headers ${fa.copyHeaders.map((h) => assertCaddyToken(h, "header")).join(" ")}`] : []),
+        ...(fa.copyHeaders.length > 0
+            ? [`${indent}\tcopy_headers ${fa.copyHeaders.map((h) => assertCaddyToken(h, "header")).join(" ")}`]
+            : []),
         `${indent}}`,
     ];
 }
@@ -188,7 +198,9 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
         "(trusted_only) {",
         `\t@untrusted not remote_ip ${trustedSources(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES).join(" ")}`,
         "\tabort @untrusted",
-        ...(model.untrustedSources.length > 0 ? [`\t@excluded remote_ip ${withMapped(model.untrustedSources).join(" ")}`, "\tabort @excluded"] : []),
+        ...(model.untrustedSources.length > 0
+            ? [`\t@excluded remote_ip ${withMapped(model.untrustedSources).join(" ")}`, "\tabort @excluded"]
+            : []),
         "}",
         "",
         "(client_auth) {",
@@ -205,16 +217,37 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
 
     // --- plain listener
     const plainSite = (address: string, body: string[]) =>
-        add(`https://${address}:${plain} {`, "\ttls {", "\t\timport certificate", "\t}", "\timport trusted_only", "\timport common plain", ...body, "}", "");
+        add(
+            `https://${address}:${plain} {`,
+            "\ttls {",
+            "\t\timport certificate",
+            "\t}",
+            "\timport trusted_only",
+            "\timport common plain",
+            ...body,
+            "}",
+            "",
+        );
     add(`# Plain listener (:${plain}): tailnet and trusted networks, no client certificate.`);
-    plainSite(host(model.private.fqdn), apex ? ["\thandle {", ...upstreamBlock(apex, "\t\t", "plain"), "\t}"] : ["\thandle {", `\t\trespond "homelab: ${model.private.fqdn}" 200`, "\t}"]);
+    plainSite(
+        host(model.private.fqdn),
+        apex
+            ? ["\thandle {", ...upstreamBlock(apex, "\t\t", "plain"), "\t}"]
+            : ["\thandle {", `\t\trespond "homelab: ${model.private.fqdn}" 200`, "\t}"],
+    );
     plainSite(host(model.private.wildcard), [
-        ...wildcardServices.flatMap((s) => [`\t@${s.name} host ${host(s.hostnames.private as string)}`, `\thandle @${s.name} {`, ...upstreamBlock(s, "\t\t", "plain"), "\t}"]),
+        ...wildcardServices.flatMap((s) => [
+            `\t@${s.name} host ${host(s.hostnames.private as string)}`,
+            `\thandle @${s.name} {`,
+            ...upstreamBlock(s, "\t\t", "plain"),
+            "\t}",
+        ]),
         "\thandle {",
         '\t\trespond "no such service" 404',
         "\t}",
     ]);
-    for (const s of mtlsServices) plainSite(host(s.hostnames.mtls as string), ["\thandle {", ...upstreamBlock(s, "\t\t", "plain"), "\t}"]);
+    for (const s of mtlsServices)
+        plainSite(host(s.hostnames.mtls as string), ["\thandle {", ...upstreamBlock(s, "\t\t", "plain"), "\t}"]);
     // Any other name on the plain listener: no route.
     add(`https://:${plain} {`, "\tabort", "}", "");
 

@@ -23,7 +23,11 @@ export function edgeDir(model: Model): string {
 
 /** The launchd label: reverse-DNS, from the stack's name. */
 export function edgeLabel(stack: string): string {
-    const safe = stack.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "") || "stack";
+    const safe =
+        stack
+            .toLowerCase()
+            .replace(/[^a-z0-9.-]+/g, "-")
+            .replace(/^[-.]+|[-.]+$/g, "") || "stack";
     return `dev.homelab.${safe}.edge`;
 }
 

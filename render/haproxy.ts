@@ -66,7 +66,8 @@ export const CADDY_HOLD = {
 } as const;
 
 // One counter checks both totals (render: sourceRules), so they must stay one figure.
-if ((EDGE_LIMITS.lanTotal as number) !== EDGE_LIMITS.untrustedTotal) throw new Error("internal: EDGE_LIMITS.lanTotal must equal untrustedTotal");
+if ((EDGE_LIMITS.lanTotal as number) !== EDGE_LIMITS.untrustedTotal)
+    throw new Error("internal: EDGE_LIMITS.lanTotal must equal untrustedTotal");
 
 /**
  * The relay's limits (Mac runtimes). Every container reaches the relay's ports on the Mac's
@@ -105,7 +106,8 @@ export function holdCommands(role: keyof typeof HELD_FRONTENDS): { hold: string;
 /** The global lines of a role that can be held: HAProxy's admin socket, on a loopback address only. */
 function adminSocket(admin: string | undefined): string[] {
     if (admin === undefined) return [];
-    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/.test(admin)) throw new Error(`internal: the admin socket must be on IPv4 loopback, not ${admin}`);
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/.test(admin))
+        throw new Error(`internal: the admin socket must be on IPv4 loopback, not ${admin}`);
     return [`    stats socket ipv4@${admin} level admin`, "    stats timeout 10s"];
 }
 
@@ -145,7 +147,13 @@ export function edgeSplits(model: Model): boolean {
 
 /** How the edge reaches Caddy: straight (Linux), or through the relay with a client certificate (Mac). */
 export type EdgeUpstream =
-    | { kind: "caddy"; host: string; ports?: { plain: number; mtls: number }; resolvers?: { nameserver: string }; sourceAddress?: string }
+    | {
+          kind: "caddy";
+          host: string;
+          ports?: { plain: number; mtls: number };
+          resolvers?: { nameserver: string };
+          sourceAddress?: string;
+      }
     | { kind: "relay"; host: string; ports?: { plain: number; mtls: number } };
 
 export interface EdgeOptions {
@@ -258,23 +266,32 @@ function hostAddresses(model: Model): string[] {
 
 /** Not trusted: outside the trusted sources, or an address that only looks trusted. */
 function untrustedIf(model: Model): string {
-    return ["!trusted", "v4_embedded", "self_conn", ...(model.untrustedSources.length > 0 ? ["excluded"] : [])].join(" or ");
+    return ["!trusted", "v4_embedded", "self_conn", ...(model.untrustedSources.length > 0 ? ["excluded"] : [])].join(
+        " or ",
+    );
 }
 
 /** Trusted: inside the trusted sources, and none of the addresses that only look trusted. */
 function trustedIf(model: Model): string {
-    return ["trusted", "!v4_embedded", "!self_conn", ...(model.untrustedSources.length > 0 ? ["!excluded"] : [])].join(" ");
+    return ["trusted", "!v4_embedded", "!self_conn", ...(model.untrustedSources.length > 0 ? ["!excluded"] : [])].join(
+        " ",
+    );
 }
 
 /** Connection rules shared by :80 and :443: what is trusted, and the limits for everyone else. */
 function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] {
-    const served = !split && opts.servedDestinations ? [`    tcp-request connection reject unless { dst ${withMapped(opts.servedDestinations).join(" ")} }`] : [];
+    const served =
+        !split && opts.servedDestinations
+            ? [`    tcp-request connection reject unless { dst ${withMapped(opts.servedDestinations).join(" ")} }`]
+            : [];
     return [
         ...served,
         `    acl v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
         `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
         `    acl tailnet src ${withMapped(opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES).join(" ")}`,
-        ...(model.untrustedSources.length > 0 ? [`    acl excluded src ${withMapped(model.untrustedSources).join(" ")}`] : []),
+        ...(model.untrustedSources.length > 0
+            ? [`    acl excluded src ${withMapped(model.untrustedSources).join(" ")}`]
+            : []),
         // A connection from the edge host itself (a process on it, or a container that Docker
         // Desktop forwards through the host) carries a trusted source without being a trusted
         // client: from the address it arrives on, or from one of the host's addresses the stack
@@ -304,7 +321,11 @@ function edgeServer(upstream: EdgeUpstream, port: number): string {
         const f = EDGE_TLS_FILES;
         return `    server relay ${upstream.host}:${port} send-proxy-v2 ssl verify required ca-file ${f.ca} crt ${f.edgeClient} sni str(${RELAY_SERVER_NAME}) verifyhost ${RELAY_SERVER_NAME}`;
     }
-    const opts = ["send-proxy-v2", ...(upstream.sourceAddress ? [`source ${upstream.sourceAddress}`] : []), ...(upstream.resolvers ? DOCKER_DNS_SERVER : [])];
+    const opts = [
+        "send-proxy-v2",
+        ...(upstream.sourceAddress ? [`source ${upstream.sourceAddress}`] : []),
+        ...(upstream.resolvers ? DOCKER_DNS_SERVER : []),
+    ];
     return `    server caddy ${upstream.host}:${port} ${opts.join(" ")}`;
 }
 
@@ -313,8 +334,15 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
     const up = opts.upstream;
     const ports = up.ports ?? (up.kind === "relay" ? RELAY_PORTS : { plain: CADDY_PLAIN_PORT, mtls: CADDY_MTLS_PORT });
     const admin = up.kind === "caddy" ? opts.admin : undefined;
-    if (opts.admin !== undefined && admin === undefined) throw new Error("internal: only an edge that connects to Caddy is held");
-    const L = header(model, up.kind === "relay" ? "native edge" : "edge", EDGE_LIMITS.maxconn, up.kind === "relay", admin);
+    if (opts.admin !== undefined && admin === undefined)
+        throw new Error("internal: only an edge that connects to Caddy is held");
+    const L = header(
+        model,
+        up.kind === "relay" ? "native edge" : "edge",
+        EDGE_LIMITS.maxconn,
+        up.kind === "relay",
+        admin,
+    );
     if (up.kind === "caddy" && up.resolvers) L.push(...dockerResolvers(up.resolvers.nameserver));
     L.push(...limitTables());
     L.push(
@@ -340,7 +368,9 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
         // Wait for a TLS ClientHello before choosing; anything else, or nothing in time, is dropped.
         `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
         "    tcp-request content reject unless { req.ssl_hello_type 1 }",
-        ...(split ? [`    use_backend caddy_plain if ${trustedIf(model)}`, "    default_backend caddy_mtls"] : ["    default_backend caddy_plain"]),
+        ...(split
+            ? [`    use_backend caddy_plain if ${trustedIf(model)}`, "    default_backend caddy_mtls"]
+            : ["    default_backend caddy_plain"]),
         "",
     );
     L.push("backend caddy_plain", edgeServer(up, ports.plain), "");

@@ -44,7 +44,10 @@ export function unpackFiles(bundle: string): Record<string, string> {
         const m = /^#homelab-file (\S+) (\d+)$/.exec(lines[i] as string);
         if (!m) throw new Error(`malformed bundle at line ${i + 1}`);
         const n = Number(m[2]);
-        out[m[1] as string] = lines.slice(i + 1, i + 1 + n).map((l) => `${l}\n`).join("");
+        out[m[1] as string] = lines
+            .slice(i + 1, i + 1 + n)
+            .map((l) => `${l}\n`)
+            .join("");
         i += 1 + n;
     }
     return out;

@@ -36,7 +36,8 @@ export function tunnelCaPath(s: Service): string {
 export function tunnelCaFiles(model: Model): Record<string, string> {
     const out: Record<string, string> = {};
     for (const s of servicesOn(model, "public")) {
-        if (s.upstreamScheme !== "https" || !s.upstreamTls || s.upstreamTls.insecureSkipVerify || !s.upstreamTls.ca) continue;
+        if (s.upstreamScheme !== "https" || !s.upstreamTls || s.upstreamTls.insecureSkipVerify || !s.upstreamTls.ca)
+            continue;
         out[tunnelCaFile(s)] = s.upstreamTls.ca;
     }
     return out;
@@ -46,14 +47,21 @@ function originRequest(s: Service): OriginRequest | undefined {
     const tls = s.upstreamScheme === "https" ? s.upstreamTls : undefined;
     if (!tls) return undefined;
     if (tls.insecureSkipVerify) return { noTlsVerify: true };
-    return { ...(tls.serverName ? { originServerName: tls.serverName } : {}), ...(tls.ca ? { caPool: tunnelCaPath(s) } : {}) };
+    return {
+        ...(tls.serverName ? { originServerName: tls.serverName } : {}),
+        ...(tls.ca ? { caPool: tunnelCaPath(s) } : {}),
+    };
 }
 
 /** cloudflared runs on the stack's public network, so it reaches services by container name. */
 export function renderTunnelIngress(model: Model): IngressRule[] {
     const rules: IngressRule[] = servicesOn(model, "public").map((s) => {
         const origin = originRequest(s);
-        return { hostname: s.hostnames.public as string, service: `${s.upstreamScheme}://${s.upstream}`, ...(origin ? { originRequest: origin } : {}) };
+        return {
+            hostname: s.hostnames.public as string,
+            service: `${s.upstreamScheme}://${s.upstream}`,
+            ...(origin ? { originRequest: origin } : {}),
+        };
     });
     rules.push({ service: "http_status:404" });
     return rules;

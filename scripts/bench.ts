@@ -9,7 +9,22 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
-import { CONFIGS, CONFIG_LABEL, Config, MTLS_CONFIGS, QUIET_BELOW, Sample, UNTRUSTED_POOL, busyShare, loadgenArgs, loadgenBinary, loadgenVegetaVersion, measure, startRig, waitQuiet } from "../bench/dataplane";
+import {
+    CONFIGS,
+    CONFIG_LABEL,
+    Config,
+    MTLS_CONFIGS,
+    QUIET_BELOW,
+    Sample,
+    UNTRUSTED_POOL,
+    busyShare,
+    loadgenArgs,
+    loadgenBinary,
+    loadgenVegetaVersion,
+    measure,
+    startRig,
+    waitQuiet,
+} from "../bench/dataplane";
 import { caddyBinary, haproxyBinary } from "../test/support/binaries";
 import { EDGE_LIMITS } from "../render/haproxy";
 import versions from "../render/versions.json";
@@ -75,11 +90,14 @@ function median(xs: number[]): number {
 }
 
 const workers = (n: number) => `${n} worker${n === 1 ? "" : "s"}`;
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+    n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function firstLine(cmd: string, args: string[]): string {
     try {
-        return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0]!.trim();
+        return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+            .split("\n")[0]!
+            .trim();
     } catch {
         return "unavailable";
     }
@@ -89,7 +107,13 @@ function firstLine(cmd: string, args: string[]): string {
 function haproxyTlsLibrary(): string {
     try {
         const vv = execFileSync(haproxyBinary(), ["-vv"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-        return vv.match(/Running on (\S+) version : (\S+ \S+)/)?.slice(1, 3).join(" ").replace(/^(\S+) \1 /, "$1 ") ?? "an unknown TLS library";
+        return (
+            vv
+                .match(/Running on (\S+) version : (\S+ \S+)/)
+                ?.slice(1, 3)
+                .join(" ")
+                .replace(/^(\S+) \1 /, "$1 ") ?? "an unknown TLS library"
+        );
     } catch {
         return "an unknown TLS library";
     }
@@ -106,17 +130,29 @@ interface Machine {
 function machine(): Machine {
     const cpus = os.cpus();
     return {
-        haproxy: { version: firstLine(haproxyBinary(), ["-v"]).replace(/^HAProxy version (\S+).*$/, "$1"), tls: haproxyTlsLibrary() },
+        haproxy: {
+            version: firstLine(haproxyBinary(), ["-v"]).replace(/^HAProxy version (\S+).*$/, "$1"),
+            tls: haproxyTlsLibrary(),
+        },
         ownNetwork: process.env[NETNS_ENV] !== undefined,
         rows: [
             ["CPU", `${cpus[0]?.model ?? "unknown"} × ${cpus.length}`],
             ["Memory", `${fmt(os.totalmem() / 2 ** 30, 1)} GiB`],
             ["OS", `${os.type()} ${os.release()} (${os.arch()})`],
             ["Node.js", process.version],
-            ["Caddy", `${firstLine(caddyBinary(), ["version"]).split(" ")[0]} + caddy-dns/cloudflare ${versions.caddyDnsCloudflare} (the test build of the pinned image)`],
-            ["HAProxy", `${firstLine(haproxyBinary(), ["-v"]).replace(/ - https.*$/, "")}, running on ${haproxyTlsLibrary()} (Debian's; the stack runs ${versions.haproxyImage}, and a Mac's native edge runs Homebrew's)`],
+            [
+                "Caddy",
+                `${firstLine(caddyBinary(), ["version"]).split(" ")[0]} + caddy-dns/cloudflare ${versions.caddyDnsCloudflare} (the test build of the pinned image)`,
+            ],
+            [
+                "HAProxy",
+                `${firstLine(haproxyBinary(), ["-v"]).replace(/ - https.*$/, "")}, running on ${haproxyTlsLibrary()} (Debian's; the stack runs ${versions.haproxyImage}, and a Mac's native edge runs Homebrew's)`,
+            ],
             ["OpenSSL", firstLine("openssl", ["version"])],
-            ["vegeta", `${loadgenVegetaVersion()} (its attack library, in bench/loadgen, built with ${firstLine("go", ["env", "GOVERSION"])})`],
+            [
+                "vegeta",
+                `${loadgenVegetaVersion()} (its attack library, in bench/loadgen, built with ${firstLine("go", ["env", "GOVERSION"])})`,
+            ],
         ],
     };
 }
@@ -158,7 +194,9 @@ function quietSample(run: () => Sample): Sample {
         const after = busyShare();
         if (after < QUIET_BELOW || attempt === 2) return s;
         interference.repeated++;
-        process.stderr.write(`    the machine was ${fmt(after * 100)}% busy after that run: something else is running; repeating it\n`);
+        process.stderr.write(
+            `    the machine was ${fmt(after * 100)}% busy after that run: something else is running; repeating it\n`,
+        );
     }
 }
 
@@ -173,9 +211,14 @@ async function dataPlane(plan: Plan, loadgen: string): Promise<Cell[]> {
                     const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length] as Config);
                     for (const config of order) {
                         const s = quietSample(() => measure(rig, config, mode, concurrency, plan.seconds, round));
-                        if (s.success < 1) throw new Error(`${CONFIG_LABEL[config]} (${mode}, ${concurrency} workers): only ${fmt(s.success * 100, 2)}% of requests succeeded`);
+                        if (s.success < 1)
+                            throw new Error(
+                                `${CONFIG_LABEL[config]} (${mode}, ${concurrency} workers): only ${fmt(s.success * 100, 2)}% of requests succeeded`,
+                            );
                         samples.push(s);
-                        process.stderr.write(`  ${config} ${mode.padEnd(9)} c=${String(concurrency).padEnd(3)} round ${round + 1}: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50ms, 2)} ms, p99 ${fmt(s.p99ms, 2)} ms\n`);
+                        process.stderr.write(
+                            `  ${config} ${mode.padEnd(9)} c=${String(concurrency).padEnd(3)} round ${round + 1}: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50ms, 2)} ms, p99 ${fmt(s.p99ms, 2)} ms\n`,
+                        );
                     }
                 }
             }
@@ -187,22 +230,41 @@ async function dataPlane(plan: Plan, loadgen: string): Promise<Cell[]> {
     for (const concurrency of plan.concurrency)
         for (const mode of MODES)
             for (const config of CONFIGS) {
-                const xs = samples.filter((s) => s.config === config && s.mode === mode && s.concurrency === concurrency);
-                const cpuUs = Object.fromEntries(Object.keys(xs[0]?.cpuUs ?? {}).map((k) => [k, median(xs.map((s) => s.cpuUs[k] as number))]));
-                cells.push({ config, mode, concurrency, rounds: xs.length, rps: median(xs.map((s) => s.rps)), p50ms: median(xs.map((s) => s.p50ms)), p99ms: median(xs.map((s) => s.p99ms)), cpuUs, mostFromOneAddress: Math.max(...xs.map((s) => s.mostFromOneAddress)), spread: (Math.max(...xs.map((s) => s.rps)) - Math.min(...xs.map((s) => s.rps))) / median(xs.map((s) => s.rps)) });
+                const xs = samples.filter(
+                    (s) => s.config === config && s.mode === mode && s.concurrency === concurrency,
+                );
+                const cpuUs = Object.fromEntries(
+                    Object.keys(xs[0]?.cpuUs ?? {}).map((k) => [k, median(xs.map((s) => s.cpuUs[k] as number))]),
+                );
+                cells.push({
+                    config,
+                    mode,
+                    concurrency,
+                    rounds: xs.length,
+                    rps: median(xs.map((s) => s.rps)),
+                    p50ms: median(xs.map((s) => s.p50ms)),
+                    p99ms: median(xs.map((s) => s.p99ms)),
+                    cpuUs,
+                    mostFromOneAddress: Math.max(...xs.map((s) => s.mostFromOneAddress)),
+                    spread:
+                        (Math.max(...xs.map((s) => s.rps)) - Math.min(...xs.map((s) => s.rps))) /
+                        median(xs.map((s) => s.rps)),
+                });
             }
     return cells;
 }
 
 function interferenceNote(): string {
     const i = interference;
-    if (i.waitedMs < 5_000 && i.repeated === 0 && i.busyStarts === 0) return `in this run nothing else was running (${fmt(i.samples)} runs).`;
+    if (i.waitedMs < 5_000 && i.repeated === 0 && i.busyStarts === 0)
+        return `in this run nothing else was running (${fmt(i.samples)} runs).`;
     return `in this run it waited ${fmt(i.waitedMs / 1000)} s in all for other work to finish, repeated ${fmt(i.repeated)} of ${fmt(i.samples)} runs${i.busyStarts > 0 ? `, and ${fmt(i.busyStarts)} runs had to start on a busy machine after 3 minutes of waiting` : ""}.`;
 }
 
 /** How much the rounds of one cell disagree, in this run. */
 function variation(plan: Plan, cells: Cell[]): string {
-    if (plan.rounds < 2) return "this run has one round per cell, so it says nothing about how much. Compare rows of one run, not runs.";
+    if (plan.rounds < 2)
+        return "this run has one round per cell, so it says nothing about how much. Compare rows of one run, not runs.";
     const spreads = cells.map((c) => c.spread * 100);
     return `in this run the ${plan.rounds} rounds of one cell differ in requests/s by ${fmt(median(spreads))}% at the median (highest minus lowest, over their median) and by up to ${fmt(Math.max(...spreads))}%. Each cell is the median of its rounds; compare rows of one run, not runs, and treat differences smaller than about ${fmt(median(spreads))}% as noise.`;
 }
@@ -222,21 +284,34 @@ function dataPlaneTargets(plan: Plan, cells: Cell[]): Target[] {
     for (const concurrency of plan.concurrency) {
         for (const mode of MODES) {
             const r = cell(cells, "a", mode, concurrency).rps / cell(cells, "c", mode, concurrency).rps;
-            out.push({ what: `(a) within 10% of (c), ${mode === "keepalive" ? "requests/s (keep-alive)" : "new TLS connections/s"}, ${workers(concurrency)}`, value: `${fmt(r * 100, 1)}% of (c)`, met: r >= 0.9 });
+            out.push({
+                what: `(a) within 10% of (c), ${mode === "keepalive" ? "requests/s (keep-alive)" : "new TLS connections/s"}, ${workers(concurrency)}`,
+                value: `${fmt(r * 100, 1)}% of (c)`,
+                met: r >= 0.9,
+            });
         }
         const r = cell(cells, "a", "keepalive", concurrency).rps / cell(cells, "b", "keepalive", concurrency).rps;
-        out.push({ what: `(a) ≥ 1.3× (b), requests/s (keep-alive), ${workers(concurrency)}`, value: `${fmt(r, 2)}×`, met: r >= 1.3 });
+        out.push({
+            what: `(a) ≥ 1.3× (b), requests/s (keep-alive), ${workers(concurrency)}`,
+            value: `${fmt(r, 2)}×`,
+            met: r >= 1.3,
+        });
     }
     return out;
 }
 
 function dataPlaneTable(plan: Plan, cells: Cell[]): string[] {
-    const lines = ["| path | workers | keep-alive req/s | p50 ms | p99 ms | new TLS conn/s | p50 ms | p99 ms |", "|---|--:|--:|--:|--:|--:|--:|--:|"];
+    const lines = [
+        "| path | workers | keep-alive req/s | p50 ms | p99 ms | new TLS conn/s | p50 ms | p99 ms |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ];
     for (const concurrency of plan.concurrency)
         for (const config of CONFIGS) {
             const k = cell(cells, config, "keepalive", concurrency);
             const h = cell(cells, config, "handshake", concurrency);
-            lines.push(`| ${CONFIG_LABEL[config]} | ${concurrency} | ${fmt(k.rps)} | ${fmt(k.p50ms, 2)} | ${fmt(k.p99ms, 2)} | ${fmt(h.rps)} | ${fmt(h.p50ms, 2)} | ${fmt(h.p99ms, 2)} |`);
+            lines.push(
+                `| ${CONFIG_LABEL[config]} | ${concurrency} | ${fmt(k.rps)} | ${fmt(k.p50ms, 2)} | ${fmt(k.p99ms, 2)} | ${fmt(h.rps)} | ${fmt(h.p50ms, 2)} | ${fmt(h.p99ms, 2)} |`,
+            );
         }
     return lines;
 }
@@ -254,9 +329,14 @@ function cpuTable(plan: Plan, cells: Cell[]): string[] {
     for (const mode of MODES)
         for (const config of CONFIGS) {
             const c = cell(cells, config, mode, concurrency);
-            lines.push(`| ${config} | ${mode === "keepalive" ? "keep-alive" : "new TLS connections"} | ${us(c, "haproxy")} | ${us(c, "relay")} | ${us(c, "caddy")} | ${us(c, "upstream")} | ${us(c, "machine")} |`);
+            lines.push(
+                `| ${config} | ${mode === "keepalive" ? "keep-alive" : "new TLS connections"} | ${us(c, "haproxy")} | ${us(c, "relay")} | ${us(c, "caddy")} | ${us(c, "upstream")} | ${us(c, "machine")} |`,
+            );
         }
-    lines.push("", "For (f) and (g) the edge is both HAProxy processes, the native edge and the relay; the relay's share is shown on its own. (b) and (c) run in one Caddy of their own, (a), (d), (e), (f) and (g) in the lab's.");
+    lines.push(
+        "",
+        "For (f) and (g) the edge is both HAProxy processes, the native edge and the relay; the relay's share is shown on its own. (b) and (c) run in one Caddy of their own, (a), (d), (e), (f) and (g) in the lab's.",
+    );
     return lines;
 }
 
@@ -280,7 +360,21 @@ let compiled: string | undefined;
 function compiledTree(): string {
     if (!compiled) {
         compiled = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-bench-js-"));
-        execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", ROOT, "--outDir", compiled, "--noEmit", "false", "--sourceMap", "false"], { stdio: "inherit" });
+        execFileSync(
+            process.execPath,
+            [
+                require.resolve("typescript/bin/tsc"),
+                "-p",
+                ROOT,
+                "--outDir",
+                compiled,
+                "--noEmit",
+                "false",
+                "--sourceMap",
+                "false",
+            ],
+            { stdio: "inherit" },
+        );
         fs.copyFileSync(path.join(ROOT, "Pulumi.home.yaml"), path.join(compiled, "Pulumi.home.yaml"));
         // The shell scripts the components read at run time (render/shell.ts).
         fs.cpSync(path.join(ROOT, "shell"), path.join(compiled, "shell"), { recursive: true });
@@ -297,8 +391,20 @@ function programRun(what: string, services: number, users: number): ProgramResul
     const js = what === "evaljs";
     const args = js
         ? [path.join(compiledTree(), "bench/program.js"), "eval", String(services), String(users)]
-        : ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench/program.ts"), what, String(services), String(users)];
-    const r = spawnSync(process.execPath, args, { cwd: js ? compiledTree() : ROOT, encoding: "utf8", timeout: 20 * 60_000, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") } });
+        : [
+              "-r",
+              "ts-node/register/transpile-only",
+              path.join(ROOT, "bench/program.ts"),
+              what,
+              String(services),
+              String(users),
+          ];
+    const r = spawnSync(process.execPath, args, {
+        cwd: js ? compiledTree() : ROOT,
+        encoding: "utf8",
+        timeout: 20 * 60_000,
+        env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+    });
     if (r.status !== 0) throw new Error(`bench/program.ts ${what} ${services} ${users} failed:\n${r.stderr}`);
     const j = JSON.parse(r.stdout.trim().split("\n").pop() as string);
     process.stderr.write(`  ${what} ${services} ${users}: ${fmt(j.wallMs)} ms, ${fmt(j.maxRssMb)} MB\n`);
@@ -315,11 +421,16 @@ const PROGRAM_LABEL: Record<string, string> = {
 };
 
 function programTable(results: ProgramResult[]): string[] {
-    const lines = ["| measurement | services | users | wall ms | of which GC ms | peak RSS MB |", "|---|--:|--:|--:|--:|--:|"];
+    const lines = [
+        "| measurement | services | users | wall ms | of which GC ms | peak RSS MB |",
+        "|---|--:|--:|--:|--:|--:|",
+    ];
     for (const r of results) {
         const svc = r.what === "sign" || r.what === "p12" ? "–" : String(r.counts?.services ?? r.services);
         const users = r.what === "sign" || r.what === "p12" ? String(r.services) : String(r.counts?.users ?? r.users);
-        lines.push(`| ${PROGRAM_LABEL[r.what] ?? r.what}${r.runs ? ` (warm, median of ${r.runs})` : ""} | ${svc} | ${users} | ${fmt(r.wallMs, 1)} | ${fmt(r.gcMs, 1)} | ${fmt(r.maxRssMb)} |`);
+        lines.push(
+            `| ${PROGRAM_LABEL[r.what] ?? r.what}${r.runs ? ` (warm, median of ${r.runs})` : ""} | ${svc} | ${users} | ${fmt(r.wallMs, 1)} | ${fmt(r.gcMs, 1)} | ${fmt(r.maxRssMb)} |`,
+        );
     }
     return lines;
 }
@@ -334,21 +445,33 @@ const RSS_NOISE_MB = 8;
 /** Marginal cost per added service or user between measured points: flat means linear. */
 function growth(results: ProgramResult[]): string[] {
     const lines: string[] = [];
-    const step = (label: string, a: ProgramResult | undefined, b: ProgramResult | undefined, per: (r: ProgramResult) => number, unit: string) => {
+    const step = (
+        label: string,
+        a: ProgramResult | undefined,
+        b: ProgramResult | undefined,
+        per: (r: ProgramResult) => number,
+        unit: string,
+    ) => {
         if (!a || !b) return;
         const d = per(b) - per(a);
         const wall = (b.wallMs - a.wallMs) / d;
         const cpu = (b.wallMs - b.gcMs - (a.wallMs - a.gcMs)) / d;
         const rss = b.maxRssMb - a.maxRssMb;
-        lines.push(`| ${label} | ${per(a)} → ${per(b)} | ${fmt(wall, 3)} ms | ${fmt(cpu, 3)} ms | ${Math.abs(rss) < RSS_NOISE_MB ? "≈ 0" : `${fmt(rss / d, 3)} MB`} | per ${unit} |`);
+        lines.push(
+            `| ${label} | ${per(a)} → ${per(b)} | ${fmt(wall, 3)} ms | ${fmt(cpu, 3)} ms | ${Math.abs(rss) < RSS_NOISE_MB ? "≈ 0" : `${fmt(rss / d, 3)} MB`} | per ${unit} |`,
+        );
     };
-    for (const [w, u] of [["render", 1000], ["eval", 0]] as const) {
+    for (const [w, u] of [
+        ["render", 1000],
+        ["eval", 0],
+    ] as const) {
         const pts = [12, 100, 1000].map((s) => find(results, w, s, u));
         step(`${w}, ${fmt(u)} users`, pts[0], pts[1], (r) => r.services, "service");
         step(`${w}, ${fmt(u)} users`, pts[1], pts[2], (r) => r.services, "service");
     }
     const users = [0, 250, 500, 1000].map((u) => find(results, "eval", 12, u));
-    for (let i = 0; i + 1 < users.length; i++) step("eval, 12 services", users[i], users[i + 1], (r) => r.users, "user");
+    for (let i = 0; i + 1 < users.length; i++)
+        step("eval, 12 services", users[i], users[i + 1], (r) => r.users, "user");
     if (lines.length === 0) return [];
     return [
         "| measurement | range | wall | wall minus GC | peak RSS | unit |",
@@ -366,8 +489,10 @@ function oneThread(keepalive: number, handshake: number): string {
     const keepsDefault = "the rendered config keeps HAProxy's default (one thread per CPU)";
     const faster = [keepalive, handshake].filter((r) => r >= 1.1).length;
     const notSlower = [keepalive, handshake].filter((r) => r >= 1.05).length;
-    if (faster === 0) return `One thread is not meaningfully faster ${measured}, so HAProxy's threads competing for the CPUs are not what keeps (a) from (c); ${keepsDefault}.`;
-    if (notSlower < 2) return `The two measures disagree ${measured}: that is this shared machine's run-to-run variation, not a gain; ${keepsDefault}.`;
+    if (faster === 0)
+        return `One thread is not meaningfully faster ${measured}, so HAProxy's threads competing for the CPUs are not what keeps (a) from (c); ${keepsDefault}.`;
+    if (notSlower < 2)
+        return `The two measures disagree ${measured}: that is this shared machine's run-to-run variation, not a gain; ${keepsDefault}.`;
     return `One thread is faster here ${measured}: on a machine this small HAProxy's threads compete with Caddy and the load generator for the CPUs. The rendered config keeps the default (one thread per CPU), which suits a Mac with more cores than busy processes.`;
 }
 
@@ -382,7 +507,8 @@ function caddyBehindEdges(kf: number, ka: number, hf: number, ha: number): strin
 /** The edge's CPU per new connection on the Mac edge's trusted path (g) and its mTLS path (f). */
 function sameRelayCost(g: number, f: number): string {
     const r = g / f;
-    if (Math.abs(r - 1) < 0.15) return `That is about what (f) costs the edge (${fmt(f)} µs): the relay's TLS layer is the edge's own connection, whether or not the client inside presents a certificate.`;
+    if (Math.abs(r - 1) < 0.15)
+        return `That is about what (f) costs the edge (${fmt(f)} µs): the relay's TLS layer is the edge's own connection, whether or not the client inside presents a certificate.`;
     return `(f) costs the edge ${fmt(f)} µs per connection: the relay's TLS layer is the edge's own connection either way, so a difference this size (${fmt(Math.abs(r - 1) * 100)}%) is most likely this run's variation.`;
 }
 
@@ -404,7 +530,8 @@ function dataPlaneAnalysis(plan: Plan, m0: Machine, cells: Cell[]): string[] {
     const lat = (c: Config, mode: Sample["mode"] = "keepalive") => cell(cells, c, mode, lo).p50ms;
     const L = EDGE_LIMITS;
     // The Mac edge's two processes, apart: the relay is measured on its own, the native edge is the rest.
-    const edge = (x: Cell) => `${fmt(cpu(x, "haproxy"))} µs (native edge ${fmt(cpu(x, "haproxy") - cpu(x, "relay"))}, relay ${fmt(cpu(x, "relay"))})`;
+    const edge = (x: Cell) =>
+        `${fmt(cpu(x, "haproxy"))} µs (native edge ${fmt(cpu(x, "haproxy") - cpu(x, "relay"))}, relay ${fmt(cpu(x, "relay"))})`;
     return [
         "### Reading the results",
         "",
@@ -431,11 +558,18 @@ function programAnalysis(results: ProgramResult[]): string[] {
     };
     const r = (s: number) => find(results, "render", s, 1000);
     const e = (s: number, u: number) => find(results, "eval", s, u);
-    const slope = (a?: ProgramResult, b?: ProgramResult, x: (p: ProgramResult) => number = (p) => p.services, gc = false) =>
-        a && b ? (b.wallMs - (gc ? b.gcMs : 0) - (a.wallMs - (gc ? a.gcMs : 0))) / (x(b) - x(a)) : undefined;
+    const slope = (
+        a?: ProgramResult,
+        b?: ProgramResult,
+        x: (p: ProgramResult) => number = (p) => p.services,
+        gc = false,
+    ) => (a && b ? (b.wallMs - (gc ? b.gcMs : 0) - (a.wallMs - (gc ? a.gcMs : 0))) / (x(b) - x(a)) : undefined);
     const r1 = slope(r(12), r(100));
     const r2 = slope(r(100), r(1000));
-    if (r1 !== undefined && r2 !== undefined) out.push(`- **Rendering** grows by ${fmt(r1 * 1000)} µs per service from 12 to 100 services and ${fmt(r2 * 1000)} µs per service from 100 to 1,000: ${Math.max(r1, r2) < 1.5 * Math.min(r1, r2) ? "linear" : "not the same per service in both steps, but microseconds either way"}. 1,000 services with 1,000 users render in ${fmt(r(1000)?.wallMs ?? 0)} ms.`);
+    if (r1 !== undefined && r2 !== undefined)
+        out.push(
+            `- **Rendering** grows by ${fmt(r1 * 1000)} µs per service from 12 to 100 services and ${fmt(r2 * 1000)} µs per service from 100 to 1,000: ${Math.max(r1, r2) < 1.5 * Math.min(r1, r2) ? "linear" : "not the same per service in both steps, but microseconds either way"}. 1,000 services with 1,000 users render in ${fmt(r(1000)?.wallMs ?? 0)} ms.`,
+        );
     const e1 = slope(e(12, 0), e(100, 0));
     const e2 = slope(e(100, 0), e(1000, 0));
     if (e1 !== undefined && e2 !== undefined)
@@ -464,17 +598,39 @@ function programAnalysis(results: ProgramResult[]): string[] {
         );
     const p = per("p12");
     const sgn = per("sign");
-    if (p !== undefined && sgn !== undefined) out.push(`- **Crypto:** one PKCS#12 bundle takes ${fmt(p, 1)} ms (node-forge's PKCS#12 key derivation, SHA-1 × 2,048 iterations, three times per bundle), one client certificate ${fmt(sgn, 1)} ms to sign here (a key from Node.js, then a CSR and a signature from the openssl CLI, two processes; the tls provider does all of it in-process in a real run). A stack of 1,000 users pays about ${fmt((p * 1000) / 1000, 0)} s for bundles on a full evaluation.`);
+    if (p !== undefined && sgn !== undefined)
+        out.push(
+            `- **Crypto:** one PKCS#12 bundle takes ${fmt(p, 1)} ms (node-forge's PKCS#12 key derivation, SHA-1 × 2,048 iterations, three times per bundle), one client certificate ${fmt(sgn, 1)} ms to sign here (a key from Node.js, then a CSR and a signature from the openssl CLI, two processes; the tls provider does all of it in-process in a real run). A stack of 1,000 users pays about ${fmt((p * 1000) / 1000, 0)} s for bundles on a full evaluation.`,
+        );
     if (out.length === 0) return [];
-    return ["### Reading the results", "", ...out, "", "Not a target here but worth knowing: a real `pulumi up` adds the engine and provider round trips per resource, which these runs leave out; the example stack's real runs are dominated by Cloudflare's and Docker's APIs, not by this program.", ""];
+    return [
+        "### Reading the results",
+        "",
+        ...out,
+        "",
+        "Not a target here but worth knowing: a real `pulumi up` adds the engine and provider round trips per resource, which these runs leave out; the example stack's real runs are dominated by Cloudflare's and Docker's APIs, not by this program.",
+        "",
+    ];
 }
 
 // ---------------------------------------------------------------- report
 
-function report(plan: Plan, m: Machine, cells: Cell[], results: ProgramResult[], started: Date, seconds: number): string {
+function report(
+    plan: Plan,
+    m: Machine,
+    cells: Cell[],
+    results: ProgramResult[],
+    started: Date,
+    seconds: number,
+): string {
     const targets = dataPlaneTargets(plan, cells);
     const example = find(results, "example", 0, 0);
-    if (example) targets.push({ what: "render the example stack in under a second", value: `${fmt(example.wallMs, 1)} ms`, met: example.wallMs < 1000 });
+    if (example)
+        targets.push({
+            what: "render the example stack in under a second",
+            value: `${fmt(example.wallMs, 1)} ms`,
+            met: example.wallMs < 1000,
+        });
     const out: string[] = [
         "# Benchmarks",
         "",
@@ -499,7 +655,7 @@ function report(plan: Plan, m: Machine, cells: Cell[], results: ProgramResult[],
         "- **(a)** the rendered chain, Linux edge: HAProxy (rendered haproxy.cfg, as the container runs it) → PROXY v2 → Caddy's mTLS listener (rendered Caddyfile) → upstream.",
         "- **(b)** the second seed's design: HAProxy → Caddy mTLS site → a second TLS connection back into Caddy's plain listener with verification off → upstream.",
         "- **(c)** the floor: one Caddy terminating mTLS with the rendered mTLS site, verbatim (trust pool, leaf allowlist, site directives, server options), straight to the upstream: the cost of one TLS termination and nothing else.",
-        "- **(d)** the trusted path, Linux edge: HAProxy → PROXY v2 → Caddy's plain listener → upstream, from the \"LAN\" address 127.0.0.2, no client certificate.",
+        '- **(d)** the trusted path, Linux edge: HAProxy → PROXY v2 → Caddy\'s plain listener → upstream, from the "LAN" address 127.0.0.2, no client certificate.',
         "- **(e)** an experiment, not the product: (a) with `nbthread 1` added to the rendered haproxy.cfg, to show how much of the gap between (a) and (c) is HAProxy's threads competing for this machine's CPUs.",
         "- **(f)** the rendered chain, Mac edge: the native HAProxy (rendered native-edge config, 127.0.0.1:28443) → mutual TLS with the edge PKI, PROXY v2 ahead of it → the relay HAProxy (rendered relay config, 127.0.0.1:9443, standing in for the relay container's port published on the Mac's loopback) → PROXY v2 → Caddy's mTLS listener → upstream.",
         "- **(g)** the trusted path, Mac edge: the same two HAProxy processes (relay port 8443) → Caddy's plain listener → upstream, from 127.0.0.2, no client certificate.",
@@ -525,7 +681,8 @@ function report(plan: Plan, m: Machine, cells: Cell[], results: ProgramResult[],
         "",
     ];
     const g = growth(results);
-    if (g.length > 0) out.push("Marginal cost (difference between two rows, divided by the added services or users):", "", ...g, "");
+    if (g.length > 0)
+        out.push("Marginal cost (difference between two rows, divided by the added services or users):", "", ...g, "");
     out.push(...programAnalysis(results));
     out.push(
         "## Commands",
@@ -555,12 +712,20 @@ const NETNS_ENV = "HOMELAB_BENCH_NETNS";
  * requests nor receive them. Returns the child's exit status, or undefined to run here.
  */
 function inOwnNetwork(args: string[]): number | undefined {
-    if (process.env[NETNS_ENV] !== undefined || process.platform !== "linux" || args.includes("--shared-network")) return undefined;
-    if (spawnSync("unshare", ["--net", "--", "sh", "-c", "ip link set lo up"], { stdio: "ignore" }).status !== 0) return undefined;
+    if (process.env[NETNS_ENV] !== undefined || process.platform !== "linux" || args.includes("--shared-network"))
+        return undefined;
+    if (spawnSync("unshare", ["--net", "--", "sh", "-c", "ip link set lo up"], { stdio: "ignore" }).status !== 0)
+        return undefined;
     // What needs the network (the module proxy, Caddy's build) happens out here, first.
     loadgenBinary();
     caddyBinary();
-    const node = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts/bench.ts"), ...args];
+    const node = [
+        process.execPath,
+        "-r",
+        "ts-node/register/transpile-only",
+        path.join(ROOT, "scripts/bench.ts"),
+        ...args,
+    ];
     const r = spawnSync("unshare", ["--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", ...node], {
         stdio: "inherit",
         cwd: process.cwd(),
@@ -598,7 +763,12 @@ async function main(): Promise<void> {
         Object.assign(interference, raw.interference);
         Object.assign(programWait, raw.programWait);
         const outIdx = args.indexOf("--out");
-        const outFile = outIdx >= 0 && args[outIdx + 1] ? path.resolve(args[outIdx + 1] as string) : plan === SMOKE ? path.join(os.tmpdir(), "homelab-benchmarks-smoke.md") : path.join(ROOT, "docs/benchmarks.md");
+        const outFile =
+            outIdx >= 0 && args[outIdx + 1]
+                ? path.resolve(args[outIdx + 1] as string)
+                : plan === SMOKE
+                  ? path.join(os.tmpdir(), "homelab-benchmarks-smoke.md")
+                  : path.join(ROOT, "docs/benchmarks.md");
         write(outFile, report(plan, raw.machine, raw.cells, raw.results, new Date(raw.started), raw.seconds));
         return;
     }
@@ -606,7 +776,12 @@ async function main(): Promise<void> {
     if (status !== undefined) process.exit(status);
     const plan = args.includes("--smoke") ? SMOKE : FULL;
     const outIdx = args.indexOf("--out");
-    const outFile = outIdx >= 0 && args[outIdx + 1] ? path.resolve(args[outIdx + 1] as string) : plan === SMOKE ? path.join(os.tmpdir(), "homelab-benchmarks-smoke.md") : path.join(ROOT, "docs/benchmarks.md");
+    const outFile =
+        outIdx >= 0 && args[outIdx + 1]
+            ? path.resolve(args[outIdx + 1] as string)
+            : plan === SMOKE
+              ? path.join(os.tmpdir(), "homelab-benchmarks-smoke.md")
+              : path.join(ROOT, "docs/benchmarks.md");
     const started = new Date();
     const t0 = Date.now();
     const loadgen = loadgenBinary();
@@ -616,10 +791,21 @@ async function main(): Promise<void> {
     process.stderr.write(`program (${plan.name}):\n`);
     const results = plan.program.map(([what, s, u]) => programRun(what, s, u));
     const seconds = (Date.now() - t0) / 1000;
-    const raw: Raw = { plan: plan.name, machine: m, cells, results, started: started.toISOString(), seconds, interference, programWait };
+    const raw: Raw = {
+        plan: plan.name,
+        machine: m,
+        cells,
+        results,
+        started: started.toISOString(),
+        seconds,
+        interference,
+        programWait,
+    };
     const rawFile = path.join(os.tmpdir(), `homelab-benchmarks-${plan.name}.json`);
     fs.writeFileSync(rawFile, JSON.stringify(raw, null, 1));
-    process.stderr.write(`measurements saved to ${rawFile} (npm run bench -- --from-json ${rawFile} writes the report again)\n`);
+    process.stderr.write(
+        `measurements saved to ${rawFile} (npm run bench -- --from-json ${rawFile} writes the report again)\n`,
+    );
     write(outFile, report(plan, m, cells, results, started, seconds));
 }
 

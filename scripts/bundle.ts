@@ -19,12 +19,17 @@ export function parseBundles(json: string): Record<string, Bundle> {
     try {
         value = JSON.parse(json);
     } catch {
-        throw new BundleError("the clientBundles JSON does not parse; expected the output of: pulumi stack output --show-secrets --json clientBundles");
+        throw new BundleError(
+            "the clientBundles JSON does not parse; expected the output of: pulumi stack output --show-secrets --json clientBundles",
+        );
     }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BundleError("clientBundles must be an object of user → { p12, password, notAfter }");
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+        throw new BundleError("clientBundles must be an object of user → { p12, password, notAfter }");
     for (const [user, b] of Object.entries(value as Record<string, any>)) {
         if (typeof b?.p12 !== "string" || typeof b?.password !== "string") {
-            throw new BundleError(`the bundle for ${user} has no p12/password: was the output read with --show-secrets?`);
+            throw new BundleError(
+                `the bundle for ${user} has no p12/password: was the output read with --show-secrets?`,
+            );
         }
     }
     return value as Record<string, Bundle>;
@@ -35,7 +40,9 @@ export function writeBundle(bundles: Record<string, Bundle>, user: string, dir: 
     const b = bundles[user];
     if (!b) {
         const known = Object.keys(bundles).sort();
-        throw new BundleError(`no bundle for "${user}"; users in this stack: ${known.length ? known.join(", ") : "(none: add them to homelab:users)"}`);
+        throw new BundleError(
+            `no bundle for "${user}"; users in this stack: ${known.length ? known.join(", ") : "(none: add them to homelab:users)"}`,
+        );
     }
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `${user}.p12`);
@@ -73,14 +80,25 @@ function readStdin(): string {
 
 function readFromPulumi(): string {
     try {
-        return execFileSync("pulumi", ["stack", "output", "--show-secrets", "--json", "clientBundles"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+        return execFileSync("pulumi", ["stack", "output", "--show-secrets", "--json", "clientBundles"], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+        });
     } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new BundleError("the pulumi CLI is not installed; install it, or pipe the clientBundles JSON in with --stdin");
-        throw new BundleError("pulumi stack output failed (see above); run it from the project folder with the stack selected");
+        if ((e as NodeJS.ErrnoException).code === "ENOENT")
+            throw new BundleError(
+                "the pulumi CLI is not installed; install it, or pipe the clientBundles JSON in with --stdin",
+            );
+        throw new BundleError(
+            "pulumi stack output failed (see above); run it from the project folder with the stack selected",
+        );
     }
 }
 
-export function main(argv: string[], io = { stdinIsTty: process.stdin.isTTY === true, readStdin, readFromPulumi }): number {
+export function main(
+    argv: string[],
+    io = { stdinIsTty: process.stdin.isTTY === true, readStdin, readFromPulumi },
+): number {
     const flags = argv.filter((a) => a.startsWith("--"));
     const args = argv.filter((a) => !a.startsWith("--"));
     const [user, dir = "."] = args;

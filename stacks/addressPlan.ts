@@ -56,7 +56,8 @@ function sub(base: number, prefix: number): string {
 
 export function addressPlan(block: string): AddressPlan {
     const c = parseCidr(block);
-    if (!c || c.addr.kind() !== "ipv4" || c.prefix > MAX_SUBNET_PREFIX) throw new Error(`internal: ${block} is not an IPv4 block of /${MAX_SUBNET_PREFIX} or larger`);
+    if (!c || c.addr.kind() !== "ipv4" || c.prefix > MAX_SUBNET_PREFIX)
+        throw new Error(`internal: ${block} is not an IPv4 block of /${MAX_SUBNET_PREFIX} or larger`);
     const base = v4ToInt(formatCidr(c).split("/")[0] as string);
     const size = 2 ** (32 - c.prefix);
     const edgeBase = base + (size * 3) / 4;
@@ -80,5 +81,10 @@ function edgeV6(edgeBase: number): { edgeV6: string; edgeV6Dynamic: string; edge
     const hi = ((edgeBase >>> 16) & 0xffff).toString(16);
     const lo = (edgeBase & 0xffff).toString(16);
     const prefix = `fd68:6c62:${hi}:${lo}`;
-    return { edgeV6: `${prefix}::/64`, edgeV6Dynamic: `${prefix}::1:0/112`, edgeV6Gateway: `${prefix}::1`, haproxyV6: `${prefix}::2` };
+    return {
+        edgeV6: `${prefix}::/64`,
+        edgeV6Dynamic: `${prefix}::1:0/112`,
+        edgeV6Gateway: `${prefix}::1`,
+        haproxyV6: `${prefix}::2`,
+    };
 }

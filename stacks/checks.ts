@@ -3,8 +3,26 @@
 // the `homelab:` prefix). They are tested directly in test/checks.test.ts as well as through the
 // whole program in test/validate.test.ts.
 import { AddressPlan, EDGE_V6_PREFIX, MAX_SUBNET_PREFIX, addressPlan } from "./addressPlan";
-import { DOCKER_DEFAULT_BRIDGE, MAX_LISTEN_ADDRESSES, Runtime, RUNTIME_VM_NETWORKS, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "./model";
-import { Cidr, canonicalIp, contains, formatCidr, isCanonical, isPrivateCidr, isPublicUnicastOrDoc, overlaps, parseCidr, parseIp } from "./net";
+import {
+    DOCKER_DEFAULT_BRIDGE,
+    MAX_LISTEN_ADDRESSES,
+    Runtime,
+    RUNTIME_VM_NETWORKS,
+    TAILNET_IPV4_RANGE,
+    TAILNET_IPV6_RANGE,
+} from "./model";
+import {
+    Cidr,
+    canonicalIp,
+    contains,
+    formatCidr,
+    isCanonical,
+    isPrivateCidr,
+    isPublicUnicastOrDoc,
+    overlaps,
+    parseCidr,
+    parseIp,
+} from "./net";
 import { dnsNameProblem, parseUtcTime } from "./grammar";
 
 export interface Problem {
@@ -28,20 +46,34 @@ export function checkSubnet(text: string): { problems: LocalProblem[]; plan?: Ad
     const key = "docker.subnet";
     const c = parseCidr(text);
     if (!c || c.addr.kind() !== "ipv4") return { problems: [problem(key, `"${text}" is not an IPv4 CIDR`)] };
-    if (!isCanonical(c)) return { problems: [problem(key, `"${text}" has host bits set; did you mean ${formatCidr(c)}?`)] };
-    if (!isPrivateCidr(c) || contains(TAILNET_IPV4_RANGE, c) || contains("169.254.0.0/16", c)) return { problems: [problem(key, "must be RFC 1918 private address space")] };
+    if (!isCanonical(c))
+        return { problems: [problem(key, `"${text}" has host bits set; did you mean ${formatCidr(c)}?`)] };
+    if (!isPrivateCidr(c) || contains(TAILNET_IPV4_RANGE, c) || contains("169.254.0.0/16", c))
+        return { problems: [problem(key, "must be RFC 1918 private address space")] };
     if (c.prefix > MAX_SUBNET_PREFIX)
-        return { problems: [problem(key, `must be /${MAX_SUBNET_PREFIX} or larger: it is divided between the private, public and edge networks (docs/configuration.md: homelab:docker.subnet)`)] };
+        return {
+            problems: [
+                problem(
+                    key,
+                    `must be /${MAX_SUBNET_PREFIX} or larger: it is divided between the private, public and edge networks (docs/configuration.md: homelab:docker.subnet)`,
+                ),
+            ],
+        };
     for (const vm of Object.values(RUNTIME_VM_NETWORKS).flat()) {
         if (overlaps(c, vm)) return { problems: [problem(key, `overlaps a Docker runtime's own VM network ${vm}`)] };
     }
-    if (overlaps(c, DOCKER_DEFAULT_BRIDGE)) return { problems: [problem(key, `overlaps Docker's default bridge ${DOCKER_DEFAULT_BRIDGE}`)] };
+    if (overlaps(c, DOCKER_DEFAULT_BRIDGE))
+        return { problems: [problem(key, `overlaps Docker's default bridge ${DOCKER_DEFAULT_BRIDGE}`)] };
     return { problems: [], plan: addressPlan(formatCidr(c)) };
 }
 
 // --- trustedNetworks
 
-export function checkTrustedNetworks(list: string[], runtime: Runtime, plan: AddressPlan | undefined): { problems: LocalProblem[]; trusted: string[] } {
+export function checkTrustedNetworks(
+    list: string[],
+    runtime: Runtime,
+    plan: AddressPlan | undefined,
+): { problems: LocalProblem[]; trusted: string[] } {
     const problems: LocalProblem[] = [];
     const trusted: string[] = [];
     for (const [i, t] of list.entries()) {
@@ -59,34 +91,56 @@ export function checkTrustedNetworks(list: string[], runtime: Runtime, plan: Add
     return { problems, trusted };
 }
 
-function trustedNetworkProblem(t: string, c: Cidr | undefined, runtime: Runtime, plan: AddressPlan | undefined): string | undefined {
+function trustedNetworkProblem(
+    t: string,
+    c: Cidr | undefined,
+    runtime: Runtime,
+    plan: AddressPlan | undefined,
+): string | undefined {
     if (!c) return `"${t}" is not a CIDR such as 192.168.1.0/24`;
     if (!isCanonical(c)) return `"${t}" has host bits set; did you mean ${formatCidr(c)}?`;
-    if (!isPrivateCidr(c)) return `"${t}" is not private address space (RFC 1918, CGNAT, ULA or link-local): clients from it would skip the client-certificate check`;
+    if (!isPrivateCidr(c))
+        return `"${t}" is not private address space (RFC 1918, CGNAT, ULA or link-local): clients from it would skip the client-certificate check`;
     for (const vm of RUNTIME_VM_NETWORKS[runtime]) {
-        if (overlaps(c, vm)) return `"${t}" overlaps ${runtime}'s VM network ${vm}, where forwarded connections come from: the WAN would skip mTLS`;
+        if (overlaps(c, vm))
+            return `"${t}" overlaps ${runtime}'s VM network ${vm}, where forwarded connections come from: the WAN would skip mTLS`;
     }
-    if (overlaps(c, DOCKER_DEFAULT_BRIDGE)) return `"${t}" overlaps Docker's default bridge ${DOCKER_DEFAULT_BRIDGE}: containers and proxied clients would be trusted`;
+    if (overlaps(c, DOCKER_DEFAULT_BRIDGE))
+        return `"${t}" overlaps Docker's default bridge ${DOCKER_DEFAULT_BRIDGE}: containers and proxied clients would be trusted`;
     const pool = DOCKER_DEFAULT_POOL.find((p) => overlaps(c, p));
-    if (pool) return `"${t}" overlaps Docker's default address pool (${pool}), where other projects' container networks live: those containers would be trusted`;
-    if (plan && overlaps(c, plan.block)) return `"${t}" overlaps the stack's Docker network ${plan.block} (homelab:docker.subnet): containers and proxied clients would be trusted`;
-    if (overlaps(c, EDGE_V6_PREFIX)) return `"${t}" overlaps ${EDGE_V6_PREFIX}, where the stack's edge network takes its IPv6 addresses: containers would be trusted`;
+    if (pool)
+        return `"${t}" overlaps Docker's default address pool (${pool}), where other projects' container networks live: those containers would be trusted`;
+    if (plan && overlaps(c, plan.block))
+        return `"${t}" overlaps the stack's Docker network ${plan.block} (homelab:docker.subnet): containers and proxied clients would be trusted`;
+    if (overlaps(c, EDGE_V6_PREFIX))
+        return `"${t}" overlaps ${EDGE_V6_PREFIX}, where the stack's edge network takes its IPv6 addresses: containers would be trusted`;
     return undefined;
 }
 
 // --- untrustedSources
 
 /** Each entry an IP or CIDR inside a trusted network or a tailnet range (anything else is untrusted already). */
-export function checkUntrustedSources(list: string[], trusted: string[]): { problems: LocalProblem[]; untrusted: string[] } {
+export function checkUntrustedSources(
+    list: string[],
+    trusted: string[],
+): { problems: LocalProblem[]; untrusted: string[] } {
     const problems: LocalProblem[] = [];
     const untrusted: string[] = [];
     const within = [TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE, ...trusted];
     for (const [i, t] of list.entries()) {
         const key = `untrustedSources[${i}]`;
         const c = parseCidr(t, true);
-        if (!c) problems.push(problem(key, `"${t}" is not an IP address or a CIDR such as 192.168.1.1 or 192.168.1.0/30`));
-        else if (!isCanonical(c)) problems.push(problem(key, `"${t}" has host bits set; did you mean ${formatCidr(c)}?`));
-        else if (!within.some((n) => contains(n, c))) problems.push(problem(key, `"${t}" is not inside homelab:trustedNetworks or the tailnet ranges: it is untrusted already`));
+        if (!c)
+            problems.push(problem(key, `"${t}" is not an IP address or a CIDR such as 192.168.1.1 or 192.168.1.0/30`));
+        else if (!isCanonical(c))
+            problems.push(problem(key, `"${t}" has host bits set; did you mean ${formatCidr(c)}?`));
+        else if (!within.some((n) => contains(n, c)))
+            problems.push(
+                problem(
+                    key,
+                    `"${t}" is not inside homelab:trustedNetworks or the tailnet ranges: it is untrusted already`,
+                ),
+            );
         else if (untrusted.includes(formatCidr(c))) problems.push(problem(key, `"${t}" is listed twice`));
         else untrusted.push(formatCidr(c));
     }
@@ -99,10 +153,17 @@ export function checkUntrustedSources(list: string[], trusted: string[]): { prob
  * A listed address is one of this host's own addresses on a trusted network (e.g. the Mac's LAN
  * address): where nothing is split, the edge serves :80/:443 there too, to trusted sources only.
  */
-export function checkListenAddresses(list: string[], trusted: string[], tailnet: string[]): { problems: LocalProblem[]; addresses: string[] } {
+export function checkListenAddresses(
+    list: string[],
+    trusted: string[],
+    tailnet: string[],
+): { problems: LocalProblem[]; addresses: string[] } {
     const problems: LocalProblem[] = [];
     const addresses: string[] = [];
-    if (list.length > MAX_LISTEN_ADDRESSES) problems.push(problem("docker.listenAddresses", `lists ${list.length} addresses; at most ${MAX_LISTEN_ADDRESSES}`));
+    if (list.length > MAX_LISTEN_ADDRESSES)
+        problems.push(
+            problem("docker.listenAddresses", `lists ${list.length} addresses; at most ${MAX_LISTEN_ADDRESSES}`),
+        );
     for (const [i, text] of list.entries()) {
         const why = listenAddressProblem(text, trusted, tailnet, addresses);
         if (why) problems.push(problem(`docker.listenAddresses[${i}]`, why));
@@ -116,10 +177,14 @@ function listenAddressProblem(text: string, trusted: string[], tailnet: string[]
     if (!a) return `"${text}" is not an IP address (without a zone id)`;
     const canon = a.toString();
     const range = a.range();
-    if (range === "unspecified") return `"${text}" binds every address: the no-certificate path would be published to the WAN`;
-    if (["loopback", "multicast", "broadcast"].includes(range)) return `"${text}" is a ${range} address, not one of the host's addresses on a trusted network`;
-    if (isPublicUnicastOrDoc(a) || range === "reserved") return `"${text}" is a public address: the no-certificate path would be published to the internet`;
-    if (tailnet.map((t) => canonicalIp(t)).includes(canon)) return `"${text}" is the tailnet address, which the edge always serves; remove it here`;
+    if (range === "unspecified")
+        return `"${text}" binds every address: the no-certificate path would be published to the WAN`;
+    if (["loopback", "multicast", "broadcast"].includes(range))
+        return `"${text}" is a ${range} address, not one of the host's addresses on a trusted network`;
+    if (isPublicUnicastOrDoc(a) || range === "reserved")
+        return `"${text}" is a public address: the no-certificate path would be published to the internet`;
+    if (tailnet.map((t) => canonicalIp(t)).includes(canon))
+        return `"${text}" is the tailnet address, which the edge always serves; remove it here`;
     if (seen.includes(canon)) return `"${text}" is listed twice`;
     const host = { addr: a, prefix: a.kind() === "ipv4" ? 32 : 128 };
     if (!trusted.some((n) => contains(n, host)))
@@ -134,14 +199,26 @@ function listenAddressProblem(text: string, trusted: string[], tailnet: string[]
  * trusted nor limited apart. So IPv6 host addresses on Linux need docker.ip6tables: true, which
  * says the engine does (and gives the edge network IPv6).
  */
-export function checkLinuxEdgeIpv6(runtime: Runtime, tailnetIpv6: string | undefined, listenAddresses: string[], ip6tables: boolean): LocalProblem[] {
+export function checkLinuxEdgeIpv6(
+    runtime: Runtime,
+    tailnetIpv6: string | undefined,
+    listenAddresses: string[],
+    ip6tables: boolean,
+): LocalProblem[] {
     if (runtime !== "linux" || ip6tables) return [];
     const why =
-        "the Linux edge serves IPv6 only where Docker keeps IPv6 clients' addresses: Docker Engine 27 or newer (or \"ip6tables\": true and \"experimental\": true in /etc/docker/daemon.json before 27), then set homelab:docker.ip6tables: true";
+        'the Linux edge serves IPv6 only where Docker keeps IPv6 clients\' addresses: Docker Engine 27 or newer (or "ip6tables": true and "experimental": true in /etc/docker/daemon.json before 27), then set homelab:docker.ip6tables: true';
     const out: LocalProblem[] = [];
-    if (tailnetIpv6) out.push(problem("tailnet.ipv6", `${why}; or remove it (the private names then get an A record only)`));
+    if (tailnetIpv6)
+        out.push(problem("tailnet.ipv6", `${why}; or remove it (the private names then get an A record only)`));
     listenAddresses.forEach((a, i) => {
-        if (parseIp(a)?.kind() === "ipv6") out.push(problem(`docker.listenAddresses[${i}]`, `"${a}": ${why}; or list the host's IPv4 address on that network`));
+        if (parseIp(a)?.kind() === "ipv6")
+            out.push(
+                problem(
+                    `docker.listenAddresses[${i}]`,
+                    `"${a}": ${why}; or list the host's IPv4 address on that network`,
+                ),
+            );
     });
     return out;
 }
@@ -149,7 +226,11 @@ export function checkLinuxEdgeIpv6(runtime: Runtime, tailnetIpv6: string | undef
 // --- names
 
 /** The longest names the stack creates must fit DNS: `*.<sub>.<domain>` and every service name. */
-export function checkNameLengths(domain: string, subdomain: string, hostnames: [key: string, fqdn: string][]): LocalProblem[] {
+export function checkNameLengths(
+    domain: string,
+    subdomain: string,
+    hostnames: [key: string, fqdn: string][],
+): LocalProblem[] {
     const out: LocalProblem[] = [];
     const wildcard = `*.${subdomain}.${domain}`;
     const w = dnsNameProblem(wildcard);
@@ -163,7 +244,10 @@ export function checkNameLengths(domain: string, subdomain: string, hostnames: [
 
 // --- wan
 
-export function checkWanAddress(publicIp: string | undefined, allowedIps: string[]): { problems: LocalProblem[]; publicIp?: string } {
+export function checkWanAddress(
+    publicIp: string | undefined,
+    allowedIps: string[],
+): { problems: LocalProblem[]; publicIp?: string } {
     if (publicIp === undefined) return { problems: [] };
     if (publicIp === "dynamic") {
         if (allowedIps.length > 0)
@@ -178,14 +262,27 @@ export function checkWanAddress(publicIp: string | undefined, allowedIps: string
         return { problems: [], publicIp };
     }
     const a = parseIp(publicIp);
-    if (!a || a.kind() !== "ipv4") return { problems: [problem("wan.publicIp", `"${publicIp}" must be an IPv4 address`)] };
-    if (!isPublicUnicastOrDoc(a)) return { problems: [problem("wan.publicIp", `"${publicIp}" must be the home's public address, not a private, CGNAT, loopback, link-local or reserved one`)] };
+    if (!a || a.kind() !== "ipv4")
+        return { problems: [problem("wan.publicIp", `"${publicIp}" must be an IPv4 address`)] };
+    if (!isPublicUnicastOrDoc(a))
+        return {
+            problems: [
+                problem(
+                    "wan.publicIp",
+                    `"${publicIp}" must be the home's public address, not a private, CGNAT, loopback, link-local or reserved one`,
+                ),
+            ],
+        };
     return { problems: [], publicIp: a.toString() };
 }
 
 // --- dnsToken
 
-export function checkDnsToken(allowedIps: string[], expiresOn: string | undefined, now: Date): { problems: LocalProblem[]; allowedIps: string[] } {
+export function checkDnsToken(
+    allowedIps: string[],
+    expiresOn: string | undefined,
+    now: Date,
+): { problems: LocalProblem[]; allowedIps: string[] } {
     const problems: LocalProblem[] = [];
     const out: string[] = [];
     for (const [i, t] of allowedIps.entries()) {
@@ -196,8 +293,20 @@ export function checkDnsToken(allowedIps: string[], expiresOn: string | undefine
     }
     if (expiresOn !== undefined) {
         const d = parseUtcTime(expiresOn);
-        if (!d) problems.push(problem("dnsToken.expiresOn", `"${expiresOn}" is not an RFC 3339 UTC time that exists, such as "2027-06-30T00:00:00Z"`));
-        else if (d.getTime() <= now.getTime()) problems.push(problem("dnsToken.expiresOn", `"${expiresOn}" is in the past: the token would be created expired and certificates could not be issued`));
+        if (!d)
+            problems.push(
+                problem(
+                    "dnsToken.expiresOn",
+                    `"${expiresOn}" is not an RFC 3339 UTC time that exists, such as "2027-06-30T00:00:00Z"`,
+                ),
+            );
+        else if (d.getTime() <= now.getTime())
+            problems.push(
+                problem(
+                    "dnsToken.expiresOn",
+                    `"${expiresOn}" is in the past: the token would be created expired and certificates could not be issued`,
+                ),
+            );
     }
     return { problems, allowedIps: out };
 }
@@ -206,7 +315,8 @@ function allowedIpProblem(t: string, c: Cidr | undefined, seen: string[]): strin
     if (!c) return `"${t}" is not an IP address or CIDR`;
     if (!isCanonical(c)) return `"${t}" has host bits set; did you mean ${formatCidr(c)}?`;
     if (c.prefix === 0) return `"${t}" is every address: leave allowedIps out instead`;
-    if (!isPublicUnicastOrDoc(c.addr)) return `"${t}" is not public address space: Cloudflare sees the home's public address, so the token would never work`;
+    if (!isPublicUnicastOrDoc(c.addr))
+        return `"${t}" is not public address space: Cloudflare sees the home's public address, so the token would never work`;
     if (seen.includes(formatCidr(c))) return `"${t}" is listed twice`;
     return undefined;
 }
@@ -236,7 +346,8 @@ export function checkUsers(users: { name: string; validityDays: number }[]): Loc
     const seen = new Set<string>();
     const out: LocalProblem[] = [];
     users.forEach((u, i) => {
-        if (seen.has(u.name)) out.push(problem(`users[${i}].name`, `"${u.name}" is listed twice; user names must be unique`));
+        if (seen.has(u.name))
+            out.push(problem(`users[${i}].name`, `"${u.name}" is listed twice; user names must be unique`));
         seen.add(u.name);
     });
     return out;

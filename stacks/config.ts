@@ -31,7 +31,10 @@ export const SECRETS_KEY = "homelab:secrets";
  * value in it is (the CLI cannot say which), so the stack-file check (tools/configcheck) looks at
  * each value of `homelab:secrets` as well.
  */
-export function plaintextSecretProblems(present: (key: string) => boolean, encrypted: (key: string) => boolean): Problem[] {
+export function plaintextSecretProblems(
+    present: (key: string) => boolean,
+    encrypted: (key: string) => boolean,
+): Problem[] {
     const problems: Problem[] = [];
     if (present(BOOTSTRAP_TOKEN_KEY) && !encrypted(BOOTSTRAP_TOKEN_KEY)) {
         problems.push({
@@ -42,7 +45,8 @@ export function plaintextSecretProblems(present: (key: string) => boolean, encry
     if (present(SECRETS_KEY) && !encrypted(SECRETS_KEY)) {
         problems.push({
             key: SECRETS_KEY,
-            message: "is stored in plaintext in the stack file: set each value again with pulumi config set --secret --path 'homelab:secrets.<name>' <value> (and change any value that was shared)",
+            message:
+                "is stored in plaintext in the stack file: set each value again with pulumi config set --secret --path 'homelab:secrets.<name>' <value> (and change any value that was shared)",
         });
     }
     return problems;
@@ -67,10 +71,20 @@ export function loadConfig(): LoadedConfig {
         // The CLI hands every scalar over as text: a quoted all-digit id arrives as its digits, as
         // does an unquoted one that fits 64 bits. Only a longer unquoted one has become a float
         // ("1.1e+31"), which the validator asks to quote.
-        if (typeof value === "number" && (STRING_KEYS as readonly string[]).includes(key) && /^[0-9]+$/.test(text)) value = text;
+        if (typeof value === "number" && (STRING_KEYS as readonly string[]).includes(key) && /^[0-9]+$/.test(text))
+            value = text;
         if (key === "secrets") {
-            if (typeof value !== "object" || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
-                problems.push({ key: `${prefix}secrets`, message: "must be a map of name → string, set with pulumi config set --secret --path 'homelab:secrets.<name>' <value>" });
+            if (
+                typeof value !== "object" ||
+                value === null ||
+                Array.isArray(value) ||
+                Object.values(value).some((v) => typeof v !== "string")
+            ) {
+                problems.push({
+                    key: `${prefix}secrets`,
+                    message:
+                        "must be a map of name → string, set with pulumi config set --secret --path 'homelab:secrets.<name>' <value>",
+                });
             } else secretValues = value as Record<string, string>;
             continue;
         }
@@ -79,7 +93,10 @@ export function loadConfig(): LoadedConfig {
     problems.push(...plaintextSecretProblems((k) => all[k] !== undefined, isConfigSecret));
     const token = all[BOOTSTRAP_TOKEN_KEY];
     if (token === undefined || token === "") {
-        problems.push({ key: BOOTSTRAP_TOKEN_KEY, message: `is required: pulumi config set --secret ${BOOTSTRAP_TOKEN_KEY} (docs/operations.md: Deploying, step by step)` });
+        problems.push({
+            key: BOOTSTRAP_TOKEN_KEY,
+            message: `is required: pulumi config set --secret ${BOOTSTRAP_TOKEN_KEY} (docs/operations.md: Deploying, step by step)`,
+        });
     }
     let model: Model | undefined;
     try {

@@ -43,8 +43,21 @@ export function plannedRecords(model: Model): PlannedRecord[] {
     // the A record by the CNAME in place, deleting first.)
     const dynamic = isDynamicWan(model);
     if (dynamic) out.push({ component: "private-dns", resourceName: "wan-a", name: wanRecordName(model), type: "A" });
-    if (model.wan) for (const s of servicesOn(model, "mtls")) out.push({ component: "private-dns", resourceName: `mtls-${s.name}-a`, name: s.hostnames.mtls as string, type: dynamic ? "CNAME" : "A" });
-    for (const s of servicesOn(model, "public")) out.push({ component: "tunnel", resourceName: `${s.name}-cname`, name: s.hostnames.public as string, type: "CNAME" });
+    if (model.wan)
+        for (const s of servicesOn(model, "mtls"))
+            out.push({
+                component: "private-dns",
+                resourceName: `mtls-${s.name}-a`,
+                name: s.hostnames.mtls as string,
+                type: dynamic ? "CNAME" : "A",
+            });
+    for (const s of servicesOn(model, "public"))
+        out.push({
+            component: "tunnel",
+            resourceName: `${s.name}-cname`,
+            name: s.hostnames.public as string,
+            type: "CNAME",
+        });
     return out;
 }
 
@@ -101,24 +114,39 @@ export interface FirstContact {
  * type match a planned record is imported into that record's resource instead; a foreign record of
  * a clashing type (a CNAME where the stack puts an A, or the other way round) cannot be adopted.
  */
-export function firstContact(model: Model, records: ExistingRecord[], opts: { project: string; stack: string; adopt: string[] }): FirstContact {
+export function firstContact(
+    model: Model,
+    records: ExistingRecord[],
+    opts: { project: string; stack: string; adopt: string[] },
+): FirstContact {
     const planned = plannedRecords(model);
     const conflicts: Conflict[] = [];
     const imports: Record<string, string> = {};
     const adoptProblems: { key: string; message: string }[] = [];
     const staleAdopt: { key: string; message: string }[] = [];
     const taken = new Set<string>();
-    const sorted = [...records].sort((a, b) => `${a.name} ${a.type} ${a.id}`.localeCompare(`${b.name} ${b.type} ${b.id}`));
+    const sorted = [...records].sort((a, b) =>
+        `${a.name} ${a.type} ${a.id}`.localeCompare(`${b.name} ${b.type} ${b.id}`),
+    );
     const wildcard = planned.find((p) => p.resourceName === "wildcard-a") as PlannedRecord;
     for (const r of sorted) {
         const shadow = shadowedByRecord(model, r.name);
         // Caddy's own DNS-01 answer while it renews the private certificate: a TXT at exactly
         // `_acme-challenge.<private name>`. (A CNAME there, as acme-dns users have, would send
         // Caddy's challenge elsewhere: a conflict.)
-        const acmeAnswer = r.type === "TXT" && r.name.toLowerCase().replace(/\.$/, "") === `_acme-challenge.${model.private.fqdn}`;
+        const acmeAnswer =
+            r.type === "TXT" && r.name.toLowerCase().replace(/\.$/, "") === `_acme-challenge.${model.private.fqdn}`;
         if (shadow.shadows && !acmeAnswer && !isOurs(r, opts.project, opts.stack)) {
-            const what = shadow.services.length > 0 ? `it overrides the wildcard for ${shadow.services.map((x) => `service ${x}`).join(", ")}` : `it overrides the wildcard ${model.private.wildcard} at that name`;
-            conflicts.push({ record: r, planned: wildcard, adoptable: false, reason: `${what}: the stack serves every name below ${model.private.fqdn} with its wildcard and makes no record of its own there` });
+            const what =
+                shadow.services.length > 0
+                    ? `it overrides the wildcard for ${shadow.services.map((x) => `service ${x}`).join(", ")}`
+                    : `it overrides the wildcard ${model.private.wildcard} at that name`;
+            conflicts.push({
+                record: r,
+                planned: wildcard,
+                adoptable: false,
+                reason: `${what}: the stack serves every name below ${model.private.fqdn} with its wildcard and makes no record of its own there`,
+            });
             continue;
         }
         const atName = planned.filter((p) => p.name === r.name.toLowerCase().replace(/\.$/, ""));
@@ -133,7 +161,11 @@ export function firstContact(model: Model, records: ExistingRecord[], opts: { pr
             continue;
         }
         if (isOurs(r, opts.project, opts.stack)) continue;
-        conflicts.push({ record: r, planned: same ?? (atName[0] as PlannedRecord), adoptable: !!same && !taken.has(full as string) });
+        conflicts.push({
+            record: r,
+            planned: same ?? (atName[0] as PlannedRecord),
+            adoptable: !!same && !taken.has(full as string),
+        });
         if (same && full) taken.add(full);
     }
     opts.adopt.forEach((id, i) => {
@@ -144,14 +176,23 @@ export function firstContact(model: Model, records: ExistingRecord[], opts: { pr
         // run deletes it), or one already gone: the entry has done its job. Not an error, or
         // removing an adopted service would fail every run until the entry is removed.
         if (!r) {
-            staleAdopt.push({ key, message: `record ${id} is not in the zone (the stack deleted it, or it was deleted by hand): nothing to adopt, the entry can be removed from homelab:adopt` });
+            staleAdopt.push({
+                key,
+                message: `record ${id} is not in the zone (the stack deleted it, or it was deleted by hand): nothing to adopt, the entry can be removed from homelab:adopt`,
+            });
             return;
         }
         if (isOurs(r, opts.project, opts.stack)) {
-            staleAdopt.push({ key, message: `record ${id} (${r.name} ${r.type}) was adopted and is no longer at a name this stack creates: this run deletes it; the entry can be removed from homelab:adopt` });
+            staleAdopt.push({
+                key,
+                message: `record ${id} (${r.name} ${r.type}) was adopted and is no longer at a name this stack creates: this run deletes it; the entry can be removed from homelab:adopt`,
+            });
             return;
         }
-        adoptProblems.push({ key, message: `record ${id} (${r.name} ${r.type}) is not at a name and type this stack creates: nothing to adopt, remove it from homelab:adopt` });
+        adoptProblems.push({
+            key,
+            message: `record ${id} (${r.name} ${r.type}) is not at a name and type this stack creates: nothing to adopt, remove it from homelab:adopt`,
+        });
     });
     return { conflicts, imports, adoptProblems, staleAdopt };
 }
@@ -165,7 +206,11 @@ export function conflictReport(fc: FirstContact, adoptedAlready: string[]): stri
         ...fc.conflicts.map(
             (c) =>
                 `  - ${c.record.name} ${c.record.type} ${c.record.content}${c.record.proxied ? " (proxied)" : ""}  id ${c.record.id}${
-                    c.adoptable ? "" : c.reason ? `  (cannot be adopted: ${c.reason})` : `  (cannot be adopted: the stack puts a ${c.planned.type} here${c.planned.type === c.record.type ? ", and adopts one record per name" : ""})`
+                    c.adoptable
+                        ? ""
+                        : c.reason
+                          ? `  (cannot be adopted: ${c.reason})`
+                          : `  (cannot be adopted: the stack puts a ${c.planned.type} here${c.planned.type === c.record.type ? ", and adopts one record per name" : ""})`
                 }`,
         ),
         "",

@@ -37,7 +37,8 @@ export function caddyTokenProblem(value: string): string | undefined {
     if (/[{}]/.test(value)) return "contains { or }: Caddy would expand it as a placeholder";
     if (/\s/.test(value)) return "contains whitespace: it would split into several Caddyfile arguments";
     if (value.includes("#")) return "contains #: Caddy would read the rest as a comment";
-    if (!CADDY_TOKEN_RE.test(value)) return "contains characters that are not allowed in a Caddyfile value (quotes, backslashes, < or control characters)";
+    if (!CADDY_TOKEN_RE.test(value))
+        return "contains characters that are not allowed in a Caddyfile value (quotes, backslashes, < or control characters)";
     return undefined;
 }
 
@@ -64,7 +65,9 @@ const MAX_INT64 = 9_223_372_036_854_775_807n;
 
 /** Nanoseconds, or undefined when `s` is not a duration Go (and Caddy, with `days`) would parse. */
 export function parseDuration(s: string, opts: { days?: boolean } = {}): bigint | undefined {
-    const re = opts.days ? /^([0-9]+)(?:\.([0-9]+))?(ns|us|µs|ms|s|m|h|d)/ : /^([0-9]+)(?:\.([0-9]+))?(ns|us|µs|ms|s|m|h)/;
+    const re = opts.days
+        ? /^([0-9]+)(?:\.([0-9]+))?(ns|us|µs|ms|s|m|h|d)/
+        : /^([0-9]+)(?:\.([0-9]+))?(ns|us|µs|ms|s|m|h)/;
     if (s === "0") return 0n;
     let rest = s;
     let total = 0n;
@@ -91,7 +94,12 @@ export function goDurationString(ns: bigint): string {
     const sign = ns < 0n ? "-" : "";
     let u = ns < 0n ? -ns : ns;
     if (u < UNIT_NS.s) {
-        const [unit, div] = u < UNIT_NS.us ? (["ns", 1n] as const) : u < UNIT_NS.ms ? (["µs", UNIT_NS.us] as const) : (["ms", UNIT_NS.ms] as const);
+        const [unit, div] =
+            u < UNIT_NS.us
+                ? (["ns", 1n] as const)
+                : u < UNIT_NS.ms
+                  ? (["µs", UNIT_NS.us] as const)
+                  : (["ms", UNIT_NS.ms] as const);
         return sign + decimal(u, div as bigint) + unit;
     }
     const h = u / (UNIT_NS.h as bigint);
@@ -108,7 +116,9 @@ export function goDurationString(ns: bigint): string {
 function decimal(v: bigint, div: bigint): string {
     const rest = v % div;
     if (rest === 0n) return String(v / div);
-    return `${v / div}.${String(rest).padStart(String(div).length - 1, "0").replace(/0+$/, "")}`;
+    return `${v / div}.${String(rest)
+        .padStart(String(div).length - 1, "0")
+        .replace(/0+$/, "")}`;
 }
 
 /** A valid Go duration in the form Go prints it (goDurationString). */
@@ -118,7 +128,12 @@ export function canonicalGoDuration(s: string): string {
     return goDurationString(ns);
 }
 
-export function durationProblem(s: string, min: string, max: string, opts: { days?: boolean } = {}): string | undefined {
+export function durationProblem(
+    s: string,
+    min: string,
+    max: string,
+    opts: { days?: boolean } = {},
+): string | undefined {
     const ns = parseDuration(s, opts);
     const units = opts.days ? "ns, us, ms, s, m, h, d" : "ns, us, ms, s, m, h";
     if (ns === undefined) return `"${s}" is not a duration (a number and a unit: ${units}; e.g. "30s", "5m")`;
@@ -137,10 +152,13 @@ export function durationProblem(s: string, min: string, max: string, opts: { day
  */
 export function hostPathProblem(p: string): string | undefined {
     if (!p.startsWith("/")) return `"${p}" is not an absolute path`;
-    if ([...p].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) return "contains a control character";
-    if (/[:'"\\$`]/.test(p)) return `"${p}" contains one of : ' " \\ $ \`, which break the Docker mount spec or the rendered configs`;
+    if ([...p].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f))
+        return "contains a control character";
+    if (/[:'"\\$`]/.test(p))
+        return `"${p}" contains one of : ' " \\ $ \`, which break the Docker mount spec or the rendered configs`;
     const segs = p.split("/").slice(1);
-    if (segs.some((s, i) => s === "." || s === ".." || (s === "" && i < segs.length - 1))) return `"${p}" is not a normalised path (no ., .. or //)`;
+    if (segs.some((s, i) => s === "." || s === ".." || (s === "" && i < segs.length - 1)))
+        return `"${p}" is not a normalised path (no ., .. or //)`;
     return undefined;
 }
 
@@ -161,7 +179,9 @@ export function dockerHostProblem(s: string): string | undefined {
         return undefined;
     }
     if (s.startsWith("ssh://")) {
-        const m = /^ssh:\/\/(?:([a-z_][a-z0-9_.-]{0,31})@)?(\[[0-9a-fA-F:.]+\]|[^\s/:@[\]]+)(?::([0-9]{1,5}))?$/.exec(s);
+        const m = /^ssh:\/\/(?:([a-z_][a-z0-9_.-]{0,31})@)?(\[[0-9a-fA-F:.]+\]|[^\s/:@[\]]+)(?::([0-9]{1,5}))?$/.exec(
+            s,
+        );
         if (!m) return `"${s}" must be ssh://user@host or ssh://user@host:port (no path, no options)`;
         const host = m[2] as string;
         const bare = host.startsWith("[") ? host.slice(1, -1) : host;
@@ -197,7 +217,8 @@ export function emailProblem(s: string): string | undefined {
 /** An https:// ACME directory: a host, an optional port and a plain path; nothing Caddy would expand. */
 export function acmeUrlProblem(s: string): string | undefined {
     const m = /^https:\/\/([a-z0-9.-]+|\[[0-9a-f:]+\])(?::([0-9]{1,5}))?(\/[A-Za-z0-9._~%/+-]*)?$/.exec(s);
-    if (!m) return `"${s}" must be an https:// ACME directory URL with a host and a plain path (no credentials, query, spaces or { })`;
+    if (!m)
+        return `"${s}" must be an https:// ACME directory URL with a host and a plain path (no credentials, query, spaces or { })`;
     const host = (m[1] as string).replace(/^\[|\]$/g, "");
     if (!parseIp(host) && !(isDnsName(host) && host.includes("."))) return `"${host}" is not a host name`;
     if (m[2] !== undefined && !(Number(m[2]) >= 1 && Number(m[2]) <= 65535)) return `port ${m[2]} is out of range`;

@@ -32,7 +32,8 @@ const SYSTEM_WHY: Record<string, string> = {
     "/boot": "holds the host's kernel and boot loader",
     "/var/spool": "holds the host's scheduled jobs",
 };
-const TAILNET = "holds the tailnet node's keys or its control socket (the private plane rests on them): not even read-only";
+const TAILNET =
+    "holds the tailnet node's keys or its control socket (the private plane rests on them): not even read-only";
 const SHELL = "runs in every shell the user opens, and often exports tokens: not even read-only";
 const TOOLCHAIN = "holds programs the user runs (a language toolchain or its shims)";
 const CLOUD = "holds a cloud CLI's credentials";
@@ -51,9 +52,15 @@ const inMacHomes = (...subs: string[]): string[] => subs.map((sub) => `/Users/*/
  * secret inside a system folder is told it is refused, not to mount it read-only.
  */
 export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
-    const overlap = (why: string) => (pattern: string): HostPathRule => ({ pattern, scope: "overlap", why });
-    const whole = (why: string) => (pattern: string): HostPathRule => ({ pattern, scope: "whole", why });
-    const readOnly = (why: string) => (pattern: string): HostPathRule => ({ pattern, scope: "readOnly", why });
+    const overlap =
+        (why: string) =>
+        (pattern: string): HostPathRule => ({ pattern, scope: "overlap", why });
+    const whole =
+        (why: string) =>
+        (pattern: string): HostPathRule => ({ pattern, scope: "whole", why });
+    const readOnly =
+        (why: string) =>
+        (pattern: string): HostPathRule => ({ pattern, scope: "readOnly", why });
     return [
         // Whole system folders and homes, said first as the plainest reason when a mount is both.
         whole("is the host's whole filesystem")("/"),
@@ -61,7 +68,15 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         ...["/home/*", "/Users/*"].map(whole(HOME)),
         whole("holds every device of the host (use devices for the one you need)")("/dev"),
         // Never, not even read-only: secrets of the host.
-        ...["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/ssh", "/etc/sudoers", "/etc/sudoers.d"].map(overlap("holds the host's password hashes (or their backups), SSH host keys or sudo rules")),
+        ...[
+            "/etc/shadow",
+            "/etc/shadow-",
+            "/etc/gshadow",
+            "/etc/gshadow-",
+            "/etc/ssh",
+            "/etc/sudoers",
+            "/etc/sudoers.d",
+        ].map(overlap("holds the host's password hashes (or their backups), SSH host keys or sudo rules")),
         // The engine's socket wherever a runtime puts it, the one docker.host names, and the
         // engines' state.
         ...[
@@ -80,10 +95,16 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         overlap(ENGINE_STATE)("/var/lib/containerd"),
         // After the engine's: a mount of /var says the engine first.
         overlap("holds backups of the host's password hashes")("/var/backups"),
-        ...["/etc/ssl/private", "/etc/letsencrypt", "/etc/pve"].map(overlap("holds the host's TLS or cluster private keys")),
-        ...["/etc/NetworkManager/system-connections", "/etc/wpa_supplicant", "/var/lib/iwd", "/etc/netplan"].map(overlap("holds the host's Wi-Fi and VPN secrets")),
+        ...["/etc/ssl/private", "/etc/letsencrypt", "/etc/pve"].map(
+            overlap("holds the host's TLS or cluster private keys"),
+        ),
+        ...["/etc/NetworkManager/system-connections", "/etc/wpa_supplicant", "/var/lib/iwd", "/etc/netplan"].map(
+            overlap("holds the host's Wi-Fi and VPN secrets"),
+        ),
         // Docker Desktop and OrbStack forward the Mac user's SSH agent here; the raw socket is the VM's engine.
-        overlap("holds the Mac user's SSH agent as Docker Desktop and OrbStack forward it: whoever reaches it signs with the user's keys")("/run/host-services"),
+        overlap(
+            "holds the Mac user's SSH agent as Docker Desktop and OrbStack forward it: whoever reaches it signs with the user's keys",
+        )("/run/host-services"),
 
         overlap("shows every process on the host, with its environment (secrets) and its root filesystem")("/proc"),
         overlap("is root's home (keys and credentials)")("/root"),
@@ -93,22 +114,50 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
 
         // --- Other container engines, VMs and orchestrators: their sockets, data roots and
         // logins. Any one is every container's files and usually root on the host.
-        ...["/run/user/*/docker", "/run/user/*/containerd-rootless", "/run/k3s", "/run/buildkit", ...inHomes(".colima", ".config/colima", ".orbstack", ".rd")].map(overlap(ENGINE)),
-        ...["/var/lib/containers", "/var/lib/buildkit", "/var/snap/docker", ...inHomes(".local/share/docker", ".local/share/containers", ".local/share/containerd", ".local/share/rancher-desktop")].map(overlap(ENGINE_STATE)),
+        ...[
+            "/run/user/*/docker",
+            "/run/user/*/containerd-rootless",
+            "/run/k3s",
+            "/run/buildkit",
+            ...inHomes(".colima", ".config/colima", ".orbstack", ".rd"),
+        ].map(overlap(ENGINE)),
+        ...[
+            "/var/lib/containers",
+            "/var/lib/buildkit",
+            "/var/snap/docker",
+            ...inHomes(
+                ".local/share/docker",
+                ".local/share/containers",
+                ".local/share/containerd",
+                ".local/share/rancher-desktop",
+            ),
+        ].map(overlap(ENGINE_STATE)),
         ...inHomes(".lima").map(overlap("holds Lima's VMs (Colima, Rancher Desktop): their disks and engine sockets")),
         ...inMacHomes("OrbStack").map(overlap("shows every OrbStack volume and machine's files")),
         overlap("holds the Podman machine's API socket on a Mac")("/var/folders/*/*/T/podman"),
-        ...inHomes(".config/containers").map(overlap("holds Podman's settings, its machines' SSH keys and registry logins")),
+        ...inHomes(".config/containers").map(
+            overlap("holds Podman's settings, its machines' SSH keys and registry logins"),
+        ),
         ...["/run/containers", "/run/user/*/containers"].map(overlap("holds Podman's registry logins (auth.json)")),
-        ...inMacHomes("Library/Containers/com.docker.docker").map(overlap("holds Docker Desktop's VM disk: every container's files, volumes and secrets")),
-        ...inMacHomes("Library/Group Containers/group.com.docker").map(overlap("holds Docker Desktop's settings and sockets")),
-        ...inMacHomes("Library/Group Containers/*.dev.orbstack").map(overlap("holds OrbStack's data disk: every container's and machine's files")),
-        ...inMacHomes("Library/Application Support/rancher-desktop").map(overlap("holds Rancher Desktop's VM: every container's files and the engine's socket")),
+        ...inMacHomes("Library/Containers/com.docker.docker").map(
+            overlap("holds Docker Desktop's VM disk: every container's files, volumes and secrets"),
+        ),
+        ...inMacHomes("Library/Group Containers/group.com.docker").map(
+            overlap("holds Docker Desktop's settings and sockets"),
+        ),
+        ...inMacHomes("Library/Group Containers/*.dev.orbstack").map(
+            overlap("holds OrbStack's data disk: every container's and machine's files"),
+        ),
+        ...inMacHomes("Library/Application Support/rancher-desktop").map(
+            overlap("holds Rancher Desktop's VM: every container's files and the engine's socket"),
+        ),
         overlap("holds k3s/RKE2's data: every container's files, the cluster's token and keys")("/var/lib/rancher"),
         overlap("holds k3s/RKE2's admin kubeconfig and registry logins")("/etc/rancher"),
         overlap("holds the cluster's admin kubeconfig and CA keys")("/etc/kubernetes"),
         overlap("holds every pod's volumes and mounted secrets")("/var/lib/kubelet"),
-        ...["/var/lib/lxd", "/var/snap/lxd", "/var/lib/incus"].map(overlap("holds LXD/Incus's socket and instances: root on the host")),
+        ...["/var/lib/lxd", "/var/snap/lxd", "/var/lib/incus"].map(
+            overlap("holds LXD/Incus's socket and instances: root on the host"),
+        ),
         ...["/run/libvirt", "/var/lib/libvirt"].map(overlap("holds libvirt's socket and VM disks: root on the host")),
 
         // --- The tailnet daemon's state and socket (Linux, the Mac's standalone and App Store
@@ -122,15 +171,27 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
             ...inHomes(".local/share/tailscale"),
             ...inMacHomes("Library/Containers/io.tailscale.ipn.*", "Library/Group Containers/*.io.tailscale.ipn.*"),
         ].map(overlap(TAILNET)),
-        ...["/etc/wireguard", "/opt/homebrew/etc/wireguard", "/usr/local/etc/wireguard"].map(overlap("holds WireGuard's private keys")),
+        ...["/etc/wireguard", "/opt/homebrew/etc/wireguard", "/usr/local/etc/wireguard"].map(
+            overlap("holds WireGuard's private keys"),
+        ),
 
         // --- Control sockets of the service managers: whoever reaches one starts programs.
-        overlap("holds systemd's control socket and runtime units: whoever reaches it starts programs as root")("/run/systemd"),
-        overlap("is the system D-Bus: as root in the container, it starts programs as root on the host (through systemd)")("/run/dbus"),
-        overlap("holds the user's systemd control socket: whoever reaches it starts programs as the user")("/run/user/*/systemd"),
+        overlap("holds systemd's control socket and runtime units: whoever reaches it starts programs as root")(
+            "/run/systemd",
+        ),
+        overlap(
+            "is the system D-Bus: as root in the container, it starts programs as root on the host (through systemd)",
+        )("/run/dbus"),
+        overlap("holds the user's systemd control socket: whoever reaches it starts programs as the user")(
+            "/run/user/*/systemd",
+        ),
         overlap("is the user's session D-Bus: through it, systemd starts programs as the user")("/run/user/*/bus"),
-        overlap("is the Nix daemon's socket: whoever reaches it builds and installs into the store as root")("/nix/var/nix/daemon-socket"),
-        ...["/run/snapd.socket", "/run/snapd-snap.socket"].map(overlap("is snapd's socket: as root in the container, it installs snaps on the host")),
+        overlap("is the Nix daemon's socket: whoever reaches it builds and installs into the store as root")(
+            "/nix/var/nix/daemon-socket",
+        ),
+        ...["/run/snapd.socket", "/run/snapd-snap.socket"].map(
+            overlap("is snapd's socket: as root in the container, it installs snaps on the host"),
+        ),
         overlap("holds snapd's state (the store login) and the snaps the host runs")("/var/lib/snapd"),
 
         // --- Shell startup files: code, and often tokens.
@@ -160,58 +221,136 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         // --- Credentials, refused even read-only.
         overlap("is root's home on a Mac (keys and credentials)")("/var/root"),
         overlap("holds the Mac's user accounts and password hashes")("/var/db/dslocal"),
-        ...["/Library/Keychains", ...inMacHomes("Library/Keychains")].map(overlap("holds the Mac's keychains (saved passwords and private keys)")),
+        ...["/Library/Keychains", ...inMacHomes("Library/Keychains")].map(
+            overlap("holds the Mac's keychains (saved passwords and private keys)"),
+        ),
         ...inHomes(".aws", ".config/gcloud", ".azure", ".oci", ".config/doctl").map(overlap(CLOUD)),
         ...inHomes(".kube").map(overlap("holds Kubernetes credentials")),
-        ...inHomes(".docker").map(overlap("holds registry logins (config.json) and Docker Desktop's sockets, which give control of the container engine")),
+        ...inHomes(".docker").map(
+            overlap(
+                "holds registry logins (config.json) and Docker Desktop's sockets, which give control of the container engine",
+            ),
+        ),
         ...inHomes(".gnupg").map(overlap("holds GnuPG's private keys")),
         ...inHomes(".password-store").map(overlap("is a password store (pass)")),
         ...inHomes(".local/share/keyrings").map(overlap("is the desktop's keyring (saved passwords)")),
         ...inHomes(".config/op", ".op").map(overlap("holds the 1Password CLI's settings and sessions")),
-        ...inHomes(".netrc", ".git-credentials", ".config/git/credentials").map(overlap("holds passwords for remote hosts")),
+        ...inHomes(".netrc", ".git-credentials", ".config/git/credentials").map(
+            overlap("holds passwords for remote hosts"),
+        ),
         ...inHomes(".config/gh").map(overlap("holds the GitHub CLI's token")),
-        ...inHomes(".gitconfig", ".config/git/config").map(overlap("is git's configuration, whose hooks and fsmonitor commands run on every git command (a prompt that shows the branch runs one at every line)")),
-        ...inHomes(".npmrc", ".pypirc", ".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml").map(overlap("holds a package registry's publish token")),
+        ...inHomes(".gitconfig", ".config/git/config").map(
+            overlap(
+                "is git's configuration, whose hooks and fsmonitor commands run on every git command (a prompt that shows the branch runs one at every line)",
+            ),
+        ),
+        ...inHomes(".npmrc", ".pypirc", ".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml").map(
+            overlap("holds a package registry's publish token"),
+        ),
         ...inHomes(".terraform.d", ".vault-token").map(overlap("holds infrastructure tokens (Terraform, Vault)")),
-        ...inHomes(".cloudflared").map(overlap("holds cloudflared's origin certificate (the Cloudflare account's tunnels and DNS)")),
+        ...inHomes(".cloudflared").map(
+            overlap("holds cloudflared's origin certificate (the Cloudflare account's tunnels and DNS)"),
+        ),
         ...inHomes(".config/sops").map(overlap("holds SOPS's age keys")),
         // Agents' sockets: whoever reaches one signs or decrypts with the user's keys, or types
         // into the user's session.
-        ...["/run/user/*/gnupg", "/run/user/*/keyring", "/run/user/*/gcr", "/run/user/*/ssh-agent.socket", "/tmp/ssh-*", "/tmp/com.apple.launchd.*"].map(overlap("holds an SSH or GnuPG agent's socket: whoever reaches it signs with the user's keys")),
-        ...inMacHomes("Library/Group Containers/*.com.1password").map(overlap("holds 1Password's data and its SSH agent's socket")),
+        ...[
+            "/run/user/*/gnupg",
+            "/run/user/*/keyring",
+            "/run/user/*/gcr",
+            "/run/user/*/ssh-agent.socket",
+            "/tmp/ssh-*",
+            "/tmp/com.apple.launchd.*",
+        ].map(overlap("holds an SSH or GnuPG agent's socket: whoever reaches it signs with the user's keys")),
+        ...inMacHomes("Library/Group Containers/*.com.1password").map(
+            overlap("holds 1Password's data and its SSH agent's socket"),
+        ),
         overlap("holds the X server's socket: whoever reaches it types into the user's session")("/tmp/.X11-unix"),
 
         // --- Code the host runs by itself: below these, read-only only (reading them gives
         // away no secret; writing one is running code at the next login, boot or upgrade).
         ...inMacHomes("Library/LaunchAgents").map(readOnly("holds the agents launchd starts at the user's login")),
-        ...inMacHomes("Library/Application Support/com.apple.backgroundtaskmanagementagent").map(readOnly("holds the user's login items (what the Mac starts at login)")),
+        ...inMacHomes("Library/Application Support/com.apple.backgroundtaskmanagementagent").map(
+            readOnly("holds the user's login items (what the Mac starts at login)"),
+        ),
         readOnly("holds the agents launchd starts in every user's session")("/Library/LaunchAgents"),
         readOnly("holds the daemons launchd starts as root at boot")("/Library/LaunchDaemons"),
         readOnly("holds what the Mac starts at boot")("/Library/StartupItems"),
         readOnly("holds the Mac's cron and at jobs")("/var/at"),
         readOnly("holds the Mac's system databases (login items, user accounts)")("/var/db"),
-        ...inHomes(".config/systemd", ".local/share/systemd").map(readOnly("holds the user's systemd units and timers (started in the user's session, and at boot when lingering)")),
-        ...inHomes(".config/autostart").map(readOnly("holds the programs the desktop session starts at login (XDG autostart)")),
-        ...inHomes(".config/environment.d").map(readOnly("sets the environment of the user's services (LD_PRELOAD runs code in each)")),
+        ...inHomes(".config/systemd", ".local/share/systemd").map(
+            readOnly(
+                "holds the user's systemd units and timers (started in the user's session, and at boot when lingering)",
+            ),
+        ),
+        ...inHomes(".config/autostart").map(
+            readOnly("holds the programs the desktop session starts at login (XDG autostart)"),
+        ),
+        ...inHomes(".config/environment.d").map(
+            readOnly("sets the environment of the user's services (LD_PRELOAD runs code in each)"),
+        ),
         ...inHomes(".config/plasma-workspace").map(readOnly("holds the scripts KDE runs at login")),
-        ...inHomes(".local/bin", "bin").map(readOnly("is on the user's PATH, so a program written there runs in place of the one the user meant")),
-        ...inHomes(".config/docker").map(readOnly("holds rootless Docker's daemon.json (the runtimes it starts as the user)")),
+        ...inHomes(".local/bin", "bin").map(
+            readOnly("is on the user's PATH, so a program written there runs in place of the one the user meant"),
+        ),
+        ...inHomes(".config/docker").map(
+            readOnly("holds rootless Docker's daemon.json (the runtimes it starts as the user)"),
+        ),
         readOnly("holds the scripts dpkg runs as root at every upgrade")("/var/lib/dpkg"),
         readOnly("holds the package database, whose scripts rpm runs as root at every upgrade")("/var/lib/rpm"),
 
         // --- Package manager prefixes and toolchains: their programs run as the user or root.
-        readOnly("is Homebrew's prefix on an Apple silicon Mac, whose haproxy the native edge runs (and launchd its services)")("/opt/homebrew"),
-        readOnly("is Homebrew's prefix on an Intel Mac (the native edge runs its haproxy) and holds locally built programs")("/usr/local"),
-        ...["/home/linuxbrew/.linuxbrew", ...inHomes(".linuxbrew")].map(readOnly("is Homebrew's prefix on Linux, whose programs run as the user")),
+        readOnly(
+            "is Homebrew's prefix on an Apple silicon Mac, whose haproxy the native edge runs (and launchd its services)",
+        )("/opt/homebrew"),
+        readOnly(
+            "is Homebrew's prefix on an Intel Mac (the native edge runs its haproxy) and holds locally built programs",
+        )("/usr/local"),
+        ...["/home/linuxbrew/.linuxbrew", ...inHomes(".linuxbrew")].map(
+            readOnly("is Homebrew's prefix on Linux, whose programs run as the user"),
+        ),
         readOnly("is MacPorts' prefix, whose programs run as the user and as root")("/opt/local"),
         readOnly("is Nix's store and profiles, whose programs run as the user and as root")("/nix"),
         readOnly("holds the snaps the host runs")("/snap"),
-        ...["/var/lib/flatpak", ...inHomes(".local/share/flatpak")].map(readOnly("holds the Flatpak apps the host runs")),
-        ...["/Applications", ...inMacHomes("Applications")].map(readOnly("holds the Mac's apps, and a program written there runs the next time the app is opened")),
-        ...inHomes(".nvm", ".pyenv", ".rbenv", ".rustup", ".cargo/bin", "go/bin", ".asdf", ".volta", ".bun", ".deno", ".sdkman", ".local/share/mise", ".local/share/fnm", ".local/share/pnpm").map(readOnly(TOOLCHAIN)),
+        ...["/var/lib/flatpak", ...inHomes(".local/share/flatpak")].map(
+            readOnly("holds the Flatpak apps the host runs"),
+        ),
+        ...["/Applications", ...inMacHomes("Applications")].map(
+            readOnly("holds the Mac's apps, and a program written there runs the next time the app is opened"),
+        ),
+        ...inHomes(
+            ".nvm",
+            ".pyenv",
+            ".rbenv",
+            ".rustup",
+            ".cargo/bin",
+            "go/bin",
+            ".asdf",
+            ".volta",
+            ".bun",
+            ".deno",
+            ".sdkman",
+            ".local/share/mise",
+            ".local/share/fnm",
+            ".local/share/pnpm",
+        ).map(readOnly(TOOLCHAIN)),
 
         // --- System folders: below them, read-only only.
-        ...["/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/sys", "/var/spool", "/System", "/Library"].map((p) => readOnly(SYSTEM_WHY[p] ?? SYSTEM)(p)),
+        ...[
+            "/etc",
+            "/usr",
+            "/bin",
+            "/sbin",
+            "/lib",
+            "/lib32",
+            "/lib64",
+            "/libx32",
+            "/boot",
+            "/sys",
+            "/var/spool",
+            "/System",
+            "/Library",
+        ].map((p) => readOnly(SYSTEM_WHY[p] ?? SYSTEM)(p)),
     ];
 }
 
@@ -223,7 +362,10 @@ export function hostPathRules(dataDir: string, dockerSocket?: string): HostPathR
         overlap(`${dataDir}/caddy`, "holds Caddy's certificates, ACME account key and config"),
         overlap(`${dataDir}/haproxy`, "holds the edge's configuration"),
         overlap(`${dataDir}/edge`, "holds the edge's key"),
-        overlap(`${dataDir}/cloudflared`, "holds the CA certificates cloudflared trusts for public upstreams (a certificate written there would let a container pass for one)"),
+        overlap(
+            `${dataDir}/cloudflared`,
+            "holds the CA certificates cloudflared trusts for public upstreams (a certificate written there would let a container pass for one)",
+        ),
     ];
 }
 
@@ -244,7 +386,12 @@ export function pathSegments(p: string, mac: boolean): string[] {
 export function segmentMatches(segment: string, pattern: string): boolean {
     if (pattern === "*") return true;
     if (!pattern.includes("*")) return pattern === segment;
-    const re = new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    const re = new RegExp(
+        `^${pattern
+            .split("*")
+            .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+            .join(".*")}$`,
+    );
     return re.test(segment);
 }
 
@@ -270,7 +417,12 @@ export function ruleHits(src: string, rule: HostPathRule, runtime: Runtime, read
  * source is at or below is named before one it is a parent of (mounting /usr is refused as /usr,
  * not as the WireGuard keys in /usr/local/etc); among those, the first in the list.
  */
-export function protectedMountProblem(src: string, rules: HostPathRule[], runtime: Runtime, readOnlyMount = false): string | undefined {
+export function protectedMountProblem(
+    src: string,
+    rules: HostPathRule[],
+    runtime: Runtime,
+    readOnlyMount = false,
+): string | undefined {
     const mac = runtime !== "linux";
     const depth = pathSegments(src, mac).length;
     const hits = rules.filter((r) => ruleHits(src, r, runtime, readOnlyMount));
@@ -278,8 +430,11 @@ export function protectedMountProblem(src: string, rules: HostPathRule[], runtim
     if (!hit) return undefined;
     const what = hit.pattern === "/" ? "the host's /" : hit.pattern;
     const below = depth > pathSegments(hit.pattern, mac).length;
-    if (hit.scope === "readOnly" && below) return `mounts ${src} writable; ${hit.pattern} ${hit.why}: below it, mount read-only (:ro)`;
-    return hit.scope === "overlap" ? `mounts ${what} or a folder around it, which ${hit.why}` : `mounts ${what}, which ${hit.why}`;
+    if (hit.scope === "readOnly" && below)
+        return `mounts ${src} writable; ${hit.pattern} ${hit.why}: below it, mount read-only (:ro)`;
+    return hit.scope === "overlap"
+        ? `mounts ${what} or a folder around it, which ${hit.why}`
+        : `mounts ${what}, which ${hit.why}`;
 }
 
 // --- homelab:docker.dataDir
@@ -290,19 +445,40 @@ export function protectedMountProblem(src: string, rules: HostPathRule[], runtim
  * the edge has no config and Caddy has to ask for every certificate again (and may hit rate limits).
  */
 const NOT_DURABLE: { pattern: string; why: string }[] = [
-    { pattern: "/tmp", why: "is emptied at boot and of files untouched for days (systemd-tmpfiles, macOS's daily clean-up)" },
-    { pattern: "/var/tmp", why: "is cleaned of files untouched for 30 days (systemd-tmpfiles), and Caddy renews a certificate only every 60" },
+    {
+        pattern: "/tmp",
+        why: "is emptied at boot and of files untouched for days (systemd-tmpfiles, macOS's daily clean-up)",
+    },
+    {
+        pattern: "/var/tmp",
+        why: "is cleaned of files untouched for 30 days (systemd-tmpfiles), and Caddy renews a certificate only every 60",
+    },
     { pattern: "/var/folders", why: "is macOS's per-user temporary and cache area, which the system purges" },
     { pattern: "/run", why: "is a tmpfs, emptied at every boot" },
     { pattern: "/dev", why: "is the kernel's device file system (and /dev/shm is memory), emptied at every boot" },
     { pattern: "/proc", why: "is the kernel's view of processes, not a folder on disk" },
     { pattern: "/sys", why: "is the kernel's control surface, not a folder on disk" },
     { pattern: "/var/cache", why: "is a cache that package managers and cleaners empty" },
-    ...inHomes(".cache").map((pattern) => ({ pattern, why: "is the user's cache (XDG): cleaners and the user empty it" })),
-    ...["/Library/Caches", ...inMacHomes("Library/Caches")].map((pattern) => ({ pattern, why: "is a cache macOS purges when the disk runs low" })),
-    ...inHomes(".Trash", ".local/share/Trash").map((pattern) => ({ pattern, why: "is the Trash, emptied by the user or after 30 days" })),
-    ...inMacHomes("Library/Mobile Documents").map((pattern) => ({ pattern, why: "is iCloud Drive: macOS evicts files to the cloud when space runs low, and copies Caddy's keys off the host" })),
-    ...inMacHomes("Library/CloudStorage").map((pattern) => ({ pattern, why: "holds cloud drives (Dropbox, Google Drive, OneDrive): files are evicted to the cloud, and Caddy's keys copied off the host" })),
+    ...inHomes(".cache").map((pattern) => ({
+        pattern,
+        why: "is the user's cache (XDG): cleaners and the user empty it",
+    })),
+    ...["/Library/Caches", ...inMacHomes("Library/Caches")].map((pattern) => ({
+        pattern,
+        why: "is a cache macOS purges when the disk runs low",
+    })),
+    ...inHomes(".Trash", ".local/share/Trash").map((pattern) => ({
+        pattern,
+        why: "is the Trash, emptied by the user or after 30 days",
+    })),
+    ...inMacHomes("Library/Mobile Documents").map((pattern) => ({
+        pattern,
+        why: "is iCloud Drive: macOS evicts files to the cloud when space runs low, and copies Caddy's keys off the host",
+    })),
+    ...inMacHomes("Library/CloudStorage").map((pattern) => ({
+        pattern,
+        why: "holds cloud drives (Dropbox, Google Drive, OneDrive): files are evicted to the cloud, and Caddy's keys copied off the host",
+    })),
 ];
 
 /**
@@ -318,13 +494,19 @@ export function dataDirProblem(dataDir: string, runtime: Runtime, dockerSocket?:
         const p = pathSegments(pattern, mac);
         return s.length >= p.length && segmentsMatch(s, p, p.length);
     };
-    const durable = "choose a folder of its own on a disk that keeps it, such as /Users/<you>/selfhost, /srv/homelab or /Volumes/<disk>/homelab";
+    const durable =
+        "choose a folder of its own on a disk that keeps it, such as /Users/<you>/selfhost, /srv/homelab or /Volumes/<disk>/homelab";
     const temp = NOT_DURABLE.find((r) => atOrBelow(r.pattern));
     if (temp)
         return `${dataDir} is in ${temp.pattern}, which ${temp.why}: after a reboot or a clean-up the edge would have no config, and Caddy's certificates and ACME account would be gone; ${durable}`;
-    const hit = protectedPathRules(dockerSocket).find((r) => (r.scope === "whole" ? s.length === pathSegments(r.pattern, mac).length && atOrBelow(r.pattern) : atOrBelow(r.pattern)));
+    const hit = protectedPathRules(dockerSocket).find((r) =>
+        r.scope === "whole"
+            ? s.length === pathSegments(r.pattern, mac).length && atOrBelow(r.pattern)
+            : atOrBelow(r.pattern),
+    );
     if (!hit) return undefined;
     const what = hit.pattern === "/" ? "the host's /" : hit.pattern;
-    if (hit.scope === "whole") return `${dataDir} is ${what}, which ${hit.why.replace(/; mount the folder you need$/, "")}: ${durable}`;
+    if (hit.scope === "whole")
+        return `${dataDir} is ${what}, which ${hit.why.replace(/; mount the folder you need$/, "")}: ${durable}`;
     return `${dataDir} is in ${what}, which ${hit.why}: Caddy's keys and the edge's config do not belong there; ${durable}`;
 }

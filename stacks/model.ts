@@ -45,7 +45,11 @@ export const TAILNET_IPV6_RANGE = "fd7a:115c:a1e0::/48";
 export const DYNAMIC = "dynamic";
 /** Whether the Linux edge serves IPv6: an IPv6 host address, on an engine that keeps IPv6 clients' addresses. */
 export function linuxEdgeIpv6(model: Pick<Model, "edge" | "docker" | "tailnet" | "listenAddresses">): boolean {
-    return model.edge === "container" && model.docker.ip6tables && (!!model.tailnet.ipv6 || model.listenAddresses.some((a) => a.includes(":")));
+    return (
+        model.edge === "container" &&
+        model.docker.ip6tables &&
+        (!!model.tailnet.ipv6 || model.listenAddresses.some((a) => a.includes(":")))
+    );
 }
 
 /**
@@ -54,7 +58,11 @@ export function linuxEdgeIpv6(model: Pick<Model, "edge" | "docker" | "tailnet" |
  * ones, and the tailnet's IPv6 address last (adding it leaves the others' ports as they were).
  */
 export function edgeHostAddresses(model: Pick<Model, "edge" | "docker" | "tailnet" | "listenAddresses">): string[] {
-    return [model.tailnet.ipv4, ...model.listenAddresses, ...(linuxEdgeIpv6(model) && model.tailnet.ipv6 ? [model.tailnet.ipv6] : [])];
+    return [
+        model.tailnet.ipv4,
+        ...model.listenAddresses,
+        ...(linuxEdgeIpv6(model) && model.tailnet.ipv6 ? [model.tailnet.ipv6] : []),
+    ];
 }
 
 export function isDynamicWan(model: Model): boolean {
@@ -93,15 +101,21 @@ export const RESERVED_SERVICE_NAMES: Readonly<Record<string, string>> = {
     haproxy: "is one of the stack's own containers (HAProxy: the edge on Linux, the relay on a Mac)",
     cloudflared: "is one of the stack's own containers (the tunnel every public request comes through)",
     ddns: "is one of the stack's own containers (the updater of the home's address record)",
-    localhost: "is the container itself in every container (its /etc/hosts): Caddy would dial its own loopback, where its admin API listens",
+    localhost:
+        "is the container itself in every container (its /etc/hosts): Caddy would dial its own loopback, where its admin API listens",
     "ip6-localhost": "is ::1, the container itself, in every container's /etc/hosts: Caddy would dial its own loopback",
     "ip6-loopback": "is ::1, the container itself, in every container's /etc/hosts: Caddy would dial its own loopback",
-    "ip6-localnet": "is in every container's /etc/hosts (fe00::), which answers before Docker's DNS: nothing could reach the service by its name",
-    "ip6-mcastprefix": "is in every container's /etc/hosts (ff00::), which answers before Docker's DNS: nothing could reach the service by its name",
-    "ip6-allnodes": "is in every container's /etc/hosts (ff02::1, every node), which answers before Docker's DNS: nothing could reach the service by its name",
-    "ip6-allrouters": "is in every container's /etc/hosts (ff02::2, every router), which answers before Docker's DNS: nothing could reach the service by its name",
+    "ip6-localnet":
+        "is in every container's /etc/hosts (fe00::), which answers before Docker's DNS: nothing could reach the service by its name",
+    "ip6-mcastprefix":
+        "is in every container's /etc/hosts (ff00::), which answers before Docker's DNS: nothing could reach the service by its name",
+    "ip6-allnodes":
+        "is in every container's /etc/hosts (ff02::1, every node), which answers before Docker's DNS: nothing could reach the service by its name",
+    "ip6-allrouters":
+        "is in every container's /etc/hosts (ff02::2, every router), which answers before Docker's DNS: nothing could reach the service by its name",
     host: "names the Docker host itself (network mode host, host-gateway, host.docker.internal): a container by that name would take what is meant for the host",
-    "host-gateway": "is Docker's word for the host's address in --add-host (the stack maps host.docker.internal to it): a container by that name would pass for the host",
+    "host-gateway":
+        "is Docker's word for the host's address in --add-host (the stack maps host.docker.internal to it): a container by that name would pass for the host",
 };
 
 export interface Healthcheck {
@@ -118,7 +132,8 @@ export interface Access {
 }
 
 /** How Caddy (and cloudflared) verify an HTTPS upstream: never implied, always said. */
-export type UpstreamTls = { insecureSkipVerify: true } | { insecureSkipVerify: false; serverName?: string; ca?: string };
+export type UpstreamTls =
+    { insecureSkipVerify: true } | { insecureSkipVerify: false; serverName?: string; ca?: string };
 
 /** Caddy's forward_auth in front of a service (Authelia, Authentik, oauth2-proxy). */
 export interface ForwardAuth {

@@ -93,7 +93,16 @@ export function isPrivateCidr(c: Cidr): boolean {
 
 /** Addresses that can never be somebody's public WAN address. */
 export function isPublicUnicast(a: Addr): boolean {
-    const notPublic = ["private", "loopback", "linkLocal", "carrierGradeNat", "unspecified", "multicast", "broadcast", "uniqueLocal"];
+    const notPublic = [
+        "private",
+        "loopback",
+        "linkLocal",
+        "carrierGradeNat",
+        "unspecified",
+        "multicast",
+        "broadcast",
+        "uniqueLocal",
+    ];
     return !notPublic.includes(a.range());
 }
 
@@ -110,6 +119,10 @@ export function intToV4(n: number): string {
 /** Addresses that are no one's public WAN address: ipaddr.js's special ranges, except the
  * documentation ranges (TEST-NET-1/2/3), which the examples use as placeholders. */
 export function isPublicUnicastOrDoc(a: Addr): boolean {
-    if (a.kind() === "ipv4" && ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].some((r) => contains(r, { addr: a, prefix: 32 }))) return true;
+    if (
+        a.kind() === "ipv4" &&
+        ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].some((r) => contains(r, { addr: a, prefix: 32 }))
+    )
+        return true;
     return a.range() === "unicast";
 }

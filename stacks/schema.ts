@@ -3,12 +3,27 @@
 // that depend on what a value means, are the named checks in stacks/checks.ts.
 import { z } from "zod";
 import { PLANES, RUNTIMES, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "./model";
-import { caddyTokenProblem, dnsNameProblem, dockerHostProblem, durationProblem, emailProblem, acmeUrlProblem, hostPathProblem, isDnsLabel, isDnsName } from "./grammar";
+import {
+    caddyTokenProblem,
+    dnsNameProblem,
+    dockerHostProblem,
+    durationProblem,
+    emailProblem,
+    acmeUrlProblem,
+    hostPathProblem,
+    isDnsLabel,
+    isDnsName,
+} from "./grammar";
 import { contains, parseIp } from "./net";
 
 /** A string; a number where a string belongs gets told to quote it (YAML reads digits as numbers). */
 const str = (what: string) =>
-    z.string({ error: (iss) => (typeof iss.input === "number" ? `must be ${what} in quotes: YAML reads ${iss.input} as a number` : `must be ${what}`) });
+    z.string({
+        error: (iss) =>
+            typeof iss.input === "number"
+                ? `must be ${what} in quotes: YAML reads ${iss.input} as a number`
+                : `must be ${what}`,
+    });
 
 /** A string schema whose value must pass `problem` (which returns a reason or undefined). */
 function checked(what: string, problem: (v: string) => string | undefined) {
@@ -33,14 +48,17 @@ function subdomainProblem(s: string): string | undefined {
 function tailnetV4Problem(s: string): string | undefined {
     const a = parseIp(s);
     if (!a || a.kind() !== "ipv4") return "must be an IPv4 address";
-    if (!contains(TAILNET_IPV4_RANGE, `${a.toString()}/32`)) return `must be a tailnet address inside ${TAILNET_IPV4_RANGE}`;
-    if (s === "100.64.0.0" || s === "100.127.255.255") return "is the range's network or broadcast address, never a device's";
+    if (!contains(TAILNET_IPV4_RANGE, `${a.toString()}/32`))
+        return `must be a tailnet address inside ${TAILNET_IPV4_RANGE}`;
+    if (s === "100.64.0.0" || s === "100.127.255.255")
+        return "is the range's network or broadcast address, never a device's";
     return undefined;
 }
 function tailnetV6Problem(s: string): string | undefined {
     const a = parseIp(s);
     if (!a || a.kind() !== "ipv6") return "must be an IPv6 address (without a zone id)";
-    if (!contains(TAILNET_IPV6_RANGE, `${a.toString()}/128`)) return `must be a tailnet address inside ${TAILNET_IPV6_RANGE}`;
+    if (!contains(TAILNET_IPV6_RANGE, `${a.toString()}/128`))
+        return `must be a tailnet address inside ${TAILNET_IPV6_RANGE}`;
     return undefined;
 }
 function resolverProblem(s: string): string | undefined {
@@ -69,15 +87,23 @@ export const portSchema = z
 
 export const schemas = {
     domain: checked("a DNS name", domainProblem),
-    zoneId: checked("a zone id", (s) => (HEX32_RE.test(s) ? undefined : "must be a 32-character lowercase hex zone id")),
-    accountId: checked("an account id", (s) => (HEX32_RE.test(s) ? undefined : "must be a 32-character lowercase hex account id")),
+    zoneId: checked("a zone id", (s) =>
+        HEX32_RE.test(s) ? undefined : "must be a 32-character lowercase hex zone id",
+    ),
+    accountId: checked("an account id", (s) =>
+        HEX32_RE.test(s) ? undefined : "must be a 32-character lowercase hex account id",
+    ),
     tailnet: z.strictObject({
         ipv4: checked("an IPv4 address", tailnetV4Problem),
         ipv6: checked("an IPv6 address", tailnetV6Problem).optional(),
     }),
-    private: z.strictObject({ subdomain: checked("a DNS name", subdomainProblem).default("home") }).default({ subdomain: "home" }),
+    private: z
+        .strictObject({ subdomain: checked("a DNS name", subdomainProblem).default("home") })
+        .default({ subdomain: "home" }),
     trustedNetworks: z.array(str("a CIDR"), { error: "must be a list of CIDRs" }).default([]),
-    untrustedSources: z.array(str("an IP address or CIDR"), { error: "must be a list of IP addresses or CIDRs" }).default([]),
+    untrustedSources: z
+        .array(str("an IP address or CIDR"), { error: "must be a list of IP addresses or CIDRs" })
+        .default([]),
     wan: z
         .strictObject({
             publicIp: str("an IPv4 address").optional(),
@@ -96,7 +122,11 @@ export const schemas = {
     docker: z.strictObject({
         host: checked("a Docker host URL", dockerHostProblem).default("unix:///var/run/docker.sock"),
         runtime: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(", ")}` }).default("docker-desktop"),
-        network: checked("a network name", (s) => (DOCKER_NAME_RE.test(s) ? undefined : "must be a Docker network name (letters, digits, _ . -; at most 48 characters)")).default("homelab"),
+        network: checked("a network name", (s) =>
+            DOCKER_NAME_RE.test(s)
+                ? undefined
+                : "must be a Docker network name (letters, digits, _ . -; at most 48 characters)",
+        ).default("homelab"),
         subnet: str("a CIDR").default("172.30.0.0/24"),
         dataDir: checked("an absolute path", dataDirProblem),
         listenAddresses: z.array(str("an IP address"), { error: "must be a list of IP addresses" }).default([]),
@@ -109,9 +139,16 @@ export const schemas = {
         })
         .default({ allowedIps: [] }),
     adopt: z
-        .array(checked("a record id", (s) => (HEX32_RE.test(s) ? undefined : "must be a Cloudflare record id (32 lowercase hex characters), as the first-contact report lists it")), {
-            error: "must be a list of Cloudflare record ids",
-        })
+        .array(
+            checked("a record id", (s) =>
+                HEX32_RE.test(s)
+                    ? undefined
+                    : "must be a Cloudflare record id (32 lowercase hex characters), as the first-contact report lists it",
+            ),
+            {
+                error: "must be a list of Cloudflare record ids",
+            },
+        )
         .default([]),
     users: z
         .array(
@@ -137,13 +174,25 @@ const stringList = (what: string) => z.array(str(what), { error: `must be a list
 
 /** Keys every service may have. */
 export const commonServiceShape = {
-    hostname: checked("a DNS label", (s) => (isDnsLabel(s) ? undefined : "must be one lowercase DNS label: letters, digits and hyphens, at most 63 characters")).optional(),
+    hostname: checked("a DNS label", (s) =>
+        isDnsLabel(s)
+            ? undefined
+            : "must be one lowercase DNS label: letters, digits and hyphens, at most 63 characters",
+    ).optional(),
     apex: z.boolean({ error: "must be true or false" }).default(false),
-    expose: z.array(planeSchema, { error: `must be a list of planes (${PLANES.join(", ")}), or [] for an internal service` }).default(["private"]),
+    expose: z
+        .array(planeSchema, { error: `must be a list of planes (${PLANES.join(", ")}), or [] for an internal service` })
+        .default(["private"]),
     access: z
         .strictObject({
             emails: z.array(checked("an email address", emailProblem)).default([]),
-            emailDomains: z.array(checked("a domain", (s) => (isDnsName(s) && s.includes(".") ? undefined : "must be a domain such as example.dev"))).default([]),
+            emailDomains: z
+                .array(
+                    checked("a domain", (s) =>
+                        isDnsName(s) && s.includes(".") ? undefined : "must be a domain such as example.dev",
+                    ),
+                )
+                .default([]),
         })
         .optional(),
     forwardAuth: z
@@ -161,7 +210,9 @@ export const externalServiceShape = {
     upstreamTls: z
         .strictObject({
             insecureSkipVerify: z.boolean({ error: "must be true or false" }).optional(),
-            serverName: checked("a DNS name", (s) => (isDnsName(s) ? undefined : "must be the DNS name in the upstream's certificate")).optional(),
+            serverName: checked("a DNS name", (s) =>
+                isDnsName(s) ? undefined : "must be the DNS name in the upstream's certificate",
+            ).optional(),
             ca: str("a PEM certificate").optional(),
         })
         .optional(),
@@ -174,7 +225,9 @@ export const managedServiceShape = {
     env: z
         .record(
             z.string(),
-            z.string({ error: "must be a string (quote numbers and booleans)" }).refine((v) => !v.includes("\u0000"), { error: "contains a NUL character" }),
+            z
+                .string({ error: "must be a string (quote numbers and booleans)" })
+                .refine((v) => !v.includes("\u0000"), { error: "contains a NUL character" }),
         )
         .default({}),
     secretEnv: z.record(z.string(), str("a key of homelab:secrets")).default({}),
@@ -186,7 +239,12 @@ export const managedServiceShape = {
             test: z.array(str("a command argument")).min(1, { error: "needs a command" }),
             interval: checked("a duration", durationBetween("1s", "24h")).default("30s"),
             timeout: checked("a duration", durationBetween("1s", "1h")).default("5s"),
-            retries: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be 1-100" }).max(100, { error: "must be 1-100" }).default(3),
+            retries: z
+                .number({ error: "must be a number" })
+                .int({ error: "must be a whole number" })
+                .min(1, { error: "must be 1-100" })
+                .max(100, { error: "must be 1-100" })
+                .default(3),
             // Not 0s: Docker fills a zero timing from the image's own HEALTHCHECK, and the provider
             // would read that back as a change on every run.
             startPeriod: checked("a duration", durationBetween("1s", "24h")).default("10s"),
@@ -201,7 +259,11 @@ export const managedServiceShape = {
     capAdd: stringList("capability").default([]),
     tmpfs: stringList("tmpfs mount").default([]),
     labels: z.record(z.string(), z.string({ error: "must be a string" })).default({}),
-    restart: z.enum(["no", "always", "unless-stopped", "on-failure"], { error: "must be one of no, always, unless-stopped, on-failure" }).default("unless-stopped"),
+    restart: z
+        .enum(["no", "always", "unless-stopped", "on-failure"], {
+            error: "must be one of no, always, unless-stopped, on-failure",
+        })
+        .default("unless-stopped"),
     stopGracePeriod: checked("a duration", durationBetween("0s", "1h")).optional(),
 };
 
@@ -209,8 +271,12 @@ export const serviceSchema = z.strictObject({ ...commonServiceShape, ...external
 export type ParsedService = z.infer<typeof serviceSchema>;
 
 /** Derived, never written twice: the keys only managed services may set, and only external ones. */
-export const MANAGED_ONLY_KEYS = Object.keys(managedServiceShape).filter((k) => k !== "image") as (keyof typeof managedServiceShape)[];
-export const EXTERNAL_ONLY_KEYS = Object.keys(externalServiceShape).filter((k) => k !== "upstream") as (keyof typeof externalServiceShape)[];
+export const MANAGED_ONLY_KEYS = Object.keys(managedServiceShape).filter(
+    (k) => k !== "image",
+) as (keyof typeof managedServiceShape)[];
+export const EXTERNAL_ONLY_KEYS = Object.keys(externalServiceShape).filter(
+    (k) => k !== "upstream",
+) as (keyof typeof externalServiceShape)[];
 
 /** Keys that existed once and were removed, with what to do instead. */
 export const REMOVED_KEYS: Record<string, string> = {

@@ -7,7 +7,8 @@ import { NAMESPACE, RawConfig, validate } from "./validate";
 /** The `homelab:*` keys of a stack file's `config:` map, without the prefix. */
 export function rawConfigOf(config: Record<string, unknown>): RawConfig {
     const raw: RawConfig = {};
-    for (const [k, v] of Object.entries(config)) if (k.startsWith(`${NAMESPACE}:`) && k !== `${NAMESPACE}:secrets`) raw[k.slice(NAMESPACE.length + 1)] = v;
+    for (const [k, v] of Object.entries(config))
+        if (k.startsWith(`${NAMESPACE}:`) && k !== `${NAMESPACE}:secrets`) raw[k.slice(NAMESPACE.length + 1)] = v;
     return raw;
 }
 

@@ -4,9 +4,30 @@
 // stacks/services.ts. This file only runs them in order and assembles the model.
 import { z } from "zod";
 import { DYNAMIC, EDGE_PLACEMENT, Model, Service, User, wanRecordName } from "./model";
-import { LocalProblem, Problem, checkAdopt, checkDnsToken, checkLinuxEdgeIpv6, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUntrustedSources, checkUsers, checkWanAddress } from "./checks";
+import {
+    LocalProblem,
+    Problem,
+    checkAdopt,
+    checkDnsToken,
+    checkLinuxEdgeIpv6,
+    checkListenAddresses,
+    checkNameLengths,
+    checkResolvers,
+    checkSubnet,
+    checkTrustedNetworks,
+    checkUntrustedSources,
+    checkUsers,
+    checkWanAddress,
+} from "./checks";
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
-import { buildService, checkDependencies, checkHostnames, checkPublishConflicts, checkSegmentBridges, serviceNameProblem } from "./services";
+import {
+    buildService,
+    checkDependencies,
+    checkHostnames,
+    checkPublishConflicts,
+    checkSegmentBridges,
+    serviceNameProblem,
+} from "./services";
 import { normalisePath } from "./grammar";
 import { dataDirProblem } from "./hostPaths";
 import { canonicalIp } from "./net";
@@ -61,7 +82,8 @@ function zodProblems(top: string, err: z.ZodError, input: unknown): LocalProblem
     const out: LocalProblem[] = [];
     for (const issue of err.issues) {
         if (issue.code === "unrecognized_keys") {
-            for (const k of issue.keys) out.push({ key: keyOf(top, [...issue.path, k]), message: "is not a known setting (a typo?)" });
+            for (const k of issue.keys)
+                out.push({ key: keyOf(top, [...issue.path, k]), message: "is not a known setting (a typo?)" });
         } else if (issue.code === "invalid_type" && valueAt(input, issue.path) === undefined) {
             out.push({ key: keyOf(top, issue.path), message: "is required" });
         } else {
@@ -109,7 +131,8 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     take(removed);
     const raw = removed.raw;
     for (const k of Object.keys(raw)) {
-        if (!(KNOWN_KEYS as readonly string[]).includes(k)) add(k, `is not a known setting (known: ${KNOWN_KEYS.join(", ")})`);
+        if (!(KNOWN_KEYS as readonly string[]).includes(k))
+            add(k, `is not a known setting (known: ${KNOWN_KEYS.join(", ")})`);
     }
     for (const k of REQUIRED_KEYS) if (raw[k] === undefined) add(k, "is required");
 
@@ -140,9 +163,14 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const tailnet = [p.tailnet?.ipv4, p.tailnet?.ipv6].filter((x): x is string => !!x).map((x) => canonicalIp(x) ?? x);
     const listen = checkListenAddresses(p.docker?.listenAddresses ?? [], trusted.trusted, tailnet);
     take(listen);
-    problems.push(...checkLinuxEdgeIpv6(runtime, p.tailnet?.ipv6, p.docker?.listenAddresses ?? [], p.docker?.ip6tables ?? false));
+    problems.push(
+        ...checkLinuxEdgeIpv6(runtime, p.tailnet?.ipv6, p.docker?.listenAddresses ?? [], p.docker?.ip6tables ?? false),
+    );
     if (p.docker?.ip6tables && EDGE_PLACEMENT[runtime] !== "container")
-        add("docker.ip6tables", `is for the Linux edge only: on ${runtime} the edge runs on the Mac and sees IPv6 clients by their own address already; remove it`);
+        add(
+            "docker.ip6tables",
+            `is for the Linux edge only: on ${runtime} the edge runs on the Mac and sees IPv6 clients by their own address already; remove it`,
+        );
     const wan = checkWanAddress(p.wan?.publicIp, p.dnsToken?.allowedIps ?? []);
     take(wan);
     const token = checkDnsToken(p.dnsToken?.allowedIps ?? [], p.dnsToken?.expiresOn, opts.now ?? new Date());
@@ -152,7 +180,20 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
 
     // --- services
     const hostAddresses = [...tailnet, ...listen.addresses];
-    const services = buildServices(raw["services"], { domain, privateFqdn, dataDir, runtime, ...(dockerSocket ? { dockerSocket } : {}), hostAddresses, edge: EDGE_PLACEMENT[runtime], ...(secretNames ? { secretNames } : {}) }, problems);
+    const services = buildServices(
+        raw["services"],
+        {
+            domain,
+            privateFqdn,
+            dataDir,
+            runtime,
+            ...(dockerSocket ? { dockerSocket } : {}),
+            hostAddresses,
+            edge: EDGE_PLACEMENT[runtime],
+            ...(secretNames ? { secretNames } : {}),
+        },
+        problems,
+    );
     const dynamicWan = p.wan?.publicIp === DYNAMIC;
     problems.push(...checkHostnames(services, privateFqdn, dynamicWan ? wanRecordName({ domain }) : undefined));
     problems.push(...checkPublishConflicts(services));
@@ -170,7 +211,10 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const firstMtls = services.find((s) => s.expose.includes("mtls"));
     const wanUnreadable = raw["wan"] !== undefined && p.wan === undefined;
     if (firstMtls && p.wan?.publicIp === undefined && !wanUnreadable)
-        add("wan.publicIp", `is required because service ${firstMtls.name} exposes mtls: its DNS record points at the home's public address`);
+        add(
+            "wan.publicIp",
+            `is required because service ${firstMtls.name} exposes mtls: its DNS record points at the home's public address`,
+        );
 
     // The Linux edge publishes :443 on the tailnet address and the listed ones only (never
     // 0.0.0.0, and never depending on the service table, which would replace it): the WAN
@@ -185,9 +229,20 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
 
     // --- users
     problems.push(...checkUsers(p.users ?? []));
-    const users: User[] = (p.users ?? []).map((u) => ({ name: u.name, validityDays: u.validityDays })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const users: User[] = (p.users ?? [])
+        .map((u) => ({ name: u.name, validityDays: u.validityDays }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
 
-    if (problems.length > 0 || !p.domain || !p.zoneId || !p.accountId || !p.tailnet || !p.acme || !p.docker || !subnet.plan) {
+    if (
+        problems.length > 0 ||
+        !p.domain ||
+        !p.zoneId ||
+        !p.accountId ||
+        !p.tailnet ||
+        !p.acme ||
+        !p.docker ||
+        !subnet.plan
+    ) {
         if (problems.length === 0) problems.push({ key: "(config)", message: "is incomplete" });
         throw new ConfigError(problems.map((x) => ({ key: `${NAMESPACE}:${x.key}`, message: x.message })));
     }
@@ -208,10 +263,20 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
             propagationTimeout: p.acme.propagationTimeout,
             ...(p.acme.ca ? { ca: p.acme.ca } : {}),
         },
-        docker: { host: p.docker.host, runtime, network: p.docker.network, subnet: subnet.plan.block, dataDir, ip6tables: p.docker.ip6tables },
+        docker: {
+            host: p.docker.host,
+            runtime,
+            network: p.docker.network,
+            subnet: subnet.plan.block,
+            dataDir,
+            ip6tables: p.docker.ip6tables,
+        },
         edge: EDGE_PLACEMENT[runtime],
         addresses: subnet.plan,
-        dnsToken: { allowedIps: token.allowedIps, ...(p.dnsToken?.expiresOn ? { expiresOn: p.dnsToken.expiresOn } : {}) },
+        dnsToken: {
+            allowedIps: token.allowedIps,
+            ...(p.dnsToken?.expiresOn ? { expiresOn: p.dnsToken.expiresOn } : {}),
+        },
         services,
         users,
         secretNames: [...(secretNames ?? [])].sort(),
@@ -219,14 +284,20 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     };
 }
 
-function buildServices(rawServices: unknown, ctx: Parameters<typeof buildService>[3], problems: LocalProblem[]): Service[] {
+function buildServices(
+    rawServices: unknown,
+    ctx: Parameters<typeof buildService>[3],
+    problems: LocalProblem[],
+): Service[] {
     const services: Service[] = [];
     if (rawServices === undefined) return services;
     if (typeof rawServices !== "object" || rawServices === null || Array.isArray(rawServices)) {
         problems.push({ key: "services", message: "must be a map of service name → settings" });
         return services;
     }
-    const entries = Object.entries(rawServices as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(rawServices as Record<string, unknown>).sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0,
+    );
     for (const [name, value] of entries) {
         const sk = `services.${name}`;
         const nameProblem = serviceNameProblem(name);

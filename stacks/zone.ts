@@ -10,7 +10,14 @@ export const ZONE_LOOKUP_LIMIT = 5000;
 
 export async function zoneRecords(model: Model): Promise<ExistingRecord[]> {
     const r = await cloudflare.getDnsRecords({ zoneId: model.zoneId, maxItems: ZONE_LOOKUP_LIMIT });
-    return (r.results ?? []).map((x) => ({ id: x.id, name: x.name, type: x.type, content: x.content, comment: x.comment ?? "", proxied: x.proxied ?? false }));
+    return (r.results ?? []).map((x) => ({
+        id: x.id,
+        name: x.name,
+        type: x.type,
+        content: x.content,
+        comment: x.comment ?? "",
+        proxied: x.proxied ?? false,
+    }));
 }
 
 /** Stops the program (a Pulumi RunError: its message alone, no stack trace). */
@@ -22,7 +29,13 @@ export class ZoneConflictError extends Error {
     ) {
         super(
             [
-                ...(contact.adoptProblems.length > 0 ? ["homelab:adopt has problems:", ...contact.adoptProblems.map((p) => `  - ${p.key}: ${p.message}`), ""] : []),
+                ...(contact.adoptProblems.length > 0
+                    ? [
+                          "homelab:adopt has problems:",
+                          ...contact.adoptProblems.map((p) => `  - ${p.key}: ${p.message}`),
+                          "",
+                      ]
+                    : []),
                 ...(contact.conflicts.length > 0 ? [conflictReport(contact, adoptedAlready)] : []),
             ].join("\n"),
         );

@@ -36,11 +36,18 @@ describe("address plan", () => {
             }
             assert.ok(contains(p.edge, p.edgeDynamic));
             // IPv6 (the Linux edge with ip6tables): HAProxy's fixed address outside the automatic range too.
-            assert.ok(contains(p.edgeV6, `${p.haproxyV6}/128`) && !contains(p.edgeV6Dynamic, `${p.haproxyV6}/128`) && contains(p.edgeV6, p.edgeV6Dynamic));
+            assert.ok(
+                contains(p.edgeV6, `${p.haproxyV6}/128`) &&
+                    !contains(p.edgeV6Dynamic, `${p.haproxyV6}/128`) &&
+                    contains(p.edgeV6, p.edgeV6Dynamic),
+            );
             assert.notEqual(p.haproxyV6, p.edgeV6Gateway);
             const nets = [p.private, p.public, p.edge].map((n) => parseCidr(n));
             for (const n of nets) assert.ok(n && contains(p.block, n), "every network inside the block");
-            assert.ok(!contains(p.private, p.public) && !contains(p.public, p.edge) && !contains(p.private, p.edge), "networks do not overlap");
+            assert.ok(
+                !contains(p.private, p.public) && !contains(p.public, p.edge) && !contains(p.private, p.edge),
+                "networks do not overlap",
+            );
         });
     }
 

@@ -13,7 +13,10 @@ import { EXAMPLE, ROOT, Run, runProgram } from "./harness";
  */
 const RETIRED = new Map([
     // Its resource id was the tunnel secret, unencrypted in the state; a RandomPassword took its place.
-    ["urn:pulumi:home::homelab::homelab:cloudflare:Tunnel$random:index/randomBytes:RandomBytes::tunnel-secret", "tunnel-secret-password"],
+    [
+        "urn:pulumi:home::homelab::homelab:cloudflare:Tunnel$random:index/randomBytes:RandomBytes::tunnel-secret",
+        "tunnel-secret-password",
+    ],
 ]);
 
 describe("resource names are stable or aliased", () => {
@@ -24,7 +27,9 @@ describe("resource names are stable or aliased", () => {
     });
 
     it("every v0.1.0 URN of the example stack is still registered or aliased", () => {
-        const old: string[] = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/example-urns-v0.1.0.json"), "utf8"));
+        const old: string[] = JSON.parse(
+            fs.readFileSync(path.join(ROOT, "test/fixtures/example-urns-v0.1.0.json"), "utf8"),
+        );
         const now = new Set(run.resources.map((r) => r.urn));
         const aliased = new Map(run.resources.flatMap((r) => r.aliases.map((a) => [a, r.urn] as const)));
         const lost = old.filter((u) => !now.has(u) && !aliased.has(u) && !RETIRED.has(u));
@@ -35,19 +40,46 @@ describe("resource names are stable or aliased", () => {
         for (const r of run.resources) {
             if (r.parents.length === 0 || r.type.startsWith("pulumi:providers:")) continue;
             const component = r.urn.split("$")[0]?.split("::").pop();
-            const parentName = run.resources.find((p) => !p.custom && r.parents[r.parents.length - 1] === p.type && r.urn.startsWith(p.urn.replace(/::[^:]+$/, "")))?.name;
+            const parentName = run.resources.find(
+                (p) =>
+                    !p.custom &&
+                    r.parents[r.parents.length - 1] === p.type &&
+                    r.urn.startsWith(p.urn.replace(/::[^:]+$/, "")),
+            )?.name;
             if (!parentName) continue;
-            assert.ok(r.name.startsWith(`${parentName}-`) || r.name === parentName, `${r.type} ${r.name} under ${component} ${parentName}`);
+            assert.ok(
+                r.name.startsWith(`${parentName}-`) || r.name === parentName,
+                `${r.type} ${r.name} under ${component} ${parentName}`,
+            );
         }
     });
 
     it("the aliases point at the old names, for the moved and renamed resources", () => {
         const byName = new Map(run.resources.map((r) => [r.name, r]));
-        const has = (name: string, old: string) => assert.ok(byName.get(name)?.aliases.includes(old), `${name} aliases ${old}: ${byName.get(name)?.aliases.join(", ")}`);
-        has("docker-caddy", "urn:pulumi:home::homelab::homelab:docker:DockerHost$docker:index/container:Container::caddy");
-        has("edge-haproxy", "urn:pulumi:home::homelab::homelab:docker:DockerHost$docker:index/container:Container::haproxy");
-        has("private-dns-apex-a", "urn:pulumi:home::homelab::homelab:dns:PrivateDns$cloudflare:index/dnsRecord:DnsRecord::private-apex-a");
-        has("tunnel-blog-cname", "urn:pulumi:home::homelab::homelab:cloudflare:Tunnel$cloudflare:index/dnsRecord:DnsRecord::public-blog-cname");
-        has("docker-engine", "urn:pulumi:home::homelab::homelab:docker:DockerHost$pulumi:providers:docker::docker-engine");
+        const has = (name: string, old: string) =>
+            assert.ok(
+                byName.get(name)?.aliases.includes(old),
+                `${name} aliases ${old}: ${byName.get(name)?.aliases.join(", ")}`,
+            );
+        has(
+            "docker-caddy",
+            "urn:pulumi:home::homelab::homelab:docker:DockerHost$docker:index/container:Container::caddy",
+        );
+        has(
+            "edge-haproxy",
+            "urn:pulumi:home::homelab::homelab:docker:DockerHost$docker:index/container:Container::haproxy",
+        );
+        has(
+            "private-dns-apex-a",
+            "urn:pulumi:home::homelab::homelab:dns:PrivateDns$cloudflare:index/dnsRecord:DnsRecord::private-apex-a",
+        );
+        has(
+            "tunnel-blog-cname",
+            "urn:pulumi:home::homelab::homelab:cloudflare:Tunnel$cloudflare:index/dnsRecord:DnsRecord::public-blog-cname",
+        );
+        has(
+            "docker-engine",
+            "urn:pulumi:home::homelab::homelab:docker:DockerHost$pulumi:providers:docker::docker-engine",
+        );
     });
 });

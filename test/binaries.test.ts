@@ -21,20 +21,47 @@ describe("real binaries", function () {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-bin-"));
         // Stand-ins at the relative paths the Caddyfile names (Caddy runs in its config directory).
         fs.mkdirSync(path.join(dir, "pki"));
-        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "pki/ca.pem", "-subj", "/CN=test", "-days", "1"], { cwd: dir, stdio: "pipe" });
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "pki/ca.pem",
+                "-subj",
+                "/CN=test",
+                "-days",
+                "1",
+            ],
+            { cwd: dir, stdio: "pipe" },
+        );
         fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "pki/clients.pem"));
         // Stand-ins for the edge-to-relay TLS files the Mac configs name (HAProxy loads them in -c).
-        const certAndKey = fs.readFileSync(path.join(dir, "pki/ca.pem"), "utf8") + fs.readFileSync(path.join(dir, "ca.key"), "utf8");
+        const certAndKey =
+            fs.readFileSync(path.join(dir, "pki/ca.pem"), "utf8") + fs.readFileSync(path.join(dir, "ca.key"), "utf8");
         for (const f of ["relay.pem", "edge-client.pem"]) fs.writeFileSync(path.join(dir, f), certAndKey);
         fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "edge-ca.pem"));
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it("the Caddy test build is exactly the pinned version, with the Cloudflare DNS module", () => {
-        assert.match(execFileSync(caddy, ["version"], { encoding: "utf8" }), new RegExp(`^v${versions.caddy.replace(/\./g, "\\.")}\\b`));
+        assert.match(
+            execFileSync(caddy, ["version"], { encoding: "utf8" }),
+            new RegExp(`^v${versions.caddy.replace(/\./g, "\\.")}\\b`),
+        );
         const modules = execFileSync(caddy, ["list-modules"], { encoding: "utf8" });
         assert.match(modules, /^dns\.providers\.cloudflare$/m);
-        assert.match(execFileSync(caddy, ["list-modules", "--versions"], { encoding: "utf8" }), new RegExp(`dns\\.providers\\.cloudflare ${versions.caddyDnsCloudflare}`));
+        assert.match(
+            execFileSync(caddy, ["list-modules", "--versions"], { encoding: "utf8" }),
+            new RegExp(`dns\\.providers\\.cloudflare ${versions.caddyDnsCloudflare}`),
+        );
     });
 
     for (const stack of Object.keys(STACKS)) {
@@ -42,7 +69,18 @@ describe("real binaries", function () {
             const m = modelFromStackFile(path.join(ROOT, STACKS[stack] as string));
             const file = path.join(dir, `${stack}.Caddyfile`);
             fs.writeFileSync(file, renderAll(m)["Caddyfile"] as string);
-            const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], { cwd: dir, encoding: "utf8", env: { ...process.env, CLOUDFLARE_API_TOKEN: DUMMY_CLOUDFLARE_TOKEN, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }, timeout: 60_000 });
+            const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], {
+                cwd: dir,
+                encoding: "utf8",
+                env: {
+                    ...process.env,
+                    CLOUDFLARE_API_TOKEN: DUMMY_CLOUDFLARE_TOKEN,
+                    HOME: dir,
+                    XDG_DATA_HOME: dir,
+                    XDG_CONFIG_HOME: dir,
+                },
+                timeout: 60_000,
+            });
             assert.equal(r.status, 0, r.stdout + r.stderr);
             assert.match(r.stdout + r.stderr, /Valid configuration/);
         });
@@ -59,7 +97,11 @@ describe("real binaries", function () {
                     // As in production: -C makes every file the config names relative to its directory.
                     const r = spawnSync(binary, ["-c", "-C", dir, "-f", file], { encoding: "utf8", timeout: 30_000 });
                     assert.equal(r.status, 0, `${version}, ${name}: ${r.stdout}${r.stderr}`);
-                    assert.doesNotMatch(r.stdout + r.stderr, /WARNING|ALERT/, `${version}, ${name}: no warnings either`);
+                    assert.doesNotMatch(
+                        r.stdout + r.stderr,
+                        /WARNING|ALERT/,
+                        `${version}, ${name}: no warnings either`,
+                    );
                 }
             }
         });
@@ -69,7 +111,11 @@ describe("real binaries", function () {
             if (!files["edge.plist"]) return;
             const file = path.join(dir, `${stack}.plist`);
             fs.writeFileSync(file, files["edge.plist"]);
-            const r = spawnSync("python3", ["-c", "import plistlib,sys,json; d=plistlib.load(open(sys.argv[1],'rb')); print(json.dumps(d))", file], { encoding: "utf8" });
+            const r = spawnSync(
+                "python3",
+                ["-c", "import plistlib,sys,json; d=plistlib.load(open(sys.argv[1],'rb')); print(json.dumps(d))", file],
+                { encoding: "utf8" },
+            );
             assert.equal(r.status, 0, r.stderr);
             const plist = JSON.parse(r.stdout);
             assert.equal(plist.KeepAlive, true);
@@ -82,14 +128,24 @@ describe("real binaries", function () {
             const m = modelFromStackFile(path.join(ROOT, STACKS[stack] as string));
             const file = path.join(dir, `${stack}.adapt.Caddyfile`);
             fs.writeFileSync(file, renderAll(m)["Caddyfile"] as string);
-            const r = spawnSync(caddy, ["adapt", "--config", file, "--adapter", "caddyfile"], { cwd: dir, encoding: "utf8", env: { ...process.env, HOME: dir }, timeout: 60_000 });
+            const r = spawnSync(caddy, ["adapt", "--config", file, "--adapter", "caddyfile"], {
+                cwd: dir,
+                encoding: "utf8",
+                env: { ...process.env, HOME: dir },
+                timeout: 60_000,
+            });
             assert.equal(r.status, 0, r.stderr);
             const servers = JSON.parse(r.stdout).apps.http.servers as Record<string, any>;
             const byName = Object.fromEntries(Object.values(servers).map((srv: any) => [srv.listen.join(","), srv]));
             assert.deepEqual(Object.keys(byName).sort(), [`${m.addresses.caddy}:8443`, `${m.addresses.caddy}:9443`]);
             for (const srv of Object.values(byName) as any[]) {
                 assert.deepEqual(srv.listener_wrappers, [
-                    { wrapper: "proxy_protocol", timeout: 5_000_000_000, allow: [`${m.addresses.haproxy}/32`], fallback_policy: "REJECT" },
+                    {
+                        wrapper: "proxy_protocol",
+                        timeout: 5_000_000_000,
+                        allow: [`${m.addresses.haproxy}/32`],
+                        fallback_policy: "REJECT",
+                    },
                     { wrapper: "tls" },
                 ]);
                 assert.deepEqual(srv.protocols, ["h1", "h2"], "no HTTP/3 (no UDP listener)");
@@ -108,7 +164,10 @@ describe("real binaries", function () {
     it("caddy validate rejects a broken Caddyfile (the check can fail)", () => {
         const file = path.join(dir, "broken.Caddyfile");
         fs.writeFileSync(file, "example.com {\n\treverse_proxy {\n");
-        const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], { encoding: "utf8", env: { ...process.env, HOME: dir } });
+        const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], {
+            encoding: "utf8",
+            env: { ...process.env, HOME: dir },
+        });
         assert.notEqual(r.status, 0);
     });
 });
@@ -118,7 +177,10 @@ describe("the Caddy test build script", function () {
     it("finds a cached build again without rebuilding it (no SIGPIPE from grep -q under pipefail)", () => {
         caddyBinary(); // built or found once
         for (let i = 0; i < 5; i++) {
-            const r = spawnSync("bash", [path.join(ROOT, "scripts/build-caddy.sh")], { encoding: "utf8", timeout: 60_000 });
+            const r = spawnSync("bash", [path.join(ROOT, "scripts/build-caddy.sh")], {
+                encoding: "utf8",
+                timeout: 60_000,
+            });
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stderr, "", `run ${i}: nothing rebuilt (stderr: ${r.stderr.slice(0, 200)})`);
         }

@@ -6,8 +6,16 @@ import * as path from "path";
 import { BundleError, main, parseBundles, writeBundle } from "../scripts/bundle";
 
 const BUNDLES = {
-    dave: { p12: Buffer.from("p12-bytes-for-dave").toString("base64"), password: "Pw0rdForDave123456789", notAfter: "2027-11-24T00:00:00Z" },
-    mom: { p12: Buffer.from("p12-bytes-for-mom").toString("base64"), password: "Pw0rdForMom1234567890", notAfter: "2027-05-23T00:00:00Z" },
+    dave: {
+        p12: Buffer.from("p12-bytes-for-dave").toString("base64"),
+        password: "Pw0rdForDave123456789",
+        notAfter: "2027-11-24T00:00:00Z",
+    },
+    mom: {
+        p12: Buffer.from("p12-bytes-for-mom").toString("base64"),
+        password: "Pw0rdForMom1234567890",
+        notAfter: "2027-05-23T00:00:00Z",
+    },
 };
 
 function capture(fn: () => number): { code: number; out: string; err: string } {
@@ -29,7 +37,11 @@ describe("npm run bundle", () => {
     let dir: string;
     beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-bundle-"))));
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const io = (json: string) => ({ stdinIsTty: false, readStdin: () => json, readFromPulumi: () => assert.fail("must not call pulumi") });
+    const io = (json: string) => ({
+        stdinIsTty: false,
+        readStdin: () => json,
+        readFromPulumi: () => assert.fail("must not call pulumi"),
+    });
 
     it("writes <user>.p12 with mode 0600 from JSON on stdin and prints the password and how to import it", () => {
         const r = capture(() => main(["dave", dir], io(JSON.stringify(BUNDLES))));
@@ -64,7 +76,13 @@ describe("npm run bundle", () => {
 
     it("asks pulumi when stdin is a terminal", () => {
         let asked = false;
-        const r = capture(() => main(["dave", dir], { stdinIsTty: true, readStdin: () => assert.fail("no stdin"), readFromPulumi: () => ((asked = true), JSON.stringify(BUNDLES)) }));
+        const r = capture(() =>
+            main(["dave", dir], {
+                stdinIsTty: true,
+                readStdin: () => assert.fail("no stdin"),
+                readFromPulumi: () => ((asked = true), JSON.stringify(BUNDLES)),
+            }),
+        );
         assert.equal(r.code, 0, r.err);
         assert.ok(asked);
     });

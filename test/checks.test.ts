@@ -3,8 +3,26 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { checkDnsToken, checkListenAddresses, checkNameLengths, checkResolvers, checkSubnet, checkTrustedNetworks, checkUsers, checkWanAddress } from "../stacks/checks";
-import { acmeUrlProblem, caddyTokenProblem, dockerHostProblem, durationProblem, emailProblem, hostPathProblem, parseDuration, parseUtcTime } from "../stacks/grammar";
+import {
+    checkDnsToken,
+    checkListenAddresses,
+    checkNameLengths,
+    checkResolvers,
+    checkSubnet,
+    checkTrustedNetworks,
+    checkUsers,
+    checkWanAddress,
+} from "../stacks/checks";
+import {
+    acmeUrlProblem,
+    caddyTokenProblem,
+    dockerHostProblem,
+    durationProblem,
+    emailProblem,
+    hostPathProblem,
+    parseDuration,
+    parseUtcTime,
+} from "../stacks/grammar";
 import {
     capabilityProblem,
     checkDependencies,
@@ -29,7 +47,29 @@ import { rawConfigOf } from "../stacks/stackFile";
 
 const CA = fs.readFileSync(path.join(ROOT, "test/fixtures/appliance-ca.pem"), "utf8");
 const managed = (name: string, extra: Partial<ManagedService> = {}): Service =>
-    ({ name, label: name, apex: false, expose: ["private"], hostnames: {}, upstream: `${name}:80`, upstreamScheme: "http", kind: "managed", image: "x:1", port: 80, env: {}, secretEnv: {}, volumes: [], publish: [], dependsOn: [], devices: [], capAdd: [], tmpfs: {}, labels: {}, restart: "unless-stopped", ...extra }) as ManagedService;
+    ({
+        name,
+        label: name,
+        apex: false,
+        expose: ["private"],
+        hostnames: {},
+        upstream: `${name}:80`,
+        upstreamScheme: "http",
+        kind: "managed",
+        image: "x:1",
+        port: 80,
+        env: {},
+        secretEnv: {},
+        volumes: [],
+        publish: [],
+        dependsOn: [],
+        devices: [],
+        capAdd: [],
+        tmpfs: {},
+        labels: {},
+        restart: "unless-stopped",
+        ...extra,
+    }) as ManagedService;
 
 describe("grammar", () => {
     it("Go durations: units, fractions, Caddy's days, and int64 overflow", () => {
@@ -42,14 +82,18 @@ describe("grammar", () => {
         assert.match(durationProblem("2h", "10s", "1h") ?? "", /between 10s and 1h/);
     });
     it("Caddyfile tokens: no placeholders, comments, spaces or quotes", () => {
-        for (const bad of ["{env.X}", "a{$X}", "a b", "#x", 'a"b', "a\\b", "a<<EOF"]) assert.ok(caddyTokenProblem(bad), bad);
-        for (const good of ["admin+x@example.dev", "https://acme.example/dir", "*.home.example.dev", "[fd00::1]:80"]) assert.equal(caddyTokenProblem(good), undefined, good);
+        for (const bad of ["{env.X}", "a{$X}", "a b", "#x", 'a"b', "a\\b", "a<<EOF"])
+            assert.ok(caddyTokenProblem(bad), bad);
+        for (const good of ["admin+x@example.dev", "https://acme.example/dir", "*.home.example.dev", "[fd00::1]:80"])
+            assert.equal(caddyTokenProblem(good), undefined, good);
     });
     it("host paths, engine URLs, e-mail, ACME URLs and UTC times", () => {
         assert.equal(hostPathProblem("/Users/me/My Selfhost"), undefined);
-        for (const bad of ["rel", "/a:b", "/a/../b", "/a//b", "/a/'b", "/a/$HOME"]) assert.ok(hostPathProblem(bad), bad);
+        for (const bad of ["rel", "/a:b", "/a/../b", "/a//b", "/a/'b", "/a/$HOME"])
+            assert.ok(hostPathProblem(bad), bad);
         assert.equal(dockerHostProblem("ssh://me@mac-mini.local:2222"), undefined);
-        for (const bad of ["tcp://1.2.3.4:2375", "ssh://me@host/x", "ssh://-oProxyCommand=x", "unix://rel"]) assert.ok(dockerHostProblem(bad), bad);
+        for (const bad of ["tcp://1.2.3.4:2375", "ssh://me@host/x", "ssh://-oProxyCommand=x", "unix://rel"])
+            assert.ok(dockerHostProblem(bad), bad);
         assert.equal(emailProblem("a.b+c@example.dev"), undefined);
         assert.ok(emailProblem("{env.X}@example.dev"));
         assert.equal(acmeUrlProblem("https://acme-staging-v02.api.letsencrypt.org/directory"), undefined);
@@ -62,19 +106,43 @@ describe("grammar", () => {
 describe("named checks", () => {
     it("checkSubnet: RFC 1918, /24 or larger, canonical, clear of the runtimes' networks", () => {
         assert.equal(checkSubnet("10.9.0.0/16").plan?.haproxy, "10.9.192.2");
-        for (const bad of ["10.9.0.1/24", "172.30.0.0/25", "100.64.0.0/24", "8.8.8.0/24", "192.168.64.0/20", "172.17.0.0/16"]) assert.equal(checkSubnet(bad).problems.length, 1, bad);
+        for (const bad of [
+            "10.9.0.1/24",
+            "172.30.0.0/25",
+            "100.64.0.0/24",
+            "8.8.8.0/24",
+            "192.168.64.0/20",
+            "172.17.0.0/16",
+        ])
+            assert.equal(checkSubnet(bad).problems.length, 1, bad);
     });
     it("checkTrustedNetworks: private, not the runtime's VM network, not Docker's pool, not the stack's block", () => {
         const plan = checkSubnet("172.30.0.0/24").plan;
-        assert.deepEqual(checkTrustedNetworks(["192.168.1.0/24", "fd00:1::/64"], "linux", plan).trusted, ["192.168.1.0/24", "fd00:1::/64"]);
+        assert.deepEqual(checkTrustedNetworks(["192.168.1.0/24", "fd00:1::/64"], "linux", plan).trusted, [
+            "192.168.1.0/24",
+            "fd00:1::/64",
+        ]);
         assert.equal(checkTrustedNetworks(["192.168.5.0/24"], "colima", plan).problems.length, 1);
         assert.equal(checkTrustedNetworks(["192.168.5.0/24"], "linux", plan).problems.length, 0);
         assert.equal(checkTrustedNetworks(["172.20.0.0/16"], "linux", plan).problems.length, 1);
     });
     it("checkListenAddresses: the host's own address on a trusted network, nothing that binds everywhere", () => {
-        const r = checkListenAddresses(["192.168.1.20", "0.0.0.0", "::", "203.0.113.7", "10.1.1.1", "192.168.1.20"], ["192.168.1.0/24"], ["100.101.102.103"]);
+        const r = checkListenAddresses(
+            ["192.168.1.20", "0.0.0.0", "::", "203.0.113.7", "10.1.1.1", "192.168.1.20"],
+            ["192.168.1.0/24"],
+            ["100.101.102.103"],
+        );
         assert.deepEqual(r.addresses, ["192.168.1.20"]);
-        assert.deepEqual(r.problems.map((p) => p.key), ["docker.listenAddresses[1]", "docker.listenAddresses[2]", "docker.listenAddresses[3]", "docker.listenAddresses[4]", "docker.listenAddresses[5]"]);
+        assert.deepEqual(
+            r.problems.map((p) => p.key),
+            [
+                "docker.listenAddresses[1]",
+                "docker.listenAddresses[2]",
+                "docker.listenAddresses[3]",
+                "docker.listenAddresses[4]",
+                "docker.listenAddresses[5]",
+            ],
+        );
     });
     it("checkDnsToken, checkResolvers, checkWanAddress, checkUsers, checkNameLengths", () => {
         const now = new Date("2026-11-29T00:00:00Z");
@@ -83,12 +151,31 @@ describe("named checks", () => {
         assert.equal(checkResolvers(["1.1.1.1", "1.1.1.1"]).problems.length, 1);
         assert.equal(checkWanAddress("10.0.0.1", []).problems.length, 1);
         assert.equal(checkWanAddress("dynamic", []).publicIp, "dynamic");
-        assert.match(checkWanAddress("dynamic", ["203.0.113.7"]).problems[0]?.message ?? "", /stop working the day the home's address changes/);
-        assert.equal(checkUsers([{ name: "a", validityDays: 1 }, { name: "a", validityDays: 1 }]).length, 1);
-        assert.equal(checkNameLengths("example.dev", "home", [["services.x", `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}.dev`]]).length, 1);
+        assert.match(
+            checkWanAddress("dynamic", ["203.0.113.7"]).problems[0]?.message ?? "",
+            /stop working the day the home's address changes/,
+        );
+        assert.equal(
+            checkUsers([
+                { name: "a", validityDays: 1 },
+                { name: "a", validityDays: 1 },
+            ]).length,
+            1,
+        );
+        assert.equal(
+            checkNameLengths("example.dev", "home", [
+                ["services.x", `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}.dev`],
+            ]).length,
+            1,
+        );
     });
     it("upstreams: http and https, IPv6 in brackets, never the proxy's own loopback", () => {
-        assert.deepEqual(parseUpstream("https://[fd00::10]:8006"), { scheme: "https", host: "[fd00::10]", port: 8006, hostPort: "[fd00::10]:8006" });
+        assert.deepEqual(parseUpstream("https://[fd00::10]:8006"), {
+            scheme: "https",
+            host: "[fd00::10]",
+            port: 8006,
+            hostPort: "[fd00::10]:8006",
+        });
         assert.equal(parseUpstream("ftp://x:21"), undefined);
         assert.equal(parseUpstream("https://x:443/path"), undefined);
         assert.ok(upstreamProblem("localhost:2019"));
@@ -99,25 +186,64 @@ describe("named checks", () => {
         assert.equal(upstreamTlsProblems("s", "https", {}).problems.length, 1);
         assert.equal(upstreamTlsProblems("s", "https", { insecureSkipVerify: true, ca: CA }).problems.length, 1);
         assert.equal(upstreamTlsProblems("s", "https", { ca: "not a pem" }).problems.length, 1);
-        assert.deepEqual(upstreamTlsProblems("s", "https", { serverName: "pve.lan", ca: CA }).tls, { insecureSkipVerify: false, serverName: "pve.lan", ca: CA });
+        assert.deepEqual(upstreamTlsProblems("s", "https", { serverName: "pve.lan", ca: CA }).tls, {
+            insecureSkipVerify: false,
+            serverName: "pve.lan",
+            ca: CA,
+        });
     });
     it("forwardAuth: on the private or mtls plane, a path, header names", () => {
-        assert.equal(forwardAuthProblems("s", { upstream: "auth:9091", uri: "/api/authz/forward-auth", copyHeaders: ["Remote-User"] }, ["private"]).problems.length, 0);
-        assert.equal(forwardAuthProblems("s", { upstream: "auth:9091", uri: "/", copyHeaders: [] }, ["public"]).problems.length, 1);
-        assert.equal(forwardAuthProblems("s", { upstream: "auth:9091", uri: "/{env.X}", copyHeaders: ["Bad Header"] }, ["private"]).problems.length, 2);
+        assert.equal(
+            forwardAuthProblems(
+                "s",
+                { upstream: "auth:9091", uri: "/api/authz/forward-auth", copyHeaders: ["Remote-User"] },
+                ["private"],
+            ).problems.length,
+            0,
+        );
+        assert.equal(
+            forwardAuthProblems("s", { upstream: "auth:9091", uri: "/", copyHeaders: [] }, ["public"]).problems.length,
+            1,
+        );
+        assert.equal(
+            forwardAuthProblems("s", { upstream: "auth:9091", uri: "/{env.X}", copyHeaders: ["Bad Header"] }, [
+                "private",
+            ]).problems.length,
+            2,
+        );
     });
     it("publish: compose short syntax, the host's own addresses, never the edge's ports, never twice", () => {
-        assert.deepEqual(parsePublish("[fd7a:115c:a1e0::1]:6881:6881/udp"), { hostIp: "fd7a:115c:a1e0::1", hostPort: 6881, containerPort: 6881, protocol: "udp" });
+        assert.deepEqual(parsePublish("[fd7a:115c:a1e0::1]:6881:6881/udp"), {
+            hostIp: "fd7a:115c:a1e0::1",
+            hostPort: 6881,
+            containerPort: 6881,
+            protocol: "udp",
+        });
         assert.ok(publishProblem("443:443", [], "container"));
         assert.ok(publishProblem("9443:9443", [], "native"));
         assert.equal(publishProblem("9443:9443", [], "container"), undefined);
         assert.ok(publishProblem("203.0.113.7:1:1", ["100.101.102.103"], "container"));
         const a = managed("a", { publish: [{ hostPort: 6881, containerPort: 6881, protocol: "tcp" }] });
-        const b = managed("b", { publish: [{ hostIp: "100.1.1.1", hostPort: 6881, containerPort: 1, protocol: "tcp" }, { hostPort: 6881, containerPort: 1, protocol: "udp" }] });
-        assert.deepEqual(checkPublishConflicts([a, b]).map((p) => p.key), ["services.b.publish[0]"]);
+        const b = managed("b", {
+            publish: [
+                { hostIp: "100.1.1.1", hostPort: 6881, containerPort: 1, protocol: "tcp" },
+                { hostPort: 6881, containerPort: 1, protocol: "udp" },
+            ],
+        });
+        assert.deepEqual(
+            checkPublishConflicts([a, b]).map((p) => p.key),
+            ["services.b.publish[0]"],
+        );
     });
     it("dependsOn: known managed services, no cycles (named in order)", () => {
-        assert.deepEqual(checkDependencies([managed("a", { dependsOn: ["b"] }), managed("b", { dependsOn: ["c"] }), managed("c", { dependsOn: ["a"] })]).map((p) => p.message), ["forms a cycle: a → b → c → a"]);
+        assert.deepEqual(
+            checkDependencies([
+                managed("a", { dependsOn: ["b"] }),
+                managed("b", { dependsOn: ["c"] }),
+                managed("c", { dependsOn: ["a"] }),
+            ]).map((p) => p.message),
+            ["forms a cycle: a → b → c → a"],
+        );
         assert.match(checkDependencies([managed("a", { dependsOn: ["nope"] })])[0]?.message ?? "", /not a service/);
     });
     it("container settings: sizes, users, devices, capabilities, tmpfs, labels", () => {
@@ -126,7 +252,11 @@ describe("named checks", () => {
         assert.equal(sizeToMb("lots"), undefined);
         assert.equal(userProblem("1000:1000"), undefined);
         assert.ok(userProblem("root;id"));
-        assert.deepEqual(parseDevice("/dev/dri"), { hostPath: "/dev/dri", containerPath: "/dev/dri", permissions: "rwm" });
+        assert.deepEqual(parseDevice("/dev/dri"), {
+            hostPath: "/dev/dri",
+            containerPath: "/dev/dri",
+            permissions: "rwm",
+        });
         assert.equal(parseDevice("/etc/shadow"), undefined);
         assert.equal(capabilityProblem("cap_net_admin"), undefined);
         for (const c of ["ALL", "SYS_ADMIN", "FOO"]) assert.ok(capabilityProblem(c), c);
@@ -143,7 +273,11 @@ describe("named checks", () => {
         svc["blog"].dependsOn = ["ghost-db"];
         const raw = rawConfigOf(cfg);
         const nets = serviceNetworks(validate(raw, EXAMPLE_SECRET_NAMES));
-        assert.deepEqual(nets.get("ghost-db"), ["public"], "the public blog's database is with the blog, not with the private services");
+        assert.deepEqual(
+            nets.get("ghost-db"),
+            ["public"],
+            "the public blog's database is with the blog, not with the private services",
+        );
         assert.deepEqual(nets.get("queue"), ["public"]);
         assert.deepEqual(nets.get("immich-postgres"), ["private"]);
         assert.deepEqual(nets.get("blog"), ["public"]);

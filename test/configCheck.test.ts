@@ -16,13 +16,22 @@ import { REQUIRED_KEYS } from "../stacks/validate";
 import { modelFromStackFile } from "../stacks/stackFile";
 
 const MINIMAL = "test/stacks/minimal.yaml";
-const STACK_FILES = ["Pulumi.home.yaml", ...fs.readdirSync(path.join(ROOT, "test/stacks")).filter((f) => f.endsWith(".yaml")).sort().map((f) => `test/stacks/${f}`)];
+const STACK_FILES = [
+    "Pulumi.home.yaml",
+    ...fs
+        .readdirSync(path.join(ROOT, "test/stacks"))
+        .filter((f) => f.endsWith(".yaml"))
+        .sort()
+        .map((f) => `test/stacks/${f}`),
+];
 
 interface ProjectKey {
     type?: string;
     default?: unknown;
 }
-const PROJECT_CONFIG = (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, ProjectKey> }).config;
+const PROJECT_CONFIG = (
+    YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, ProjectKey> }
+).config;
 
 function goOnPath(): boolean {
     return spawnSync("sh", ["-c", "command -v go"], { encoding: "utf8" }).status === 0;
@@ -57,7 +66,9 @@ describe("Pulumi's own config validation (tools/configcheck, Pulumi's Go SDK)", 
 
     /** The minimal stack's config with `change` applied, written as <dir>/<name>.yaml (a stack called <name>). */
     function variant(name: string, change: (config: Record<string, unknown>) => void): string {
-        const doc = YAML.parse(fs.readFileSync(path.join(ROOT, MINIMAL), "utf8")) as { config: Record<string, unknown> };
+        const doc = YAML.parse(fs.readFileSync(path.join(ROOT, MINIMAL), "utf8")) as {
+            config: Record<string, unknown>;
+        };
         change(doc.config);
         const file = path.join(dir, `${name}.yaml`);
         fs.writeFileSync(file, YAML.stringify(doc));
@@ -68,22 +79,37 @@ describe("Pulumi's own config validation (tools/configcheck, Pulumi's Go SDK)", 
         assert.ok(STACK_FILES.includes(MINIMAL) && STACK_FILES.length >= 5, STACK_FILES.join(", "));
         const r = check(...STACK_FILES);
         assert.equal(r.status, 0, r.out);
-        assert.deepEqual(r.lines, STACK_FILES.map((f) => `ok ${f}`), r.out);
+        assert.deepEqual(
+            r.lines,
+            STACK_FILES.map((f) => `ok ${f}`),
+            r.out,
+        );
     });
 
     it("the minimal stack sets exactly the reference's required keys: cloudflare:apiToken (secure), domain, zoneId, accountId, tailnet.ipv4, acme.email, docker.dataDir", () => {
         const config = readStackFile(path.join(ROOT, MINIMAL));
-        assert.deepEqual(Object.keys(config).sort(), ["cloudflare:apiToken", ...REQUIRED_KEYS.map((k) => `homelab:${k}`)].sort());
+        assert.deepEqual(
+            Object.keys(config).sort(),
+            ["cloudflare:apiToken", ...REQUIRED_KEYS.map((k) => `homelab:${k}`)].sort(),
+        );
         assert.deepEqual(Object.keys(config["homelab:tailnet"] as object), ["ipv4"]);
         assert.deepEqual(Object.keys(config["homelab:acme"] as object), ["email"]);
         assert.deepEqual(Object.keys(config["homelab:docker"] as object), ["dataDir"]);
-        assert.match((config["cloudflare:apiToken"] as { secure: string }).secure, /^v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, "a passphrase-provider ciphertext");
+        assert.match(
+            (config["cloudflare:apiToken"] as { secure: string }).secure,
+            /^v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/,
+            "a passphrase-provider ciphertext",
+        );
     });
 
     it("Pulumi.yaml gives a default to every key the reference calls optional (so no stack must set it), and none to the required ones", () => {
         for (const [key, decl] of Object.entries(PROJECT_CONFIG)) {
             const required = (REQUIRED_KEYS as readonly string[]).includes(key);
-            assert.equal(decl.default === undefined, required, `${key}: ${required ? "required, so no default" : "optional, so it needs a default"}`);
+            assert.equal(
+                decl.default === undefined,
+                required,
+                `${key}: ${required ? "required, so no default" : "optional, so it needs a default"}`,
+            );
         }
         const r = check(MINIMAL);
         assert.equal(r.status, 0, r.out);
@@ -94,31 +120,43 @@ describe("Pulumi's own config validation (tools/configcheck, Pulumi's Go SDK)", 
         const file = variant("nodomain", (c) => delete c["homelab:domain"]);
         const r = check(file);
         assert.equal(r.status, 1, r.out);
-        assert.deepEqual(r.lines, [`fail ${file}`, "  pulumi: Stack 'nodomain' is missing configuration value 'domain'"]);
+        assert.deepEqual(r.lines, [
+            `fail ${file}`,
+            "  pulumi: Stack 'nodomain' is missing configuration value 'domain'",
+        ]);
     });
 
     it("refuses a stack missing any other key Pulumi.yaml declares without a default, naming each", () => {
-        const required = Object.entries(PROJECT_CONFIG).filter(([, d]) => d.default === undefined).map(([k]) => k);
+        const required = Object.entries(PROJECT_CONFIG)
+            .filter(([, d]) => d.default === undefined)
+            .map(([k]) => k);
         assert.ok(required.length >= 3, required.join(", "));
         const file = variant("bare", (c) => {
             for (const k of required) delete c[`homelab:${k}`];
         });
         const r = check(file);
         assert.equal(r.status, 1, r.out);
-        for (const k of required) assert.match(r.out, new RegExp(`pulumi: Stack 'bare' is missing configuration values .*'${k}'`));
+        for (const k of required)
+            assert.match(r.out, new RegExp(`pulumi: Stack 'bare' is missing configuration values .*'${k}'`));
     });
 
     it("refuses a declared key of the wrong type (trustedNetworks as a string, not a list)", () => {
         const file = variant("wrongtype", (c) => (c["homelab:trustedNetworks"] = "192.168.1.0/24"));
         const r = check(file);
         assert.equal(r.status, 1, r.out);
-        assert.match(r.out, /pulumi: Stack 'wrongtype' with configuration key 'trustedNetworks' must be of type 'array<string>'/);
+        assert.match(
+            r.out,
+            /pulumi: Stack 'wrongtype' with configuration key 'trustedNetworks' must be of type 'array<string>'/,
+        );
     });
 
     it("reports a plaintext cloudflare:apiToken and plaintext homelab:secrets by the homelab policy check, not as a Pulumi error", () => {
         const file = variant("plaintext", (c) => {
             c["cloudflare:apiToken"] = "a-token-pasted-in-plaintext";
-            c["homelab:secrets"] = { "db-password": "hunter2", "admin-token": { secure: "v1:GIBawLNmVrmioHxc:3Fwuv1hsEfPxPkxc" } };
+            c["homelab:secrets"] = {
+                "db-password": "hunter2",
+                "admin-token": { secure: "v1:GIBawLNmVrmioHxc:3Fwuv1hsEfPxPkxc" },
+            };
         });
         const r = check(file);
         assert.equal(r.status, 1, r.out);
@@ -143,11 +181,15 @@ describe("the minimal stack (test/stacks/minimal.yaml) under the program", () =>
         const config: Record<string, unknown> = readStackFile(path.join(ROOT, MINIMAL));
         // The CLI hands the program the decrypted token; the harness supplies a secret one.
         delete config["cloudflare:apiToken"];
-        for (const [key, decl] of Object.entries(PROJECT_CONFIG)) if (decl.default !== undefined && !(`homelab:${key}` in config)) config[`homelab:${key}`] = decl.default;
+        for (const [key, decl] of Object.entries(PROJECT_CONFIG))
+            if (decl.default !== undefined && !(`homelab:${key}` in config)) config[`homelab:${key}`] = decl.default;
         assert.deepEqual(config["homelab:trustedNetworks"], []);
         const run = await runProgram(config, { stack: "minimal", secrets: {} });
         assert.equal(run.error, undefined, run.error?.message);
-        const names = run.resources.filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord").map((r) => `${r.inputs.type} ${r.inputs.name}`).sort();
+        const names = run.resources
+            .filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord")
+            .map((r) => `${r.inputs.type} ${r.inputs.name}`)
+            .sort();
         assert.deepEqual(names, ["A *.home.example.dev", "A home.example.dev"]);
     });
 });

@@ -35,7 +35,14 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ChildProcess } from "child_process";
-import { CADDY_IMAGE_NAME, ContainerSpec, DockerPlan, LOG_DRIVER, dockerPlan, publishedPorts } from "../components/dockerPlan";
+import {
+    CADDY_IMAGE_NAME,
+    ContainerSpec,
+    DockerPlan,
+    LOG_DRIVER,
+    dockerPlan,
+    publishedPorts,
+} from "../components/dockerPlan";
 import { renderContainerHaproxyCfg } from "../render/all";
 import { HELD_LIMIT } from "../render/haproxy";
 import { WHOAMI_PATH } from "../render/caddyfile";
@@ -48,8 +55,25 @@ import { plan } from "./providers/semantics";
 import { containerReadBack, networkReadBack, readBackInputs } from "./providers/fromEngine";
 import { Engine, startEngine } from "./docker/engine";
 import { V6Clients, v6Clients } from "./docker/v6clients";
-import { ECHO_IMAGE, buildCaddyImage, buildEchoImage, buildHaproxyImage, caddyTestBinary, echoBinary } from "./docker/images";
-import { applyContainer, cliEquivalent, containerCreateBody, containerEnv, dummySecret, imageOf, inspectContainer, inspectNetwork, removeContainer } from "./docker/apply";
+import {
+    ECHO_IMAGE,
+    buildCaddyImage,
+    buildEchoImage,
+    buildHaproxyImage,
+    caddyTestBinary,
+    echoBinary,
+} from "./docker/images";
+import {
+    applyContainer,
+    cliEquivalent,
+    containerCreateBody,
+    containerEnv,
+    dummySecret,
+    imageOf,
+    inspectContainer,
+    inspectNetwork,
+    removeContainer,
+} from "./docker/apply";
 import {
     ADDR,
     HOSTS,
@@ -78,7 +102,8 @@ const ENABLED = process.env.HOMELAB_DOCKER_TIER === "1";
 /** What `host-gateway` means on this engine (--bridge=none: no docker0 to take it from): the private network's gateway. */
 const HOST_GATEWAY = "10.213.0.1";
 const HOST_PORT = 18090;
-const byPort = (a: { internal: number; ip: string }, b: { internal: number; ip: string }) => a.internal - b.internal || a.ip.localeCompare(b.ip);
+const byPort = (a: { internal: number; ip: string }, b: { internal: number; ip: string }) =>
+    a.internal - b.internal || a.ip.localeCompare(b.ip);
 
 function log(line: string): void {
     console.log(`      » ${line}`);
@@ -95,19 +120,26 @@ if (ENABLED) {
 
         const inspect = (name: string) => inspectContainer(engine, name);
         const spec = (plan: DockerPlan, name: string) => plan.containers.find((c) => c.name === name) as ContainerSpec;
-        const networkIp = async (container: string, network: string): Promise<string> => (await inspect(container)).NetworkSettings.Networks[network].IPAddress;
+        const networkIp = async (container: string, network: string): Promise<string> =>
+            (await inspect(container)).NetworkSettings.Networks[network].IPAddress;
         /** The echo binary's probe/lookup/get modes, in a container that runs the echo image. */
-        const echoIn = async (container: string, ...args: string[]): Promise<string> => (await engine.docker(["exec", container, "/echo", ...args], { timeoutMs: 20_000 })).stdout.trim();
+        const echoIn = async (container: string, ...args: string[]): Promise<string> =>
+            (await engine.docker(["exec", container, "/echo", ...args], { timeoutMs: 20_000 })).stdout.trim();
         const probeIn = (container: string, target: string) => echoIn(container, "probe", target, "2000");
         /** A throwaway echo container in another container's network namespace (and its hosts file). */
         const inNetOf = async (container: string, ...args: string[]): Promise<string> => {
-            const r = await engine.docker(["run", "--rm", "--network", `container:${container}`, ECHO_IMAGE, ...args], { timeoutMs: 30_000 });
+            const r = await engine.docker(["run", "--rm", "--network", `container:${container}`, ECHO_IMAGE, ...args], {
+                timeoutMs: 30_000,
+            });
             return r.stdout.trim();
         };
         /** Several probes from one throwaway container in `container`'s network namespace. */
         const probesFrom = async (container: string, targets: string[]): Promise<Record<string, string>> => {
             const script = targets.map((t) => `echo "$(/echo probe '${t}' 2000)"`).join("; ");
-            const r = await engine.docker(["run", "--rm", "--network", `container:${container}`, "--entrypoint", "sh", ECHO_IMAGE, "-c", script], { timeoutMs: 60_000 });
+            const r = await engine.docker(
+                ["run", "--rm", "--network", `container:${container}`, "--entrypoint", "sh", ECHO_IMAGE, "-c", script],
+                { timeoutMs: 60_000 },
+            );
             const lines = r.stdout.trim().split("\n");
             assert.equal(lines.length, targets.length, `probes from ${container}: ${r.stdout}${r.stderr}`);
             return Object.fromEntries(targets.map((t, i) => [t, lines[i] as string]));
@@ -133,7 +165,14 @@ if (ENABLED) {
         /** Published ports as Docker records them, in publishedPorts()' shape, in a stable order. */
         const portsOf = (bindings: Record<string, { HostIp: string; HostPort: string }[]> | null) =>
             Object.entries(bindings ?? {})
-                .flatMap(([k, v]) => v.map((b) => ({ internal: Number(k.split("/")[0]), external: Number(b.HostPort), ip: b.HostIp, protocol: k.split("/")[1] })))
+                .flatMap(([k, v]) =>
+                    v.map((b) => ({
+                        internal: Number(k.split("/")[0]),
+                        external: Number(b.HostPort),
+                        ip: b.HostIp,
+                        protocol: k.split("/")[1],
+                    })),
+                )
                 .sort(byPort);
         /** Listening TCP sockets in the engine's namespace: the published ports (docker-proxy). */
         const listeners = async (): Promise<string[]> => {
@@ -147,8 +186,21 @@ if (ENABLED) {
         /** EDGE_HOLD in the HAProxy container, as the host script runs it, and never released. */
         const holdUnreleased = async (seconds: number) => {
             const env = caddyReloadEnvironment(stack.model.edge);
-            const vars = { MODE: "hold", ADMIN: env["EDGE_ADMIN"], HOLD_MAX: String(seconds), HOLD_COMMANDS: env["HOLD_COMMANDS"], RELEASE_COMMANDS: env["RELEASE_COMMANDS"] };
-            const held = await engine.docker(["exec", ...Object.entries(vars).flatMap(([k, v]) => ["-e", `${k}=${v}`]), "haproxy", "sh", "-c", env["HOLD"] as string]);
+            const vars = {
+                MODE: "hold",
+                ADMIN: env["EDGE_ADMIN"],
+                HOLD_MAX: String(seconds),
+                HOLD_COMMANDS: env["HOLD_COMMANDS"],
+                RELEASE_COMMANDS: env["RELEASE_COMMANDS"],
+            };
+            const held = await engine.docker([
+                "exec",
+                ...Object.entries(vars).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+                "haproxy",
+                "sh",
+                "-c",
+                env["HOLD"] as string,
+            ]);
             assert.equal(held.status, 0, held.stderr);
         };
         const served = async (host: string, user?: string) => {
@@ -175,8 +227,15 @@ if (ENABLED) {
             const opts = { mtls: true, wiki: false, users: ["dave"] };
             const first = stackModel(dir, opts);
             const wiki = stackModel(dir, { ...opts, wiki: true });
-            const names = [first.private.fqdn, first.private.wildcard, ...wiki.services.flatMap((s) => Object.values(s.hostnames))];
-            pki = makePki(path.join(dir, "pki"), path.join(first.docker.dataDir, "caddy/etc/server-certs"), names, ["dave", "erin"]);
+            const names = [
+                first.private.fqdn,
+                first.private.wildcard,
+                ...wiki.services.flatMap((s) => Object.values(s.hostnames)),
+            ];
+            pki = makePki(path.join(dir, "pki"), path.join(first.docker.dataDir, "caddy/etc/server-certs"), names, [
+                "dave",
+                "erin",
+            ]);
             stack = newStack(dir, opts, pki);
             fs.mkdirSync(path.join(dir, "media-files"), { recursive: true });
             fs.writeFileSync(path.join(dir, "media-files/hello.txt"), "hello from the host\n");
@@ -184,7 +243,10 @@ if (ENABLED) {
             log(`images built and tagged after ${((Date.now() - started) / 1000).toFixed(1)} s`);
             await bringUp(engine, stack);
             for (const n of stack.notes) log(`note: ${n}`);
-            await waitFor("HAProxy on :80", async () => (await curl(engine, pki, { host: HOSTS.cloud, http: true })).status === 301);
+            await waitFor(
+                "HAProxy on :80",
+                async () => (await curl(engine, pki, { host: HOSTS.cloud, http: true })).status === 301,
+            );
             await waitFor("cloud through HAProxy and Caddy", () => served(HOSTS.cloud, "dave"));
             log(`stack up after ${((Date.now() - started) / 1000).toFixed(1)} s`);
         });
@@ -201,7 +263,9 @@ if (ENABLED) {
 
         describe("1. the plan on the engine", () => {
             it("creates exactly the planned networks, with their subnets and the edge network's ip range", async () => {
-                const custom = (await engine.api<{ Name: string; Driver: string }[]>("GET", "/networks")).filter((n) => !["bridge", "host", "none"].includes(n.Name));
+                const custom = (await engine.api<{ Name: string; Driver: string }[]>("GET", "/networks")).filter(
+                    (n) => !["bridge", "host", "none"].includes(n.Name),
+                );
                 assert.deepEqual(custom.map((n) => n.Name).sort(), stack.plan.networks.map((n) => n.name).sort());
                 for (const n of stack.plan.networks) {
                     const info = await inspectNetwork(engine, n.name);
@@ -216,10 +280,17 @@ if (ENABLED) {
                 for (const n of stack.plan.networks) {
                     const gw = await gatewayOf(n.name);
                     assert.equal(gw, n.gateway, `${n.name}: the bridge's address`);
-                    assert.equal((await inspectNetwork(engine, n.name)).IPAM.Config[0].Gateway, n.gateway, `${n.name}: what Docker reports`);
+                    assert.equal(
+                        (await inspectNetwork(engine, n.name)).IPAM.Config[0].Gateway,
+                        n.gateway,
+                        `${n.name}: what Docker reports`,
+                    );
                 }
                 const edge = stack.plan.networks.find((n) => n.key === "edge");
-                assert.ok(edge && ![stack.model.addresses.haproxy, stack.model.addresses.caddy].includes(edge.gateway), "the gateway took a fixed address");
+                assert.ok(
+                    edge && ![stack.model.addresses.haproxy, stack.model.addresses.caddy].includes(edge.gateway),
+                    "the gateway took a fixed address",
+                );
             });
 
             it("creates every planned container as specified: image, command, working dir, env, mounts, ports, hosts, restart, log options, healthcheck", async () => {
@@ -232,8 +303,13 @@ if (ENABLED) {
                     assert.equal(info.Config.Image, imageOf(s), what("image"));
                     if (s.command) assert.deepEqual(info.Config.Cmd, s.command, what("command"));
                     if (s.workingDir) assert.equal(info.Config.WorkingDir, s.workingDir, what("working dir"));
-                    for (const e of containerEnv(s, dummySecret)) assert.ok((info.Config.Env as string[]).includes(e), what(`env ${e.split("=")[0]}`));
-                    for (const k of Object.keys(s.secretEnv)) assert.ok((info.Config.Env as string[]).some((e) => e.startsWith(`${k}=dummy`)), what(`secret env ${k}`));
+                    for (const e of containerEnv(s, dummySecret))
+                        assert.ok((info.Config.Env as string[]).includes(e), what(`env ${e.split("=")[0]}`));
+                    for (const k of Object.keys(s.secretEnv))
+                        assert.ok(
+                            (info.Config.Env as string[]).some((e) => e.startsWith(`${k}=dummy`)),
+                            what(`secret env ${k}`),
+                        );
                     assert.deepEqual(info.HostConfig.Binds ?? [], want.body.HostConfig.Binds, what("binds"));
                     for (const m of s.mounts) {
                         const got = (info.Mounts as any[]).find((x) => x.Destination === m.containerPath);
@@ -243,11 +319,24 @@ if (ENABLED) {
                         else assert.equal(got.Name, m.volumeName, what(`mount ${m.containerPath} volume`));
                         assert.equal(got.RW, !m.readOnly, what(`mount ${m.containerPath} read-only`));
                     }
-                    assert.deepEqual(info.HostConfig.PortBindings ?? {}, want.body.HostConfig.PortBindings, what("published ports"));
-                    assert.deepEqual(info.HostConfig.ExtraHosts ?? [], s.hosts.map((h) => `${h.host}:${h.ip}`), what("extra hosts"));
+                    assert.deepEqual(
+                        info.HostConfig.PortBindings ?? {},
+                        want.body.HostConfig.PortBindings,
+                        what("published ports"),
+                    );
+                    assert.deepEqual(
+                        info.HostConfig.ExtraHosts ?? [],
+                        s.hosts.map((h) => `${h.host}:${h.ip}`),
+                        what("extra hosts"),
+                    );
                     assert.equal(info.HostConfig.RestartPolicy.Name, s.restart, what("restart"));
-                    assert.deepEqual(info.HostConfig.LogConfig, { Type: LOG_DRIVER, Config: s.logOpts }, what("log options"));
-                    if (s.healthcheck) assert.deepEqual(info.Config.Healthcheck, want.body.Healthcheck, what("healthcheck"));
+                    assert.deepEqual(
+                        info.HostConfig.LogConfig,
+                        { Type: LOG_DRIVER, Config: s.logOpts },
+                        what("log options"),
+                    );
+                    if (s.healthcheck)
+                        assert.deepEqual(info.Config.Healthcheck, want.body.Healthcheck, what("healthcheck"));
                     else assert.equal(info.Config.Healthcheck, undefined, what("no healthcheck"));
                 }
                 const media = cliEquivalent(spec(stack.plan, "media"), dummySecret);
@@ -258,19 +347,27 @@ if (ENABLED) {
                 const a = stack.model.addresses;
                 for (const s of stack.plan.containers) {
                     const nets = (await inspect(s.name)).NetworkSettings.Networks;
-                    assert.deepEqual(Object.keys(nets).sort(), s.networks.map((n) => n.name).sort(), `${s.name}: networks`);
+                    assert.deepEqual(
+                        Object.keys(nets).sort(),
+                        s.networks.map((n) => n.name).sort(),
+                        `${s.name}: networks`,
+                    );
                     for (const n of s.networks) {
                         const got = nets[n.name];
-                        for (const alias of n.aliases) assert.ok(got.Aliases.includes(alias), `${s.name}: alias ${alias} on ${n.name}`);
+                        for (const alias of n.aliases)
+                            assert.ok(got.Aliases.includes(alias), `${s.name}: alias ${alias} on ${n.name}`);
                         const subnet = stack.plan.networks.find((x) => x.name === n.name)?.subnet as string;
                         assert.ok(ipIn(got.IPAddress, subnet), `${s.name}: ${got.IPAddress} in ${subnet}`);
-                        if (n.ipv4Address) assert.equal(got.IPAddress, n.ipv4Address, `${s.name}: fixed address on ${n.name}`);
+                        if (n.ipv4Address)
+                            assert.equal(got.IPAddress, n.ipv4Address, `${s.name}: fixed address on ${n.name}`);
                     }
                 }
                 const edge = stack.plan.networks.find((n) => n.key === "edge")?.name as string;
                 assert.equal(await networkIp("haproxy", edge), a.haproxy);
                 assert.equal(await networkIp("caddy", edge), a.caddy);
-                const onEdge = Object.values((await inspectNetwork(engine, edge)).Containers as Record<string, { Name: string }>).map((c) => c.Name);
+                const onEdge = Object.values(
+                    (await inspectNetwork(engine, edge)).Containers as Record<string, { Name: string }>,
+                ).map((c) => c.Name);
                 assert.deepEqual(onEdge.sort(), ["caddy", "haproxy"]);
             });
 
@@ -283,11 +380,18 @@ if (ENABLED) {
             });
 
             it("mounts the host directory read-only and the named volume writable", async () => {
-                assert.equal((await engine.docker(["exec", "media", "cat", "/media/hello.txt"])).stdout, "hello from the host\n");
+                assert.equal(
+                    (await engine.docker(["exec", "media", "cat", "/media/hello.txt"])).stdout,
+                    "hello from the host\n",
+                );
                 const write = await engine.docker(["exec", "media", "sh", "-c", "echo x > /media/new"]);
                 assert.notEqual(write.status, 0);
                 assert.match(write.stderr, /Read-only file system/);
-                assert.equal((await engine.docker(["exec", "media", "sh", "-c", "echo x > /cache/new && cat /cache/new"])).stdout, "x\n");
+                assert.equal(
+                    (await engine.docker(["exec", "media", "sh", "-c", "echo x > /cache/new && cat /cache/new"]))
+                        .stdout,
+                    "x\n",
+                );
             });
 
             it("HAProxy reaches Caddy by name through Docker's DNS: a request on the published port gets the mtls service", async () => {
@@ -319,27 +423,43 @@ if (ENABLED) {
             it("every container: ports, memory and swap, healthcheck timings, log driver and options", async () => {
                 const networks = Object.fromEntries(stack.plan.networks.map((n) => [n.key, n.name]));
                 for (const s of stack.plan.containers) {
-                    const inputs = readBackInputs(containerArgs(s, imageOf(s), { ...networks, bridge: "bridge" }, { secrets: {}, dnsToken: "x", tunnelToken: "x", ddnsToken: "x" }) as Record<string, any>);
+                    const inputs = readBackInputs(
+                        containerArgs(
+                            s,
+                            imageOf(s),
+                            { ...networks, bridge: "bridge" },
+                            { secrets: {}, dnsToken: "x", tunnelToken: "x", ddnsToken: "x" },
+                        ) as Record<string, any>,
+                    );
                     const state = { ...inputs, ...containerReadBack(await inspect(s.name), inputs) };
                     const p = plan("docker:index/container:Container", state, inputs);
                     assert.deepEqual(p.diffs, [], `${s.name}: Docker reported ${JSON.stringify(state)}`);
                 }
                 const media = containerReadBack(await inspect("media"), { ports: undefined });
-                log(`media as read back: memory ${media.memory} MiB, swap ${media.memorySwap} MiB, healthcheck every ${media.healthcheck?.interval}`);
-                assert.equal(media.memorySwap, media.memory * 2, "swap given as twice the memory, as Docker would set it");
+                log(
+                    `media as read back: memory ${media.memory} MiB, swap ${media.memorySwap} MiB, healthcheck every ${media.healthcheck?.interval}`,
+                );
+                assert.equal(
+                    media.memorySwap,
+                    media.memory * 2,
+                    "swap given as twice the memory, as Docker would set it",
+                );
             });
 
             it("every network: subnet, ip range and gateway", async () => {
                 for (const n of stack.plan.networks) {
                     const inputs = networkArgs(n) as Record<string, any>;
                     const state = { ...inputs, ...networkReadBack(await inspectNetwork(engine, n.name)) };
-                    assert.deepEqual(plan("docker:index/network:Network", state, inputs).diffs, [], `${n.name}: Docker reported ${JSON.stringify(state.ipamConfigs)}`);
+                    assert.deepEqual(
+                        plan("docker:index/network:Network", state, inputs).diffs,
+                        [],
+                        `${n.name}: Docker reported ${JSON.stringify(state.ipamConfigs)}`,
+                    );
                 }
             });
         });
 
         describe("3. published ports (the stack with an mtls service)", () => {
-
             it("HAProxy publishes exactly publishedPorts(model) and no other container publishes anything", async () => {
                 const planned = publishedPorts(stack.model);
                 assert.deepEqual(
@@ -355,7 +475,11 @@ if (ENABLED) {
                         assert.deepEqual(bindings, {}, `${s.name} publishes ${JSON.stringify(bindings)}`);
                     }
                 }
-                assert.deepEqual(await listeners(), [`${ADDR.listen}:443`, `${ADDR.listen}:80`, `${ADDR.tailnet}:443`, `${ADDR.tailnet}:80`].sort(), "IPv4 only: Docker's proxy would hand every IPv6 client over as one gateway address");
+                assert.deepEqual(
+                    await listeners(),
+                    [`${ADDR.listen}:443`, `${ADDR.listen}:80`, `${ADDR.tailnet}:443`, `${ADDR.tailnet}:80`].sort(),
+                    "IPv4 only: Docker's proxy would hand every IPv6 client over as one gateway address",
+                );
             });
 
             it("answers :80 on the tailnet and listed addresses, redirecting to HTTPS, and nowhere else: not on other host addresses, not on IPv6", async () => {
@@ -381,7 +505,11 @@ if (ENABLED) {
                 before = await ids();
                 assert.equal(await served(HOSTS.wiki, "dave"), undefined, "wiki served before its Caddyfile");
                 assert.equal(await served(HOSTS.cloud, "erin"), undefined, "erin served before the allowlist has her");
-                const stream = startStream(engine, pki, { host: HOSTS.cloud, user: "dave", path: "/stream?n=12&ms=300" });
+                const stream = startStream(engine, pki, {
+                    host: HOSTS.cloud,
+                    user: "dave",
+                    path: "/stream?n=12&ms=300",
+                });
                 await stream.started;
                 const r = await applyCaddyConfig(engine, next, caddyBundle(next, pki));
                 assert.equal(r.status, 0, r.stderr);
@@ -393,11 +521,16 @@ if (ENABLED) {
                 assert.equal(await served(HOSTS.cloud, "erin"), "cloud");
                 assert.deepEqual(await ids(), before, "containers replaced");
                 assert.equal(fs.readFileSync(path.join(etc(), "Caddyfile"), "utf8"), caddyfileFor(next));
-                assert.equal(fs.readFileSync(path.join(etc(), "pki/clients.pem"), "utf8"), clientsPem(pki, ["dave", "erin"]));
+                assert.equal(
+                    fs.readFileSync(path.join(etc(), "pki/clients.pem"), "utf8"),
+                    clientsPem(pki, ["dave", "erin"]),
+                );
             });
 
             it("Caddy: identical files change nothing (Caddy reports its config unchanged)", async () => {
-                const config = async () => (await engine.docker(["exec", "caddy", "wget", "-q", "-O", "-", "http://localhost:2019/config/"])).stdout;
+                const config = async () =>
+                    (await engine.docker(["exec", "caddy", "wget", "-q", "-O", "-", "http://localhost:2019/config/"]))
+                        .stdout;
                 const cfgBefore = await config();
                 const unchangedBefore = count(await logsOf("caddy"), "config is unchanged");
                 const r = await applyCaddyConfig(engine, stack.model, caddyBundle(stack.model, pki));
@@ -412,8 +545,17 @@ if (ENABLED) {
                 const reload = applyCaddyConfig(engine, stack.model, caddyBundle(stack.model, pki), { SETTLE: "3" });
                 // Held: HAProxy itself reports the frontend's limit as 0.
                 const limit = async () => {
-                    const r = await engine.docker(["exec", "haproxy", "sh", "-c", "echo 'show stat' | nc 127.0.0.1 9999"]);
-                    return r.stdout.split("\n").find((l) => l.startsWith("https,FRONTEND,"))?.split(",")[6];
+                    const r = await engine.docker([
+                        "exec",
+                        "haproxy",
+                        "sh",
+                        "-c",
+                        "echo 'show stat' | nc 127.0.0.1 9999",
+                    ]);
+                    return r.stdout
+                        .split("\n")
+                        .find((l) => l.startsWith("https,FRONTEND,"))
+                        ?.split(",")[6];
                 };
                 await waitFor("the hold", async () => (await limit()) === "0");
                 const during = Date.now();
@@ -439,7 +581,11 @@ if (ENABLED) {
                 await holdUnreleased(3);
                 const t = Date.now();
                 const cfg = renderContainerHaproxyCfg(stack.model);
-                const r = await applyHaproxyConfig(engine, stack.model, haproxyBundle(stack.model, `${cfg}# a change\n`));
+                const r = await applyHaproxyConfig(
+                    engine,
+                    stack.model,
+                    haproxyBundle(stack.model, `${cfg}# a change\n`),
+                );
                 const waited = Date.now() - t;
                 assert.equal(r.status, 0, r.stderr);
                 assert.match(r.stdout, /reloaded softly/);
@@ -455,12 +601,19 @@ if (ENABLED) {
                 const snapshot = files.map((f) => fs.readFileSync(path.join(etc(), f), "utf8"));
                 const bad = caddyfileFor(stack.model) + "\nbogus.example.dev {\n\tnot_a_directive\n}\n";
                 // With erin removed from the allowlist in the same bundle: the PEMs must roll back too.
-                const bundle = caddyBundle(stackModel(dir, { mtls: true, wiki: true, users: ["dave"] }), pki, { caddyfile: bad });
+                const bundle = caddyBundle(stackModel(dir, { mtls: true, wiki: true, users: ["dave"] }), pki, {
+                    caddyfile: bad,
+                });
                 const r = await applyCaddyConfig(engine, stack.model, bundle);
                 assert.notEqual(r.status, 0);
                 assert.match(r.stderr, /not_a_directive/);
                 assert.match(r.stderr, /caddy reload failed: the previous configuration is still serving/);
-                log(`caddy's message: ${r.stderr.split("\n").find((l) => l.includes("not_a_directive"))?.trim()}`);
+                log(
+                    `caddy's message: ${r.stderr
+                        .split("\n")
+                        .find((l) => l.includes("not_a_directive"))
+                        ?.trim()}`,
+                );
                 assert.deepEqual(
                     files.map((f) => fs.readFileSync(path.join(etc(), f), "utf8")),
                     snapshot,
@@ -480,18 +633,37 @@ if (ENABLED) {
                 // The edge without the split (as with no mtls service): every connection goes to
                 // Caddy's plain listener, whose guard refuses clients that are not trusted, and
                 // on this engine every client looks untrusted (test 6), so the change is visible.
-                const noSplit = renderContainerHaproxyCfg(stackModel(dir, { mtls: false, wiki: true, users: ["dave", "erin"] }));
+                const noSplit = renderContainerHaproxyCfg(
+                    stackModel(dir, { mtls: false, wiki: true, users: ["dave", "erin"] }),
+                );
                 assert.notEqual(noSplit, renderContainerHaproxyCfg(stack.model));
-                const stream = startStream(engine, pki, { host: HOSTS.cloud, user: "dave", path: "/stream?n=12&ms=300" });
+                const stream = startStream(engine, pki, {
+                    host: HOSTS.cloud,
+                    user: "dave",
+                    path: "/stream?n=12&ms=300",
+                });
                 try {
                     await stream.started;
                     const r = await applyHaproxyConfig(engine, stack.model, haproxyBundle(stack.model, noSplit));
                     assert.equal(r.status, 0, r.stderr);
-                    await waitFor("the new worker", async () => count(await logsOf("haproxy"), "New worker") === workersBefore + 1, 15_000);
-                    await waitFor("the no-split config in effect", async () => (await served(HOSTS.cloud, "dave")) === undefined, 15_000);
+                    await waitFor(
+                        "the new worker",
+                        async () => count(await logsOf("haproxy"), "New worker") === workersBefore + 1,
+                        15_000,
+                    );
+                    await waitFor(
+                        "the no-split config in effect",
+                        async () => (await served(HOSTS.cloud, "dave")) === undefined,
+                        15_000,
+                    );
                     // Now strictly: every new request lands on the plain listener and is refused
                     // there, the whoami path included.
-                    for (let i = 0; i < 3; i++) assert.equal(await served(HOSTS.cloud, "dave"), undefined, "an untrusted client was served on the plain listener");
+                    for (let i = 0; i < 3; i++)
+                        assert.equal(
+                            await served(HOSTS.cloud, "dave"),
+                            undefined,
+                            "an untrusted client was served on the plain listener",
+                        );
                     const who = await curl(engine, pki, { host: HOSTS.cloud, user: "dave", path: WHOAMI_PATH });
                     assert.notEqual(who.status, 200, `the plain listener answered an untrusted client: ${who.body}`);
                     const s = await stream.done;
@@ -522,7 +694,11 @@ if (ENABLED) {
                 const workers = count(await logsOf("haproxy"), "New worker");
                 const r = await applyHaproxyConfig(engine, stack.model, haproxyBundle(stack.model));
                 assert.equal(r.status, 0, r.stderr);
-                assert.equal(r.stdout, "haproxy config: unchanged\n", "the host script says nothing changed, and signals nothing");
+                assert.equal(
+                    r.stdout,
+                    "haproxy config: unchanged\n",
+                    "the host script says nothing changed, and signals nothing",
+                );
                 await new Promise((res) => setTimeout(res, 1500));
                 assert.equal(count(await logsOf("haproxy"), "New worker"), workers, "HAProxy was reloaded");
             });
@@ -531,7 +707,11 @@ if (ENABLED) {
                 const dir = haproxyConfigDir(stack.model);
                 const key = "-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n";
                 try {
-                    const write = await haproxyWriteOnly(engine, stack.model, packFiles({ "haproxy.cfg": renderContainerHaproxyCfg(stack.model), "relay.pem": key }));
+                    const write = await haproxyWriteOnly(
+                        engine,
+                        stack.model,
+                        packFiles({ "haproxy.cfg": renderContainerHaproxyCfg(stack.model), "relay.pem": key }),
+                    );
                     assert.equal(write.status, 0, write.stderr);
                     const cfg = fs.statSync(path.join(dir, "haproxy.cfg"));
                     assert.equal(cfg.mode & 0o777, 0o640);
@@ -548,12 +728,19 @@ if (ENABLED) {
                 const cfgFile = path.join(haproxyConfigDir(stack.model), "haproxy.cfg");
                 const old = fs.readFileSync(cfgFile, "utf8");
                 const workers = count(await logsOf("haproxy"), "New worker");
-                const bad = renderContainerHaproxyCfg(stack.model) + "\nfrontend broken\n    bind :8081\n    not_a_keyword here\n";
+                const bad =
+                    renderContainerHaproxyCfg(stack.model) +
+                    "\nfrontend broken\n    bind :8081\n    not_a_keyword here\n";
                 const r = await applyHaproxyConfig(engine, stack.model, haproxyBundle(stack.model, bad));
                 assert.notEqual(r.status, 0);
                 assert.match(r.stderr, /not_a_keyword/);
                 assert.match(r.stderr, /haproxy rejected the new configuration: the previous one is still serving/);
-                log(`haproxy's message: ${r.stderr.split("\n").find((l) => l.includes("not_a_keyword"))?.trim()}`);
+                log(
+                    `haproxy's message: ${r.stderr
+                        .split("\n")
+                        .find((l) => l.includes("not_a_keyword"))
+                        ?.trim()}`,
+                );
                 assert.equal(fs.readFileSync(cfgFile, "utf8"), old);
                 assert.deepEqual(fs.readdirSync(haproxyConfigDir(stack.model)), ["haproxy.cfg"]);
                 assert.equal(count(await logsOf("haproxy"), "New worker"), workers);
@@ -568,7 +755,9 @@ if (ENABLED) {
                 // upstream, where nothing answers here (a real upstream would say NXDOMAIN).
                 const names = ["media", "cloud", "wiki", "haproxy"];
                 const answers = await Promise.all(names.map((name) => echoIn("blog", "lookup", name)));
-                names.forEach((name, i) => assert.equal(word(answers[i] as string), "noname", `blog resolved ${name}: ${answers[i]}`));
+                names.forEach((name, i) =>
+                    assert.equal(word(answers[i] as string), "noname", `blog resolved ${name}: ${answers[i]}`),
+                );
                 const publicSubnet = stack.model.addresses.public;
                 for (const name of ["cloudflared", "caddy"]) {
                     const r = await echoIn("blog", "lookup", name);
@@ -614,15 +803,26 @@ if (ENABLED) {
                     .filter((ip) => ip !== edgeIp);
                 assert.equal(others.length, 2, "Caddy should be on the private and public networks too");
                 // From the public service: its Caddy is the public-network address.
-                for (const port of [8443, 9443, 2019]) assert.equal(word(await probeIn("blog", `caddy:${port}`)), "refused", `blog → caddy:${port}`);
-                const byIp = await Promise.all([edgeIp, ...others].map(async (ip) => [ip, await probeIn("blog", `${ip}:8443`)] as const));
+                for (const port of [8443, 9443, 2019])
+                    assert.equal(word(await probeIn("blog", `caddy:${port}`)), "refused", `blog → caddy:${port}`);
+                const byIp = await Promise.all(
+                    [edgeIp, ...others].map(async (ip) => [ip, await probeIn("blog", `${ip}:8443`)] as const),
+                );
                 for (const [ip, r] of byIp) {
                     log(`blog → Caddy ${ip}:8443: ${r}`);
                     assert.notEqual(word(r), "connected", `blog → ${ip}:8443: ${r}`);
                 }
                 // Inside Caddy's own network namespace: only the edge address listens (default_bind).
-                const inside = await probesFrom("caddy", [8443, 9443].flatMap((port) => [edgeIp, ...others, "127.0.0.1"].map((ip) => `${ip}:${port}`)));
-                for (const [target, r] of Object.entries(inside)) assert.equal(word(r), target.startsWith(`${edgeIp}:`) ? "connected" : "refused", `inside Caddy, ${target}: ${r}`);
+                const inside = await probesFrom(
+                    "caddy",
+                    [8443, 9443].flatMap((port) => [edgeIp, ...others, "127.0.0.1"].map((ip) => `${ip}:${port}`)),
+                );
+                for (const [target, r] of Object.entries(inside))
+                    assert.equal(
+                        word(r),
+                        target.startsWith(`${edgeIp}:`) ? "connected" : "refused",
+                        `inside Caddy, ${target}: ${r}`,
+                    );
                 // Control: HAProxy reaches the listeners by name.
                 assert.equal(word(await inNetOf("haproxy", "probe", "caddy:8443", "2000")), "connected");
             });
@@ -639,7 +839,9 @@ if (ENABLED) {
             });
 
             it("host.docker.internal resolves inside Caddy and the services (runtime linux adds host-gateway) and reaches a process on the host; HAProxy has no such entry", async () => {
-                assert.deepEqual(spec(stack.plan, "caddy").hosts, [{ host: "host.docker.internal", ip: "host-gateway" }]);
+                assert.deepEqual(spec(stack.plan, "caddy").hosts, [
+                    { host: "host.docker.internal", ip: "host-gateway" },
+                ]);
                 // With --bridge=none there is no docker0 to take host-gateway from (Docker writes
                 // "<nil>" then); the engine is started with the private network's gateway instead.
                 const privateNet = stack.plan.networks.find((n) => n.key === "private")?.name as string;
@@ -648,15 +850,26 @@ if (ENABLED) {
                 hostProcess = engine.spawnInNetns(echoBinary(), ["-name", "host-process", "-listen", `:${HOST_PORT}`]);
                 for (const c of ["caddy", "media", "blog"]) {
                     const hosts = (await engine.docker(["exec", c, "cat", "/etc/hosts"])).stdout;
-                    assert.match(hosts, new RegExp(`^${HOST_GATEWAY.replace(/\./g, "\\.")}\\s+host\\.docker\\.internal$`, "m"), `${c}: ${hosts}`);
+                    assert.match(
+                        hosts,
+                        new RegExp(`^${HOST_GATEWAY.replace(/\./g, "\\.")}\\s+host\\.docker\\.internal$`, "m"),
+                        `${c}: ${hosts}`,
+                    );
                 }
                 assert.equal(await inNetOf("caddy", "lookup", "host.docker.internal"), HOST_GATEWAY);
-                const got = await waitFor("the host process through host.docker.internal", async () => {
-                    const r = await inNetOf("caddy", "get", `http://host.docker.internal:${HOST_PORT}/`);
-                    return r.startsWith("200 ") ? r : undefined;
-                }, 15_000);
+                const got = await waitFor(
+                    "the host process through host.docker.internal",
+                    async () => {
+                        const r = await inNetOf("caddy", "get", `http://host.docker.internal:${HOST_PORT}/`);
+                        return r.startsWith("200 ") ? r : undefined;
+                    },
+                    15_000,
+                );
                 assert.equal(JSON.parse(got.slice(4)).service, "host-process");
-                assert.doesNotMatch((await engine.docker(["exec", "haproxy", "cat", "/etc/hosts"])).stdout, /host\.docker\.internal/);
+                assert.doesNotMatch(
+                    (await engine.docker(["exec", "haproxy", "cat", "/etc/hosts"])).stdout,
+                    /host\.docker\.internal/,
+                );
             });
         });
 
@@ -673,7 +886,13 @@ if (ENABLED) {
                     [ADDR.tailnetClient, ADDR.tailnet],
                     [ADDR.other, ADDR.listen],
                 ] as const) {
-                    const r = await curl(engine, pki, { host: HOSTS.cloud, user: "dave", path: WHOAMI_PATH, source, dest });
+                    const r = await curl(engine, pki, {
+                        host: HOSTS.cloud,
+                        user: "dave",
+                        path: WHOAMI_PATH,
+                        source,
+                        dest,
+                    });
                     assert.equal(r.status, 200, r.verbose.slice(-400));
                     log(`client ${source} → ${dest}:443: Caddy says "${r.body.trim()}"`);
                     const m = /listener=(\S+) client=(\S+)/.exec(r.body);
@@ -682,21 +901,39 @@ if (ENABLED) {
                     seen.push(m[2] as string);
                 }
                 assert.deepEqual(seen, [gateway, gateway]);
-                const line = (await logsOf("haproxy")).split("\n").filter((l) => l.includes(" https caddy_mtls/")).pop();
+                const line = (await logsOf("haproxy"))
+                    .split("\n")
+                    .filter((l) => l.includes(" https caddy_mtls/"))
+                    .pop();
                 log(`HAProxy's log line for it: ${line}`);
                 // HAProxy binds :::443 v4v6, so it writes IPv4 clients in their mapped form.
                 assert.ok(line?.replace(/^::ffff:/, "").startsWith(`${gateway}:`), line);
             });
 
             it("so a tailnet client is not trusted: it lands on the mtls listener, refused without a certificate, and private names are not served to it", async () => {
-                const noCert = await curl(engine, pki, { host: HOSTS.cloud, source: ADDR.tailnetClient, dest: ADDR.tailnet });
+                const noCert = await curl(engine, pki, {
+                    host: HOSTS.cloud,
+                    source: ADDR.tailnetClient,
+                    dest: ADDR.tailnet,
+                });
                 assert.notEqual(noCert.exit, 0);
                 assert.match(noCert.verbose, /certificate required/);
                 for (const user of [undefined, "dave"]) {
-                    const r = await curl(engine, pki, { host: HOSTS.media, source: ADDR.tailnetClient, dest: ADDR.tailnet, ...(user ? { user } : {}) });
-                    assert.notEqual(r.status, 200, `media served to a tailnet client ${user ? "with" : "without"} a certificate`);
+                    const r = await curl(engine, pki, {
+                        host: HOSTS.media,
+                        source: ADDR.tailnetClient,
+                        dest: ADDR.tailnet,
+                        ...(user ? { user } : {}),
+                    });
+                    assert.notEqual(
+                        r.status,
+                        200,
+                        `media served to a tailnet client ${user ? "with" : "without"} a certificate`,
+                    );
                 }
-                log("a tailnet client seen as the gateway goes where the WAN goes: fail-closed, but the private plane is unusable through this engine's published ports");
+                log(
+                    "a tailnet client seen as the gateway goes where the WAN goes: fail-closed, but the private plane is unusable through this engine's published ports",
+                );
             });
         });
 
@@ -709,21 +946,39 @@ if (ENABLED) {
                 assert.equal(r.status, 0, r.stderr);
                 await removeContainer(engine, "haproxy");
                 await applyContainer(engine, spec(dockerPlan(model), "haproxy"));
-                assert.deepEqual(portsOf((await inspect("haproxy")).HostConfig.PortBindings), [...planned].sort(byPort));
-                assert.deepEqual(await listeners(), [`${ADDR.listen}:443`, `${ADDR.listen}:80`, `${ADDR.tailnet}:443`, `${ADDR.tailnet}:80`].sort());
+                assert.deepEqual(
+                    portsOf((await inspect("haproxy")).HostConfig.PortBindings),
+                    [...planned].sort(byPort),
+                );
+                assert.deepEqual(
+                    await listeners(),
+                    [`${ADDR.listen}:443`, `${ADDR.listen}:80`, `${ADDR.tailnet}:443`, `${ADDR.tailnet}:80`].sort(),
+                );
                 // Nothing is split now: untrusted sources are refused at the edge, and on this engine
                 // (docker-proxy, no iptables) every client arrives as the edge network's gateway.
                 for (const dest of [ADDR.tailnet, ADDR.listen]) {
                     const refused = await waitFor(`:80 on ${dest} accepting, and refusing the gateway`, async () => {
-                        const c = await curl(engine, pki, { host: HOSTS.cloud, http: true, dest, source: ADDR.tailnetClient, maxTime: 5 });
+                        const c = await curl(engine, pki, {
+                            host: HOSTS.cloud,
+                            http: true,
+                            dest,
+                            source: ADDR.tailnetClient,
+                            maxTime: 5,
+                        });
                         return c.exit === 52 || c.exit === 56 ? c : undefined;
                     });
-                    log(`unsplit edge, client seen as the gateway, ${dest}:80: curl exit ${refused.exit} (connection closed by HAProxy)`);
+                    log(
+                        `unsplit edge, client seen as the gateway, ${dest}:80: curl exit ${refused.exit} (connection closed by HAProxy)`,
+                    );
                 }
                 for (const dest of ["127.0.0.1", ADDR.other, "::1"]) {
                     for (const port of [80, 443]) {
                         const c = await curl(engine, pki, { host: HOSTS.cloud, http: true, dest, port, maxTime: 5 });
-                        assert.equal(c.exit, 7, `${dest}:${port} should refuse: exit ${c.exit} ${c.verbose.slice(-200)}`);
+                        assert.equal(
+                            c.exit,
+                            7,
+                            `${dest}:${port} should refuse: exit ${c.exit} ${c.verbose.slice(-200)}`,
+                        );
                     }
                 }
             });
@@ -739,7 +994,12 @@ if (ENABLED) {
 
         before(async function () {
             this.timeout(300_000);
-            engine = await startEngine({ hostGatewayIp: HOST_GATEWAY, dns: HOST_GATEWAY, loopbackAddresses: [ADDR.tailnet, ADDR.listen].map((a) => `${a}/32`), firewall: true });
+            engine = await startEngine({
+                hostGatewayIp: HOST_GATEWAY,
+                dns: HOST_GATEWAY,
+                loopbackAddresses: [ADDR.tailnet, ADDR.listen].map((a) => `${a}/32`),
+                firewall: true,
+            });
             log(`engine: dockerd ${engine.pid} with iptables and ip6tables in its own namespace`);
             // The clients' link first: Docker publishes on the host's IPv6 addresses, which must exist.
             clients = await v6Clients(engine);
@@ -749,7 +1009,16 @@ if (ENABLED) {
             const dir = path.join(engine.dir, "stack");
             const opts = { mtls: true, wiki: false, users: ["dave"], ipv6: true };
             const model = stackModel(dir, opts);
-            pki = makePki(path.join(dir, "pki"), path.join(model.docker.dataDir, "caddy/etc/server-certs"), [model.private.fqdn, model.private.wildcard, ...model.services.flatMap((x) => Object.values(x.hostnames))], ["dave"]);
+            pki = makePki(
+                path.join(dir, "pki"),
+                path.join(model.docker.dataDir, "caddy/etc/server-certs"),
+                [
+                    model.private.fqdn,
+                    model.private.wildcard,
+                    ...model.services.flatMap((x) => Object.values(x.hostnames)),
+                ],
+                ["dave"],
+            );
             stack = newStack(dir, opts, pki);
             await tagServiceImages(engine, [stack.plan]);
             try {
@@ -759,9 +1028,26 @@ if (ENABLED) {
                 throw e;
             }
             try {
-                await waitFor("the edge on the tailnet's IPv6 address", async () => (await clients.curl(pki, { host: HOSTS.media, source: V6.tailnetClient, dest: V6.tailnet, path: WHOAMI_PATH })).status === 200);
+                await waitFor(
+                    "the edge on the tailnet's IPv6 address",
+                    async () =>
+                        (
+                            await clients.curl(pki, {
+                                host: HOSTS.media,
+                                source: V6.tailnetClient,
+                                dest: V6.tailnet,
+                                path: WHOAMI_PATH,
+                            })
+                        ).status === 200,
+                );
             } catch (e) {
-                const r = await clients.curl(pki, { host: HOSTS.media, source: V6.tailnetClient, dest: V6.tailnet, path: WHOAMI_PATH, maxTime: 5 });
+                const r = await clients.curl(pki, {
+                    host: HOSTS.media,
+                    source: V6.tailnetClient,
+                    dest: V6.tailnet,
+                    path: WHOAMI_PATH,
+                    maxTime: 5,
+                });
                 log(`last try: exit ${r.exit} HTTP ${r.status}\n${r.verbose.slice(-800)}`);
                 log(`haproxy: ${(await engine.docker(["logs", "--tail", "20", "haproxy"])).stderr.slice(-1500)}`);
                 log(`ip6tables nat:\n${(await engine.inNetns("ip6tables", ["-t", "nat", "-S"])).stdout}`);
@@ -778,12 +1064,27 @@ if (ENABLED) {
 
         const whoami = async (o: { source: string; dest: string; host: string; user?: string }) => {
             const r = await clients.curl(pki, { ...o, path: WHOAMI_PATH });
-            return { status: r.status, exit: r.exit, seen: /listener=(\S+) client=(\S+)/.exec(r.body)?.slice(1) ?? [], verbose: r.verbose };
+            return {
+                status: r.status,
+                exit: r.exit,
+                seen: /listener=(\S+) client=(\S+)/.exec(r.body)?.slice(1) ?? [],
+                verbose: r.verbose,
+            };
         };
 
         it("publishes :80/:443 on the tailnet's and the listed IPv6 addresses, on container ports of their own", async () => {
-            const ports = publishedPorts(stack.model).filter((p) => p.ip.includes(":")).map((p) => `[${p.ip}]:${p.external}->${p.internal}`);
-            assert.deepEqual(ports.sort(), [`[${V6.listen}]:443->10445`, `[${V6.listen}]:80->10082`, `[${V6.tailnet}]:443->10446`, `[${V6.tailnet}]:80->10083`].sort());
+            const ports = publishedPorts(stack.model)
+                .filter((p) => p.ip.includes(":"))
+                .map((p) => `[${p.ip}]:${p.external}->${p.internal}`);
+            assert.deepEqual(
+                ports.sort(),
+                [
+                    `[${V6.listen}]:443->10445`,
+                    `[${V6.listen}]:80->10082`,
+                    `[${V6.tailnet}]:443->10446`,
+                    `[${V6.tailnet}]:80->10083`,
+                ].sort(),
+            );
             const edge = stack.plan.networks.find((n) => n.key === "edge");
             assert.ok(edge?.ipv6, "the edge network has IPv6");
             const info = await inspectContainer(engine, "haproxy");
@@ -816,8 +1117,18 @@ if (ENABLED) {
         it("the edge counts IPv6 clients per /64: two addresses of one WAN /64 share one allowance", async () => {
             const cfg = fs.readFileSync(path.join(haproxyConfigDir(stack.model), "haproxy.cfg"), "utf8");
             assert.match(cfg, /track-sc0 src,ipmask\(32,64\) table per_source/);
-            const table = async () => (await engine.docker(["exec", "haproxy", "sh", "-c", "echo 'show table per_source' | nc 127.0.0.1 9999"])).stdout;
-            for (const source of [V6.wanClient, V6.wanClient2]) await whoami({ source, dest: V6.listen, host: HOSTS.cloud, user: "dave" });
+            const table = async () =>
+                (
+                    await engine.docker([
+                        "exec",
+                        "haproxy",
+                        "sh",
+                        "-c",
+                        "echo 'show table per_source' | nc 127.0.0.1 9999",
+                    ])
+                ).stdout;
+            for (const source of [V6.wanClient, V6.wanClient2])
+                await whoami({ source, dest: V6.listen, host: HOSTS.cloud, user: "dave" });
             const entries = (await table()).split("\n").filter((l) => l.includes("key=2001:db8:99::"));
             assert.equal(entries.length, 1, `one entry for the /64: ${entries.join(" | ")}`);
             log(`per_source for the WAN /64: ${entries[0]?.trim()}`);

@@ -44,40 +44,81 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         });
         const [prov] = ofType(run, "pulumi:providers:docker");
         assert.equal(prov?.inputs.host, "unix:///var/run/docker.sock");
-        for (const c of ofType(run, CONTAINER)) assert.equal(c.provider?.split("::")[3], "docker-engine", `${c.name} uses the explicit Docker provider`);
+        for (const c of ofType(run, CONTAINER))
+            assert.equal(c.provider?.split("::")[3], "docker-engine", `${c.name} uses the explicit Docker provider`);
     });
 
     it("segments: public services sit with cloudflared, never on the private network; only HAProxy and Caddy are on the edge network", () => {
         const c = containers(run);
-        const on = (name: string) => ((c.get(name) as Registered).inputs.networksAdvanced as any[]).map((n) => n.name).sort();
+        const on = (name: string) =>
+            ((c.get(name) as Registered).inputs.networksAdvanced as any[]).map((n) => n.name).sort();
         assert.deepEqual(on("blog"), ["homelab-public"]);
-        assert.deepEqual(on("ntfy"), ["homelab-public"], "private + public: still only public; Caddy joins public to reach it");
+        assert.deepEqual(
+            on("ntfy"),
+            ["homelab-public"],
+            "private + public: still only public; Caddy joins public to reach it",
+        );
         assert.deepEqual(on("cloudflared"), ["homelab-public"]);
         assert.deepEqual(on("jellyfin"), ["homelab"]);
         assert.deepEqual(on("cloud"), ["homelab"]);
         assert.deepEqual(on("caddy"), ["homelab", "homelab-edge", "homelab-public"]);
         assert.deepEqual(on("haproxy"), ["homelab-edge"]);
-        const edgeMembers = [...c.values()].filter((x) => x.inputs.networksAdvanced.some((n: any) => n.name === "homelab-edge")).map((x) => x.inputs.name).sort();
+        const edgeMembers = [...c.values()]
+            .filter((x) => x.inputs.networksAdvanced.some((n: any) => n.name === "homelab-edge"))
+            .map((x) => x.inputs.name)
+            .sort();
         assert.deepEqual(edgeMembers, ["caddy", "haproxy"]);
-        const fixed = (name: string) => (c.get(name) as Registered).inputs.networksAdvanced.find((n: any) => n.name === "homelab-edge").ipv4Address;
+        const fixed = (name: string) =>
+            (c.get(name) as Registered).inputs.networksAdvanced.find((n: any) => n.name === "homelab-edge").ipv4Address;
         assert.equal(fixed("haproxy"), "172.30.0.194");
         assert.equal(fixed("caddy"), "172.30.0.195");
-        for (const x of c.values()) for (const n of x.inputs.networksAdvanced) assert.deepEqual(n.aliases, [x.inputs.name], `${x.inputs.name} is known by its name`);
+        for (const x of c.values())
+            for (const n of x.inputs.networksAdvanced)
+                assert.deepEqual(n.aliases, [x.inputs.name], `${x.inputs.name} is known by its name`);
     });
 
     it("runs Caddy, the HAProxy relay, cloudflared and one container per managed service", () => {
         assert.deepEqual([...containers(run).keys()].sort(), [
-            "auth", "blog", "caddy", "cloud", "cloudflared", "dashboard", "gatus", "haproxy", "home-assistant", "immich-ml", "immich-postgres",
-            "immich-redis", "jellyfin", "ntfy", "photos", "prowlarr", "qbittorrent", "radarr", "seerr", "sonarr", "vault",
+            "auth",
+            "blog",
+            "caddy",
+            "cloud",
+            "cloudflared",
+            "dashboard",
+            "gatus",
+            "haproxy",
+            "home-assistant",
+            "immich-ml",
+            "immich-postgres",
+            "immich-redis",
+            "jellyfin",
+            "ntfy",
+            "photos",
+            "prowlarr",
+            "qbittorrent",
+            "radarr",
+            "seerr",
+            "sonarr",
+            "vault",
         ]);
         assert.deepEqual(containers(run).get("haproxy")?.parents, ["homelab:edge:Edge"]);
     });
 
     it("publishes only the relay's two ports, on the Mac's 127.0.0.1, and the ports a service asks for; nothing else", () => {
-        for (const [name, c] of containers(run)) if (name !== "haproxy" && name !== "qbittorrent") assert.equal(c.inputs.ports, undefined, `${name} publishes nothing`);
-        const qb = (containers(run).get("qbittorrent") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}/${p.protocol}`).sort();
-        assert.deepEqual(qb, ["0.0.0.0:6881->6881/tcp", "0.0.0.0:6881->6881/udp"], "every IPv4 address: one host address per port and protocol");
-        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`).sort();
+        for (const [name, c] of containers(run))
+            if (name !== "haproxy" && name !== "qbittorrent")
+                assert.equal(c.inputs.ports, undefined, `${name} publishes nothing`);
+        const qb = (containers(run).get("qbittorrent") as Registered).inputs.ports
+            .map((p: any) => `${p.ip}:${p.external}->${p.internal}/${p.protocol}`)
+            .sort();
+        assert.deepEqual(
+            qb,
+            ["0.0.0.0:6881->6881/tcp", "0.0.0.0:6881->6881/udp"],
+            "every IPv4 address: one host address per port and protocol",
+        );
+        const ports = (containers(run).get("haproxy") as Registered).inputs.ports
+            .map((p: any) => `${p.ip}:${p.external}->${p.internal}`)
+            .sort();
         assert.deepEqual(ports, ["127.0.0.1:8443->8443", "127.0.0.1:9443->9443"]);
     });
 
@@ -95,7 +136,11 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         assert.match(files["haproxy.cfg"] as string, /bind :::443 v4v6/);
         const relay = cmd(run, "edge-haproxy-config");
         assert.ok(relay.secretInputs.includes("stdin"));
-        assert.deepEqual(Object.keys(unpackFiles(relay.inputs.stdin)).sort(), ["edge-ca.pem", "haproxy.cfg", "relay.pem"]);
+        assert.deepEqual(Object.keys(unpackFiles(relay.inputs.stdin)).sort(), [
+            "edge-ca.pem",
+            "haproxy.cfg",
+            "relay.pem",
+        ]);
     });
 
     it("gives secrets to containers only as secret environment", () => {
@@ -106,19 +151,35 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         const cloudflared = c.get("cloudflared") as Registered;
         assert.ok(cloudflared.secretInputs.includes("envs"));
         assert.deepEqual(cloudflared.inputs.envs, ["TUNNEL_TOKEN=tunnel-connector-token-SECRET-9b1c"]);
-        assert.ok(!JSON.stringify(cloudflared.inputs.command).includes("SECRET"), "the tunnel token is never on the command line");
+        assert.ok(
+            !JSON.stringify(cloudflared.inputs.command).includes("SECRET"),
+            "the tunnel token is never on the command line",
+        );
         const vault = c.get("vault") as Registered;
         assert.ok(vault.secretInputs.includes("envs"));
         assert.deepEqual(vault.inputs.envs, ["ADMIN_TOKEN=admin-token-SECRET-5e6f", "SIGNUPS_ALLOWED=false"]);
         // The DNS-01 token reaches Caddy and nothing else.
-        const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("dns01-token-value-SECRET")).map((r) => r.inputs.name);
+        const holders = run.resources
+            .filter((r) => JSON.stringify(r.inputs).includes("dns01-token-value-SECRET"))
+            .map((r) => r.inputs.name);
         assert.deepEqual(holders, ["caddy"]);
         for (const r of ofType(run, COMMAND)) {
             // The tunnel's connection cleanup has the bootstrap token, as a secret (test/secrets.test.ts).
-            const env = r.name === "tunnel-connections-cleanup" ? { ...r.inputs.environment, CLOUDFLARE_API_TOKEN: undefined } : r.inputs.environment;
+            const env =
+                r.name === "tunnel-connections-cleanup"
+                    ? { ...r.inputs.environment, CLOUDFLARE_API_TOKEN: undefined }
+                    : r.inputs.environment;
             // A PEM key block, not the words (the scripts grep for them to set a key's mode).
-            assert.doesNotMatch(JSON.stringify(env), /SECRET|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, `${r.name}: no secret in the environment`);
-            assert.doesNotMatch(`${r.inputs.create}${r.inputs.update}`, /SECRET|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, `${r.name}: none on the command line`);
+            assert.doesNotMatch(
+                JSON.stringify(env),
+                /SECRET|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/,
+                `${r.name}: no secret in the environment`,
+            );
+            assert.doesNotMatch(
+                `${r.inputs.create}${r.inputs.update}`,
+                /SECRET|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/,
+                `${r.name}: none on the command line`,
+            );
         }
     });
 
@@ -140,7 +201,12 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
             { hostPath: "/Users/me/media", containerPath: "/media", readOnly: true },
         ]);
         assert.deepEqual((c.get("ntfy") as Registered).inputs.command, ["serve"]);
-        assert.deepEqual((c.get("vault") as Registered).inputs.healthcheck.tests, ["CMD", "curl", "-fsS", "http://localhost/alive"]);
+        assert.deepEqual((c.get("vault") as Registered).inputs.healthcheck.tests, [
+            "CMD",
+            "curl",
+            "-fsS",
+            "http://localhost/alive",
+        ]);
         for (const x of ofType(run, CONTAINER)) assert.equal(x.inputs.restart, "unless-stopped", x.name);
     });
 
@@ -150,7 +216,11 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         assert.deepEqual(Object.keys(files).sort(), ["Caddyfile", "ca.pem", "clients.pem"]);
         assert.match(files["Caddyfile"] as string, /cloud\.example\.dev/);
         assert.match(files["ca.pem"] as string, /BEGIN CERTIFICATE/);
-        assert.equal(((files["clients.pem"] as string).match(/BEGIN CERTIFICATE/g) ?? []).length, 3, "one leaf per user");
+        assert.equal(
+            ((files["clients.pem"] as string).match(/BEGIN CERTIFICATE/g) ?? []).length,
+            3,
+            "one leaf per user",
+        );
         assert.match(caddy.inputs.environment.APPLY, /"\$CADDY" reload/);
         assert.equal(caddy.inputs.environment.CADDYFILE, undefined, "nothing large travels in the environment");
         const haproxy = cmd(run, "edge-haproxy-config");
@@ -167,8 +237,14 @@ describe("Docker host: the example on Linux (the edge is a container)", () => {
     });
 
     it("publishes :80/:443 on the tailnet and the listed LAN address (where the router forwards :443) from the HAProxy container, which splits by source; no native edge, no edge PKI", () => {
-        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`);
-        assert.deepEqual(ports, ["100.101.102.103:80->80", "100.101.102.103:443->443", "192.168.1.20:80->10081", "192.168.1.20:443->10444"], "one host address per container port, in the order the provider reads them back");
+        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map(
+            (p: any) => `${p.ip}:${p.external}->${p.internal}`,
+        );
+        assert.deepEqual(
+            ports,
+            ["100.101.102.103:80->80", "100.101.102.103:443->443", "192.168.1.20:80->10081", "192.168.1.20:443->10444"],
+            "one host address per container port, in the order the provider reads them back",
+        );
         assert.equal(cmd(run, "edge-native"), undefined);
         assert.equal(run.resources.filter((r) => r.type === "homelab:pki:EdgeTls").length, 0);
         const files = unpackFiles(cmd(run, "edge-haproxy-config").inputs.stdin);
@@ -190,20 +266,43 @@ describe("Docker host: the example on Linux with IPv6 (an engine that keeps IPv6
     it("gives the edge network IPv6 (a ULA /64 with its gateway) and HAProxy a fixed IPv6 address in it", () => {
         const edge = ofType(run, NETWORK).find((n) => n.inputs.name === "homelab-edge") as Registered;
         assert.equal(edge.inputs.ipv6, true);
-        assert.deepEqual(edge.inputs.ipamConfigs[1], { subnet: "fd68:6c62:ac1e:c0::/64", ipRange: "fd68:6c62:ac1e:c0::1:0/112", gateway: "fd68:6c62:ac1e:c0::1" });
-        for (const n of ofType(run, NETWORK).filter((x) => x !== edge)) assert.equal(n.inputs.ipv6, undefined, `${n.inputs.name}: IPv4 only`);
+        assert.deepEqual(edge.inputs.ipamConfigs[1], {
+            subnet: "fd68:6c62:ac1e:c0::/64",
+            ipRange: "fd68:6c62:ac1e:c0::1:0/112",
+            gateway: "fd68:6c62:ac1e:c0::1",
+        });
+        for (const n of ofType(run, NETWORK).filter((x) => x !== edge))
+            assert.equal(n.inputs.ipv6, undefined, `${n.inputs.name}: IPv4 only`);
         const haproxy = containers(run).get("haproxy") as Registered;
         assert.equal(haproxy.inputs.networksAdvanced[0].ipv6Address, "fd68:6c62:ac1e:c0::2");
     });
 
     it("publishes :80/:443 on the tailnet's IPv6 address too, on container ports of its own; the private names get AAAA records", () => {
-        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`);
-        assert.deepEqual(ports, ["100.101.102.103:80->80", "100.101.102.103:443->443", "192.168.1.20:80->10081", "fd7a:115c:a1e0::1234:80->10082", "192.168.1.20:443->10444", "fd7a:115c:a1e0::1234:443->10445"]);
-        const aaaa = ofType(run, "cloudflare:index/dnsRecord:DnsRecord").filter((r) => r.inputs.type === "AAAA").map((r) => `${r.inputs.name} ${r.inputs.content}`);
-        assert.deepEqual(aaaa.sort(), ["*.home.example.dev fd7a:115c:a1e0::1234", "home.example.dev fd7a:115c:a1e0::1234"]);
+        const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map(
+            (p: any) => `${p.ip}:${p.external}->${p.internal}`,
+        );
+        assert.deepEqual(ports, [
+            "100.101.102.103:80->80",
+            "100.101.102.103:443->443",
+            "192.168.1.20:80->10081",
+            "fd7a:115c:a1e0::1234:80->10082",
+            "192.168.1.20:443->10444",
+            "fd7a:115c:a1e0::1234:443->10445",
+        ]);
+        const aaaa = ofType(run, "cloudflare:index/dnsRecord:DnsRecord")
+            .filter((r) => r.inputs.type === "AAAA")
+            .map((r) => `${r.inputs.name} ${r.inputs.content}`);
+        assert.deepEqual(aaaa.sort(), [
+            "*.home.example.dev fd7a:115c:a1e0::1234",
+            "home.example.dev fd7a:115c:a1e0::1234",
+        ]);
         const cfg = unpackFiles(cmd(run, "edge-haproxy-config").inputs.stdin)["haproxy.cfg"] as string;
         assert.match(cfg, /bind :::443,:::10444,:::10445 v4v6/);
-        assert.match(cfg, /acl self_conn src [^\n]*fd7a:115c:a1e0::1234\/128/, "its own IPv6 address is not a trusted client either");
+        assert.match(
+            cfg,
+            /acl self_conn src [^\n]*fd7a:115c:a1e0::1234\/128/,
+            "its own IPv6 address is not a trusted client either",
+        );
     });
 });
 
@@ -220,8 +319,15 @@ describe("Docker host: a Linux stack over SSH with no mtls and no public service
         assert.equal(run.error, undefined, run.error?.message);
         const c = containers(run);
         assert.equal(c.has("cloudflared"), false);
-        assert.deepEqual(ofType(run, NETWORK).map((n) => n.inputs.name).sort(), ["lab", "lab-edge", "lab-public"]);
-        assert.deepEqual((c.get("caddy") as Registered).inputs.hosts, [{ host: "host.docker.internal", ip: "host-gateway" }]);
+        assert.deepEqual(
+            ofType(run, NETWORK)
+                .map((n) => n.inputs.name)
+                .sort(),
+            ["lab", "lab-edge", "lab-public"],
+        );
+        assert.deepEqual((c.get("caddy") as Registered).inputs.hosts, [
+            { host: "host.docker.internal", ip: "host-gateway" },
+        ]);
         const ports = (c.get("haproxy") as Registered).inputs.ports.map((p: any) => `${p.ip}:${p.external}`).sort();
         assert.deepEqual(ports, ["100.88.7.6:443", "100.88.7.6:80"]);
         const [prov] = ofType(run, "pulumi:providers:docker");
@@ -245,13 +351,18 @@ describe("Docker host: changes reload in place", () => {
     it("a new service and a removed user change the reload commands, and no existing container's inputs", async () => {
         const before = await runProgram(EXAMPLE);
         const cfg = clone(EXAMPLE);
-        (cfg["homelab:services"] as Record<string, any>)["wiki"] = { image: "ghcr.io/requarks/wiki:2.5.307", port: 3000, expose: ["private", "mtls"] };
+        (cfg["homelab:services"] as Record<string, any>)["wiki"] = {
+            image: "ghcr.io/requarks/wiki:2.5.307",
+            port: 3000,
+            expose: ["private", "mtls"],
+        };
         cfg["homelab:users"] = (cfg["homelab:users"] as any[]).filter((u) => u.name !== "sam");
         const after = await runProgram(cfg);
         assert.equal(after.error, undefined, after.error?.message);
         const a = containers(before);
         const b = containers(after);
-        for (const [name, c] of a) assert.deepEqual(b.get(name)?.inputs, c.inputs, `${name} container inputs unchanged`);
+        for (const [name, c] of a)
+            assert.deepEqual(b.get(name)?.inputs, c.inputs, `${name} container inputs unchanged`);
         assert.ok(b.has("wiki"), "the new service gets its container");
         const files = (run: Run) => unpackFiles(cmd(run, "caddy-reload").inputs.stdin);
         assert.notEqual(files(after)["Caddyfile"], files(before)["Caddyfile"]);
@@ -269,14 +380,21 @@ describe("Docker plan (pure)", () => {
         assert.deepEqual(split, unsplit);
         assert.deepEqual(split, ["100.101.102.103:80", "100.101.102.103:443", "192.168.1.20:80", "192.168.1.20:443"]);
         const internal = publishedPorts(validate(raw(linux()))).map((p) => p.internal);
-        assert.equal(new Set(internal).size, internal.length, "each container port on one host address (Docker's order for several differs between versions)");
+        assert.equal(
+            new Set(internal).size,
+            internal.length,
+            "each container port on one host address (Docker's order for several differs between versions)",
+        );
         assert.ok(!split.some((p) => p.startsWith("0.0.0.0") || p.startsWith(":")));
     });
 
     it("refuses mtls on Linux without a listed address for the router's port forward, naming the key", () => {
         const cfg = linux();
         delete cfg["homelab:docker"].listenAddresses;
-        assert.throws(() => validate(raw(cfg)), /homelab:docker\.listenAddresses: must list the host's LAN address that the router forwards :443 to, because service cloud exposes mtls/);
+        assert.throws(
+            () => validate(raw(cfg)),
+            /homelab:docker\.listenAddresses: must list the host's LAN address that the router forwards :443 to, because service cloud exposes mtls/,
+        );
     });
 
     it("reads named volumes and host paths", () => {

@@ -47,10 +47,12 @@ function readmeKeys(): string[] {
 function schemaDefaults(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const visit = (prefix: string, s: any): void => {
-        if (s?.def?.type === "default") out[prefix] = typeof s.def.defaultValue === "function" ? s.def.defaultValue() : s.def.defaultValue;
+        if (s?.def?.type === "default")
+            out[prefix] = typeof s.def.defaultValue === "function" ? s.def.defaultValue() : s.def.defaultValue;
         const inner = unwrap(s);
         if (inner.def.type === "object") for (const [k, v] of Object.entries(inner.shape)) visit(`${prefix}.${k}`, v);
-        else if (inner.def.type === "array" && unwrap(inner.element).def.type === "object") for (const [k, v] of Object.entries(unwrap(inner.element).shape)) visit(`${prefix}[].${k}`, v);
+        else if (inner.def.type === "array" && unwrap(inner.element).def.type === "object")
+            for (const [k, v] of Object.entries(unwrap(inner.element).shape)) visit(`${prefix}[].${k}`, v);
     };
     for (const [k, s] of Object.entries(schemas)) visit(`homelab:${k}`, s);
     for (const [k, s] of Object.entries(serviceSchema.shape)) visit(`homelab:services.<name>.${k}`, s);
@@ -62,7 +64,9 @@ function formatDefault(v: unknown): string | undefined {
     if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return `\`${v}\``;
     if (Array.isArray(v)) return `\`[${v.join(", ")}]\``;
     if (v && typeof v === "object") {
-        const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => !(Array.isArray(x) && x.length === 0));
+        const entries = Object.entries(v as Record<string, unknown>).filter(
+            ([, x]) => !(Array.isArray(x) && x.length === 0),
+        );
         return entries.length === 0 ? "`{}`" : `\`{${entries.map(([k, x]) => `${k}: ${x}`).join(", ")}}\``;
     }
     return undefined;
@@ -71,7 +75,9 @@ function formatDefault(v: unknown): string | undefined {
 function readmeDefaults(): Record<string, string> {
     const readme = fs.readFileSync(REFERENCE, "utf8");
     const section = readme.split("## Configuration reference")[1]?.split("\n## ")[0] ?? "";
-    return Object.fromEntries([...section.matchAll(/^\| `([^`]+)` \|[^|]*\| ([^|]+?) \|/gm)].map((m) => [m[1] as string, m[2] as string]));
+    return Object.fromEntries(
+        [...section.matchAll(/^\| `([^`]+)` \|[^|]*\| ([^|]+?) \|/gm)].map((m) => [m[1] as string, m[2] as string]),
+    );
 }
 
 describe("configuration reference", () => {
@@ -106,11 +112,19 @@ describe("configuration reference", () => {
 
 describe("the supported Pulumi CLI", () => {
     it("Pulumi.yaml requires the CLI version README and docs/operations.md name", () => {
-        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { requiredPulumiVersion?: string };
+        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+            requiredPulumiVersion?: string;
+        };
         const m = /^>=(\d+\.\d+\.\d+)$/.exec(project.requiredPulumiVersion ?? "");
         assert.ok(m, `requiredPulumiVersion: ${project.requiredPulumiVersion}`);
         const version = m[1] as string;
-        assert.ok(fs.readFileSync(path.join(ROOT, "README.md"), "utf8").includes(`Pulumi CLI** ${version} or newer`), "README's install step");
-        assert.ok(fs.readFileSync(path.join(ROOT, "docs/operations.md"), "utf8").includes(`Pulumi CLI ${version} or newer`), "docs/operations.md");
+        assert.ok(
+            fs.readFileSync(path.join(ROOT, "README.md"), "utf8").includes(`Pulumi CLI** ${version} or newer`),
+            "README's install step",
+        );
+        assert.ok(
+            fs.readFileSync(path.join(ROOT, "docs/operations.md"), "utf8").includes(`Pulumi CLI ${version} or newer`),
+            "docs/operations.md",
+        );
     });
 });

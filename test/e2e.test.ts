@@ -5,7 +5,23 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { CADDY_APPLY, EdgeMode, HAPROXY_WRITE, HOSTS, Lab, SOURCES, Source, TRUSTED_SOURCES, clientsPem, curl, e2eConfig, e2eModel, renderLab, runScript, startLab } from "./e2e/lab";
+import {
+    CADDY_APPLY,
+    EdgeMode,
+    HAPROXY_WRITE,
+    HOSTS,
+    Lab,
+    SOURCES,
+    Source,
+    TRUSTED_SOURCES,
+    clientsPem,
+    curl,
+    e2eConfig,
+    e2eModel,
+    renderLab,
+    runScript,
+    startLab,
+} from "./e2e/lab";
 import { hardeningTests } from "./e2e/hardening";
 import { macEdgeTests } from "./e2e/macEdge";
 import { v6SourceTests } from "./e2e/v6sources";
@@ -30,8 +46,16 @@ const CERT_LABEL: Record<Cert, string> = {
 };
 const HOST_KINDS = ["private", "mtls", "unknown"] as const;
 type HostKind = (typeof HOST_KINDS)[number];
-const SOURCE_LABEL: Record<Source, string> = { lan: "trusted LAN", tailnet: "tailnet", wan: "WAN", router: "router (in the trusted LAN, listed untrusted)" };
-const EDGE_LABEL: Record<EdgeMode, string> = { container: "Linux: edge in a container", native: "Mac: native edge → relay" };
+const SOURCE_LABEL: Record<Source, string> = {
+    lan: "trusted LAN",
+    tailnet: "tailnet",
+    wan: "WAN",
+    router: "router (in the trusted LAN, listed untrusted)",
+};
+const EDGE_LABEL: Record<EdgeMode, string> = {
+    container: "Linux: edge in a container",
+    native: "Mac: native edge → relay",
+};
 const MODES: EdgeMode[] = ["container", "native"];
 
 /** What the access model promises. */
@@ -72,7 +96,8 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
     });
     after(async () => {
         if (lab) await lab.stop();
-        if (rows.length === MODES.length * CERTS.length * HOST_KINDS.length * Object.keys(SOURCES).length) writeSecurityDoc(rows, proofs);
+        if (rows.length === MODES.length * CERTS.length * HOST_KINDS.length * Object.keys(SOURCES).length)
+            writeSecurityDoc(rows, proofs);
     });
 
     it("runs the production Caddyfile but for the certificate source", () => {
@@ -84,35 +109,56 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
         assert.equal(lab.caddyfile.slice(0, snippetStart) + lab.caddyfile.slice(snippetEnd), prod.replace(acme, ""));
     });
 
-    for (const mode of MODES) describe(`source × client certificate × hostname (${EDGE_LABEL[mode]})`, () => {
-        for (const source of Object.keys(SOURCES) as Source[]) {
-            for (const cert of CERTS) {
-                for (const host of HOST_KINDS) {
-                    const want = expected(source, cert, host);
-                    it(`${SOURCE_LABEL[source]}, ${CERT_LABEL[cert]}, ${host} host → ${want}`, async () => {
-                        const before = Object.fromEntries(Object.entries(lab.echoes).map(([k, e]) => [k, e.hits.length]));
-                        const r = await curl(lab, source, HOSTS[host], { edge: mode, ...(cert === "none" ? {} : { cert }) });
-                        let actual = "no service";
-                        if (r.exit === 0 && r.status === 200) {
-                            try {
-                                actual = JSON.parse(r.body).service;
-                            } catch {
-                                actual = `HTTP 200 (${r.body.slice(0, 40)})`;
+    for (const mode of MODES)
+        describe(`source × client certificate × hostname (${EDGE_LABEL[mode]})`, () => {
+            for (const source of Object.keys(SOURCES) as Source[]) {
+                for (const cert of CERTS) {
+                    for (const host of HOST_KINDS) {
+                        const want = expected(source, cert, host);
+                        it(`${SOURCE_LABEL[source]}, ${CERT_LABEL[cert]}, ${host} host → ${want}`, async () => {
+                            const before = Object.fromEntries(
+                                Object.entries(lab.echoes).map(([k, e]) => [k, e.hits.length]),
+                            );
+                            const r = await curl(lab, source, HOSTS[host], {
+                                edge: mode,
+                                ...(cert === "none" ? {} : { cert }),
+                            });
+                            let actual = "no service";
+                            if (r.exit === 0 && r.status === 200) {
+                                try {
+                                    actual = JSON.parse(r.body).service;
+                                } catch {
+                                    actual = `HTTP 200 (${r.body.slice(0, 40)})`;
+                                }
                             }
-                        }
-                        const reached = Object.entries(lab.echoes).filter(([k, e]) => e.hits.length !== before[k]).map(([k]) => k);
-                        const certRequested = /Request CERT/.test(r.verbose);
-                        const pass = actual === want && (want === "no service" ? reached.length === 0 : reached.join() === want) && (!TRUSTED_SOURCES.includes(source) || !certRequested);
-                        rows.push({ mode, source, cert, host, expected: want, actual, certRequested, pass });
-                        assert.equal(actual, want, `curl exit ${r.exit}, HTTP ${r.status}: ${r.verbose.split("\n").slice(-4).join(" | ")}`);
-                        assert.deepEqual(reached, want === "no service" ? [] : [want], "which upstream saw the request");
-                        if (TRUSTED_SOURCES.includes(source)) assert.equal(certRequested, false, "trusted sources are never asked for a certificate");
-                        else if (host === "mtls") assert.equal(certRequested, true, "everyone else is always asked for one");
-                    });
+                            const reached = Object.entries(lab.echoes)
+                                .filter(([k, e]) => e.hits.length !== before[k])
+                                .map(([k]) => k);
+                            const certRequested = /Request CERT/.test(r.verbose);
+                            const pass =
+                                actual === want &&
+                                (want === "no service" ? reached.length === 0 : reached.join() === want) &&
+                                (!TRUSTED_SOURCES.includes(source) || !certRequested);
+                            rows.push({ mode, source, cert, host, expected: want, actual, certRequested, pass });
+                            assert.equal(
+                                actual,
+                                want,
+                                `curl exit ${r.exit}, HTTP ${r.status}: ${r.verbose.split("\n").slice(-4).join(" | ")}`,
+                            );
+                            assert.deepEqual(
+                                reached,
+                                want === "no service" ? [] : [want],
+                                "which upstream saw the request",
+                            );
+                            if (TRUSTED_SOURCES.includes(source))
+                                assert.equal(certRequested, false, "trusted sources are never asked for a certificate");
+                            else if (host === "mtls")
+                                assert.equal(certRequested, true, "everyone else is always asked for one");
+                        });
+                    }
                 }
             }
-        }
-    });
+        });
 
     describe("the edges", () => {
         it(":80 only redirects to HTTPS, and never reaches a service", async () => {
@@ -120,7 +166,10 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
             for (const source of Object.keys(SOURCES) as Source[]) {
                 const r = await curl(lab, source, HOSTS.private, { http: true, path: "/some/path?q=1" });
                 assert.equal(r.status, 301);
-                assert.match(r.verbose, new RegExp(`[Ll]ocation: https://${HOSTS.private.replace(/\./g, "\\.")}/some/path\\?q=1`));
+                assert.match(
+                    r.verbose,
+                    new RegExp(`[Ll]ocation: https://${HOSTS.private.replace(/\./g, "\\.")}/some/path\\?q=1`),
+                );
             }
             assert.equal(lab.echoes["media"]!.hits.length, hits);
         });
@@ -128,18 +177,29 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
         it("the upstream sees the real client address in X-Forwarded-For, and a client-supplied one is not trusted", async () => {
             const lan = await curl(lab, "lan", HOSTS.private, { headers: ["X-Forwarded-For: 6.6.6.6"] });
             assert.equal(JSON.parse(lan.body).xff, SOURCES.lan);
-            const wan = await curl(lab, "wan", HOSTS.mtls, { cert: "dave", headers: ["X-Forwarded-For: 6.6.6.6", "X-Real-IP: 6.6.6.6"] });
+            const wan = await curl(lab, "wan", HOSTS.mtls, {
+                cert: "dave",
+                headers: ["X-Forwarded-For: 6.6.6.6", "X-Real-IP: 6.6.6.6"],
+            });
             assert.equal(JSON.parse(wan.body).xff, SOURCES.wan);
         });
 
-        for (const mode of MODES) it(`whoami reports the listener and the client's real address (${EDGE_LABEL[mode]})`, async () => {
-            const lan = await curl(lab, "lan", HOSTS.apex, { edge: mode, path: "/.well-known/homelab/whoami" });
-            assert.match(lan.body, new RegExp(`^listener=plain client=${SOURCES.lan.replace(/\./g, "\\.")} `));
-            const tail = await curl(lab, "tailnet", HOSTS.mtls, { edge: mode, path: "/.well-known/homelab/whoami" });
-            assert.match(tail.body, new RegExp(`^listener=plain client=${SOURCES.tailnet.replace(/\./g, "\\.")} `));
-            const wan = await curl(lab, "wan", HOSTS.mtls, { edge: mode, cert: "dave", path: "/.well-known/homelab/whoami" });
-            assert.equal(wan.body, `listener=mtls client=${SOURCES.wan} tls_client=CN=dave`);
-        });
+        for (const mode of MODES)
+            it(`whoami reports the listener and the client's real address (${EDGE_LABEL[mode]})`, async () => {
+                const lan = await curl(lab, "lan", HOSTS.apex, { edge: mode, path: "/.well-known/homelab/whoami" });
+                assert.match(lan.body, new RegExp(`^listener=plain client=${SOURCES.lan.replace(/\./g, "\\.")} `));
+                const tail = await curl(lab, "tailnet", HOSTS.mtls, {
+                    edge: mode,
+                    path: "/.well-known/homelab/whoami",
+                });
+                assert.match(tail.body, new RegExp(`^listener=plain client=${SOURCES.tailnet.replace(/\./g, "\\.")} `));
+                const wan = await curl(lab, "wan", HOSTS.mtls, {
+                    edge: mode,
+                    cert: "dave",
+                    path: "/.well-known/homelab/whoami",
+                });
+                assert.equal(wan.body, `listener=mtls client=${SOURCES.wan} tls_client=CN=dave`);
+            });
     });
 
     describe("reload in place", () => {
@@ -148,7 +208,11 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
             const r = runScript(
                 CADDY_APPLY,
                 { ETC: lab.etc, CADDY: caddyBinary() },
-                packFiles({ Caddyfile: before.replace("reverse_proxy", "reverse_proxyy"), "ca.pem": lab.caPem, "clients.pem": fs.readFileSync(path.join(lab.etc, "pki/clients.pem"), "utf8") }),
+                packFiles({
+                    Caddyfile: before.replace("reverse_proxy", "reverse_proxyy"),
+                    "ca.pem": lab.caPem,
+                    "clients.pem": fs.readFileSync(path.join(lab.etc, "pki/clients.pem"), "utf8"),
+                }),
             );
             assert.notEqual(r.status, 0);
             assert.match(r.stderr, /reverse_proxyy/, "Caddy's message names the problem");
@@ -159,14 +223,23 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
         it("a bad haproxy.cfg is refused by haproxy -c and never reaches the running HAProxy", () => {
             const dir = path.join(lab.dir, "haproxy");
             const before = fs.readFileSync(path.join(dir, "haproxy.cfg"), "utf8");
-            const r = runScript(HAPROXY_WRITE, { DIR: dir, HAPROXY: haproxyBinary() }, packFiles({ "haproxy.cfg": before.replace("mode tcp", "mode tcpp") }));
+            const r = runScript(
+                HAPROXY_WRITE,
+                { DIR: dir, HAPROXY: haproxyBinary() },
+                packFiles({ "haproxy.cfg": before.replace("mode tcp", "mode tcpp") }),
+            );
             assert.notEqual(r.status, 0);
             assert.match(r.stderr, /tcpp/);
             assert.equal(fs.readFileSync(path.join(dir, "haproxy.cfg"), "utf8"), before);
         });
 
         it("changing services and users reloads both without dropping a stream; the removed user is refused at once", async () => {
-            const ports = Object.fromEntries(Object.entries(lab.echoes).map(([k, e]) => [k, e.port])) as { media: number; cloud: number; dash: number; wiki: number };
+            const ports = Object.fromEntries(Object.entries(lab.echoes).map(([k, e]) => [k, e.port])) as {
+                media: number;
+                cloud: number;
+                dash: number;
+                wiki: number;
+            };
             // Before: mom gets in; wiki does not exist; 127.0.0.5 is a stranger.
             assert.equal((await curl(lab, "wan", HOSTS.mtls, { cert: "mom" })).status, 200);
             assert.notEqual((await curl(lab, "lan", "wiki.home.example.dev")).status, 200);
@@ -175,11 +248,26 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
             await new Promise((r) => setTimeout(r, 500)); // the stream is flowing
 
             const next = e2eModel(e2eConfig(ports, { users: ["dave"], withWiki: true }));
-            const { caddyfile, haproxyCfg } = renderLab({ ...next, trustedNetworks: [...next.trustedNetworks, "127.0.0.5/32"] }, lab.caddyfile.match(/load (\S+)/)?.[1] as string);
-            const caddyResult = runScript(CADDY_APPLY, { ETC: lab.etc, CADDY: caddyBinary() }, packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, ["dave"]) }));
+            const { caddyfile, haproxyCfg } = renderLab(
+                { ...next, trustedNetworks: [...next.trustedNetworks, "127.0.0.5/32"] },
+                lab.caddyfile.match(/load (\S+)/)?.[1] as string,
+            );
+            const caddyResult = runScript(
+                CADDY_APPLY,
+                { ETC: lab.etc, CADDY: caddyBinary() },
+                packFiles({
+                    Caddyfile: caddyfile,
+                    "ca.pem": lab.caPem,
+                    "clients.pem": clientsPem(lab.certs, ["dave"]),
+                }),
+            );
             assert.equal(caddyResult.status, 0, caddyResult.stderr);
             const dir = path.join(lab.dir, "haproxy");
-            const haproxyResult = runScript(HAPROXY_WRITE, { DIR: dir, HAPROXY: haproxyBinary() }, packFiles({ "haproxy.cfg": haproxyCfg }));
+            const haproxyResult = runScript(
+                HAPROXY_WRITE,
+                { DIR: dir, HAPROXY: haproxyBinary() },
+                packFiles({ "haproxy.cfg": haproxyCfg }),
+            );
             assert.equal(haproxyResult.status, 0, haproxyResult.stderr);
             assert.equal(haproxyResult.stdout.trim(), "changed");
             lab.haproxy.kill("SIGUSR2"); // the master reloads softly
@@ -190,11 +278,18 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
             assert.notEqual(mom.status, 200, "the removed user's certificate fails right after the reload");
             assert.equal((await curl(lab, "wan", HOSTS.mtls, { cert: "dave" })).status, 200);
             assert.equal(JSON.parse((await curl(lab, "lan", "wiki.home.example.dev")).body).service, "wiki");
-            assert.equal(JSON.parse((await curl(lab, "wan", "wiki.example.dev", { cert: "dave" })).body).service, "wiki");
+            assert.equal(
+                JSON.parse((await curl(lab, "wan", "wiki.example.dev", { cert: "dave" })).body).service,
+                "wiki",
+            );
 
             const s = await stream;
             assert.equal(s.exit, 0, s.verbose.split("\n").slice(-3).join(" | "));
-            assert.equal(s.body, Array.from({ length: 10 }, (_, i) => `chunk ${i}\n`).join("") + "done\n", "the stream started before the reload completed");
+            assert.equal(
+                s.body,
+                Array.from({ length: 10 }, (_, i) => `chunk ${i}\n`).join("") + "done\n",
+                "the stream started before the reload completed",
+            );
             assert.equal(lab.caddy.exitCode, null, "Caddy kept running (no restart)");
             assert.equal(lab.haproxy.exitCode, null, "HAProxy's master kept running");
         });
@@ -207,7 +302,10 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
 });
 
 function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string; state: string }[]): void {
-    const haproxyVersion = execFileSync(haproxyBinary(), ["-v"], { encoding: "utf8" }).split("\n")[0]?.replace(/ - https.*$/, "").replace(/ \d{4}\/\d{2}\/\d{2}$/, "");
+    const haproxyVersion = execFileSync(haproxyBinary(), ["-v"], { encoding: "utf8" })
+        .split("\n")[0]
+        ?.replace(/ - https.*$/, "")
+        .replace(/ \d{4}\/\d{2}\/\d{2}$/, "");
     const lines = [
         "# Security matrix",
         "",
@@ -223,12 +321,15 @@ function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string;
         `homelab:untrustedSources (one that hands forwarded connections over from its own address). Hosts: private-only \`${HOSTS.private}\`, mtls`,
         `\`${HOSTS.mtls}\`, unknown \`${HOSTS.unknown}\`.`,
         "",
-        "\"no service\" means no upstream saw the request (the TLS handshake was refused, or Caddy aborted).",
-        "\"cert asked\" is whether the server sent a TLS CertificateRequest.",
+        '"no service" means no upstream saw the request (the TLS handshake was refused, or Caddy aborted).',
+        '"cert asked" is whether the server sent a TLS CertificateRequest.',
         "",
         "| edge | source | client certificate | host | expected | actual | cert asked | result |",
         "|---|---|---|---|---|---|---|---|",
-        ...rows.map((r) => `| ${EDGE_LABEL[r.mode]} | ${SOURCE_LABEL[r.source]} | ${CERT_LABEL[r.cert]} | ${r.host} | ${r.expected} | ${r.actual} | ${r.certRequested ? "yes" : "no"} | ${r.pass ? "pass" : "**FAIL**"} |`),
+        ...rows.map(
+            (r) =>
+                `| ${EDGE_LABEL[r.mode]} | ${SOURCE_LABEL[r.source]} | ${CERT_LABEL[r.cert]} | ${r.host} | ${r.expected} | ${r.actual} | ${r.certRequested ? "yes" : "no"} | ${r.pass ? "pass" : "**FAIL**"} |`,
+        ),
         "",
         `${rows.filter((r) => r.pass).length} of ${rows.length} cases as expected.`,
         "",
@@ -281,7 +382,9 @@ function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string;
         ...[...new Set(proofs.map((p) => p.section))].flatMap((section) => [
             `### ${section}`,
             "",
-            ...proofs.filter((p) => p.section === section).map((p) => `- ${p.state === "passed" ? "pass" : `**${p.state.toUpperCase()}**`}: ${p.title}`),
+            ...proofs
+                .filter((p) => p.section === section)
+                .map((p) => `- ${p.state === "passed" ? "pass" : `**${p.state.toUpperCase()}**`}: ${p.title}`),
             "",
         ]),
     ];

@@ -67,15 +67,45 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-edge-"));
         stubs = path.join(dir, "stubs");
         fs.mkdirSync(stubs);
-        for (const [name, body] of [["launchctl", LAUNCHCTL], ["brew", BREW], ["ssh", SSH]]) fs.writeFileSync(path.join(stubs, name as string), body as string, { mode: 0o755 });
+        for (const [name, body] of [
+            ["launchctl", LAUNCHCTL],
+            ["brew", BREW],
+            ["ssh", SSH],
+        ])
+            fs.writeFileSync(path.join(stubs, name as string), body as string, { mode: 0o755 });
         fs.mkdirSync(path.join(dir, "old"));
         fs.writeFileSync(path.join(dir, "old/haproxy"), OLD_HAPROXY, { mode: 0o755 });
         // Real certificates for the config's crt and ca-file lines (haproxy -c loads them).
-        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=t", "-days", "1"], { cwd: dir, stdio: "pipe" });
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "k.pem",
+                "-out",
+                "c.pem",
+                "-subj",
+                "/CN=t",
+                "-days",
+                "1",
+            ],
+            { cwd: dir, stdio: "pipe" },
+        );
         const cert = fs.readFileSync(path.join(dir, "c.pem"), "utf8");
         const both = cert + fs.readFileSync(path.join(dir, "k.pem"), "utf8");
         const rendered = renderAll(model);
-        files = { "haproxy.cfg": rendered["edge.haproxy.cfg"] as string, "edge-ca.pem": cert, "edge-client.pem": both, "edge.plist": rendered["edge.plist"] as string };
+        files = {
+            "haproxy.cfg": rendered["edge.haproxy.cfg"] as string,
+            "edge-ca.pem": cert,
+            "edge-client.pem": both,
+            "edge.plist": rendered["edge.plist"] as string,
+        };
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -111,10 +141,17 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const m = mac("first");
         const r = run(EDGE_APPLY, m.env);
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(calls(), [`launchctl print gui/${process.getuid?.()}/dev.homelab.home.edge`, `launchctl bootstrap gui/${process.getuid?.()} ${m.agents}/dev.homelab.home.edge.plist`]);
+        assert.deepEqual(calls(), [
+            `launchctl print gui/${process.getuid?.()}/dev.homelab.home.edge`,
+            `launchctl bootstrap gui/${process.getuid?.()} ${m.agents}/dev.homelab.home.edge.plist`,
+        ]);
         assert.equal(fs.readFileSync(path.join(m.edge, "haproxy.cfg"), "utf8"), files["haproxy.cfg"]);
         assert.equal(fs.readlinkSync(path.join(m.edge, "bin/haproxy")), haproxyBinary());
-        assert.equal(fs.statSync(path.join(m.edge, "edge-client.pem")).mode & 0o777, 0o600, "the key is readable by the user only");
+        assert.equal(
+            fs.statSync(path.join(m.edge, "edge-client.pem")).mode & 0o777,
+            0o600,
+            "the key is readable by the user only",
+        );
         assert.equal(fs.readFileSync(path.join(m.agents, "dev.homelab.home.edge.plist"), "utf8"), files["edge.plist"]);
         assert.equal(fs.existsSync(path.join(m.edge, ".incoming")), false);
     });
@@ -125,9 +162,16 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         fs.writeFileSync(log, "");
         const again = run(EDGE_APPLY, m.env);
         assert.equal(again.status, 0, again.stderr);
-        assert.deepEqual(calls(), [`launchctl print gui/${process.getuid?.()}/dev.homelab.home.edge`], "identical files: no reload");
+        assert.deepEqual(
+            calls(),
+            [`launchctl print gui/${process.getuid?.()}/dev.homelab.home.edge`],
+            "identical files: no reload",
+        );
         fs.writeFileSync(log, "");
-        const changed = run(EDGE_APPLY, m.env, { ...files, "haproxy.cfg": (files["haproxy.cfg"] as string).replace("maxconn 4096", "maxconn 4000") });
+        const changed = run(EDGE_APPLY, m.env, {
+            ...files,
+            "haproxy.cfg": (files["haproxy.cfg"] as string).replace("maxconn 4096", "maxconn 4000"),
+        });
         assert.equal(changed.status, 0, changed.stderr);
         assert.deepEqual(calls().slice(-1), [`launchctl kill SIGUSR2 gui/${process.getuid?.()}/dev.homelab.home.edge`]);
     });
@@ -136,9 +180,15 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const m = mac("plist");
         assert.equal(run(EDGE_APPLY, m.env).status, 0);
         fs.writeFileSync(log, "");
-        const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
+        const r = run(EDGE_APPLY, m.env, {
+            ...files,
+            "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>"),
+        });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(calls().map((c) => c.split(" ").slice(0, 2).join(" ")), ["launchctl print", "launchctl bootout", "launchctl print", "launchctl print", "launchctl bootstrap"]);
+        assert.deepEqual(
+            calls().map((c) => c.split(" ").slice(0, 2).join(" ")),
+            ["launchctl print", "launchctl bootout", "launchctl print", "launchctl print", "launchctl bootstrap"],
+        );
     });
 
     it("waits for a bootout to finish before loading the changed job (launchd returns early)", () => {
@@ -146,10 +196,17 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         assert.equal(run(EDGE_APPLY, m.env).status, 0);
         fs.writeFileSync(path.join(m.state, "slow-bootout"), "3");
         fs.writeFileSync(log, "");
-        const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
+        const r = run(EDGE_APPLY, m.env, {
+            ...files,
+            "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>"),
+        });
         assert.equal(r.status, 0, r.stderr);
         const verbs = calls().map((c) => c.split(" ")[1]);
-        assert.deepEqual(verbs, ["print", "bootout", "print", "print", "print", "print", "print", "bootstrap"], "polled until the old job was gone, then one bootstrap");
+        assert.deepEqual(
+            verbs,
+            ["print", "bootout", "print", "print", "print", "print", "print", "bootstrap"],
+            "polled until the old job was gone, then one bootstrap",
+        );
         assert.ok(fs.existsSync(path.join(m.state, "loaded")));
     });
 
@@ -157,7 +214,10 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const m = mac("stuck-bootout");
         assert.equal(run(EDGE_APPLY, m.env).status, 0);
         fs.writeFileSync(path.join(m.state, "slow-bootout"), "1000");
-        const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
+        const r = run(EDGE_APPLY, m.env, {
+            ...files,
+            "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>"),
+        });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /still stopping the previous edge job/);
         assert.doesNotMatch(r.stderr, /log in on the Mac/);
@@ -170,12 +230,19 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const plist = path.join(m.agents, "dev.homelab.home.edge.plist");
         fs.writeFileSync(path.join(m.state, "refuse"), "<integer>5</integer>");
         fs.writeFileSync(log, "");
-        const r = run(EDGE_APPLY, m.env, { ...files, "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>") });
+        const r = run(EDGE_APPLY, m.env, {
+            ...files,
+            "edge.plist": (files["edge.plist"] as string).replace("<integer>10</integer>", "<integer>5</integer>"),
+        });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /the previous one is running again/);
         assert.equal(fs.readFileSync(plist, "utf8"), files["edge.plist"], "the previous property list is back");
         assert.ok(fs.existsSync(path.join(m.state, "loaded")), "and loaded: the edge keeps serving");
-        assert.equal(calls().filter((c) => c.includes("bootstrap")).length, 4, "three tries of the new job, one of the old");
+        assert.equal(
+            calls().filter((c) => c.includes("bootstrap")).length,
+            4,
+            "three tries of the new job, one of the old",
+        );
         assert.equal(fs.existsSync(path.join(m.edge, "edge.plist.previous")), false);
     });
 
@@ -198,7 +265,10 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const m = mac("bad");
         assert.equal(run(EDGE_APPLY, m.env).status, 0);
         fs.writeFileSync(log, "");
-        const r = run(EDGE_APPLY, m.env, { ...files, "haproxy.cfg": (files["haproxy.cfg"] as string).replace("mode tcp", "mode tcpp") });
+        const r = run(EDGE_APPLY, m.env, {
+            ...files,
+            "haproxy.cfg": (files["haproxy.cfg"] as string).replace("mode tcp", "mode tcpp"),
+        });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /tcpp/);
         assert.match(r.stderr, /previous one is still serving/);
@@ -212,7 +282,10 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         assert.equal(r.status, 0, r.stderr);
         assert.ok(calls().includes("brew install haproxy"));
         assert.match(r.stderr, /installing HAProxy with Homebrew/);
-        assert.equal(fs.readlinkSync(path.join(m.edge, "bin/haproxy")), path.join(m.env.HOMEBREW_PREFIX as string, "bin/haproxy"));
+        assert.equal(
+            fs.readlinkSync(path.join(m.edge, "bin/haproxy")),
+            path.join(m.env.HOMEBREW_PREFIX as string, "bin/haproxy"),
+        );
     });
 
     it("says how to get Homebrew when neither HAProxy nor brew is there", () => {
@@ -242,7 +315,11 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
 
     it("refuses a bundle that is not one (truncated input)", () => {
         const m = mac("truncated");
-        const r = spawnSync("/bin/sh", ["-c", EDGE_APPLY], { env: m.env, input: packFiles(files).slice(0, 200), encoding: "utf8" });
+        const r = spawnSync("/bin/sh", ["-c", EDGE_APPLY], {
+            env: m.env,
+            input: packFiles(files).slice(0, 200),
+            encoding: "utf8",
+        });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /truncated input|missing from the input/);
     });
@@ -253,7 +330,8 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const r = run(EDGE_REMOVE, m.env, {});
         assert.equal(r.status, 0, r.stderr);
         assert.equal(fs.existsSync(path.join(m.agents, "dev.homelab.home.edge.plist")), false);
-        for (const f of ["haproxy.cfg", "edge-client.pem", "edge-ca.pem", "bin"]) assert.equal(fs.existsSync(path.join(m.edge, f)), false, f);
+        for (const f of ["haproxy.cfg", "edge-client.pem", "edge-ca.pem", "bin"])
+            assert.equal(fs.existsSync(path.join(m.edge, f)), false, f);
         assert.equal(fs.existsSync(path.join(m.state, "loaded")), false, "unloaded");
     });
 
@@ -261,7 +339,12 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const m = mac("remote");
         const odd = path.join(path.dirname(m.edge), "My Selfhost's edge");
         const env = { ...m.env, EDGE_DIR: odd, SSH_TARGET: "me@mac-mini.local", SSH_PORT: "2222", SCRIPT: EDGE_APPLY };
-        const r = spawnSync("/bin/sh", ["-c", RUN_ON_MAC], { env, input: packFiles(files), encoding: "utf8", timeout: 30_000 });
+        const r = spawnSync("/bin/sh", ["-c", RUN_ON_MAC], {
+            env,
+            input: packFiles(files),
+            encoding: "utf8",
+            timeout: 30_000,
+        });
         assert.equal(r.status, 0, r.stderr);
         assert.match(calls()[0] as string, /^ssh -o BatchMode=yes -p 2222 me@mac-mini\.local /);
         assert.ok(calls().includes("target me@mac-mini.local"));
@@ -298,7 +381,12 @@ esac
                 { mode: 0o755 },
             );
             const env = { ...process.env, ...caddyReloadEnvironment("container"), PATH: `${bin}:/usr/bin:/bin` };
-            const r = spawnSync("/bin/sh", ["-c", CADDY_RELOAD_ON_HOST], { env, input: "", encoding: "utf8", timeout: 20_000 });
+            const r = spawnSync("/bin/sh", ["-c", CADDY_RELOAD_ON_HOST], {
+                env,
+                input: "",
+                encoding: "utf8",
+                timeout: 20_000,
+            });
             assert.equal(r.status, 0, r.stderr);
             assert.match(r.stderr, /no nc here to reach HAProxy's admin socket/);
             assert.match(r.stderr, /could not hold new connections at haproxy: reloading Caddy without/);
@@ -313,7 +401,10 @@ esac
 describe("the shell scripts' defaults are the TypeScript constants", () => {
     // The scripts live in shell/*.sh; the values they default to when a caller passes none must be
     // the ones the renderers and components use.
-    const defaults = (name: string) => Object.fromEntries([...shellScript(name).matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)].map((m) => [m[1] as string, m[2] as string]));
+    const defaults = (name: string) =>
+        Object.fromEntries(
+            [...shellScript(name).matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)].map((m) => [m[1] as string, m[2] as string]),
+        );
 
     it("shell/edge-hold.sh and shell/haproxy-reload-on-host.sh: the hold's state file and wait", () => {
         assert.equal(defaults("edge-hold")["HOLD_STATE_FILE"], CADDY_HOLD.stateFile);

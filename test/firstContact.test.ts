@@ -38,7 +38,8 @@ describe("first contact with a zone", () => {
         assert.ok(ofType(empty, RECORD).length >= 7);
         assert.equal(empty.invokes[0]?.token, "cloudflare:index/getDnsRecords:getDnsRecords");
         assert.equal(empty.invokes[0]?.inputs.zoneId, ZONE);
-        for (const r of ofType(empty, RECORD)) assert.equal(r.inputs.comment, managedComment("homelab", "home"), "the comment names the stack");
+        for (const r of ofType(empty, RECORD))
+            assert.equal(r.inputs.comment, managedComment("homelab", "home"), "the comment names the stack");
     });
 
     it("hand-made records at the stack's names stop the run before anything is registered, each named, with what to do", async () => {
@@ -47,22 +48,38 @@ describe("first contact with a zone", () => {
         assert.deepEqual(run.resources, [], "nothing registered");
         const msg = run.error.message;
         for (const r of HAND_MADE.slice(0, 4)) {
-            assert.ok(msg.includes(r.name) && msg.includes(r.content) && msg.includes(r.id), `${r.name} ${r.type} is listed with its content and id`);
+            assert.ok(
+                msg.includes(r.name) && msg.includes(r.content) && msg.includes(r.id),
+                `${r.name} ${r.type} is listed with its content and id`,
+            );
         }
         for (const r of HAND_MADE.slice(4)) assert.ok(!msg.includes(r.id), `${r.name} ${r.type} is not a conflict`);
         assert.match(msg, /Nothing has been created or changed/);
         assert.match(msg, /Tunnel or Access application is not adopted/);
-        const commands = [...msg.matchAll(/pulumi config set --path 'homelab:adopt\[(\d+)\]' ([0-9a-f]{32})/g)].map((m) => [Number(m[1]), m[2]]);
-        assert.deepEqual(commands.map(([i]) => i), [0, 1, 2, 3], "one command per adoptable record, numbered from 0");
+        const commands = [...msg.matchAll(/pulumi config set --path 'homelab:adopt\[(\d+)\]' ([0-9a-f]{32})/g)].map(
+            (m) => [Number(m[1]), m[2]],
+        );
+        assert.deepEqual(
+            commands.map(([i]) => i),
+            [0, 1, 2, 3],
+            "one command per adoptable record, numbered from 0",
+        );
         assert.deepEqual(commands.map(([, x]) => x).sort(), [id(1), id(2), id(3), id(4)]);
         assert.equal((run.error as any).__pulumiRunError, true, "reported as its message, no stack trace");
     });
 
     it("records the stack wrote are not conflicts: its comment, or the one earlier versions wrote", async () => {
-        const ours = HAND_MADE.slice(0, 4).map((r, i) => ({ ...r, comment: i % 2 ? LEGACY_MANAGED_COMMENT : managedComment("homelab", "home") }));
+        const ours = HAND_MADE.slice(0, 4).map((r, i) => ({
+            ...r,
+            comment: i % 2 ? LEGACY_MANAGED_COMMENT : managedComment("homelab", "home"),
+        }));
         const run = await runProgram(EXAMPLE, { zone: ours });
         assert.equal(run.error, undefined, run.error?.message);
-        assert.deepEqual(ofType(run, RECORD).filter((r) => r.importId), [], "nothing imported either");
+        assert.deepEqual(
+            ofType(run, RECORD).filter((r) => r.importId),
+            [],
+            "nothing imported either",
+        );
     });
 
     it("another stack's comment is someone else's record", async () => {
@@ -87,7 +104,10 @@ describe("first contact with a zone", () => {
         assert.deepEqual(run.resources, [], "nothing registered");
         const msg = run.error.message;
         for (const r of shadowing) assert.ok(msg.includes(r.id) && msg.includes(r.name), `${r.name} is listed`);
-        assert.match(msg, /jellyfin\.home\.example\.dev A 192\.168\.1\.20 .*overrides the wildcard for service jellyfin/);
+        assert.match(
+            msg,
+            /jellyfin\.home\.example\.dev A 192\.168\.1\.20 .*overrides the wildcard for service jellyfin/,
+        );
         assert.match(msg, /sonarr\.home\.example\.dev TXT .*service sonarr/);
         assert.match(msg, /_acme-challenge\.radarr\.home\.example\.dev TXT .*service radarr/);
         assert.match(msg, /nas\.home\.example\.dev A .*overrides the wildcard \*\.home\.example\.dev at that name/);
@@ -109,14 +129,22 @@ describe("first contact with a zone", () => {
     it("Caddy's own DNS-01 answer below the private name, and records the stack wrote there, are not conflicts", async () => {
         const zone: ZoneRecord[] = [
             { id: id(31), name: "_acme-challenge.home.example.dev", type: "TXT", content: "caddy" },
-            { id: id(32), name: "old.home.example.dev", type: "A", content: "100.101.102.103", comment: managedComment("homelab", "home") },
+            {
+                id: id(32),
+                name: "old.home.example.dev",
+                type: "A",
+                content: "100.101.102.103",
+                comment: managedComment("homelab", "home"),
+            },
         ];
         const run = await runProgram(EXAMPLE, { zone });
         assert.equal(run.error, undefined, run.error?.message);
     });
 
     it("a CNAME where the stack puts an A cannot be adopted: the report says to delete it", async () => {
-        const run = await runProgram(EXAMPLE, { zone: [{ id: id(9), name: "cloud.example.dev", type: "CNAME", content: "old.example.net" }] });
+        const run = await runProgram(EXAMPLE, {
+            zone: [{ id: id(9), name: "cloud.example.dev", type: "CNAME", content: "old.example.net" }],
+        });
         assert.ok(run.error instanceof ZoneConflictError);
         assert.match(run.error.message, /cannot be adopted: the stack puts a A here/);
         assert.match(run.error.message, /Delete the others in the Cloudflare dashboard/);
@@ -133,7 +161,11 @@ describe("first contact with a zone", () => {
         });
 
         it("imports exactly the listed records, each into the resource that would otherwise create it", () => {
-            const imported = Object.fromEntries(ofType(adopted, RECORD).filter((r) => r.importId).map((r) => [r.name, r.importId]));
+            const imported = Object.fromEntries(
+                ofType(adopted, RECORD)
+                    .filter((r) => r.importId)
+                    .map((r) => [r.name, r.importId]),
+            );
             assert.deepEqual(imported, {
                 "private-dns-wildcard-a": `${ZONE}/${id(1)}`,
                 "private-dns-apex-a": `${ZONE}/${id(2)}`,
@@ -147,7 +179,12 @@ describe("first contact with a zone", () => {
             const urns = (r: Run) => r.resources.map((x) => x.urn).sort();
             assert.deepEqual(urns(adopted), urns(empty));
             const byName = (r: Run) => new Map(ofType(r, RECORD).map((x) => [x.name, x.inputs]));
-            for (const [name, inputs] of byName(empty)) assert.deepEqual(byName(adopted).get(name), inputs, `${name}: the stack's content, comment and proxying`);
+            for (const [name, inputs] of byName(empty))
+                assert.deepEqual(
+                    byName(adopted).get(name),
+                    inputs,
+                    `${name}: the stack's content, comment and proxying`,
+                );
         });
 
         it("a record id at someone else's record elsewhere is refused by key; one not in the zone is only a warning", async () => {
@@ -155,7 +192,10 @@ describe("first contact with a zone", () => {
             cfg["homelab:adopt"] = [id(1), id(99), id(6)];
             const run = await runProgram(cfg, { zone: HAND_MADE });
             assert.ok(run.error instanceof ZoneConflictError);
-            assert.match(run.error.message, /homelab:adopt\[2\]: record 0+6 \(home\.example\.dev TXT\) is not at a name and type this stack creates/);
+            assert.match(
+                run.error.message,
+                /homelab:adopt\[2\]: record 0+6 \(home\.example\.dev TXT\) is not at a name and type this stack creates/,
+            );
             assert.doesNotMatch(run.error.message, /homelab:adopt\[1\]/, "an id that is gone is not an error");
             assert.deepEqual(run.resources, []);
         });
@@ -168,17 +208,32 @@ describe("first contact with a zone", () => {
             const zone = HAND_MADE.map((r) => ({ ...r, comment: ours }));
             const removing = await runProgram(cfg, { zone });
             assert.equal(removing.error, undefined, removing.error?.message);
-            assert.ok(removing.warnings.some((w) => /homelab:adopt\[1\].*cloud\.example\.dev A.*no longer at a name this stack creates/.test(w)), removing.warnings.join("\n"));
-            assert.ok(!ofType(removing, RECORD).some((r) => r.inputs.name === "cloud.example.dev"), "the record is no longer registered: pulumi up deletes it");
+            assert.ok(
+                removing.warnings.some((w) =>
+                    /homelab:adopt\[1\].*cloud\.example\.dev A.*no longer at a name this stack creates/.test(w),
+                ),
+                removing.warnings.join("\n"),
+            );
+            assert.ok(
+                !ofType(removing, RECORD).some((r) => r.inputs.name === "cloud.example.dev"),
+                "the record is no longer registered: pulumi up deletes it",
+            );
             const after = await runProgram(cfg, { zone: zone.filter((r) => r.id !== id(3)) });
             assert.equal(after.error, undefined, after.error?.message);
-            assert.ok(after.warnings.some((w) => /homelab:adopt\[1\].*not in the zone/.test(w)), after.warnings.join("\n"));
+            assert.ok(
+                after.warnings.some((w) => /homelab:adopt\[1\].*not in the zone/.test(w)),
+                after.warnings.join("\n"),
+            );
         });
 
         it("stays adopted on later runs, when the records carry the stack's comment", async () => {
             const cfg = clone(EXAMPLE);
             cfg["homelab:adopt"] = [id(1)];
-            const later = HAND_MADE.map((r) => (r.id === id(1) ? { ...r, comment: managedComment("homelab", "home") } : { ...r, comment: managedComment("homelab", "home") }));
+            const later = HAND_MADE.map((r) =>
+                r.id === id(1)
+                    ? { ...r, comment: managedComment("homelab", "home") }
+                    : { ...r, comment: managedComment("homelab", "home") },
+            );
             const run = await runProgram(cfg, { zone: later });
             assert.equal(run.error, undefined, run.error?.message);
         });
@@ -204,9 +259,17 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         assert.equal(wan.inputs.content, DYNAMIC_PLACEHOLDER);
         assert.deepEqual(wan.ignoreChanges, ["content"]);
         const cloud = ofType(run, RECORD).find((r) => r.inputs.name === "cloud.example.dev") as Registered;
-        assert.deepEqual([cloud.inputs.type, cloud.inputs.content, cloud.inputs.proxied], ["CNAME", "homelab-wan.example.dev", false]);
-        assert.equal(cloud.options.deleteBeforeReplace, true, "A (fixed address) → CNAME (dynamic) at one name: the old one goes first");
-        for (const r of ofType(run, RECORD).filter((x) => x !== wan)) assert.deepEqual(r.ignoreChanges, [], `${r.inputs.name} stays Pulumi's`);
+        assert.deepEqual(
+            [cloud.inputs.type, cloud.inputs.content, cloud.inputs.proxied],
+            ["CNAME", "homelab-wan.example.dev", false],
+        );
+        assert.equal(
+            cloud.options.deleteBeforeReplace,
+            true,
+            "A (fixed address) → CNAME (dynamic) at one name: the old one goes first",
+        );
+        for (const r of ofType(run, RECORD).filter((x) => x !== wan))
+            assert.deepEqual(r.ignoreChanges, [], `${r.inputs.name} stays Pulumi's`);
     });
 
     it("the updater's record and config do not follow the service table: adding and removing mtls services leaves both as they were", async () => {
@@ -217,17 +280,27 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         cfg["homelab:users"] = [{ name: "dave" }];
         const other = await runProgram(cfg);
         assert.equal(other.error, undefined, other.error?.message);
-        const pick = (r: Run) => [ofType(r, RECORD).find((x) => x.inputs.name === "homelab-wan.example.dev")?.inputs, ofType(r, CONTAINER).find((x) => x.inputs.name === "ddns")?.inputs];
+        const pick = (r: Run) => [
+            ofType(r, RECORD).find((x) => x.inputs.name === "homelab-wan.example.dev")?.inputs,
+            ofType(r, CONTAINER).find((x) => x.inputs.name === "ddns")?.inputs,
+        ];
         assert.deepEqual(pick(other), pick(run));
         assert.ok(ofType(other, RECORD).some((x) => x.inputs.name === "wiki.example.dev" && x.inputs.type === "CNAME"));
     });
 
     it("refuses a service at the updater's name", async () => {
         const cfg = dynamic();
-        (cfg["homelab:services"] as Record<string, any>)["router"] = { upstream: "192.168.1.9:80", hostname: "homelab-wan", expose: ["mtls"] };
+        (cfg["homelab:services"] as Record<string, any>)["router"] = {
+            upstream: "192.168.1.9:80",
+            hostname: "homelab-wan",
+            expose: ["mtls"],
+        };
         const r = await runProgram(cfg);
         assert.ok(r.error instanceof ConfigError);
-        assert.match(r.error.message, /homelab:services\.router: hostname homelab-wan\.example\.dev is already used by the record the DDNS updater keeps/);
+        assert.match(
+            r.error.message,
+            /homelab:services\.router: hostname homelab-wan\.example\.dev is already used by the record the DDNS updater keeps/,
+        );
         assert.deepEqual(r.resources, []);
     });
 
@@ -236,7 +309,11 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         const ddns = tokens.find((t) => t.name === "ddns-token") as Registered;
         assert.match(ddns.inputs.name, /homelab home DDNS for example\.dev/);
         const dns01 = tokens.find((t) => t.name === "dns01-token") as Registered;
-        assert.deepEqual(ddns.inputs.policies, dns01.inputs.policies, "Zone Read + DNS Write on this zone, nothing else");
+        assert.deepEqual(
+            ddns.inputs.policies,
+            dns01.inputs.policies,
+            "Zone Read + DNS Write on this zone, nothing else",
+        );
         assert.equal(ddns.inputs.condition, undefined);
         const c = ofType(run, CONTAINER).find((x) => x.inputs.name === "ddns") as Registered;
         assert.ok(c.secretInputs.includes("envs"));
@@ -245,14 +322,26 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         assert.ok(c.inputs.envs.includes(`RECORD_COMMENT=${managedComment("homelab", "home")}`));
         assert.equal(c.inputs.readOnly, true);
         assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
-        assert.deepEqual(c.inputs.networksAdvanced, [{ name: "bridge" }], "alone on Docker's default bridge, with none of the stack's networks");
-        const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("ddns-token-value-SECRET")).map((r) => r.inputs.name);
+        assert.deepEqual(
+            c.inputs.networksAdvanced,
+            [{ name: "bridge" }],
+            "alone on Docker's default bridge, with none of the stack's networks",
+        );
+        const holders = run.resources
+            .filter((r) => JSON.stringify(r.inputs).includes("ddns-token-value-SECRET"))
+            .map((r) => r.inputs.name);
         assert.deepEqual(holders, ["ddns"], "the updater's token reaches the updater only");
     });
 
     it("an address change needs no pulumi up: the records' and containers' inputs do not depend on the address", async () => {
         const again = await runProgram(dynamic());
-        const inputs = (r: Run) => JSON.stringify(r.resources.filter((x) => x.type === RECORD || x.type === CONTAINER).map((x) => [x.urn, x.inputs, x.ignoreChanges]).sort());
+        const inputs = (r: Run) =>
+            JSON.stringify(
+                r.resources
+                    .filter((x) => x.type === RECORD || x.type === CONTAINER)
+                    .map((x) => [x.urn, x.inputs, x.ignoreChanges])
+                    .sort(),
+            );
         assert.equal(inputs(again), inputs(run));
     });
 
@@ -261,7 +350,10 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         (cfg["homelab:services"] as any).cloud.expose = ["private"];
         const r = await runProgram(cfg);
         assert.equal(r.error, undefined, r.error?.message);
-        assert.equal(ofType(r, CONTAINER).some((x) => x.inputs.name === "ddns"), true);
+        assert.equal(
+            ofType(r, CONTAINER).some((x) => x.inputs.name === "ddns"),
+            true,
+        );
         assert.equal(ofType(r, "cloudflare:index/apiToken:ApiToken").length, 2);
         assert.ok(ofType(r, RECORD).some((x) => x.inputs.name === "homelab-wan.example.dev"));
         assert.ok(!ofType(r, RECORD).some((x) => x.inputs.name === "cloud.example.dev"));
@@ -272,7 +364,10 @@ describe("a home address that changes (homelab:wan.publicIp: dynamic)", () => {
         cfg["homelab:dnsToken"] = { allowedIps: ["203.0.113.7"] };
         const r = await runProgram(cfg);
         assert.ok(r.error instanceof ConfigError);
-        assert.match(r.error.message, /homelab:dnsToken\.allowedIps: cannot be combined with homelab:wan\.publicIp: dynamic/);
+        assert.match(
+            r.error.message,
+            /homelab:dnsToken\.allowedIps: cannot be combined with homelab:wan\.publicIp: dynamic/,
+        );
         assert.deepEqual(r.resources, []);
     });
 });

@@ -138,13 +138,24 @@ function optionsOf(req: any): ResourceOptionsSeen {
         protect: !!req.getProtect?.(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
         ...(req.getDeletedwith?.() ? { deletedWith: req.getDeletedwith() } : {}),
-        ...(timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete()) ? { customTimeouts: { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } } : {}),
+        ...(timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
+            ? {
+                  customTimeouts: {
+                      create: timeouts.getCreate(),
+                      update: timeouts.getUpdate(),
+                      delete: timeouts.getDelete(),
+                  },
+              }
+            : {}),
     };
 }
 
 class RecordingMonitor extends MockMonitor {
     public readonly records: Registered[] = [];
-    constructor(mocks: pulumi.runtime.Mocks, private readonly stackName: string) {
+    constructor(
+        mocks: pulumi.runtime.Mocks,
+        private readonly stackName: string,
+    ) {
         super(mocks);
     }
     async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
@@ -191,16 +202,24 @@ class HomelabMocks implements pulumi.runtime.Mocks {
         }
         // In preview, provider-assigned ids are unknown until the resource exists.
         // Deterministic, so two runs of the same stack give the same inputs (the plan tests compare them).
-        const id = this.preview && args.custom ? undefined : `${args.name}-id-${createHash("sha256").update(`${args.type}::${args.name}`).digest("hex").slice(0, 8)}`;
+        const id =
+            this.preview && args.custom
+                ? undefined
+                : `${args.name}-id-${createHash("sha256").update(`${args.type}::${args.name}`).digest("hex").slice(0, 8)}`;
         if (!this.preview) {
             if (args.type === "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared") {
                 state["id"] = "c0ffee00-1234-4abc-8def-0123456789ab";
                 return { id: state["id"], state };
             }
-            if (args.type === "cloudflare:index/apiToken:ApiToken") state["value"] = args.name === "dns01-token" ? "dns01-token-value-SECRET-7f3a" : `${args.name}-value-SECRET`;
-            if (args.type === "random:index/randomPassword:RandomPassword") state["result"] = `pw-${args.name}-SECRET-0123456789`;
-            if (args.type === "docker:index/remoteImage:RemoteImage") state["imageId"] = `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`;
-            if (args.type === "random:index/randomBytes:RandomBytes") state["base64"] = Buffer.alloc(args.inputs.length ?? 32, 7).toString("base64");
+            if (args.type === "cloudflare:index/apiToken:ApiToken")
+                state["value"] =
+                    args.name === "dns01-token" ? "dns01-token-value-SECRET-7f3a" : `${args.name}-value-SECRET`;
+            if (args.type === "random:index/randomPassword:RandomPassword")
+                state["result"] = `pw-${args.name}-SECRET-0123456789`;
+            if (args.type === "docker:index/remoteImage:RemoteImage")
+                state["imageId"] = `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`;
+            if (args.type === "random:index/randomBytes:RandomBytes")
+                state["base64"] = Buffer.alloc(args.inputs.length ?? 32, 7).toString("base64");
         }
         return { id, state };
     }
@@ -209,13 +228,23 @@ class HomelabMocks implements pulumi.runtime.Mocks {
         if (args.token === "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList") {
             // As the API sees it: the provider encodes the query itself, so the name is matched as given.
             const name = args.inputs.name as string | undefined;
-            return { results: PERMISSION_GROUPS.filter((g) => !name || g.name === name).map((g) => ({ ...g, category: "dns_and_zones", isSelectable: true })) };
+            return {
+                results: PERMISSION_GROUPS.filter((g) => !name || g.name === name).map((g) => ({
+                    ...g,
+                    category: "dns_and_zones",
+                    isSelectable: true,
+                })),
+            };
         }
         if (args.token === "cloudflare:index/getDnsRecords:getDnsRecords") {
             return { results: this.zone.map((r) => ({ ttl: 1, proxied: false, comment: "", ...r })) };
         }
         if (args.token === "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken") {
-            return { accountId: args.inputs.accountId, tunnelId: args.inputs.tunnelId, token: "tunnel-connector-token-SECRET-9b1c" };
+            return {
+                accountId: args.inputs.accountId,
+                tunnelId: args.inputs.tunnelId,
+                token: "tunnel-connector-token-SECRET-9b1c",
+            };
         }
         return {};
     }
@@ -285,10 +314,23 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     // index.ts under ts-node, index.js where the program was compiled ahead of time (benchmarks).
     const entry = require.resolve(path.join(ROOT, "index"));
     delete require.cache[require.resolve(entry)];
-    const run: Run = { resources: monitor.records, invokes: mocks.invokes, outputs: {}, secretOutputs: new Set(), plainOutputsJson: "", warnings: [] };
+    const run: Run = {
+        resources: monitor.records,
+        invokes: mocks.invokes,
+        outputs: {},
+        secretOutputs: new Set(),
+        plainOutputsJson: "",
+        warnings: [],
+    };
     // Without an engine, pulumi.log.warn writes to console.warn: keep what the program warns.
     const consoleWarn = console.warn;
-    console.warn = (...args: unknown[]) => void run.warnings.push(args.map(String).join(" ").replace(/^warning: \[runtime\] /, ""));
+    console.warn = (...args: unknown[]) =>
+        void run.warnings.push(
+            args
+                .map(String)
+                .join(" ")
+                .replace(/^warning: \[runtime\] /, ""),
+        );
     try {
         return await evaluate(run, entry, monitor);
     } finally {

@@ -6,7 +6,14 @@ import { strict as assert } from "assert";
 import { EXAMPLE, EXAMPLE_SECRET_NAMES, clone } from "./harness";
 import { ConfigError, Problem, validate } from "../stacks/validate";
 import { rawConfigOf } from "../stacks/stackFile";
-import { dataDirProblem, hostPathRules, protectedMountProblem, protectedPathRules, ruleHits, segmentMatches } from "../stacks/hostPaths";
+import {
+    dataDirProblem,
+    hostPathRules,
+    protectedMountProblem,
+    protectedPathRules,
+    ruleHits,
+    segmentMatches,
+} from "../stacks/hostPaths";
 import { RESERVED_NAMES, RESERVED_SERVICE_NAMES, Runtime } from "../stacks/model";
 
 type Cfg = Record<string, any>;
@@ -20,7 +27,12 @@ const at = (os: Os, p: string) => p.replace(/^~(?=\/|$)/, HOME[os]);
 function stack(os: Os): Cfg {
     const c = clone(EXAMPLE);
     if (os === "linux") {
-        c["homelab:docker"] = { ...c["homelab:docker"], runtime: "linux", dataDir: "/srv/homelab", listenAddresses: ["192.168.1.20"] };
+        c["homelab:docker"] = {
+            ...c["homelab:docker"],
+            runtime: "linux",
+            dataDir: "/srv/homelab",
+            listenAddresses: ["192.168.1.20"],
+        };
         c["homelab:tailnet"] = { ipv4: c["homelab:tailnet"].ipv4 };
     }
     return c;
@@ -59,8 +71,25 @@ const CLASSES: PathClass[] = [
     {
         name: "host secrets readable through /etc, and their backups",
         os: "linux",
-        writable: ["/etc/shadow-", "/etc/gshadow-", "/var/backups", "/etc/ssl/private", "/etc/letsencrypt/live", "/etc/NetworkManager/system-connections", "/etc/wpa_supplicant", "/var/lib/iwd", "/etc/pve"],
-        readOnly: ["/etc/shadow-", "/var/backups/shadow.bak", "/etc/ssl/private", "/etc/letsencrypt", "/etc/NetworkManager/system-connections", "/etc/netplan"],
+        writable: [
+            "/etc/shadow-",
+            "/etc/gshadow-",
+            "/var/backups",
+            "/etc/ssl/private",
+            "/etc/letsencrypt/live",
+            "/etc/NetworkManager/system-connections",
+            "/etc/wpa_supplicant",
+            "/var/lib/iwd",
+            "/etc/pve",
+        ],
+        readOnly: [
+            "/etc/shadow-",
+            "/var/backups/shadow.bak",
+            "/etc/ssl/private",
+            "/etc/letsencrypt",
+            "/etc/NetworkManager/system-connections",
+            "/etc/netplan",
+        ],
         controls: ["/etc/ssl/certs:ro", "/etc/localtime:ro", "/var/lib/homelab-backups"],
     },
     {
@@ -81,24 +110,75 @@ const CLASSES: PathClass[] = [
     {
         name: "code launchd and login items start",
         os: "mac",
-        writable: ["~/Library/LaunchAgents", "~/Library/LaunchAgents/com.evil.plist", "/Library/LaunchAgents/x", "/Library/LaunchDaemons", "/Library/LaunchDaemons/com.evil.plist", "/Library/StartupItems/x", "~/Library/Application Support/com.apple.backgroundtaskmanagementagent", "/private/var/at/tabs", "/usr/lib/cron/tabs"],
+        writable: [
+            "~/Library/LaunchAgents",
+            "~/Library/LaunchAgents/com.evil.plist",
+            "/Library/LaunchAgents/x",
+            "/Library/LaunchDaemons",
+            "/Library/LaunchDaemons/com.evil.plist",
+            "/Library/StartupItems/x",
+            "~/Library/Application Support/com.apple.backgroundtaskmanagementagent",
+            "/private/var/at/tabs",
+            "/usr/lib/cron/tabs",
+        ],
         readOnly: ["~/Library/LaunchAgents", "~/library/launchagents"],
         text: /launchd|login items|starts|cron|programs/,
-        controls: ["~/Library/Application Support/Plex Media Server", "~/Library/LaunchAgents/com.example.plist:ro", "~/Library/Preferences/com.example.plist:ro", "/Library/Fonts:ro"],
+        controls: [
+            "~/Library/Application Support/Plex Media Server",
+            "~/Library/LaunchAgents/com.example.plist:ro",
+            "~/Library/Preferences/com.example.plist:ro",
+            "/Library/Fonts:ro",
+        ],
     },
     {
         name: "code systemd, the session bus and the desktop start",
         os: "linux",
-        writable: ["~/.config/systemd/user", "~/.config/systemd", "~/.local/share/systemd/timers", "~/.config/autostart", "~/.config/environment.d", "/etc/systemd/system", "/etc/cron.d", "/etc/cron.daily", "/usr/lib/systemd/system", "/lib/systemd/system", "/var/spool/cron/crontabs", "/var/lib/dpkg/info"],
-        readOnly: ["/run/systemd", "/run/systemd/private", "/var/run/systemd", "/run/dbus", "/run/dbus/system_bus_socket", "/run/user/1000/bus", "/run/user/1000/systemd", "~/.config/systemd"],
+        writable: [
+            "~/.config/systemd/user",
+            "~/.config/systemd",
+            "~/.local/share/systemd/timers",
+            "~/.config/autostart",
+            "~/.config/environment.d",
+            "/etc/systemd/system",
+            "/etc/cron.d",
+            "/etc/cron.daily",
+            "/usr/lib/systemd/system",
+            "/lib/systemd/system",
+            "/var/spool/cron/crontabs",
+            "/var/lib/dpkg/info",
+        ],
+        readOnly: [
+            "/run/systemd",
+            "/run/systemd/private",
+            "/var/run/systemd",
+            "/run/dbus",
+            "/run/dbus/system_bus_socket",
+            "/run/user/1000/bus",
+            "/run/user/1000/systemd",
+            "~/.config/systemd",
+        ],
         parents: ["~/.config", "~/.local/share", "/run/user/1000"],
         text: /systemd|D-Bus|autostart|environment|cron|dpkg|programs|scheduled jobs|read-only/,
-        controls: ["~/.config/jellyfin", "~/.local/share/jellyfin", "/run/user/1000/pulse", "/etc/systemd/system:ro", "/etc/localtime:/etc/localtime:ro"],
+        controls: [
+            "~/.config/jellyfin",
+            "~/.local/share/jellyfin",
+            "/run/user/1000/pulse",
+            "/etc/systemd/system:ro",
+            "/etc/localtime:/etc/localtime:ro",
+        ],
     },
     {
         name: "shell startup files (code, and often tokens)",
         os: "mac",
-        writable: ["~/.zshrc", "~/.zprofile", "~/.zshenv", "~/.bash_profile", "~/.profile", "~/.config/fish", "~/.oh-my-zsh/custom"],
+        writable: [
+            "~/.zshrc",
+            "~/.zprofile",
+            "~/.zshenv",
+            "~/.bash_profile",
+            "~/.profile",
+            "~/.config/fish",
+            "~/.oh-my-zsh/custom",
+        ],
         readOnly: ["~/.zshrc", "~/.bash_profile", "~/.config/fish/config.fish"],
         text: /every shell/,
         controls: ["~/zsh-history-backup:ro", "~/.zsh_history-export:ro", "~/.config/glance"],
@@ -132,19 +212,71 @@ const CLASSES: PathClass[] = [
     {
         name: "package prefixes whose programs run (Homebrew, MacPorts, apps, toolchains)",
         os: "mac",
-        writable: ["/opt/homebrew", "/opt/homebrew/bin", "/opt/homebrew/Cellar/haproxy", "/opt/homebrew/var/app", "/usr/local/Homebrew", "/usr/local/Cellar", "/usr/local/bin", "/usr/local/opt/haproxy", "/opt/local/bin", "/Applications/Docker.app", "~/Applications/x.app", "~/.nvm/versions", "~/.pyenv", "~/.cargo/bin", "~/go/bin", "~/.bun/bin"],
+        writable: [
+            "/opt/homebrew",
+            "/opt/homebrew/bin",
+            "/opt/homebrew/Cellar/haproxy",
+            "/opt/homebrew/var/app",
+            "/usr/local/Homebrew",
+            "/usr/local/Cellar",
+            "/usr/local/bin",
+            "/usr/local/opt/haproxy",
+            "/opt/local/bin",
+            "/Applications/Docker.app",
+            "~/Applications/x.app",
+            "~/.nvm/versions",
+            "~/.pyenv",
+            "~/.cargo/bin",
+            "~/go/bin",
+            "~/.bun/bin",
+        ],
         readOnly: ["/opt/homebrew", "/usr/local", "/opt/local", "/Applications"],
         parents: ["/opt", "~/.cargo", "~/go"],
         text: /Homebrew|MacPorts|apps|programs the user runs/,
-        controls: ["/opt/homebrew/share/zoneinfo:ro", "/opt/homebrew/etc/app:ro", "/opt/appdata/gatus", "/opt/homelab-media", "~/go-projects/site", "~/code/site"],
+        controls: [
+            "/opt/homebrew/share/zoneinfo:ro",
+            "/opt/homebrew/etc/app:ro",
+            "/opt/appdata/gatus",
+            "/opt/homelab-media",
+            "~/go-projects/site",
+            "~/code/site",
+        ],
     },
     {
         name: "package prefixes whose programs run (Linuxbrew, Nix, snap, Flatpak, toolchains)",
         os: "linux",
-        writable: ["/home/linuxbrew/.linuxbrew", "/home/linuxbrew/.linuxbrew/bin", "~/.linuxbrew", "/nix", "/nix/store", "/nix/var/nix/profiles", "/snap/bin", "/var/lib/flatpak", "~/.local/share/flatpak", "~/.pyenv", "~/.rustup", "/usr/local/bin", "/usr/local/lib/node_modules"],
-        readOnly: ["/home/linuxbrew/.linuxbrew", "/nix", "/nix/var/nix/daemon-socket", "/nix/var/nix/daemon-socket/socket", "/run/snapd.socket", "/var/lib/snapd", "/snap"],
+        writable: [
+            "/home/linuxbrew/.linuxbrew",
+            "/home/linuxbrew/.linuxbrew/bin",
+            "~/.linuxbrew",
+            "/nix",
+            "/nix/store",
+            "/nix/var/nix/profiles",
+            "/snap/bin",
+            "/var/lib/flatpak",
+            "~/.local/share/flatpak",
+            "~/.pyenv",
+            "~/.rustup",
+            "/usr/local/bin",
+            "/usr/local/lib/node_modules",
+        ],
+        readOnly: [
+            "/home/linuxbrew/.linuxbrew",
+            "/nix",
+            "/nix/var/nix/daemon-socket",
+            "/nix/var/nix/daemon-socket/socket",
+            "/run/snapd.socket",
+            "/var/lib/snapd",
+            "/snap",
+        ],
         text: /Homebrew|Nix|snap|Flatpak|programs|toolchain/,
-        controls: ["/nix/store/abc-zoneinfo:ro", "/usr/local/share/ca-certificates:ro", "/opt/appdata/gatus", "/srv/gatus", "~/media"],
+        controls: [
+            "/nix/store/abc-zoneinfo:ro",
+            "/usr/local/share/ca-certificates:ro",
+            "/opt/appdata/gatus",
+            "/srv/gatus",
+            "~/media",
+        ],
     },
     // --- other container engines' sockets and data roots
     {
@@ -172,7 +304,13 @@ const CLASSES: PathClass[] = [
         ],
         text: /engine|container's files|VM|Lima|Podman|OrbStack|Docker Desktop|Rancher/,
         parents: ["~/Library/Group Containers", "~/Library/Containers", "~/Library", "~/Library/Application Support"],
-        controls: ["~/Library/Containers/com.example.notes:ro", "~/Library/Group Containers/group.com.example.notes:ro", "~/docker/jellyfin", "~/containers/jellyfin", "~/.config/glance"],
+        controls: [
+            "~/Library/Containers/com.example.notes:ro",
+            "~/Library/Group Containers/group.com.example.notes:ro",
+            "~/docker/jellyfin",
+            "~/containers/jellyfin",
+            "~/.config/glance",
+        ],
     },
     {
         name: "other container engines (rootless Docker, Podman, containerd, k3s, LXD, libvirt)",
@@ -201,7 +339,13 @@ const CLASSES: PathClass[] = [
             "/var/lib/buildkit",
         ],
         text: /engine|container's files|Docker|Podman|k3s|cluster|pod|LXD|libvirt/,
-        controls: ["~/docker/appdata", "/srv/containers/jellyfin", "/var/lib/jellyfin", "/var/snap/other-app:ro", "/run/user/1000/pulse"],
+        controls: [
+            "~/docker/appdata",
+            "/srv/containers/jellyfin",
+            "/var/lib/jellyfin",
+            "/var/snap/other-app:ro",
+            "/run/user/1000/pulse",
+        ],
     },
     // --- the tailnet daemon's state and socket
     {
@@ -227,7 +371,15 @@ const CLASSES: PathClass[] = [
         name: "the tailnet node's keys and socket",
         os: "linux",
         writable: ["/var/lib/tailscale"],
-        readOnly: ["/var/lib/tailscale", "/var/lib/tailscale/tailscaled.state", "/run/tailscale", "/var/run/tailscale/tailscaled.sock", "~/.local/share/tailscale", "/etc/wireguard", "/etc/wireguard/wg0.conf"],
+        readOnly: [
+            "/var/lib/tailscale",
+            "/var/lib/tailscale/tailscaled.state",
+            "/run/tailscale",
+            "/var/run/tailscale/tailscaled.sock",
+            "~/.local/share/tailscale",
+            "/etc/wireguard",
+            "/etc/wireguard/wg0.conf",
+        ],
         text: /tailnet|WireGuard/,
         parents: ["/var/lib", "/run"],
         controls: ["/var/lib/tailscale-exporter", "/etc/default/tailscaled:ro", "/srv/tailscale-docs:ro"],
@@ -264,15 +416,45 @@ const CLASSES: PathClass[] = [
             "~/Library/Group Containers/2BUA8C4S2C.com.1password/t/agent.sock",
         ],
         text: /credentials|registry|keys|keychains|password|token|cloudflared|1Password|root's home|user accounts|engine|agent/,
-        controls: ["~/Documents/recipes:ro", "~/aws-exports:ro", "~/.config/glance", "~/Library/Application Support/Plex Media Server:ro"],
+        controls: [
+            "~/Documents/recipes:ro",
+            "~/aws-exports:ro",
+            "~/.config/glance",
+            "~/Library/Application Support/Plex Media Server:ro",
+        ],
     },
     {
         name: "credentials (cloud CLIs, registries, keyrings, password stores)",
         os: "linux",
         writable: ["~/.kube"],
-        readOnly: ["~/.kube", "~/.azure", "~/.config/gcloud/application_default_credentials.json", "~/.password-store", "~/.local/share/keyrings", "~/.docker/config.json", "~/.pypirc", "~/.cargo/credentials.toml", "~/.vault-token", "/root/.aws", "/var/home/me/.ssh", "/var/home/me/.aws", "/var/home/me", "/run/user/1000/gnupg/S.gpg-agent.ssh", "/run/user/1000/keyring/ssh", "/tmp/ssh-XXXXabcd/agent.1234", "/tmp/.X11-unix"],
+        readOnly: [
+            "~/.kube",
+            "~/.azure",
+            "~/.config/gcloud/application_default_credentials.json",
+            "~/.password-store",
+            "~/.local/share/keyrings",
+            "~/.docker/config.json",
+            "~/.pypirc",
+            "~/.cargo/credentials.toml",
+            "~/.vault-token",
+            "/root/.aws",
+            "/var/home/me/.ssh",
+            "/var/home/me/.aws",
+            "/var/home/me",
+            "/run/user/1000/gnupg/S.gpg-agent.ssh",
+            "/run/user/1000/keyring/ssh",
+            "/tmp/ssh-XXXXabcd/agent.1234",
+            "/tmp/.X11-unix",
+        ],
         text: /credentials|keyring|password|registr|token|root's home|SSH keys|home folder|agent|X server/,
-        controls: ["/home/me/photos:ro", "~/.config/jellyfin", "/var/home/me/media", "~/.cargo-docs:ro", "/tmp/transcode", "/run/user/1000/pulse"],
+        controls: [
+            "/home/me/photos:ro",
+            "~/.config/jellyfin",
+            "/var/home/me/media",
+            "~/.cargo-docs:ro",
+            "/tmp/transcode",
+            "/run/user/1000/pulse",
+        ],
     },
 ];
 
@@ -293,8 +475,17 @@ describe("host paths: refused classes, each beside valid controls", () => {
                 const hit = problems.find((x) => x.key === key);
                 assert.ok(hit, `no problem for ${key}; got ${JSON.stringify(problems)}`);
                 if (cls.text && !parent) assert.match(hit.message, cls.text);
-                if (ro) assert.doesNotMatch(hit.message, /mount read-only/, "a read-only mount is never told to mount read-only");
-                assert.deepEqual(problems.map((x) => x.key), [key], "nothing else is refused");
+                if (ro)
+                    assert.doesNotMatch(
+                        hit.message,
+                        /mount read-only/,
+                        "a read-only mount is never told to mount read-only",
+                    );
+                assert.deepEqual(
+                    problems.map((x) => x.key),
+                    [key],
+                    "nothing else is refused",
+                );
             });
         }
         it(`${cls.os}: accepts the controls beside ${cls.name}`, () => {
@@ -310,7 +501,17 @@ describe("host paths: refused classes, each beside valid controls", () => {
 
     it("a writable mount of a secret inside a read-only system folder is refused outright, not told to mount read-only", () => {
         for (const os of ["mac", "linux"] as const) {
-            for (const src of ["/Library/Tailscale", "/Library/Keychains", "/etc/kubernetes", "/etc/rancher", "/etc/wireguard", "/usr/local/etc/wireguard", "/opt/homebrew/etc/wireguard", "/var/db/dslocal", "/nix/var/nix/daemon-socket"]) {
+            for (const src of [
+                "/Library/Tailscale",
+                "/Library/Keychains",
+                "/etc/kubernetes",
+                "/etc/rancher",
+                "/etc/wireguard",
+                "/usr/local/etc/wireguard",
+                "/opt/homebrew/etc/wireguard",
+                "/var/db/dslocal",
+                "/nix/var/nix/daemon-socket",
+            ]) {
                 const m = protectedMountProblem(src, hostPathRules("/srv/homelab"), RUNTIME[os]);
                 assert.ok(m, `${os} ${src}`);
                 assert.doesNotMatch(m, /read-only \(:ro\)/, `${os} ${src}: ${m}`);
@@ -338,8 +539,15 @@ describe("host paths: refused classes, each beside valid controls", () => {
             for (const r of rules.filter((x) => x.scope === "readOnly")) {
                 const src = `${r.pattern.replace(/\*/g, "x")}/zz-test`;
                 assert.equal(protectedMountProblem(src, rules, RUNTIME[os], true), undefined, `${os} ${src}:ro`);
-                assert.match(protectedMountProblem(src, rules, RUNTIME[os], false) ?? "", /read-only \(:ro\)/, `${os} ${src}`);
-                assert.ok(protectedMountProblem(r.pattern.replace(/\*/g, "x"), rules, RUNTIME[os], true), `${os} ${r.pattern} itself`);
+                assert.match(
+                    protectedMountProblem(src, rules, RUNTIME[os], false) ?? "",
+                    /read-only \(:ro\)/,
+                    `${os} ${src}`,
+                );
+                assert.ok(
+                    protectedMountProblem(r.pattern.replace(/\*/g, "x"), rules, RUNTIME[os], true),
+                    `${os} ${r.pattern} itself`,
+                );
             }
         }
     });
@@ -347,7 +555,10 @@ describe("host paths: refused classes, each beside valid controls", () => {
     it("every rule says why, and patterns are absolute", () => {
         for (const r of protectedPathRules("/run/x.sock")) {
             assert.ok(r.pattern.startsWith("/"), r.pattern);
-            assert.ok(/^(is|holds|gives|shows|runs|sets|names) /.test(r.why) && r.why.length > 10, `${r.pattern}: ${r.why}`);
+            assert.ok(
+                /^(is|holds|gives|shows|runs|sets|names) /.test(r.why) && r.why.length > 10,
+                `${r.pattern}: ${r.why}`,
+            );
         }
     });
 });
@@ -365,7 +576,11 @@ describe("host paths: segment globs", () => {
     });
 
     it("a glob never crosses a segment, and matches in any letter case on a Mac only", () => {
-        const rule = { pattern: "/Users/*/Library/Group Containers/*.dev.orbstack", scope: "overlap" as const, why: "x" };
+        const rule = {
+            pattern: "/Users/*/Library/Group Containers/*.dev.orbstack",
+            scope: "overlap" as const,
+            why: "x",
+        };
         assert.ok(ruleHits("/Users/me/Library/Group Containers/A.dev.orbstack/data", rule, "orbstack"));
         assert.ok(ruleHits("/users/me/library/group containers/A.DEV.ORBSTACK", rule, "colima"));
         assert.ok(!ruleHits("/Users/me/Library/Group Containers/a/b.dev.orbstack", rule, "orbstack"));
@@ -404,7 +619,17 @@ const DATA_DIRS: { os: Os; refused: [string, RegExp][]; accepted: string[] }[] =
             ["/private/etc/homelab", /\/etc/],
             ["/System/Volumes/Data/private/var/root/homelab", /root's home/],
         ],
-        accepted: ["/Users/me/selfhost", "/Users/me/My Selfhost", "/Volumes/Media/homelab", "/opt/homelab", "/srv/homelab", "/Users/me/Library/Application Support/homelab", "/Users/me/.config/homelab", "/Users/me/tmp/homelab", "/Users/me/caches-of-old/homelab"],
+        accepted: [
+            "/Users/me/selfhost",
+            "/Users/me/My Selfhost",
+            "/Volumes/Media/homelab",
+            "/opt/homelab",
+            "/srv/homelab",
+            "/Users/me/Library/Application Support/homelab",
+            "/Users/me/.config/homelab",
+            "/Users/me/tmp/homelab",
+            "/Users/me/caches-of-old/homelab",
+        ],
     },
     {
         os: "linux",
@@ -433,7 +658,16 @@ const DATA_DIRS: { os: Os; refused: [string, RegExp][]; accepted: string[] }[] =
             ["/root/homelab", /root's home/],
             ["/proc", /not a folder on disk/],
         ],
-        accepted: ["/srv/homelab", "/opt/homelab", "/opt/appdata/homelab", "/var/lib/homelab", "/home/me/homelab", "/home/me/.local/share/homelab", "/mnt/data/homelab", "/srv/tmp-old/homelab"],
+        accepted: [
+            "/srv/homelab",
+            "/opt/homelab",
+            "/opt/appdata/homelab",
+            "/var/lib/homelab",
+            "/home/me/homelab",
+            "/home/me/.local/share/homelab",
+            "/mnt/data/homelab",
+            "/srv/tmp-old/homelab",
+        ],
     },
 ];
 
@@ -449,7 +683,11 @@ describe("homelab:docker.dataDir: a durable folder of its own", () => {
                 const hit = problems.find((x) => x.key === "homelab:docker.dataDir");
                 assert.ok(hit, `no problem for homelab:docker.dataDir; got ${JSON.stringify(problems)}`);
                 assert.match(hit.message, text);
-                assert.deepEqual(problems.map((x) => x.key), ["homelab:docker.dataDir"], "nothing else is refused");
+                assert.deepEqual(
+                    problems.map((x) => x.key),
+                    ["homelab:docker.dataDir"],
+                    "nothing else is refused",
+                );
             });
         }
         it(`${os}: accepts ${accepted.join(", ")}`, () => {
@@ -468,11 +706,20 @@ describe("homelab:docker.dataDir: a durable folder of its own", () => {
             assert.equal(dataDirProblem("/Users/me/selfhost", runtime), undefined, runtime);
         }
         assert.equal(dataDirProblem("/private/tmp/x", "linux"), undefined, "on Linux /private is not the Mac's alias");
-        assert.match(dataDirProblem("/opt/engine/engine.sock/x", "linux", "/opt/engine/engine.sock") ?? "", /container engine/);
+        assert.match(
+            dataDirProblem("/opt/engine/engine.sock/x", "linux", "/opt/engine/engine.sock") ?? "",
+            /container engine/,
+        );
     });
 
     it("the example stacks' data folders are accepted", () => {
-        for (const [dir, runtime] of [["/Users/me/selfhost", "docker-desktop"], ["/srv/lab", "linux"], ["/opt/homelab", "linux"], ["/srv/ws", "linux"]] as const) assert.equal(dataDirProblem(dir, runtime), undefined, dir);
+        for (const [dir, runtime] of [
+            ["/Users/me/selfhost", "docker-desktop"],
+            ["/srv/lab", "linux"],
+            ["/opt/homelab", "linux"],
+            ["/srv/ws", "linux"],
+        ] as const)
+            assert.equal(dataDirProblem(dir, runtime), undefined, dir);
     });
 });
 
@@ -509,7 +756,20 @@ describe("service names that mean something else inside a container", () => {
     }
 
     it("accepts the near misses: hostapd, proxy, proxy-manager, localhost-exporter, my-host, gateway, docker, edge, relay, caddy-exporter, metadata", () => {
-        for (const name of ["hostapd", "proxy", "proxy-manager", "localhost-exporter", "my-host", "gateway", "docker", "edge", "relay", "caddy-exporter", "metadata", "hosts"]) {
+        for (const name of [
+            "hostapd",
+            "proxy",
+            "proxy-manager",
+            "localhost-exporter",
+            "my-host",
+            "gateway",
+            "docker",
+            "edge",
+            "relay",
+            "caddy-exporter",
+            "metadata",
+            "hosts",
+        ]) {
             const c = stack("linux");
             svc(c)[name] = { image: "nginx:1.29.3", port: 80, expose: [] };
             assert.deepEqual(problemsOf(c), [], name);

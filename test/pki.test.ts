@@ -14,7 +14,11 @@ import { buildP12 } from "../pki/p12";
 import { earlyRenewalHours } from "../pki/profile";
 import { unpackFiles } from "../render/reload";
 
-interface Bundle { p12: string; password: string; notAfter: string }
+interface Bundle {
+    p12: string;
+    password: string;
+    notAfter: string;
+}
 /** curl, asynchronously: the TLS server under test runs in this process. */
 function curl(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -34,12 +38,60 @@ function certText(pem: string): string {
 }
 
 /** A throwaway CA and a leaf it signs, for "another CA" and for the test server. */
-function throwawayPki(dir: string, cn: string, ext: string): { caPem: string; caKey: string; certPem: string; keyPem: string } {
+function throwawayPki(
+    dir: string,
+    cn: string,
+    ext: string,
+): { caPem: string; caKey: string; certPem: string; keyPem: string } {
     const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${cn}-ca.key`, "-out", `${cn}-ca.pem`, "-subj", `/CN=${cn} CA`, "-days", "2"]);
-    run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${cn}.key`, "-out", `${cn}.csr`, "-subj", `/CN=${cn}`]);
+    run([
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        `${cn}-ca.key`,
+        "-out",
+        `${cn}-ca.pem`,
+        "-subj",
+        `/CN=${cn} CA`,
+        "-days",
+        "2",
+    ]);
+    run([
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        `${cn}.key`,
+        "-out",
+        `${cn}.csr`,
+        "-subj",
+        `/CN=${cn}`,
+    ]);
     fs.writeFileSync(path.join(dir, `${cn}.ext`), ext);
-    run(["x509", "-req", "-in", `${cn}.csr`, "-CA", `${cn}-ca.pem`, "-CAkey", `${cn}-ca.key`, "-out", `${cn}.pem`, "-days", "1", "-extfile", `${cn}.ext`]);
+    run([
+        "x509",
+        "-req",
+        "-in",
+        `${cn}.csr`,
+        "-CA",
+        `${cn}-ca.pem`,
+        "-CAkey",
+        `${cn}-ca.key`,
+        "-out",
+        `${cn}.pem`,
+        "-days",
+        "1",
+        "-extfile",
+        `${cn}.ext`,
+    ]);
     const r = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
     return { caPem: r(`${cn}-ca.pem`), caKey: r(`${cn}-ca.key`), certPem: r(`${cn}.pem`), keyPem: r(`${cn}.key`) };
 }
@@ -59,7 +111,14 @@ describe("client CA (real crypto)", () => {
         for (const [u, b] of Object.entries(bundles)) {
             fs.writeFileSync(path.join(dir, `${u}.p12`), Buffer.from(b.p12, "base64"));
             fs.writeFileSync(path.join(dir, `${u}.pw`), b.password, { mode: 0o600 });
-            const out = openssl(["pkcs12", "-in", path.join(dir, `${u}.p12`), "-passin", `file:${path.join(dir, `${u}.pw`)}`, "-nodes"]);
+            const out = openssl([
+                "pkcs12",
+                "-in",
+                path.join(dir, `${u}.p12`),
+                "-passin",
+                `file:${path.join(dir, `${u}.pw`)}`,
+                "-nodes",
+            ]);
             assert.equal(out.status, 0, out.stderr);
             fs.writeFileSync(path.join(dir, `${u}.all.pem`), out.stdout, { mode: 0o600 });
         }
@@ -99,20 +158,44 @@ describe("client CA (real crypto)", () => {
             assert.match(t, /X509v3 Extended Key Usage: \s+TLS Web Client Authentication\n/);
             assert.doesNotMatch(t, /Server Authentication/);
             assert.match(t, /ASN1 OID: prime256v1/);
-            assert.equal(openssl(["verify", "-purpose", "sslserver", "-CAfile", path.join(dir, "ca.pem"), pem]).status, 2, "not usable as a server certificate");
+            assert.equal(
+                openssl(["verify", "-purpose", "sslserver", "-CAfile", path.join(dir, "ca.pem"), pem]).status,
+                2,
+                "not usable as a server certificate",
+            );
         }
-        const leafs = ofType(run, "tls:index/locallySignedCert:LocallySignedCert").filter((l) => l.parents[0] === "homelab:pki:ClientCa");
-        assert.deepEqual(leafs.map((l) => [l.name, l.inputs.validityPeriodHours, l.inputs.earlyRenewalHours, l.inputs.allowedUses.join(",")]).sort(), [
-            ["client-ca-dave-cert", 365 * 24, 720, "digital_signature,client_auth"],
-            ["client-ca-mom-cert", 180 * 24, 720, "digital_signature,client_auth"],
-            ["client-ca-sam-cert", 90 * 24, 720, "digital_signature,client_auth"],
-        ]);
+        const leafs = ofType(run, "tls:index/locallySignedCert:LocallySignedCert").filter(
+            (l) => l.parents[0] === "homelab:pki:ClientCa",
+        );
+        assert.deepEqual(
+            leafs
+                .map((l) => [
+                    l.name,
+                    l.inputs.validityPeriodHours,
+                    l.inputs.earlyRenewalHours,
+                    l.inputs.allowedUses.join(","),
+                ])
+                .sort(),
+            [
+                ["client-ca-dave-cert", 365 * 24, 720, "digital_signature,client_auth"],
+                ["client-ca-mom-cert", 180 * 24, 720, "digital_signature,client_auth"],
+                ["client-ca-sam-cert", 90 * 24, 720, "digital_signature,client_auth"],
+            ],
+        );
         assert.equal(earlyRenewalHours(30), 240);
         assert.equal(earlyRenewalHours(1), 8);
     });
 
     it("the bundle opens with OpenSSL 3 without -legacy: SHA-1 MAC, 3DES, key + certificate + CA, friendly name", () => {
-        const info = openssl(["pkcs12", "-in", path.join(dir, "mom.p12"), "-passin", `file:${path.join(dir, "mom.pw")}`, "-info", "-noout"]);
+        const info = openssl([
+            "pkcs12",
+            "-in",
+            path.join(dir, "mom.p12"),
+            "-passin",
+            `file:${path.join(dir, "mom.pw")}`,
+            "-info",
+            "-noout",
+        ]);
         assert.equal(info.status, 0, info.stderr);
         const text = info.stdout + info.stderr;
         assert.match(text, /MAC: sha1/);
@@ -127,7 +210,11 @@ describe("client CA (real crypto)", () => {
         const cert = new crypto.X509Certificate(all.slice(all.indexOf("-----BEGIN CERTIFICATE")));
         assert.ok(cert.checkPrivateKey(key), "the key matches the certificate");
         assert.equal(cert.subject, "CN=mom");
-        assert.equal(openssl(["pkcs12", "-in", path.join(dir, "mom.p12"), "-passin", "pass:wrong", "-noout"]).status !== 0, true, "a wrong password fails");
+        assert.equal(
+            openssl(["pkcs12", "-in", path.join(dir, "mom.p12"), "-passin", "pass:wrong", "-noout"]).status !== 0,
+            true,
+            "a wrong password fails",
+        );
     });
 
     it("generates a password of at least 16 characters per user, and reports the expiry", () => {
@@ -135,7 +222,9 @@ describe("client CA (real crypto)", () => {
             assert.ok(b.password.length >= 16);
             assert.ok(!Number.isNaN(Date.parse(b.notAfter)));
         }
-        const pws = ofType(run, "random:index/randomPassword:RandomPassword").filter((p) => p.name.endsWith("-p12-password"));
+        const pws = ofType(run, "random:index/randomPassword:RandomPassword").filter((p) =>
+            p.name.endsWith("-p12-password"),
+        );
         assert.equal(pws.length, 3);
         for (const p of pws) assert.ok(p.inputs.length >= 16 && p.inputs.special === false);
     });
@@ -143,23 +232,59 @@ describe("client CA (real crypto)", () => {
     it("curl with the bundle gets a 200 from a server that requires this CA; another CA's certificate is refused", async () => {
         const server = throwawayPki(dir, "localhost", "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n");
         const other = throwawayPki(dir, "stranger", "extendedKeyUsage = clientAuth\n");
-        const srv = https.createServer({ key: server.keyPem, cert: server.certPem, ca: caPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-            const peer = (req.socket as any).getPeerCertificate();
-            res.end(`hello ${peer.subject?.CN}`);
-        });
+        const srv = https.createServer(
+            { key: server.keyPem, cert: server.certPem, ca: caPem, requestCert: true, rejectUnauthorized: true },
+            (req, res) => {
+                const peer = (req.socket as any).getPeerCertificate();
+                res.end(`hello ${peer.subject?.CN}`);
+            },
+        );
         await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
         const port = (srv.address() as any).port;
         try {
             // The password goes through a 0600 config file, never the command line.
             const cfg = path.join(dir, "curl.cfg");
-            fs.writeFileSync(cfg, `cert = "${path.join(dir, "dave.p12")}:${bundles["dave"]?.password}"\ncert-type = "P12"\n`, { mode: 0o600 });
-            const ok = await curl(["-sS", "--max-time", "10", "--cacert", path.join(dir, "localhost-ca.pem"), "--config", cfg, "-w", "\n%{http_code}", `https://127.0.0.1:${port}/`]);
+            fs.writeFileSync(
+                cfg,
+                `cert = "${path.join(dir, "dave.p12")}:${bundles["dave"]?.password}"\ncert-type = "P12"\n`,
+                { mode: 0o600 },
+            );
+            const ok = await curl([
+                "-sS",
+                "--max-time",
+                "10",
+                "--cacert",
+                path.join(dir, "localhost-ca.pem"),
+                "--config",
+                cfg,
+                "-w",
+                "\n%{http_code}",
+                `https://127.0.0.1:${port}/`,
+            ]);
             assert.equal(ok.status, 0, ok.stderr);
             assert.match(ok.stdout, /hello dave\n200$/);
             fs.writeFileSync(path.join(dir, "stranger.key"), other.keyPem, { mode: 0o600 });
-            const bad = await curl(["-sS", "--max-time", "10", "--cacert", path.join(dir, "localhost-ca.pem"), "--cert", path.join(dir, "stranger.pem"), "--key", path.join(dir, "stranger.key"), `https://127.0.0.1:${port}/`]);
+            const bad = await curl([
+                "-sS",
+                "--max-time",
+                "10",
+                "--cacert",
+                path.join(dir, "localhost-ca.pem"),
+                "--cert",
+                path.join(dir, "stranger.pem"),
+                "--key",
+                path.join(dir, "stranger.key"),
+                `https://127.0.0.1:${port}/`,
+            ]);
             assert.notEqual(bad.status, 0, "a certificate from another CA is refused");
-            const none = await curl(["-sS", "--max-time", "10", "--cacert", path.join(dir, "localhost-ca.pem"), `https://127.0.0.1:${port}/`]);
+            const none = await curl([
+                "-sS",
+                "--max-time",
+                "10",
+                "--cacert",
+                path.join(dir, "localhost-ca.pem"),
+                `https://127.0.0.1:${port}/`,
+            ]);
             assert.notEqual(none.status, 0, "no certificate is refused");
         } finally {
             await new Promise((r) => srv.close(r));
@@ -186,7 +311,13 @@ describe("PKCS#12 builder", () => {
         const dir = tmp();
         try {
             const p = throwawayPki(dir, "u1", "extendedKeyUsage = clientAuth\n");
-            const input = { keyPem: p.keyPem, certPem: p.certPem, caPems: [p.caPem], password: "correct-horse-battery", friendlyName: "u1" };
+            const input = {
+                keyPem: p.keyPem,
+                certPem: p.certPem,
+                caPems: [p.caPem],
+                password: "correct-horse-battery",
+                friendlyName: "u1",
+            };
             const a = buildP12(input);
             assert.ok(a.equals(buildP12(input)));
             assert.ok(!a.equals(buildP12({ ...input, password: "another-password-here" })));
@@ -200,7 +331,14 @@ describe("PKCS#12 builder", () => {
 
 describe("client CA: bad users", () => {
     const bad: [string, { name: string; validityDays: number }[], RegExp][] = [
-        ["duplicate names", [{ name: "dave", validityDays: 30 }, { name: "dave", validityDays: 30 }], /homelab:users\[1\]\.name: "dave" is listed twice/],
+        [
+            "duplicate names",
+            [
+                { name: "dave", validityDays: 30 },
+                { name: "dave", validityDays: 30 },
+            ],
+            /homelab:users\[1\]\.name: "dave" is listed twice/,
+        ],
         ["unsafe name", [{ name: "../x", validityDays: 30 }], /homelab:users\[0\]\.name/],
         ["validity 0", [{ name: "a", validityDays: 0 }], /homelab:users\[0\]\.validityDays/],
         ["validity 826", [{ name: "a", validityDays: 826 }], /homelab:users\[0\]\.validityDays/],
@@ -208,7 +346,12 @@ describe("client CA: bad users", () => {
     for (const [name, users, msg] of bad) {
         it(`refuses ${name} and registers nothing`, async () => {
             const registered: string[] = [];
-            await pulumi.runtime.setMocks({ newResource: (a) => (registered.push(a.type), { id: "x", state: a.inputs }), call: () => ({}) }, "homelab", "t", false);
+            await pulumi.runtime.setMocks(
+                { newResource: (a) => (registered.push(a.type), { id: "x", state: a.inputs }), call: () => ({}) },
+                "homelab",
+                "t",
+                false,
+            );
             assert.throws(() => new ClientCa("ca", { users, stackName: "t" }), msg);
             await new Promise((r) => setTimeout(r, 20));
             assert.deepEqual(registered, []);
@@ -224,16 +367,21 @@ describe("edge PKI (Mac runtimes; real crypto)", () => {
         const run = await runProgram(EXAMPLE);
         assert.equal(run.error, undefined, run.error?.message);
         dir = tmp();
-        const stdin = (suffix: string) => unpackFiles(run.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith(suffix))?.inputs.stdin);
+        const stdin = (suffix: string) =>
+            unpackFiles(
+                run.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith(suffix))?.inputs.stdin,
+            );
         files = { ...stdin("edge-haproxy-config"), ...stdin("edge-native") };
         userCa = run.outputs["caCertificate"] as string;
-        for (const f of ["edge-ca.pem", "relay.pem", "edge-client.pem"]) fs.writeFileSync(path.join(dir, f), files[f] as string);
+        for (const f of ["edge-ca.pem", "relay.pem", "edge-client.pem"])
+            fs.writeFileSync(path.join(dir, f), files[f] as string);
         fs.writeFileSync(path.join(dir, "users-ca.pem"), userCa);
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it("gives the relay a server certificate for homelab-relay and the native edge a client certificate, both from the edge CA", () => {
-        const v = (purpose: string, f: string, ca = "edge-ca.pem") => openssl(["verify", "-purpose", purpose, "-CAfile", path.join(dir, ca), path.join(dir, f)]).status;
+        const v = (purpose: string, f: string, ca = "edge-ca.pem") =>
+            openssl(["verify", "-purpose", purpose, "-CAfile", path.join(dir, ca), path.join(dir, f)]).status;
         assert.equal(v("sslserver", "relay.pem"), 0);
         assert.equal(v("sslclient", "edge-client.pem"), 0);
         assert.notEqual(v("sslclient", "relay.pem"), 0, "the relay's certificate is no client certificate");
@@ -243,7 +391,20 @@ describe("edge PKI (Mac runtimes; real crypto)", () => {
     });
 
     it("is a CA of its own: no user's client certificate chains to it, and the edge's does not chain to the users' CA", () => {
-        assert.notEqual(openssl(["x509", "-noout", "-fingerprint"], files["edge-ca.pem"]).stdout, openssl(["x509", "-noout", "-fingerprint"], userCa).stdout);
-        assert.notEqual(openssl(["verify", "-purpose", "sslclient", "-CAfile", path.join(dir, "users-ca.pem"), path.join(dir, "edge-client.pem")]).status, 0);
+        assert.notEqual(
+            openssl(["x509", "-noout", "-fingerprint"], files["edge-ca.pem"]).stdout,
+            openssl(["x509", "-noout", "-fingerprint"], userCa).stdout,
+        );
+        assert.notEqual(
+            openssl([
+                "verify",
+                "-purpose",
+                "sslclient",
+                "-CAfile",
+                path.join(dir, "users-ca.pem"),
+                path.join(dir, "edge-client.pem"),
+            ]).status,
+            0,
+        );
     });
 });

@@ -7,7 +7,15 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { EXAMPLE, ROOT, Registered, Run, clone, readStackFile, runProgram } from "./harness";
-import { DATA_VERSIONS, describedInputs, plan, planAgainstReadBack, readBacks, semanticsOf, withImageHealthcheckTimings } from "./providers/semantics";
+import {
+    DATA_VERSIONS,
+    describedInputs,
+    plan,
+    planAgainstReadBack,
+    readBacks,
+    semanticsOf,
+    withImageHealthcheckTimings,
+} from "./providers/semantics";
 import { generateStack, mulberry32 } from "./support/generate";
 
 type Cfg = Record<string, any>;
@@ -22,7 +30,9 @@ function stackFile(name: string): Cfg {
 function trimmed(): Cfg {
     const cfg = clone(EXAMPLE);
     const keep = ["dashboard", "jellyfin", "cloud", "blog", "ntfy", "llm"];
-    cfg["homelab:services"] = Object.fromEntries(Object.entries(cfg["homelab:services"] as Record<string, unknown>).filter(([k]) => keep.includes(k)));
+    cfg["homelab:services"] = Object.fromEntries(
+        Object.entries(cfg["homelab:services"] as Record<string, unknown>).filter(([k]) => keep.includes(k)),
+    );
     return cfg;
 }
 
@@ -79,16 +89,27 @@ function planUp(before: Run, after: Run): Step[] {
     for (const r of custom(after)) {
         const prev = old.get(r.urn) ?? r.aliases.map((a) => old.get(a)).find((x) => x !== undefined);
         if (!prev) continue;
-        const p = planAgainstReadBack(r.type, prev.inputs, r.inputs, { ignoreChanges: r.ignoreChanges, replaceOnChanges: r.options.replaceOnChanges });
-        out.push({ resource: r, change: p.change, diffs: p.diffs.map((d) => `${d.input} (${d.onChange})`).join(", "), deleteFirst: deletesFirst(r) });
+        const p = planAgainstReadBack(r.type, prev.inputs, r.inputs, {
+            ignoreChanges: r.ignoreChanges,
+            replaceOnChanges: r.options.replaceOnChanges,
+        });
+        out.push({
+            resource: r,
+            change: p.change,
+            diffs: p.diffs.map((d) => `${d.input} (${d.onChange})`).join(", "),
+            deleteFirst: deletesFirst(r),
+        });
     }
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
         changed = false;
         const gone = new Set(out.filter((s) => s.change === "replace" && s.deleteFirst).map((s) => s.resource.urn));
         for (const s of out) {
             if (s.change === "replace") continue;
             const sem = semanticsOf(s.resource.type);
-            const via = Object.entries(s.resource.options.propertyDependencies).find(([k, urns]) => urns.some((u) => gone.has(u)) && (sem?.inputs[k]?.onChange ?? sem?.unlistedInputs) === "replace");
+            const via = Object.entries(s.resource.options.propertyDependencies).find(
+                ([k, urns]) =>
+                    urns.some((u) => gone.has(u)) && (sem?.inputs[k]?.onChange ?? sem?.unlistedInputs) === "replace",
+            );
             if (via) {
                 s.change = "replace";
                 s.diffs = `${via[0]} (its source is replaced, deleting first)`;
@@ -118,7 +139,8 @@ async function run(cfg: Cfg, stack = "home"): Promise<Run> {
 describe("provider semantics: the data covers what the program registers", () => {
     it("was read for the provider versions package.json pins", () => {
         const pkg = require(path.join(ROOT, "package.json")) as { dependencies: Record<string, string> };
-        for (const [name, version] of Object.entries(DATA_VERSIONS)) assert.equal(pkg.dependencies[name], version, `${name}: the data describes ${version}`);
+        for (const [name, version] of Object.entries(DATA_VERSIONS))
+            assert.equal(pkg.dependencies[name], version, `${name}: the data describes ${version}`);
     });
 
     for (const [label, make, stack] of STACKS) {
@@ -131,9 +153,14 @@ describe("provider semantics: the data covers what the program registers", () =>
                     continue;
                 }
                 const described = describedInputs(res.type);
-                for (const k of Object.keys(res.inputs)) if (!k.startsWith("__") && !described.has(k)) missing.push(`${res.type} ${k}`);
+                for (const k of Object.keys(res.inputs))
+                    if (!k.startsWith("__") && !described.has(k)) missing.push(`${res.type} ${k}`);
             }
-            assert.deepEqual([...new Set(missing)], [], "read the provider's source and add these to test/providers/*.json");
+            assert.deepEqual(
+                [...new Set(missing)],
+                [],
+                "read the provider's source and add these to test/providers/*.json",
+            );
         });
     }
 });
@@ -165,17 +192,52 @@ interface Change {
 }
 
 const svc = (c: Cfg) => (c["homelab:services"] ??= {}) as Record<string, any>;
-const ofService = (s: string) => (n: string) => n === `docker-${s}` || n === `docker-image-${s}` || n.startsWith(`access-${s}-`) || n === `tunnel-${s}-cname` || n === `private-dns-mtls-${s}-a`;
+const ofService = (s: string) => (n: string) =>
+    n === `docker-${s}` ||
+    n === `docker-image-${s}` ||
+    n.startsWith(`access-${s}-`) ||
+    n === `tunnel-${s}-cname` ||
+    n === `private-dns-mtls-${s}-a`;
 const ofUser = (u: string) => (n: string) => n.startsWith(`client-ca-${u}-`);
 
 export const CHANGES: Change[] = [
-    { name: "add a private managed service", apply: (c) => (svc(c)["wiki"] = { image: "ghcr.io/requarks/wiki:2.5.307", port: 3000 }) },
+    {
+        name: "add a private managed service",
+        apply: (c) => (svc(c)["wiki"] = { image: "ghcr.io/requarks/wiki:2.5.307", port: 3000 }),
+    },
     { name: "add an external private service", apply: (c) => (svc(c)["printer"] = { upstream: "192.168.1.50:631" }) },
-    { name: "add an mtls service", apply: (c) => (svc(c)["files"] = { image: "nextcloud:31.0.9-apache", port: 80, expose: ["private", "mtls"] }) },
-    { name: "add a public service", apply: (c) => (svc(c)["site"] = { image: "ghost:5.130.2", port: 2368, expose: ["public"] }) },
-    { name: "add a public service behind Access", apply: (c) => (svc(c)["notes"] = { image: "ghcr.io/hedgedoc/hedgedoc:1.10.3", port: 3000, expose: ["public"], access: { emails: ["me@example.dev"] } }) },
-    { name: "add a service that is public and private", apply: (c) => (svc(c)["pics"] = { image: "lscr.io/linuxserver/piwigo:15.5.0", port: 80, expose: ["private", "public"] }) },
-    { name: "add a public HTTPS appliance verified by its own CA (cloudflared reads it from a folder)", apply: (c) => (svc(c)["nvr"] = { upstream: "https://192.168.1.60:7443", upstreamTls: { serverName: "nvr.lan", ca: APPLIANCE_CA }, expose: ["public"] }) },
+    {
+        name: "add an mtls service",
+        apply: (c) => (svc(c)["files"] = { image: "nextcloud:31.0.9-apache", port: 80, expose: ["private", "mtls"] }),
+    },
+    {
+        name: "add a public service",
+        apply: (c) => (svc(c)["site"] = { image: "ghost:5.130.2", port: 2368, expose: ["public"] }),
+    },
+    {
+        name: "add a public service behind Access",
+        apply: (c) =>
+            (svc(c)["notes"] = {
+                image: "ghcr.io/hedgedoc/hedgedoc:1.10.3",
+                port: 3000,
+                expose: ["public"],
+                access: { emails: ["me@example.dev"] },
+            }),
+    },
+    {
+        name: "add a service that is public and private",
+        apply: (c) =>
+            (svc(c)["pics"] = { image: "lscr.io/linuxserver/piwigo:15.5.0", port: 80, expose: ["private", "public"] }),
+    },
+    {
+        name: "add a public HTTPS appliance verified by its own CA (cloudflared reads it from a folder)",
+        apply: (c) =>
+            (svc(c)["nvr"] = {
+                upstream: "https://192.168.1.60:7443",
+                upstreamTls: { serverName: "nvr.lan", ca: APPLIANCE_CA },
+                expose: ["public"],
+            }),
+    },
     {
         name: "add an internal service and one that depends on it",
         apply: (c) => {
@@ -188,7 +250,9 @@ export const CHANGES: Change[] = [
     {
         name: "a service's image changes",
         apply: (c) => {
-            const managed = Object.entries(svc(c)).find(([, s]) => s.image && (s.expose === undefined || s.expose.length > 0));
+            const managed = Object.entries(svc(c)).find(
+                ([, s]) => s.image && (s.expose === undefined || s.expose.length > 0),
+            );
             if (managed) managed[1].image = `${String(managed[1].image).split(":")[0]}:9.9.9`;
         },
     },
@@ -200,7 +264,8 @@ export const CHANGES: Change[] = [
  */
 function removals(cfg: Cfg): Change[] {
     const services = svc(cfg);
-    const shape = (s: any) => `${s.image ? "managed" : "external"} ${JSON.stringify(s.expose ?? ["private"])} ${s.access ? "access" : ""} ${s.apex ? "apex" : ""} ${(s.dependsOn ?? []).length > 0 ? "deps" : ""}`;
+    const shape = (s: any) =>
+        `${s.image ? "managed" : "external"} ${JSON.stringify(s.expose ?? ["private"])} ${s.access ? "access" : ""} ${s.apex ? "apex" : ""} ${(s.dependsOn ?? []).length > 0 ? "deps" : ""}`;
     const seen = new Set<string>();
     return Object.keys(services)
         .filter((name) => !Object.values(services).some((s: any) => (s.dependsOn ?? []).includes(name)))
@@ -224,7 +289,10 @@ function ownerOf(change: Change, before: Cfg, after: Cfg): (n: string) => boolea
     const touched = Object.keys(b).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
     const names = (c: Cfg) => ((c["homelab:users"] ?? []) as { name: string }[]).map((u) => u.name);
     // Users added or removed own their key, certificate and bundle password.
-    const users = [...names(after).filter((u) => !names(before).includes(u)), ...names(before).filter((u) => !names(after).includes(u))];
+    const users = [
+        ...names(after).filter((u) => !names(before).includes(u)),
+        ...names(before).filter((u) => !names(after).includes(u)),
+    ];
     return (n) => touched.some((s) => ofService(s)(n)) || users.some((u) => ofUser(u)(n));
 }
 
@@ -250,7 +318,10 @@ async function assertReplacesNothingShared(label: string, base: Cfg, change: Cha
     // Nothing shared disappears either (a rename without an alias is a delete and a create).
     // The tunnel and cloudflared go with the last public service.
     const noTunnel = !custom(bRun).some((r) => r.type.endsWith("ZeroTrustTunnelCloudflared"));
-    const gone = deletedBy(a, bRun).filter((r) => !owned(r.name) && !(noTunnel && (r.name.startsWith("tunnel") || r.name.startsWith("docker-cloudflared"))));
+    const gone = deletedBy(a, bRun).filter(
+        (r) =>
+            !owned(r.name) && !(noTunnel && (r.name.startsWith("tunnel") || r.name.startsWith("docker-cloudflared"))),
+    );
     assert.deepEqual(
         gone.map((r) => r.name),
         [],
@@ -270,7 +341,8 @@ describe("provider semantics: service-table and user changes replace nothing sha
     ];
     for (const [label, make, stack] of bases) {
         describe(label, () => {
-            for (const change of CHANGES) it(change.name, () => assertReplacesNothingShared(label, make(), change, stack));
+            for (const change of CHANGES)
+                it(change.name, () => assertReplacesNothingShared(label, make(), change, stack));
             it("removing each service, one at a time", async () => {
                 for (const change of removals(make())) await assertReplacesNothingShared(label, make(), change, stack);
             });
@@ -279,8 +351,12 @@ describe("provider semantics: service-table and user changes replace nothing sha
 
     it("a dynamic address gaining its first mtls name starts the updater and replaces nothing", async () => {
         const base = exampleDynamic();
-        for (const s of Object.values(svc(base))) s.expose = (s.expose ?? ["private"]).filter((p: string) => p !== "mtls");
-        const change: Change = { name: "first mtls name", apply: (c) => (svc(c)["cloud"].expose = ["private", "mtls"]) };
+        for (const s of Object.values(svc(base)))
+            s.expose = (s.expose ?? ["private"]).filter((p: string) => p !== "mtls");
+        const change: Change = {
+            name: "first mtls name",
+            apply: (c) => (svc(c)["cloud"].expose = ["private", "mtls"]),
+        };
         await assertReplacesNothingShared("dynamic", base, change);
     });
 });
@@ -293,10 +369,24 @@ describe("provider semantics: generated stacks", () => {
         it(`#${i} (${g.summary}): a second run plans nothing, and ${CHANGES[i % CHANGES.length]?.name} replaces nothing shared`, async () => {
             const first = await run(clone(g.config));
             const second = await run(clone(g.config));
-            assert.deepEqual(planUp(first, second).filter((p) => p.change !== "same").map((c) => `${c.resource.name}: ${c.change} (${c.diffs})`), []);
-            await assertReplacesNothingShared(`generated #${i}`, clone(g.config), CHANGES[i % CHANGES.length] as Change);
+            assert.deepEqual(
+                planUp(first, second)
+                    .filter((p) => p.change !== "same")
+                    .map((c) => `${c.resource.name}: ${c.change} (${c.diffs})`),
+                [],
+            );
+            await assertReplacesNothingShared(
+                `generated #${i}`,
+                clone(g.config),
+                CHANGES[i % CHANGES.length] as Change,
+            );
             const rm = removals(g.config);
-            if (rm.length > 0) await assertReplacesNothingShared(`generated #${i}`, clone(g.config), rm[Math.floor(random() * rm.length)] as Change);
+            if (rm.length > 0)
+                await assertReplacesNothingShared(
+                    `generated #${i}`,
+                    clone(g.config),
+                    rm[Math.floor(random() * rm.length)] as Change,
+                );
         });
     }
 });
@@ -318,8 +408,10 @@ describe("provider semantics: resource options the engine acts on", () => {
         const b = await run(cfg);
         const steps = planUp(a, b);
         const of = (name: string) => steps.find((s) => s.resource.name === name) as Step;
-        for (const n of ["docker-network", "docker-public-network", "docker-edge-network"]) assert.deepEqual([of(n).change, of(n).deleteFirst], ["replace", true], n);
-        for (const c of ["docker-jellyfin", "docker-blog", "edge-haproxy", "docker-caddy"]) assert.equal(of(c).change, "replace", `${c} is replaced with its network`);
+        for (const n of ["docker-network", "docker-public-network", "docker-edge-network"])
+            assert.deepEqual([of(n).change, of(n).deleteFirst], ["replace", true], n);
+        for (const c of ["docker-jellyfin", "docker-blog", "edge-haproxy", "docker-caddy"])
+            assert.equal(of(c).change, "replace", `${c} is replaced with its network`);
         // Deleted before its network: it depends on it.
         assert.ok(dependsOn(b, byName(b, "docker-jellyfin"), byName(b, "docker-network")));
     });
@@ -328,33 +420,51 @@ describe("provider semantics: resource options the engine acts on", () => {
         const r = await baseRun(clone(EXAMPLE));
         const cloudflared = byName(r, "docker-cloudflared");
         const cleanup = byName(r, "tunnel-connections-cleanup");
-        const tunnel = r.resources.find((x) => x.type === "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared") as Registered;
+        const tunnel = r.resources.find(
+            (x) => x.type === "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared",
+        ) as Registered;
         assert.ok(dependsOn(r, cloudflared, cleanup), "cloudflared is deleted before the cleanup runs");
         assert.ok(dependsOn(r, cleanup, tunnel), "the cleanup runs before the tunnel is deleted");
-        assert.ok(cloudflared.inputs.destroyGraceSeconds >= 40, "cloudflared gets its 30 s grace period and a margin before it is killed");
+        assert.ok(
+            cloudflared.inputs.destroyGraceSeconds >= 40,
+            "cloudflared gets its 30 s grace period and a margin before it is killed",
+        );
         assert.match(cleanup.inputs.delete, /cfd_tunnel\/\$TUNNEL_ID\/connections/);
         assert.deepEqual(cleanup.options.additionalSecretOutputs, ["environment"]);
-        for (const c of r.resources.filter((x) => x.type === "docker:index/container:Container")) assert.ok(c.inputs.destroyGraceSeconds >= 10, `${c.inputs.name} is stopped, not killed`);
+        for (const c of r.resources.filter((x) => x.type === "docker:index/container:Container"))
+            assert.ok(c.inputs.destroyGraceSeconds >= 10, `${c.inputs.name} is stopped, not killed`);
     });
 
     it("a route behind Access waits for its application: the tunnel's ingress and the CNAME depend on it", async () => {
         const r = await baseRun(clone(EXAMPLE));
-        const apps = r.resources.filter((x) => x.type === "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication");
+        const apps = r.resources.filter(
+            (x) => x.type === "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication",
+        );
         assert.ok(apps.length > 0);
-        const config = r.resources.find((x) => x.type === "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig") as Registered;
+        const config = r.resources.find(
+            (x) => x.type === "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
+        ) as Registered;
         for (const app of apps) {
             assert.ok(dependsOn(r, config, app), `the ingress waits for ${app.name}`);
             const host = app.inputs.domain as string;
-            const cname = r.resources.find((x) => x.type === "cloudflare:index/dnsRecord:DnsRecord" && x.inputs.name === host) as Registered;
+            const cname = r.resources.find(
+                (x) => x.type === "cloudflare:index/dnsRecord:DnsRecord" && x.inputs.name === host,
+            ) as Registered;
             assert.ok(cname && dependsOn(r, cname, app), `${host}'s CNAME waits for ${app.name}`);
         }
     });
 
     it("a gated service's new hostname is a new Access application, made before its routes move and the old one goes", async () => {
         const r = await baseRun(clone(EXAMPLE));
-        for (const app of r.resources.filter((x) => x.type === "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication")) {
+        for (const app of r.resources.filter(
+            (x) => x.type === "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication",
+        )) {
             assert.deepEqual(app.options.replaceOnChanges, ["domain"], app.name);
-            assert.equal(app.options.deleteBeforeReplace, false, "create-first: the old name keeps its application until the routes have moved");
+            assert.equal(
+                app.options.deleteBeforeReplace,
+                false,
+                "create-first: the old name keeps its application until the routes have moved",
+            );
         }
     });
 
@@ -366,8 +476,13 @@ describe("provider semantics: resource options the engine acts on", () => {
     it("no resource keeps a secret in its id (pulumi-random's RandomBytes does)", async () => {
         for (const [, make, stack] of STACKS) {
             const r = await baseRun(make(), stack);
-            const leaky = custom(r).filter((x) => (semanticsOf(x.type) as { idCarriesSecret?: string } | undefined)?.idCarriesSecret);
-            assert.deepEqual(leaky.map((x) => x.name), []);
+            const leaky = custom(r).filter(
+                (x) => (semanticsOf(x.type) as { idCarriesSecret?: string } | undefined)?.idCarriesSecret,
+            );
+            assert.deepEqual(
+                leaky.map((x) => x.name),
+                [],
+            );
         }
     });
 });
@@ -378,8 +493,13 @@ describe("provider semantics: healthchecks", () => {
         const redis = r.resources.find((x) => x.custom && x.name === "docker-immich-redis") as Registered;
         assert.ok(redis.inputs.healthcheck, "a service with a healthcheck");
         const [state] = readBacks(redis.type, redis.inputs);
-        const p = plan(redis.type, withImageHealthcheckTimings(state as Record<string, unknown>), redis.inputs, { replaceOnChanges: redis.options.replaceOnChanges });
-        assert.deepEqual(p.diffs.map((d) => `${d.input} ${d.onChange}`), ["healthcheck update"]);
+        const p = plan(redis.type, withImageHealthcheckTimings(state as Record<string, unknown>), redis.inputs, {
+            replaceOnChanges: redis.options.replaceOnChanges,
+        });
+        assert.deepEqual(
+            p.diffs.map((d) => `${d.input} ${d.onChange}`),
+            ["healthcheck update"],
+        );
     });
 
     it("a changed interval the user wrote replaces the service's container (the provider would never apply it)", async () => {
@@ -390,7 +510,14 @@ describe("provider semantics: healthchecks", () => {
         const step = planUp(a, b).find((x) => x.resource.name === "docker-immich-redis") as Step;
         assert.equal(step.change, "replace", step.diffs);
         const other = planUp(a, b).filter((x) => x.change === "replace" && x.resource.name !== "docker-immich-redis");
-        assert.deepEqual(other.map((x) => x.resource.name), []);
-        assert.equal(b.resources.find((x) => x.name === "docker-immich-redis")?.inputs.healthcheck.interval, "1m0s", "written as Docker reports it");
+        assert.deepEqual(
+            other.map((x) => x.resource.name),
+            [],
+        );
+        assert.equal(
+            b.resources.find((x) => x.name === "docker-immich-redis")?.inputs.healthcheck.interval,
+            "1m0s",
+            "written as Docker reports it",
+        );
     });
 });

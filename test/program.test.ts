@@ -13,7 +13,9 @@ const APP = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplicat
 const TUNNEL_ID = "c0ffee00-1234-4abc-8def-0123456789ab";
 const groupId = (name: string) => PERMISSION_GROUPS.find((g) => g.name === name)?.id;
 
-function records(run: Run): { name: string; type: string; content: string; proxied: boolean; zoneId: string; ttl: number; parents: string[] }[] {
+function records(
+    run: Run,
+): { name: string; type: string; content: string; proxied: boolean; zoneId: string; ttl: number; parents: string[] }[] {
     return ofType(run, RECORD)
         .map((r) => ({ ...(r.inputs as any), parents: r.parents }))
         .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
@@ -51,9 +53,13 @@ describe("example stack (Pulumi.home.yaml)", () => {
 
     it("gives only the mtls service a public-IP record, DNS-only", () => {
         const wan = records(run).filter((r) => r.content === "203.0.113.7");
-        assert.deepEqual(wan.map((r) => [r.type, r.name, r.proxied]), [["A", "cloud.example.dev", false]]);
+        assert.deepEqual(
+            wan.map((r) => [r.type, r.name, r.proxied]),
+            [["A", "cloud.example.dev", false]],
+        );
         const names = records(run).map((r) => r.name);
-        for (const privateOnly of ["jellyfin.example.dev", "vault.example.dev", "home.example.dev.example.dev"]) assert.ok(!names.includes(privateOnly));
+        for (const privateOnly of ["jellyfin.example.dev", "vault.example.dev", "home.example.dev.example.dev"])
+            assert.ok(!names.includes(privateOnly));
     });
 
     it("creates a DNS-01 token with exactly Zone Read + DNS Write on this one zone", () => {
@@ -63,8 +69,13 @@ describe("example stack (Pulumi.home.yaml)", () => {
         const policies = tok.inputs.policies as any[];
         assert.equal(policies.length, 1);
         assert.equal(policies[0].effect, "allow");
-        assert.deepEqual(policies[0].permissionGroups.map((g: any) => g.id).sort(), [groupId("Zone Read"), groupId("DNS Write")].sort());
-        assert.deepEqual(JSON.parse(policies[0].resources), { "com.cloudflare.api.account.zone.023e105f4ecef8ad9ca31a8372d0c353": "*" });
+        assert.deepEqual(
+            policies[0].permissionGroups.map((g: any) => g.id).sort(),
+            [groupId("Zone Read"), groupId("DNS Write")].sort(),
+        );
+        assert.deepEqual(JSON.parse(policies[0].resources), {
+            "com.cloudflare.api.account.zone.023e105f4ecef8ad9ca31a8372d0c353": "*",
+        });
         assert.deepEqual(tok.inputs.condition, { requestIp: { ins: ["203.0.113.7/32"] } });
         // Ids were looked up by name through the provider's list function, not hard-coded.
         const lookups = run.invokes.filter((i) => i.token.endsWith("getApiTokenPermissionGroupsList"));
@@ -78,9 +89,15 @@ describe("example stack (Pulumi.home.yaml)", () => {
         assert.equal(tunnel.inputs.configSrc, "cloudflare");
         assert.ok(tunnel.secretInputs.includes("tunnelSecret"), "tunnel secret is a Pulumi secret");
         assert.ok(Buffer.from(tunnel.inputs.tunnelSecret, "base64").length >= 32, "at least 32 bytes, base64-encoded");
-        const password = ofType(run, "random:index/randomPassword:RandomPassword").find((r) => r.name === "tunnel-secret-password");
+        const password = ofType(run, "random:index/randomPassword:RandomPassword").find(
+            (r) => r.name === "tunnel-secret-password",
+        );
         assert.deepEqual(password?.inputs, { length: 43, special: false }, "43 letters and digits: 256 bits");
-        assert.equal(ofType(run, "random:index/randomBytes:RandomBytes").length, 0, "no RandomBytes: its id is its value, unencrypted in the state");
+        assert.equal(
+            ofType(run, "random:index/randomBytes:RandomBytes").length,
+            0,
+            "no RandomBytes: its id is its value, unencrypted in the state",
+        );
         const configs = ofType(run, TUNNEL_CONFIG);
         assert.equal(configs.length, 1, "one config owns all ingress rules");
         const cfg = configs[0] as Registered;
@@ -110,11 +127,18 @@ describe("example stack (Pulumi.home.yaml)", () => {
         assert.equal(apps.length, 1);
         const [policy, app] = [policies[0] as Registered, apps[0] as Registered];
         assert.equal(policy.inputs.decision, "allow");
-        assert.deepEqual(policy.inputs.includes, [{ email: { email: "me@example.dev" } }, { emailDomain: { domain: "family.example.dev" } }]);
+        assert.deepEqual(policy.inputs.includes, [
+            { email: { email: "me@example.dev" } },
+            { emailDomain: { domain: "family.example.dev" } },
+        ]);
         assert.equal(app.inputs.domain, "blog.example.dev");
         assert.equal(app.inputs.type, "self_hosted");
         assert.equal(app.inputs.policies.length, 1);
-        assert.match(app.inputs.policies[0].id, new RegExp(`^${policy.name}-id-`), "the application uses the policy's id");
+        assert.match(
+            app.inputs.policies[0].id,
+            new RegExp(`^${policy.name}-id-`),
+            "the application uses the policy's id",
+        );
         assert.deepEqual(app.parents, ["homelab:cloudflare:AccessApp"]);
     });
 
@@ -128,12 +152,16 @@ describe("example stack (Pulumi.home.yaml)", () => {
 
     it("exports urls per service and plane, and the tunnel id", () => {
         const urls = run.outputs["urls"] as Record<string, Record<string, string>>;
-        assert.deepEqual(urls["cloud"], { private: "https://cloud.home.example.dev/", mtls: "https://cloud.example.dev/" });
+        assert.deepEqual(urls["cloud"], {
+            private: "https://cloud.home.example.dev/",
+            mtls: "https://cloud.example.dev/",
+        });
         assert.deepEqual(urls["dashboard"], { private: "https://home.example.dev/" });
         assert.deepEqual(urls["blog"], { public: "https://blog.example.dev/" });
         assert.deepEqual(urls["llm"], { private: "https://llm.home.example.dev/" });
         assert.deepEqual(urls["pve"], { private: "https://pve.home.example.dev/" });
-        for (const internal of ["immich-ml", "immich-redis", "immich-postgres"]) assert.equal(urls[internal], undefined, `${internal} has no URL`);
+        for (const internal of ["immich-ml", "immich-redis", "immich-postgres"])
+            assert.equal(urls[internal], undefined, `${internal} has no URL`);
         assert.equal(Object.keys(urls).length, 17);
         assert.equal(run.outputs["tunnelId"], TUNNEL_ID);
     });
@@ -148,7 +176,9 @@ describe("a stack unlike the example (test/stacks/cabin.yaml)", () => {
 
     it("uses its own zone, subdomain and tailnet address, IPv4 only, and no public-IP records", () => {
         assert.deepEqual(
-            records(run).filter((r) => r.type !== "CNAME").map((r) => [r.type, r.name, r.content, r.proxied, r.zoneId]),
+            records(run)
+                .filter((r) => r.type !== "CNAME")
+                .map((r) => [r.type, r.name, r.content, r.proxied, r.zoneId]),
             [
                 ["A", "*.lab.cabin.example.org", "100.88.7.6", false, "9f8e7d6c5b4a39281706f5e4d3c2b1a0"],
                 ["A", "lab.cabin.example.org", "100.88.7.6", false, "9f8e7d6c5b4a39281706f5e4d3c2b1a0"],
@@ -158,7 +188,9 @@ describe("a stack unlike the example (test/stacks/cabin.yaml)", () => {
 
     it("scopes the token to its own zone, without conditions or expiry", () => {
         const [tok] = ofType(run, TOKEN);
-        assert.deepEqual(JSON.parse((tok as Registered).inputs.policies[0].resources), { "com.cloudflare.api.account.zone.9f8e7d6c5b4a39281706f5e4d3c2b1a0": "*" });
+        assert.deepEqual(JSON.parse((tok as Registered).inputs.policies[0].resources), {
+            "com.cloudflare.api.account.zone.9f8e7d6c5b4a39281706f5e4d3c2b1a0": "*",
+        });
         assert.equal((tok as Registered).inputs.condition, undefined);
         assert.equal((tok as Registered).inputs.expiresOn, undefined);
         assert.equal((tok as Registered).inputs.name, "homelab cabin DNS-01 for cabin.example.org");
@@ -175,17 +207,26 @@ describe("a stack unlike the example (test/stacks/cabin.yaml)", () => {
         const [tunnel] = ofType(run, TUNNEL);
         assert.equal((tunnel as Registered).inputs.name, "homelab-cabin");
         assert.equal((tunnel as Registered).inputs.accountId, "aa11bb22cc33dd44ee55ff6677889900");
-        assert.deepEqual(records(run).filter((r) => r.type === "CNAME").map((r) => [r.name, r.proxied]), [
-            ["code.cabin.example.org", true],
-            ["status.cabin.example.org", true],
-            ["wiki.cabin.example.org", true],
-        ]);
+        assert.deepEqual(
+            records(run)
+                .filter((r) => r.type === "CNAME")
+                .map((r) => [r.name, r.proxied]),
+            [
+                ["code.cabin.example.org", true],
+                ["status.cabin.example.org", true],
+                ["wiki.cabin.example.org", true],
+            ],
+        );
     });
 
     it("gates the two services with access and leaves the third open", () => {
-        const apps = ofType(run, APP).map((a) => a.inputs.domain).sort();
+        const apps = ofType(run, APP)
+            .map((a) => a.inputs.domain)
+            .sort();
         assert.deepEqual(apps, ["code.cabin.example.org", "wiki.cabin.example.org"]);
-        const includes = ofType(run, POLICY).map((p) => p.inputs.includes).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+        const includes = ofType(run, POLICY)
+            .map((p) => p.inputs.includes)
+            .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
         assert.deepEqual(includes, [
             [{ email: { email: "a@cabin.example.org" } }, { email: { email: "b@cabin.example.org" } }],
             [{ emailDomain: { domain: "cabin.example.org" } }],
@@ -195,7 +236,10 @@ describe("a stack unlike the example (test/stacks/cabin.yaml)", () => {
     it("exports its own urls", () => {
         const urls = run.outputs["urls"] as Record<string, Record<string, string>>;
         assert.deepEqual(urls["grafana"], { private: "https://lab.cabin.example.org/" });
-        assert.deepEqual(urls["wiki"], { private: "https://wiki.lab.cabin.example.org/", public: "https://wiki.cabin.example.org/" });
+        assert.deepEqual(urls["wiki"], {
+            private: "https://wiki.lab.cabin.example.org/",
+            public: "https://wiki.cabin.example.org/",
+        });
         assert.deepEqual(urls["git"], { public: "https://code.cabin.example.org/" });
         assert.deepEqual(urls["printer"], { private: "https://printer.lab.cabin.example.org/" });
     });

@@ -12,7 +12,12 @@ import { packFiles } from "../render/reload";
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n";
 
 function write(dir: string, files: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync("/bin/sh", ["-c", publicFilesWrite()], { input: packFiles(files), env: { PATH: "/usr/bin:/bin", DIR: dir }, encoding: "utf8", timeout: 10_000 });
+    const r = spawnSync("/bin/sh", ["-c", publicFilesWrite()], {
+        input: packFiles(files),
+        env: { PATH: "/usr/bin:/bin", DIR: dir },
+        encoding: "utf8",
+        timeout: 10_000,
+    });
     return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
 }
 
@@ -39,7 +44,9 @@ describe("cloudflared's CA folder (shell/public-files-write.sh)", () => {
 
     it("refuses a private key or a file that is not a .pem, and leaves the folder as it was", () => {
         write(dir, { "nas-0123456789ab.pem": CA });
-        const key = write(dir, { "nas-0123456789ab.pem": "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n" });
+        const key = write(dir, {
+            "nas-0123456789ab.pem": "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n",
+        });
         assert.equal(key.status, 2);
         assert.match(key.stderr, /private key/);
         const other = write(dir, { "run.sh": "echo hi\n" });

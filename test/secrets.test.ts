@@ -29,54 +29,68 @@ function variants(): [string, Record<string, unknown>][] {
     ];
 }
 
-for (const [label, config] of variants()) describe(`secrets (${label})`, () => {
-    let run: Run;
-    before(async () => {
-        run = await runProgram(config);
-        assert.equal(run.error, undefined, run.error?.message);
-    });
+for (const [label, config] of variants())
+    describe(`secrets (${label})`, () => {
+        let run: Run;
+        before(async () => {
+            run = await runProgram(config);
+            assert.equal(run.error, undefined, run.error?.message);
+        });
 
-    it("never appear in a non-secret resource input", () => {
-        const leaks: string[] = [];
-        for (const r of run.resources) {
-            for (const [p, v] of plainStrings(r.inputs, r.secretInputs)) if (SECRET_MARK.test(v)) leaks.push(`${r.type} ${r.name} ${p}`);
-        }
-        assert.deepEqual(leaks, []);
-    });
+        it("never appear in a non-secret resource input", () => {
+            const leaks: string[] = [];
+            for (const r of run.resources) {
+                for (const [p, v] of plainStrings(r.inputs, r.secretInputs))
+                    if (SECRET_MARK.test(v)) leaks.push(`${r.type} ${r.name} ${p}`);
+            }
+            assert.deepEqual(leaks, []);
+        });
 
-    it("never appear in a non-secret output", () => {
-        assert.doesNotMatch(run.plainOutputsJson, SECRET_MARK);
-        for (const [k, v] of Object.entries(run.outputs)) {
-            if (run.secretOutputs.has(k)) continue;
-            assert.doesNotMatch(JSON.stringify(v) ?? "", SECRET_MARK, k);
-        }
-    });
+        it("never appear in a non-secret output", () => {
+            assert.doesNotMatch(run.plainOutputsJson, SECRET_MARK);
+            for (const [k, v] of Object.entries(run.outputs)) {
+                if (run.secretOutputs.has(k)) continue;
+                assert.doesNotMatch(JSON.stringify(v) ?? "", SECRET_MARK, k);
+            }
+        });
 
-    it("the bootstrap token reaches only the Cloudflare provider and the tunnel's connection cleanup (its environment, on the Pulumi machine), as a secret", () => {
-        const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("bootstrap-token-SECRET"));
-        assert.deepEqual(
-            holders.map((r) => [r.type, r.name, r.secretInputs]),
-            [
-                ["pulumi:providers:cloudflare", "cloudflare", ["apiToken"]],
-                ["command:local:Command", "tunnel-connections-cleanup", ["environment.CLOUDFLARE_API_TOKEN"]],
-            ],
-        );
-        const cleanup = holders[1] as (typeof holders)[number];
-        assert.doesNotMatch(`${cleanup.inputs.create} ${cleanup.inputs.delete}`, /bootstrap-token-SECRET/, "never in the script");
-    });
+        it("the bootstrap token reaches only the Cloudflare provider and the tunnel's connection cleanup (its environment, on the Pulumi machine), as a secret", () => {
+            const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("bootstrap-token-SECRET"));
+            assert.deepEqual(
+                holders.map((r) => [r.type, r.name, r.secretInputs]),
+                [
+                    ["pulumi:providers:cloudflare", "cloudflare", ["apiToken"]],
+                    ["command:local:Command", "tunnel-connections-cleanup", ["environment.CLOUDFLARE_API_TOKEN"]],
+                ],
+            );
+            const cleanup = holders[1] as (typeof holders)[number];
+            assert.doesNotMatch(
+                `${cleanup.inputs.create} ${cleanup.inputs.delete}`,
+                /bootstrap-token-SECRET/,
+                "never in the script",
+            );
+        });
 
-    it("the variant runs what it says (the DDNS updater only with a dynamic address)", () => {
-        const names = run.resources.filter((r) => r.type === "docker:index/container:Container").map((r) => r.inputs["name"]);
-        assert.equal(names.includes("ddns"), label.includes("dynamic"));
-        // The HAProxy container is the relay on a Mac (loopback ports only), the edge on Linux.
-        const haproxy = run.resources.find((r) => r.type === "docker:index/container:Container" && r.inputs["name"] === "haproxy");
-        const ips = ((haproxy?.inputs["ports"] ?? []) as { ip: string }[]).map((p) => p.ip);
-        assert.ok(ips.length > 0);
-        assert.equal(ips.every((ip) => ip === "127.0.0.1"), label.startsWith("Mac"), ips.join(" "));
-    });
+        it("the variant runs what it says (the DDNS updater only with a dynamic address)", () => {
+            const names = run.resources
+                .filter((r) => r.type === "docker:index/container:Container")
+                .map((r) => r.inputs["name"]);
+            assert.equal(names.includes("ddns"), label.includes("dynamic"));
+            // The HAProxy container is the relay on a Mac (loopback ports only), the edge on Linux.
+            const haproxy = run.resources.find(
+                (r) => r.type === "docker:index/container:Container" && r.inputs["name"] === "haproxy",
+            );
+            const ips = ((haproxy?.inputs["ports"] ?? []) as { ip: string }[]).map((p) => p.ip);
+            assert.ok(ips.length > 0);
+            assert.equal(
+                ips.every((ip) => ip === "127.0.0.1"),
+                label.startsWith("Mac"),
+                ips.join(" "),
+            );
+        });
 
-    it("the tunnel secret is a secret input of the tunnel", () => {
-        const tunnel = run.resources.find((r) => r.type.endsWith("ZeroTrustTunnelCloudflared"));
-        assert.ok(tunnel?.secretInputs.includes("tunnelSecret"));
+        it("the tunnel secret is a secret input of the tunnel", () => {
+            const tunnel = run.resources.find((r) => r.type.endsWith("ZeroTrustTunnelCloudflared"));
+            assert.ok(tunnel?.secretInputs.includes("tunnelSecret"));
+        });
     });
-});

@@ -10,29 +10,49 @@ import { shellScript } from "../render/shell";
 
 const TOKEN = "bootstrap-token-SECRET-1a2b";
 
-function runCleanup(env: Record<string, string>, curlExit = 0, httpCode = "200"): { status: number | null; stdout: string; stderr: string; argv: string; stdin: string } {
+function runCleanup(
+    env: Record<string, string>,
+    curlExit = 0,
+    httpCode = "200",
+): { status: number | null; stdout: string; stderr: string; argv: string; stdin: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-cleanup-"));
     try {
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         // The stand-in: records its arguments and standard input, prints the status code.
-        fs.writeFileSync(path.join(bin, "curl"), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\ncat > "${dir}/stdin"\nprintf '%s' '${httpCode}'\nexit ${curlExit}\n`, { mode: 0o755 });
-        const r = spawnSync("/bin/sh", ["-c", shellScript("tunnel-connections-cleanup")], { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: "utf8", timeout: 10_000 });
-        const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+        fs.writeFileSync(
+            path.join(bin, "curl"),
+            `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\ncat > "${dir}/stdin"\nprintf '%s' '${httpCode}'\nexit ${curlExit}\n`,
+            { mode: 0o755 },
+        );
+        const r = spawnSync("/bin/sh", ["-c", shellScript("tunnel-connections-cleanup")], {
+            env: { PATH: `${bin}:/usr/bin:/bin`, ...env },
+            encoding: "utf8",
+            timeout: 10_000,
+        });
+        const read = (f: string) =>
+            fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "";
         return { status: r.status, stdout: r.stdout, stderr: r.stderr, argv: read("argv"), stdin: read("stdin") };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
-const ENV = { ACCOUNT_ID: "01a7362d577a6c3019a474fd6f485823", TUNNEL_ID: "c0ffee00-1234-4abc-8def-0123456789ab", CLOUDFLARE_API_TOKEN: TOKEN };
+const ENV = {
+    ACCOUNT_ID: "01a7362d577a6c3019a474fd6f485823",
+    TUNNEL_ID: "c0ffee00-1234-4abc-8def-0123456789ab",
+    CLOUDFLARE_API_TOKEN: TOKEN,
+};
 
 describe("the tunnel's connection cleanup before the tunnel is deleted", () => {
     it("asks Cloudflare to delete the tunnel's connections, with the token on curl's stdin and never in its arguments", () => {
         const r = runCleanup(ENV);
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.argv, /^DELETE$/m);
-        assert.match(r.argv, /^https:\/\/api\.cloudflare\.com\/client\/v4\/accounts\/01a7362d577a6c3019a474fd6f485823\/cfd_tunnel\/c0ffee00-1234-4abc-8def-0123456789ab\/connections$/m);
+        assert.match(
+            r.argv,
+            /^https:\/\/api\.cloudflare\.com\/client\/v4\/accounts\/01a7362d577a6c3019a474fd6f485823\/cfd_tunnel\/c0ffee00-1234-4abc-8def-0123456789ab\/connections$/m,
+        );
         assert.doesNotMatch(r.argv, /SECRET/, "the token is never an argument (process listings show arguments)");
         assert.equal(r.stdin, `Authorization: Bearer ${TOKEN}\n`);
         assert.match(r.stdout, /connections cleaned up \(200\)/);

@@ -10,7 +10,15 @@
 // flags for reading (and records where it would differ).
 //
 // The mapping is pure (networkCreateBody, containerCreateBody); applyContainer and friends run it.
-import { ContainerSpec, DockerPlan, NetworkKey, NetworkSpec, SecretRef, CADDY_IMAGE_NAME, LOG_DRIVER } from "../../components/dockerPlan";
+import {
+    ContainerSpec,
+    DockerPlan,
+    NetworkKey,
+    NetworkSpec,
+    SecretRef,
+    CADDY_IMAGE_NAME,
+    LOG_DRIVER,
+} from "../../components/dockerPlan";
 import { parseDuration } from "../../stacks/grammar";
 import { Engine } from "./engine";
 
@@ -48,7 +56,17 @@ export function networkCreateBody(n: NetworkSpec): Record<string, unknown> {
         Name: n.name,
         CheckDuplicate: true,
         Driver: "bridge",
-        IPAM: { Driver: "default", Config: [{ Subnet: n.subnet, ...(n.ipRange ? { IPRange: n.ipRange } : {}), ...(gateway ? { Gateway: gateway } : {}) }, ...(n.ipv6 ? [{ Subnet: n.ipv6.subnet, IPRange: n.ipv6.ipRange, Gateway: n.ipv6.gateway }] : [])] },
+        IPAM: {
+            Driver: "default",
+            Config: [
+                {
+                    Subnet: n.subnet,
+                    ...(n.ipRange ? { IPRange: n.ipRange } : {}),
+                    ...(gateway ? { Gateway: gateway } : {}),
+                },
+                ...(n.ipv6 ? [{ Subnet: n.ipv6.subnet, IPRange: n.ipv6.ipRange, Gateway: n.ipv6.gateway }] : []),
+            ],
+        },
         ...(n.ipv6 ? { EnableIPv6: true } : {}),
         Labels: { "homelab.network": n.key },
     };
@@ -74,7 +92,10 @@ export interface ContainerCreate {
 }
 
 function endpoint(n: ContainerSpec["networks"][number]): EndpointSettings {
-    const ipam = { ...(n.ipv4Address ? { IPv4Address: n.ipv4Address } : {}), ...(n.ipv6Address ? { IPv6Address: n.ipv6Address } : {}) };
+    const ipam = {
+        ...(n.ipv4Address ? { IPv4Address: n.ipv4Address } : {}),
+        ...(n.ipv6Address ? { IPv6Address: n.ipv6Address } : {}),
+    };
     return { Aliases: [...n.aliases], ...(Object.keys(ipam).length > 0 ? { IPAMConfig: ipam } : {}) };
 }
 
@@ -118,15 +139,27 @@ export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, im
             LogConfig: { Type: LOG_DRIVER, Config: { ...spec.logOpts } },
             ExtraHosts: spec.hosts.map((h) => `${h.host}:${h.ip}`),
             // As components/containers.ts gives it: swap twice the memory, explicitly.
-            ...(spec.memoryMb !== undefined ? { Memory: spec.memoryMb * 1024 * 1024, MemorySwap: spec.memoryMb * 2 * 1024 * 1024 } : {}),
+            ...(spec.memoryMb !== undefined
+                ? { Memory: spec.memoryMb * 1024 * 1024, MemorySwap: spec.memoryMb * 2 * 1024 * 1024 }
+                : {}),
             ...(spec.shmSizeMb !== undefined ? { ShmSize: spec.shmSizeMb * 1024 * 1024 } : {}),
-            ...(spec.devices.length > 0 ? { Devices: spec.devices.map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.containerPath, CgroupPermissions: d.permissions })) } : {}),
+            ...(spec.devices.length > 0
+                ? {
+                      Devices: spec.devices.map((d) => ({
+                          PathOnHost: d.hostPath,
+                          PathInContainer: d.containerPath,
+                          CgroupPermissions: d.permissions,
+                      })),
+                  }
+                : {}),
             ...(spec.capAdd.length > 0 ? { CapAdd: [...spec.capAdd] } : {}),
             ...(spec.capDrop ? { CapDrop: [...spec.capDrop] } : {}),
             ...(spec.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
             ...(spec.securityOpts ? { SecurityOpt: [...spec.securityOpts] } : {}),
             ...(Object.keys(spec.tmpfs).length > 0 ? { Tmpfs: { ...spec.tmpfs } } : {}),
-            ...(spec.ulimits ? { Ulimits: Object.entries(spec.ulimits).map(([Name, l]) => ({ Name, Soft: l.soft, Hard: l.hard })) } : {}),
+            ...(spec.ulimits
+                ? { Ulimits: Object.entries(spec.ulimits).map(([Name, l]) => ({ Name, Soft: l.soft, Hard: l.hard })) }
+                : {}),
             NetworkMode: first.name,
         },
         NetworkingConfig: { EndpointsConfig: { [first.name]: endpoint(first) } },
@@ -135,14 +168,19 @@ export function containerCreateBody(spec: ContainerSpec, secret: SecretValue, im
 }
 
 /** The same container as `docker create` flags, for reading and for the report. */
-export function cliEquivalent(spec: ContainerSpec, secret: SecretValue, image = imageOf(spec)): { args: string[]; differs: string[] } {
+export function cliEquivalent(
+    spec: ContainerSpec,
+    secret: SecretValue,
+    image = imageOf(spec),
+): { args: string[]; differs: string[] } {
     const c = containerCreateBody(spec, secret, image);
     const hc = c.body.Healthcheck;
     const args = ["create", "--name", spec.name];
     for (const e of c.body.Env as string[]) args.push("--env", e);
     if (spec.workingDir) args.push("--workdir", spec.workingDir);
     for (const b of c.body.HostConfig.Binds as string[]) args.push("--volume", b);
-    for (const p of spec.ports) args.push("--publish", `${p.ip.includes(":") ? `[${p.ip}]` : p.ip}:${p.external}:${p.internal}/${p.protocol}`);
+    for (const p of spec.ports)
+        args.push("--publish", `${p.ip.includes(":") ? `[${p.ip}]` : p.ip}:${p.external}:${p.internal}/${p.protocol}`);
     for (const h of c.body.HostConfig.ExtraHosts as string[]) args.push("--add-host", h);
     args.push("--restart", spec.restart, "--log-driver", LOG_DRIVER);
     for (const [k, v] of Object.entries(spec.logOpts)) args.push("--log-opt", `${k}=${v}`);
@@ -155,12 +193,25 @@ export function cliEquivalent(spec: ContainerSpec, secret: SecretValue, image = 
     const differs: string[] = [];
     if (hc) {
         const [kind, ...cmd] = hc.Test as string[];
-        args.push("--health-cmd", cmd.join(" "), "--health-interval", spec.healthcheck?.interval ?? "", "--health-timeout", spec.healthcheck?.timeout ?? "");
+        args.push(
+            "--health-cmd",
+            cmd.join(" "),
+            "--health-interval",
+            spec.healthcheck?.interval ?? "",
+            "--health-timeout",
+            spec.healthcheck?.timeout ?? "",
+        );
         args.push("--health-retries", String(hc.Retries), "--health-start-period", spec.healthcheck?.startPeriod ?? "");
         if (kind === "CMD") differs.push("--health-cmd makes a CMD-SHELL test; the plan's is exec form (CMD)");
     }
     args.push(image, ...(spec.command ?? []));
-    if (spec.networks.length > 1) differs.push(`then: docker network connect for ${spec.networks.slice(1).map((n) => n.name).join(", ")} (one network at create on Docker 20.10)`);
+    if (spec.networks.length > 1)
+        differs.push(
+            `then: docker network connect for ${spec.networks
+                .slice(1)
+                .map((n) => n.name)
+                .join(", ")} (one network at create on Docker 20.10)`,
+        );
     return { args, differs };
 }
 
@@ -180,10 +231,22 @@ export async function applyNetworks(engine: Engine, plan: DockerPlan): Promise<P
 }
 
 /** Creates one planned container (all its networks joined), and starts it unless told not to. */
-export async function applyContainer(engine: Engine, spec: ContainerSpec, opts: { secret?: SecretValue; image?: string; start?: boolean } = {}): Promise<string> {
+export async function applyContainer(
+    engine: Engine,
+    spec: ContainerSpec,
+    opts: { secret?: SecretValue; image?: string; start?: boolean } = {},
+): Promise<string> {
     const c = containerCreateBody(spec, opts.secret ?? dummySecret, opts.image);
-    const created = await engine.api<{ Id: string; Warnings?: string[] }>("POST", `/containers/create?name=${encodeURIComponent(c.name)}`, c.body);
-    for (const n of c.connect) await engine.api("POST", `/networks/${encodeURIComponent(n.network)}/connect`, { Container: created.Id, EndpointConfig: n.endpoint });
+    const created = await engine.api<{ Id: string; Warnings?: string[] }>(
+        "POST",
+        `/containers/create?name=${encodeURIComponent(c.name)}`,
+        c.body,
+    );
+    for (const n of c.connect)
+        await engine.api("POST", `/networks/${encodeURIComponent(n.network)}/connect`, {
+            Container: created.Id,
+            EndpointConfig: n.endpoint,
+        });
     // What the provider's `uploads` do: files in place before the container starts.
     if (spec.uploads.length > 0) {
         const r = await engine.request("PUT", `/containers/${created.Id}/archive?path=/`, tarOf(spec.uploads));
@@ -216,7 +279,12 @@ export function tarOf(files: { file: string; content: string }[]): Buffer {
         h.write("0000000\0", 108);
         h.write("0000000\0", 116);
         h.write(size.toString(8).padStart(11, "0") + "\0", 124);
-        h.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136);
+        h.write(
+            Math.floor(Date.now() / 1000)
+                .toString(8)
+                .padStart(11, "0") + "\0",
+            136,
+        );
         h.write("        ", 148);
         h.write(type, 156);
         h.write("ustar\0" + "00", 257);
@@ -235,7 +303,11 @@ export function tarOf(files: { file: string; content: string }[]): Buffer {
             blocks.push(header(d, 0, "5", 0o755));
         }
         const data = Buffer.from(f.content);
-        blocks.push(header(f.file.replace(/^\//, ""), data.length, "0", 0o644), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+        blocks.push(
+            header(f.file.replace(/^\//, ""), data.length, "0", 0o644),
+            data,
+            Buffer.alloc((512 - (data.length % 512)) % 512),
+        );
     }
     blocks.push(Buffer.alloc(1024));
     return Buffer.concat(blocks);

@@ -158,20 +158,34 @@ function ourProcesses(dir: string, owner: Owner, byNamespace: boolean): number[]
         if (pid === process.pid) continue;
         const cmdline = read(`/proc/${pid}/cmdline`).split("\0").join(" ");
         const cg = read(`/proc/${pid}/cgroup`);
-        if (cmdline.includes(dir) || cg.includes(`/${owner.cgroupParent}/`) || cg.split("\n").some((l) => l.endsWith(`/${owner.cgroupParent}`))) {
+        if (
+            cmdline.includes(dir) ||
+            cg.includes(`/${owner.cgroupParent}/`) ||
+            cg.split("\n").some((l) => l.endsWith(`/${owner.cgroupParent}`))
+        ) {
             out.push(pid);
             continue;
         }
         if (!byNamespace) continue;
         const netns = readlink(`/proc/${pid}/ns/net`);
         const mntns = readlink(`/proc/${pid}/ns/mnt`);
-        if ((owner.netns !== undefined && netns === owner.netns) || (owner.mntns !== undefined && mntns === owner.mntns)) out.push(pid);
+        if (
+            (owner.netns !== undefined && netns === owner.netns) ||
+            (owner.mntns !== undefined && mntns === owner.mntns)
+        )
+            out.push(pid);
     }
     return out;
 }
 
 /** Everything after dockerd is gone: stray processes, mounts, bridges, cgroups, the temp dir. */
-function sweep(dir: string, owner: Owner, bridges: string[], notes: string[], known: Map<number, string | undefined> = new Map()): void {
+function sweep(
+    dir: string,
+    owner: Owner,
+    bridges: string[],
+    notes: string[],
+    known: Map<number, string | undefined> = new Map(),
+): void {
     for (let round = 0; round < 3; round++) {
         const seen = [...known].filter(([pid, start]) => alive(pid) && procStart(pid) === start).map(([pid]) => pid);
         const pids = [...new Set([...seen, ...ourProcesses(dir, owner, false)])].filter(alive);
@@ -306,14 +320,19 @@ export class Engine {
     async start(opts: EngineOptions): Promise<void> {
         installHandlers();
         live.add(this);
-        fs.writeFileSync(path.join(this.dir, "daemon.json"), JSON.stringify({ "deprecated-key-path": path.join(this.dir, "key.json") }));
+        fs.writeFileSync(
+            path.join(this.dir, "daemon.json"),
+            JSON.stringify({ "deprecated-key-path": path.join(this.dir, "key.json") }),
+        );
         const args = [
             `--config-file=${path.join(this.dir, "daemon.json")}`,
             `--data-root=${path.join(this.dir, "data")}`,
             `--exec-root=${path.join(this.dir, "exec")}`,
             `--host=${this.host}`,
             `--pidfile=${path.join(this.dir, "docker.pid")}`,
-            ...(opts.firewall ? ["--iptables=true", "--ip6tables=true", "--experimental", "--ip-forward=true"] : ["--iptables=false", "--ip6tables=false", "--ip-forward=false"]),
+            ...(opts.firewall
+                ? ["--iptables=true", "--ip6tables=true", "--experimental", "--ip-forward=true"]
+                : ["--iptables=false", "--ip6tables=false", "--ip-forward=false"]),
             "--bridge=none",
             `--host-gateway-ip=${opts.hostGatewayIp}`,
             ...(opts.dns ? [`--dns=${opts.dns}`] : []),
@@ -329,12 +348,18 @@ export class Engine {
             "ip link set lo up",
             ...opts.loopbackAddresses.map((a) => `ip addr add ${q(a)} dev lo`),
             // The namespace inherits the host's value; the tests' segmentation checks start from 0.
-            ...(opts.firewall ? ["echo 1 > /proc/sys/net/ipv4/ip_forward", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"] : ["echo 0 > /proc/sys/net/ipv4/ip_forward"]),
+            ...(opts.firewall
+                ? ["echo 1 > /proc/sys/net/ipv4/ip_forward", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"]
+                : ["echo 0 > /proc/sys/net/ipv4/ip_forward"]),
             `exec ${DOCKERD} ${args.map(q).join(" ")}`,
         ].join("\n");
         fs.writeFileSync(path.join(this.dir, "start.sh"), script + "\n");
         const log = fs.openSync(this.logFile, "a");
-        const child = spawn("unshare", ["--net", "--mount", "--propagation", "private", "--", "sh", path.join(this.dir, "start.sh")], { stdio: ["ignore", log, log] });
+        const child = spawn(
+            "unshare",
+            ["--net", "--mount", "--propagation", "private", "--", "sh", path.join(this.dir, "start.sh")],
+            { stdio: ["ignore", log, log] },
+        );
         fs.closeSync(log);
         if (child.pid === undefined) throw new Error("could not start unshare/dockerd");
         this.owner.dockerdPid = child.pid;
@@ -344,7 +369,8 @@ export class Engine {
         const until = Date.now() + 60_000;
         for (;;) {
             if (exited) throw new Error(`${exited}\n${this.logTail()}`);
-            if (Date.now() > until) throw new Error(`dockerd did not answer on ${this.sock} within 60 s\n${this.logTail()}`);
+            if (Date.now() > until)
+                throw new Error(`dockerd did not answer on ${this.sock} within 60 s\n${this.logTail()}`);
             try {
                 const r = await this.request("GET", "/_ping");
                 if (r.status === 200) break;
@@ -353,10 +379,12 @@ export class Engine {
             }
             await new Promise((r) => setTimeout(r, 200));
         }
-        if (read(`/proc/${child.pid}/comm`).trim() !== "dockerd") throw new Error(`process ${child.pid} is not dockerd`);
+        if (read(`/proc/${child.pid}/comm`).trim() !== "dockerd")
+            throw new Error(`process ${child.pid} is not dockerd`);
         this.owner.netns = readlink(`/proc/${child.pid}/ns/net`);
         this.owner.mntns = readlink(`/proc/${child.pid}/ns/mnt`);
-        if (!this.owner.netns || this.owner.netns === readlink("/proc/self/ns/net")) throw new Error("dockerd is not in a network namespace of its own");
+        if (!this.owner.netns || this.owner.netns === readlink("/proc/self/ns/net"))
+            throw new Error("dockerd is not in a network namespace of its own");
         this.saveOwner();
     }
 
@@ -365,7 +393,12 @@ export class Engine {
     }
 
     /** A raw Engine API request on the private socket. */
-    request(method: string, urlPath: string, body?: unknown, timeoutMs = 120_000): Promise<{ status: number; body: string }> {
+    request(
+        method: string,
+        urlPath: string,
+        body?: unknown,
+        timeoutMs = 120_000,
+    ): Promise<{ status: number; body: string }> {
         return new Promise((resolve, reject) => {
             const raw = Buffer.isBuffer(body);
             const data = body === undefined ? undefined : raw ? (body as Buffer) : Buffer.from(JSON.stringify(body));
@@ -374,13 +407,20 @@ export class Engine {
                     socketPath: this.sock,
                     path: urlPath.startsWith("/_ping") ? urlPath : `/${API_VERSION}${urlPath}`,
                     method,
-                    headers: data ? { "content-type": raw ? "application/x-tar" : "application/json", "content-length": data.length } : {},
+                    headers: data
+                        ? {
+                              "content-type": raw ? "application/x-tar" : "application/json",
+                              "content-length": data.length,
+                          }
+                        : {},
                     timeout: timeoutMs,
                 },
                 (res) => {
                     const chunks: Buffer[] = [];
                     res.on("data", (c: Buffer) => chunks.push(c));
-                    res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+                    res.on("end", () =>
+                        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+                    );
                     res.on("error", reject);
                 },
             );
@@ -412,7 +452,11 @@ export class Engine {
     }
 
     /** Runs a command (async) with this engine's environment; bounded. */
-    run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CmdResult> {
+    run(
+        cmd: string,
+        args: string[],
+        opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+    ): Promise<CmdResult> {
         return new Promise((resolve) => {
             const child = spawn(cmd, args, { env: this.env(opts.env), stdio: ["pipe", "pipe", "pipe"] });
             let stdout = "";
@@ -446,7 +490,10 @@ export class Engine {
 
     /** Spawns a long-running command inside the namespace (the caller ends it). */
     spawnInNetns(cmd: string, args: string[]): ChildProcess {
-        return spawn("nsenter", [`--net=${this.netnsPath}`, "--", cmd, ...args], { env: this.env(), stdio: ["ignore", "pipe", "pipe"] });
+        return spawn("nsenter", [`--net=${this.netnsPath}`, "--", cmd, ...args], {
+            env: this.env(),
+            stdio: ["ignore", "pipe", "pipe"],
+        });
     }
 
     private dockerSync(args: string[], timeoutMs = 60_000): string {
@@ -465,7 +512,9 @@ export class Engine {
             for (const p of ourProcesses(this.dir, this.owner, true)) known.set(p, procStart(p));
             const containers = this.dockerSync(["ps", "-aq", "--no-trunc"]).split("\n").filter(Boolean);
             if (containers.length > 0) this.dockerSync(["rm", "-f", "-v", ...containers], 120_000);
-            const networks = this.dockerSync(["network", "ls", "-q", "--no-trunc", "--filter", "type=custom"]).split("\n").filter(Boolean);
+            const networks = this.dockerSync(["network", "ls", "-q", "--no-trunc", "--filter", "type=custom"])
+                .split("\n")
+                .filter(Boolean);
             for (const id of networks) this.bridges.add(`br-${id.slice(0, 12)}`);
             if (networks.length > 0) this.dockerSync(["network", "rm", ...networks]);
             killPid(pid, "SIGTERM");

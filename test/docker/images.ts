@@ -25,7 +25,10 @@ const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 
 /** Same root as scripts/build-caddy.sh. */
 export function cacheRoot(): string {
-    return process.env.HOMELAB_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "homelab");
+    return (
+        process.env.HOMELAB_CACHE ??
+        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "homelab")
+    );
 }
 
 /**
@@ -37,7 +40,11 @@ export function cacheRoot(): string {
 export function caddyTestBinary(): string {
     const bin = path.join(cacheRoot(), `caddy-v${versions.caddy}-cloudflare-${versions.caddyDnsCloudflare}`, "caddy");
     try {
-        const modules = execFileSync(bin, ["list-modules"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 30_000 });
+        const modules = execFileSync(bin, ["list-modules"], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+            timeout: 30_000,
+        });
         if (modules.split("\n").includes("dns.providers.cloudflare")) return bin;
     } catch {
         /* missing or broken: build it */
@@ -47,7 +54,10 @@ export function caddyTestBinary(): string {
 
 /** The static echo server, built once per (source, Go version). */
 export function echoBinary(): string {
-    const goVersion = execFileSync("go", ["env", "GOVERSION"], { encoding: "utf8", env: { ...process.env, GOTOOLCHAIN: "local" } }).trim();
+    const goVersion = execFileSync("go", ["env", "GOVERSION"], {
+        encoding: "utf8",
+        env: { ...process.env, GOTOOLCHAIN: "local" },
+    }).trim();
     const h = crypto.createHash("sha256").update(goVersion);
     for (const f of fs.readdirSync(ECHO_SRC).sort()) h.update(f).update(fs.readFileSync(path.join(ECHO_SRC, f)));
     const bin = path.join(cacheRoot(), `docker-echo-${goVersion}-${h.digest("hex").slice(0, 12)}`, "echo");
@@ -96,7 +106,9 @@ function baseDirs(rootfs: string): void {
 
 async function build(engine: Engine, dir: string, tag: string, dockerfile: string[]): Promise<void> {
     fs.writeFileSync(path.join(dir, "Dockerfile"), dockerfile.join("\n") + "\n");
-    const r = await engine.docker(["build", "-q", "--label", "homelab.test=engine", "-t", tag, dir], { timeoutMs: 5 * 60_000 });
+    const r = await engine.docker(["build", "-q", "--label", "homelab.test=engine", "-t", tag, dir], {
+        timeoutMs: 5 * 60_000,
+    });
     if (r.status !== 0) throw new Error(`docker build ${tag} failed:\n${r.stdout}${r.stderr}`);
 }
 
@@ -147,7 +159,7 @@ export async function buildCaddyImage(engine: Engine, caddyBin: string, tag: str
     addBusybox(rootfs);
     place(caddyBin, path.join(rootfs, "usr/bin/caddy"), { mode: 0o755, link: true });
     for (const d of ["config", "data", "etc/caddy", "srv"]) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
-    fs.writeFileSync(path.join(rootfs, "etc/caddy/Caddyfile"), ":80 {\n\trespond \"stand-in default\"\n}\n");
+    fs.writeFileSync(path.join(rootfs, "etc/caddy/Caddyfile"), ':80 {\n\trespond "stand-in default"\n}\n');
     fs.writeFileSync(path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
     fs.writeFileSync(path.join(rootfs, "etc/group"), "root:x:0:\n");
     await build(engine, dir, tag, [
@@ -170,7 +182,10 @@ export async function buildHaproxyImage(engine: Engine, haproxy3Wrapper: string,
     for (const lib of files.libs) place(lib.src, path.join(rootfs, lib.dst));
     for (const d of ["usr/local/etc/haproxy", "usr/local/bin"]) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
     fs.writeFileSync(path.join(rootfs, "usr/local/bin/docker-entrypoint.sh"), HAPROXY_ENTRYPOINT, { mode: 0o755 });
-    fs.writeFileSync(path.join(rootfs, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nhaproxy:x:99:99:haproxy:/var/lib/haproxy:/sbin/nologin\n");
+    fs.writeFileSync(
+        path.join(rootfs, "etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nhaproxy:x:99:99:haproxy:/var/lib/haproxy:/sbin/nologin\n",
+    );
     fs.writeFileSync(path.join(rootfs, "etc/group"), "root:x:0:\nhaproxy:x:99:haproxy\n");
     fs.mkdirSync(path.join(dir, "home"), { recursive: true });
     await build(engine, dir, tag, [
@@ -209,5 +224,8 @@ export function splitRef(ref: string): { repo: string; tag: string } {
 /** Tags the echo image under a registry reference, so the plan's ref resolves locally. */
 export async function tagEchoAs(engine: Engine, ref: string): Promise<void> {
     const { repo, tag } = splitRef(ref);
-    await engine.api("POST", `/images/${encodeURIComponent(ECHO_IMAGE)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`);
+    await engine.api(
+        "POST",
+        `/images/${encodeURIComponent(ECHO_IMAGE)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`,
+    );
 }

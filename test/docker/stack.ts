@@ -15,7 +15,13 @@ import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { renderCaddyfile } from "../../render/caddyfile";
 import { renderContainerHaproxyCfg } from "../../render/all";
-import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, packFiles } from "../../render/reload";
+import {
+    CADDY_RELOAD_ON_HOST,
+    caddyReloadEnvironment,
+    HAPROXY_RELOAD_ON_HOST,
+    HAPROXY_WRITE,
+    packFiles,
+} from "../../render/reload";
 import { CADDY_ETC } from "../../render/addresses";
 import { DockerPlan, HAPROXY_CONFIG_DIR, dockerPlan } from "../../components/dockerPlan";
 import versions from "../../render/versions.json";
@@ -80,18 +86,37 @@ export function stackConfig(dir: string, o: StackOptions): Record<string, unknow
             env: { ECHO_NAME: "media" },
             volumes: [`${dir}/media-files:/media:ro`, "media-cache:/cache"],
             // 1500ms and 2000ms: Docker reports them back as 1.5s and 2s (Go's form).
-            healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"], interval: "1500ms", timeout: "2000ms", retries: 3, startPeriod: "1s" },
+            healthcheck: {
+                test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"],
+                interval: "1500ms",
+                timeout: "2000ms",
+                retries: 3,
+                startPeriod: "1s",
+            },
             memory: "64m",
         },
-        cloud: { image: image("cloud", "2.0.0"), port: 8080, expose: mtls, command: ["-name", "cloud", "-listen", ":8080"], secretEnv: { CLOUD_TOKEN: "cloudToken" } },
+        cloud: {
+            image: image("cloud", "2.0.0"),
+            port: 8080,
+            expose: mtls,
+            command: ["-name", "cloud", "-listen", ":8080"],
+            secretEnv: { CLOUD_TOKEN: "cloudToken" },
+        },
         blog: { image: image("blog", "3.0.0"), port: 8080, expose: ["private", "public"], env: { ECHO_NAME: "blog" } },
     };
-    if (o.wiki) services["wiki"] = { image: image("wiki", "1.1.0"), port: 8080, expose: mtls, env: { ECHO_NAME: "wiki" } };
+    if (o.wiki)
+        services["wiki"] = { image: image("wiki", "1.1.0"), port: 8080, expose: mtls, env: { ECHO_NAME: "wiki" } };
     return {
         ...EXAMPLE_DEV_BASE,
         "homelab:trustedNetworks": [LAN, ...(o.ipv6 ? [V6.lan] : [])],
         ...(o.ipv6 ? { "homelab:tailnet": { ipv4: ADDR.tailnet, ipv6: V6.tailnet } } : {}),
-        "homelab:docker": { runtime: "linux", dataDir: path.join(dir, "srv"), subnet: SUBNET, listenAddresses: [ADDR.listen, ...(o.ipv6 ? [V6.listen] : [])], ...(o.ipv6 ? { ip6tables: true } : {}) },
+        "homelab:docker": {
+            runtime: "linux",
+            dataDir: path.join(dir, "srv"),
+            subnet: SUBNET,
+            listenAddresses: [ADDR.listen, ...(o.ipv6 ? [V6.listen] : [])],
+            ...(o.ipv6 ? { ip6tables: true } : {}),
+        },
         "homelab:services": services,
         "homelab:users": o.users.map((name) => ({ name })),
     };
@@ -104,7 +129,9 @@ export function stackModel(dir: string, o: StackOptions): Model {
     const cfg = stackConfig(dir, o);
     const docker = cfg["homelab:docker"] as { dataDir: string };
     const dataDir = docker.dataDir;
-    const m = validate(rawConfigOf({ ...cfg, "homelab:docker": { ...docker, dataDir: DATA_DIR_STANDIN } }), ["cloudToken"]);
+    const m = validate(rawConfigOf({ ...cfg, "homelab:docker": { ...docker, dataDir: DATA_DIR_STANDIN } }), [
+        "cloudToken",
+    ]);
     // The engine's own temp folder in its place, as the validator would have kept it.
     return { ...m, docker: { ...m.docker, dataDir } };
 }
@@ -120,24 +147,105 @@ export interface Pki {
     users: Record<string, { cert: string; key: string }>;
 }
 
-const CLIENT_EXT = "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n";
+const CLIENT_EXT =
+    "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n";
 
 /** A server certificate for every name (in Caddy's folder) and a client CA with two users. */
 export function makePki(dir: string, certFolderOnHost: string, names: string[], users: string[]): Pki {
     fs.mkdirSync(dir, { recursive: true });
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    sh(["openssl", "req", "-x509", ...ec, "-keyout", "server-ca.key", "-out", "server-ca.pem", "-subj", "/CN=engine test server CA", "-days", "2"], dir);
+    sh(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            ...ec,
+            "-keyout",
+            "server-ca.key",
+            "-out",
+            "server-ca.pem",
+            "-subj",
+            "/CN=engine test server CA",
+            "-days",
+            "2",
+        ],
+        dir,
+    );
     sh(["openssl", "req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${names[0]}`], dir);
-    fs.writeFileSync(path.join(dir, "server.ext"), `subjectAltName = ${[...new Set(names)].map((n) => `DNS:${n}`).join(", ")}\nextendedKeyUsage = serverAuth\n`);
-    sh(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "server-ca.pem", "-CAkey", "server-ca.key", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"], dir);
+    fs.writeFileSync(
+        path.join(dir, "server.ext"),
+        `subjectAltName = ${[...new Set(names)].map((n) => `DNS:${n}`).join(", ")}\nextendedKeyUsage = serverAuth\n`,
+    );
+    sh(
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "server-ca.pem",
+            "-CAkey",
+            "server-ca.key",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+        dir,
+    );
     fs.mkdirSync(certFolderOnHost, { recursive: true });
-    fs.writeFileSync(path.join(certFolderOnHost, "bundle.pem"), fs.readFileSync(path.join(dir, "server.pem"), "utf8") + fs.readFileSync(path.join(dir, "server.key"), "utf8"));
-    sh(["openssl", "req", "-x509", ...ec, "-keyout", "users-ca.key", "-out", "users-ca.pem", "-subj", "/CN=engine test users CA", "-days", "2"], dir);
+    fs.writeFileSync(
+        path.join(certFolderOnHost, "bundle.pem"),
+        fs.readFileSync(path.join(dir, "server.pem"), "utf8") + fs.readFileSync(path.join(dir, "server.key"), "utf8"),
+    );
+    sh(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            ...ec,
+            "-keyout",
+            "users-ca.key",
+            "-out",
+            "users-ca.pem",
+            "-subj",
+            "/CN=engine test users CA",
+            "-days",
+            "2",
+        ],
+        dir,
+    );
     fs.writeFileSync(path.join(dir, "client.ext"), CLIENT_EXT);
-    const out: Pki = { serverCa: path.join(dir, "server-ca.pem"), caPem: fs.readFileSync(path.join(dir, "users-ca.pem"), "utf8"), users: {} };
+    const out: Pki = {
+        serverCa: path.join(dir, "server-ca.pem"),
+        caPem: fs.readFileSync(path.join(dir, "users-ca.pem"), "utf8"),
+        users: {},
+    };
     for (const u of users) {
         sh(["openssl", "req", ...ec, "-keyout", `${u}.key`, "-out", `${u}.csr`, "-subj", `/CN=${u}`], dir);
-        sh(["openssl", "x509", "-req", "-in", `${u}.csr`, "-CA", "users-ca.pem", "-CAkey", "users-ca.key", "-out", `${u}.pem`, "-days", "2", "-extfile", "client.ext"], dir);
+        sh(
+            [
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                `${u}.csr`,
+                "-CA",
+                "users-ca.pem",
+                "-CAkey",
+                "users-ca.key",
+                "-out",
+                `${u}.pem`,
+                "-days",
+                "2",
+                "-extfile",
+                "client.ext",
+            ],
+            dir,
+        );
         out.users[u] = { cert: path.join(dir, `${u}.pem`), key: path.join(dir, `${u}.key`) };
     }
     return out;
@@ -156,7 +264,14 @@ export function clientsPem(pki: Pki, users: string[]): string {
 }
 
 export function caddyBundle(model: Model, pki: Pki, opts: { caddyfile?: string } = {}): string {
-    return packFiles({ Caddyfile: opts.caddyfile ?? caddyfileFor(model), "ca.pem": pki.caPem, "clients.pem": clientsPem(pki, model.users.map((u) => u.name)) });
+    return packFiles({
+        Caddyfile: opts.caddyfile ?? caddyfileFor(model),
+        "ca.pem": pki.caPem,
+        "clients.pem": clientsPem(
+            pki,
+            model.users.map((u) => u.name),
+        ),
+    });
 }
 
 export function haproxyBundle(model: Model, cfg = renderContainerHaproxyCfg(model)): string {
@@ -164,7 +279,12 @@ export function haproxyBundle(model: Model, cfg = renderContainerHaproxyCfg(mode
 }
 
 /** CADDY_RELOAD_ON_HOST exactly as the DockerHost component runs it (env + bundle on stdin). */
-export function applyCaddyConfig(engine: Engine, model: Model, bundle: string, env: Record<string, string> = {}): Promise<CmdResult> {
+export function applyCaddyConfig(
+    engine: Engine,
+    model: Model,
+    bundle: string,
+    env: Record<string, string> = {},
+): Promise<CmdResult> {
     return engine.script(CADDY_RELOAD_ON_HOST, { ...caddyReloadEnvironment(model.edge), ...env }, bundle);
 }
 
@@ -174,12 +294,39 @@ export function haproxyConfigDir(model: Model): string {
 
 /** HAPROXY_RELOAD_ON_HOST exactly as the Edge component runs it. */
 export function applyHaproxyConfig(engine: Engine, model: Model, bundle: string): Promise<CmdResult> {
-    return engine.script(HAPROXY_RELOAD_ON_HOST, { IMAGE: versions.haproxyImage, CONFIG_DIR: haproxyConfigDir(model), CONTAINER: "haproxy", WRITE: HAPROXY_WRITE }, bundle);
+    return engine.script(
+        HAPROXY_RELOAD_ON_HOST,
+        {
+            IMAGE: versions.haproxyImage,
+            CONFIG_DIR: haproxyConfigDir(model),
+            CONTAINER: "haproxy",
+            WRITE: HAPROXY_WRITE,
+        },
+        bundle,
+    );
 }
 
 /** Just the throwaway-container half of HAPROXY_RELOAD_ON_HOST, to read what WRITE prints. */
 export function haproxyWriteOnly(engine: Engine, model: Model, bundle: string): Promise<CmdResult> {
-    return engine.docker(["run", "--rm", "-i", "--user", "0", "--network", "none", "-v", `${haproxyConfigDir(model)}:/cfg`, "--entrypoint", "sh", versions.haproxyImage, "-c", HAPROXY_WRITE], { input: bundle });
+    return engine.docker(
+        [
+            "run",
+            "--rm",
+            "-i",
+            "--user",
+            "0",
+            "--network",
+            "none",
+            "-v",
+            `${haproxyConfigDir(model)}:/cfg`,
+            "--entrypoint",
+            "sh",
+            versions.haproxyImage,
+            "-c",
+            HAPROXY_WRITE,
+        ],
+        { input: bundle },
+    );
 }
 
 export interface CurlOptions {
@@ -225,7 +372,12 @@ export function curlArgs(pki: Pki, o: CurlOptions): string[] {
 
 function parseCurl(r: { status: number | null; stdout: string; stderr: string }): CurlResult {
     const nl = r.stdout.lastIndexOf("\n");
-    return { exit: r.status, status: Number(r.stdout.slice(nl + 1)) || 0, body: r.stdout.slice(0, nl), verbose: r.stderr };
+    return {
+        exit: r.status,
+        status: Number(r.stdout.slice(nl + 1)) || 0,
+        body: r.stdout.slice(0, nl),
+        verbose: r.stderr,
+    };
 }
 
 /** curl inside the engine's namespace (where the published ports are); bounded. */
@@ -261,7 +413,12 @@ export function startStream(engine: Engine, pki: Pki, o: CurlOptions): Stream {
     return { child, started, done };
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, ms = 30_000, every = 250): Promise<T> {
+export async function waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined | false>,
+    ms = 30_000,
+    every = 250,
+): Promise<T> {
     const until = Date.now() + ms;
     let last: unknown;
     while (Date.now() < until) {
@@ -288,7 +445,9 @@ export interface Stack {
 /** Every registry ref the plans use for services and cloudflared, served by the echo image. */
 export async function tagServiceImages(engine: Engine, plans: DockerPlan[]): Promise<void> {
     const refs = new Set<string>();
-    for (const p of plans) for (const c of p.containers) if ((c.role === "service" || c.role === "cloudflared") && c.image.kind === "remote") refs.add(c.image.ref);
+    for (const p of plans)
+        for (const c of p.containers)
+            if ((c.role === "service" || c.role === "cloudflared") && c.image.kind === "remote") refs.add(c.image.ref);
     for (const r of refs) await tagEchoAs(engine, r);
 }
 
@@ -306,8 +465,24 @@ export async function bringUp(engine: Engine, stack: Stack): Promise<void> {
     if (r.status !== 0) {
         // The component runs the reload right after the container starts; note it if Caddy's
         // admin endpoint was not up yet, and retry once it is.
-        stack.notes.push(`first CADDY_RELOAD_ON_HOST right after start failed (${r.status}): ${r.stderr.trim().split("\n").pop()}`);
-        await waitFor("Caddy's admin endpoint", async () => (await engine.docker(["exec", "caddy", "wget", "-q", "-O", "/dev/null", "http://localhost:2019/config/"])).status === 0);
+        stack.notes.push(
+            `first CADDY_RELOAD_ON_HOST right after start failed (${r.status}): ${r.stderr.trim().split("\n").pop()}`,
+        );
+        await waitFor(
+            "Caddy's admin endpoint",
+            async () =>
+                (
+                    await engine.docker([
+                        "exec",
+                        "caddy",
+                        "wget",
+                        "-q",
+                        "-O",
+                        "/dev/null",
+                        "http://localhost:2019/config/",
+                    ])
+                ).status === 0,
+        );
         r = await applyCaddyConfig(engine, model, caddyBundle(model, pki));
         if (r.status !== 0) throw new Error(`CADDY_RELOAD_ON_HOST failed: ${r.stderr}`);
     }

@@ -35,8 +35,10 @@ export async function v6Clients(engine: Engine): Promise<V6Clients> {
         const inE = (...args: string[]) => sh("nsenter", [`--net=${engine.netnsPath}`, "--", "ip", ...args]);
         const inC = (...args: string[]) => sh("ip", ["netns", "exec", ns, "ip", ...args]);
         // nodad: usable at once (no duplicate address detection delay on a link of two).
-        for (const a of [`${V6.tailnet}/64`, `${V6.listen}/64`, "2001:db8:99::1/64"]) inE("-6", "addr", "add", a, "dev", inEngine, "nodad");
-        for (const a of [`${V6.tailnetClient}/64`, `${V6.lanClient}/64`, `${V6.wanClient}/64`, `${V6.wanClient2}/64`]) inC("-6", "addr", "add", a, "dev", inClients, "nodad");
+        for (const a of [`${V6.tailnet}/64`, `${V6.listen}/64`, "2001:db8:99::1/64"])
+            inE("-6", "addr", "add", a, "dev", inEngine, "nodad");
+        for (const a of [`${V6.tailnetClient}/64`, `${V6.lanClient}/64`, `${V6.wanClient}/64`, `${V6.wanClient2}/64`])
+            inC("-6", "addr", "add", a, "dev", inClients, "nodad");
         inE("link", "set", inEngine, "up");
         inC("link", "set", "lo", "up");
         inC("link", "set", inClients, "up");
@@ -47,10 +49,18 @@ export async function v6Clients(engine: Engine): Promise<V6Clients> {
     return {
         ns,
         curl: async (pki, o) => {
-            const r = spawnSync("ip", ["netns", "exec", ns, "curl", ...curlArgs(pki, o)], { encoding: "utf8", timeout: ((o.maxTime ?? 10) + 5) * 1000 });
+            const r = spawnSync("ip", ["netns", "exec", ns, "curl", ...curlArgs(pki, o)], {
+                encoding: "utf8",
+                timeout: ((o.maxTime ?? 10) + 5) * 1000,
+            });
             const out = r.stdout ?? "";
             const nl = out.lastIndexOf("\n");
-            return { exit: r.status, status: Number(out.slice(nl + 1)) || 0, body: out.slice(0, nl), verbose: r.stderr ?? "" };
+            return {
+                exit: r.status,
+                status: Number(out.slice(nl + 1)) || 0,
+                body: out.slice(0, nl),
+                verbose: r.stderr ?? "",
+            };
         },
         close,
     };

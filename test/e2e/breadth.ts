@@ -11,10 +11,54 @@ import { LAB_UPSTREAM_STANDIN, Lab, applyCaddy, curl } from "./lab";
 
 function tlsServer(dir: string, name: string): { ca: string; key: string; cert: string } {
     const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}-ca.key`, "-out", `${name}-ca.pem`, "-subj", `/CN=${name} CA`, "-days", "2"]);
-    run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}.lan`]);
+    run([
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        `${name}-ca.key`,
+        "-out",
+        `${name}-ca.pem`,
+        "-subj",
+        `/CN=${name} CA`,
+        "-days",
+        "2",
+    ]);
+    run([
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        `${name}.key`,
+        "-out",
+        `${name}.csr`,
+        "-subj",
+        `/CN=${name}.lan`,
+    ]);
     fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName = DNS:${name}.lan\n`);
-    run(["x509", "-req", "-in", `${name}.csr`, "-CA", `${name}-ca.pem`, "-CAkey", `${name}-ca.key`, "-out", `${name}.pem`, "-days", "1", "-extfile", `${name}.ext`]);
+    run([
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        `${name}-ca.pem`,
+        "-CAkey",
+        `${name}-ca.key`,
+        "-out",
+        `${name}.pem`,
+        "-days",
+        "1",
+        "-extfile",
+        `${name}.ext`,
+    ]);
     const r = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
     return { ca: r(`${name}-ca.pem`), key: r(`${name}.key`), cert: r(`${name}.pem`) };
 }
@@ -35,7 +79,9 @@ export function breadthTests(getLab: () => Lab): void {
             fs.mkdirSync(dir);
             pki = tlsServer(dir, "pve");
             otherCa = tlsServer(dir, "other").ca;
-            appliance = https.createServer({ key: pki.key, cert: pki.cert }, (req, res) => res.end(JSON.stringify({ service: "appliance", remoteUser: req.headers["remote-user"] ?? null })));
+            appliance = https.createServer({ key: pki.key, cert: pki.cert }, (req, res) =>
+                res.end(JSON.stringify({ service: "appliance", remoteUser: req.headers["remote-user"] ?? null })),
+            );
             // An auth server: "alice" with the right header, 401 otherwise.
             auth = http.createServer((req, res) => {
                 if (req.headers["x-let-me-in"] === "yes") {
@@ -48,7 +94,10 @@ export function breadthTests(getLab: () => Lab): void {
             });
             await new Promise<void>((r) => appliance.listen(0, "127.0.0.1", r));
             await new Promise<void>((r) => auth.listen(0, "127.0.0.1", r));
-            ports = { appliance: (appliance.address() as { port: number }).port, auth: (auth.address() as { port: number }).port };
+            ports = {
+                appliance: (appliance.address() as { port: number }).port,
+                auth: (auth.address() as { port: number }).port,
+            };
             lab.echoes["media"]!.server.on("request", (req) => seen.push({ remoteUser: req.headers["remote-user"] }));
             const up = `https://${LAB_UPSTREAM_STANDIN}:${ports.appliance}`;
             const r = applyCaddy(lab, {
@@ -57,11 +106,23 @@ export function breadthTests(getLab: () => Lab): void {
                 extraServices: {
                     db: { image: "postgres:17.6", port: 5432, expose: [] },
                     "pve-default": { upstream: up },
-                    "pve-skip": { upstream: up, upstreamTls: { insecureSkipVerify: true }, expose: ["private", "mtls"] },
+                    "pve-skip": {
+                        upstream: up,
+                        upstreamTls: { insecureSkipVerify: true },
+                        expose: ["private", "mtls"],
+                    },
                     "pve-ca": { upstream: up, upstreamTls: { serverName: "pve.lan", ca: pki.ca } },
                     "pve-wrong-ca": { upstream: up, upstreamTls: { serverName: "pve.lan", ca: otherCa } },
                     "pve-wrong-name": { upstream: up, upstreamTls: { serverName: "nas.lan", ca: pki.ca } },
-                    guarded: { upstream: `${LAB_UPSTREAM_STANDIN}:${lab.ports.media}`, expose: ["private", "mtls"], forwardAuth: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.auth}`, uri: "/verify", copyHeaders: ["Remote-User"] } },
+                    guarded: {
+                        upstream: `${LAB_UPSTREAM_STANDIN}:${lab.ports.media}`,
+                        expose: ["private", "mtls"],
+                        forwardAuth: {
+                            upstream: `${LAB_UPSTREAM_STANDIN}:${ports.auth}`,
+                            uri: "/verify",
+                            copyHeaders: ["Remote-User"],
+                        },
+                    },
                 },
             });
             assert.equal(r.status, 0, r.stderr);
@@ -73,7 +134,12 @@ export function breadthTests(getLab: () => Lab): void {
         });
 
         it("an internal service has no name on any plane: tailnet, LAN and WAN with a certificate get nothing", async () => {
-            for (const [source, host, cert] of [["tailnet", "db.home.example.dev"], ["lan", "db.home.example.dev"], ["wan", "db.example.dev", "dave"], ["tailnet", "db.example.dev"]] as const) {
+            for (const [source, host, cert] of [
+                ["tailnet", "db.home.example.dev"],
+                ["lan", "db.home.example.dev"],
+                ["wan", "db.example.dev", "dave"],
+                ["tailnet", "db.example.dev"],
+            ] as const) {
                 const r = await curl(lab, source, host, cert ? { cert } : {});
                 assert.notEqual(r.status, 200, `${source} → ${host}`);
             }
@@ -86,8 +152,15 @@ export function breadthTests(getLab: () => Lab): void {
         });
         it("served with insecureSkipVerify, on the private and the mtls plane", async () => {
             const r = await curl(lab, "tailnet", "pve-skip.home.example.dev");
-            assert.match(r.body, /"service":"appliance"/, `HTTP ${r.status}: ${r.verbose.split("\n").slice(-8).join(" | ")}`);
-            assert.match((await curl(lab, "wan", "pve-skip.example.dev", { cert: "dave" })).body, /"service":"appliance"/);
+            assert.match(
+                r.body,
+                /"service":"appliance"/,
+                `HTTP ${r.status}: ${r.verbose.split("\n").slice(-8).join(" | ")}`,
+            );
+            assert.match(
+                (await curl(lab, "wan", "pve-skip.example.dev", { cert: "dave" })).body,
+                /"service":"appliance"/,
+            );
         });
         it("served when verified against its own CA and name", async () => {
             assert.match((await curl(lab, "tailnet", "pve-ca.home.example.dev")).body, /"service":"appliance"/);
@@ -106,7 +179,9 @@ export function breadthTests(getLab: () => Lab): void {
             assert.equal(lab.echoes["media"]!.hits.length, hits);
         });
         it("forward auth: allowed with a login; the copied header is the auth server's, never the client's", async () => {
-            const r = await curl(lab, "tailnet", "guarded.home.example.dev", { headers: ["X-Let-Me-In: yes", "Remote-User: mallory"] });
+            const r = await curl(lab, "tailnet", "guarded.home.example.dev", {
+                headers: ["X-Let-Me-In: yes", "Remote-User: mallory"],
+            });
             assert.equal(r.status, 200, r.body);
             assert.equal(seen[seen.length - 1]?.remoteUser, "alice");
         });

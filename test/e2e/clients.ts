@@ -26,7 +26,11 @@ function ipBytes(ip: string): Buffer {
 /** A PROXY protocol v2 header (PROXY command, TCP). */
 export function proxyV2(src: string, dst: string, sport = 40000, dport = 443): Buffer {
     const v6 = src.includes(":");
-    const addr = Buffer.concat([ipBytes(src), ipBytes(dst), Buffer.from([sport >> 8, sport & 255, dport >> 8, dport & 255])]);
+    const addr = Buffer.concat([
+        ipBytes(src),
+        ipBytes(dst),
+        Buffer.from([sport >> 8, sport & 255, dport >> 8, dport & 255]),
+    ]);
     const sig = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
     return Buffer.concat([sig, Buffer.from([0x21, v6 ? 0x21 : 0x11, addr.length >> 8, addr.length & 255]), addr]);
 }
@@ -63,7 +67,10 @@ export function rawHttps(opts: {
             sock.destroy();
             resolve(r);
         };
-        const timer = setTimeout(() => finish({ status: 0, body: "", headers: "", error: "timeout" }), opts.timeoutMs ?? 5000);
+        const timer = setTimeout(
+            () => finish({ status: 0, body: "", headers: "", error: "timeout" }),
+            opts.timeoutMs ?? 5000,
+        );
         const sock = net.connect({ host: opts.host, port: opts.port, localAddress: opts.from }, () => {
             if (opts.header) sock.write(opts.header);
             const t = tls.connect({
@@ -74,7 +81,9 @@ export function rawHttps(opts: {
                 ALPNProtocols: ["http/1.1"],
             });
             let data = "";
-            t.on("secureConnect", () => t.write(`GET ${opts.path ?? "/"} HTTP/1.1\r\nHost: ${opts.servername}\r\nConnection: close\r\n\r\n`));
+            t.on("secureConnect", () =>
+                t.write(`GET ${opts.path ?? "/"} HTTP/1.1\r\nHost: ${opts.servername}\r\nConnection: close\r\n\r\n`),
+            );
             t.on("data", (d) => (data += d.toString()));
             t.on("end", () => {
                 const [headers = "", body = ""] = data.split("\r\n\r\n");
@@ -103,7 +112,12 @@ export function clientHello(servername: string): Promise<Buffer> {
 }
 
 /** Opens one TCP connection and reports when the server closes it (or `maxMs` passes). */
-export function holdOpen(opts: { from: string; port: number; send?: Buffer; maxMs: number }): Promise<{ closedAfterMs: number | undefined }> {
+export function holdOpen(opts: {
+    from: string;
+    port: number;
+    send?: Buffer;
+    maxMs: number;
+}): Promise<{ closedAfterMs: number | undefined }> {
     return new Promise((resolve) => {
         const start = Date.now();
         const s = net.connect({ host: "127.0.0.1", port: opts.port, localAddress: opts.from }, () => {
@@ -135,7 +149,13 @@ export interface Flood {
  * (e.g. a ClientHello) and then nothing. Bounded: every socket is destroyed by stop(), and by
  * itself after `maxMs`.
  */
-export async function flood(opts: { sources: string[]; perSource: number; port: number; send?: Buffer; maxMs: number }): Promise<Flood> {
+export async function flood(opts: {
+    sources: string[];
+    perSource: number;
+    port: number;
+    send?: Buffer;
+    maxMs: number;
+}): Promise<Flood> {
     const sockets: net.Socket[] = [];
     let open = 0;
     const pending: Promise<void>[] = [];
@@ -169,7 +189,13 @@ export async function flood(opts: { sources: string[]; perSource: number; port: 
 }
 
 /** A minimal WebSocket client over TLS (through the edge): counts text frames as they arrive. */
-export function webSocket(opts: { from: string; port: number; servername: string; ca: string; cert?: { cert: string; key: string } }): Promise<{ frames(): number; closed(): boolean; close(): void }> {
+export function webSocket(opts: {
+    from: string;
+    port: number;
+    servername: string;
+    ca: string;
+    cert?: { cert: string; key: string };
+}): Promise<{ frames(): number; closed(): boolean; close(): void }> {
     return new Promise((resolve, reject) => {
         const raw = net.connect({ host: "127.0.0.1", port: opts.port, localAddress: opts.from });
         const t = tls.connect({
@@ -206,7 +232,10 @@ export function webSocket(opts: { from: string; port: number; servername: string
         });
         t.on("close", () => (closed = true));
         t.on("error", (e) => (upgraded ? undefined : reject(e)));
-        setTimeout(() => (upgraded ? undefined : (t.destroy(), reject(new Error("websocket: no upgrade in 5 s")))), 5000);
+        setTimeout(
+            () => (upgraded ? undefined : (t.destroy(), reject(new Error("websocket: no upgrade in 5 s")))),
+            5000,
+        );
     });
 }
 
@@ -237,10 +266,20 @@ export async function load(opts: {
         const wait = due - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const target = opts.targets[i % opts.targets.length] as (typeof opts.targets)[number];
-        const from = Array.isArray(target.from) ? (target.from[Math.floor(i / opts.targets.length) % target.from.length] as string) : target.from;
+        const from = Array.isArray(target.from)
+            ? (target.from[Math.floor(i / opts.targets.length) % target.from.length] as string)
+            : target.from;
         result.sent++;
         inflight.push(
-            rawHttps({ from, host: "127.0.0.1", port: target.port, servername: target.servername, ca: opts.ca, ...(target.cert ? { cert: target.cert } : {}), timeoutMs: 10_000 }).then((r) => {
+            rawHttps({
+                from,
+                host: "127.0.0.1",
+                port: target.port,
+                servername: target.servername,
+                ca: opts.ca,
+                ...(target.cert ? { cert: target.cert } : {}),
+                timeoutMs: 10_000,
+            }).then((r) => {
                 if (r.status === 200) result.ok++;
                 else {
                     const why = `${r.error ?? `HTTP ${r.status}`} (${target.servername}:${target.port})`;

@@ -9,7 +9,23 @@ import * as http2 from "http2";
 import * as tls from "tls";
 import * as net from "net";
 import { EDGE_HOLD } from "../../render/reload";
-import { CONTAINER_ON_MAC, EDGE_PORTS, HOST_LAN_ADDRESS, IOT_DEVICE, IOT_DEVICES, Lab, RELAY, SOURCES, applyAndRevoke, applyCaddy, applyHaproxy, curl, labReloadEnvironment, reloadCaddyOnHost, runAsync } from "./lab";
+import {
+    CONTAINER_ON_MAC,
+    EDGE_PORTS,
+    HOST_LAN_ADDRESS,
+    IOT_DEVICE,
+    IOT_DEVICES,
+    Lab,
+    RELAY,
+    SOURCES,
+    applyAndRevoke,
+    applyCaddy,
+    applyHaproxy,
+    curl,
+    labReloadEnvironment,
+    reloadCaddyOnHost,
+    runAsync,
+} from "./lab";
 import { clientHello, flood, holdOpen, load, proxyV1, proxyV2, rawHttps, webSocket } from "./clients";
 import { CADDY_HOLD, EDGE_LIMITS, RELAY_LIMITS } from "../../render/haproxy";
 import { CADDY_TIMING } from "../../render/caddyfile";
@@ -21,13 +37,22 @@ const CLOUD = "cloud.example.dev";
 const seconds = (d: string) => Number((parseDuration(d) as bigint) / 1_000_000n) / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Loopback addresses standing in for many WAN clients. */
-const wanSources = (n: number) => Array.from({ length: n }, (_, i) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+const wanSources = (n: number) =>
+    Array.from({ length: n }, (_, i) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
 
 /** The sites and users most attacks run against: dave and mom current, the wiki served. */
 /** Runs EDGE_HOLD through the lab's docker stand-in (both HAProxies that connect to Caddy). */
-function hold(lab: Lab, mode: "hold" | "release", overrides: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function hold(
+    lab: Lab,
+    mode: "hold" | "release",
+    overrides: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const env = { ...process.env, ...labReloadEnvironment(lab, overrides) };
-    return runAsync("docker", ["exec", "-e", `MODE=${mode}`, "-e", `HOLD_MAX=${env["HOLD_MAX"]}`, "haproxy", "sh", "-c", EDGE_HOLD], env);
+    return runAsync(
+        "docker",
+        ["exec", "-e", `MODE=${mode}`, "-e", `HOLD_MAX=${env["HOLD_MAX"]}`, "haproxy", "sh", "-c", EDGE_HOLD],
+        env,
+    );
 }
 
 const STANDARD_SITES = { users: ["dave", "mom"], withWiki: true };
@@ -56,14 +81,22 @@ export function hardeningTests(getLab: () => Lab): void {
             });
 
         it("control: from HAProxy's fixed address, a PROXY header naming a trusted source is believed", async () => {
-            const r = await caddy(8443, lab.model.addresses.haproxy, proxyV2(SOURCES.tailnet, lab.model.addresses.caddy));
+            const r = await caddy(
+                8443,
+                lab.model.addresses.haproxy,
+                proxyV2(SOURCES.tailnet, lab.model.addresses.caddy),
+            );
             assert.equal(r.status, 200, r.error);
             assert.match(r.body, /"service":"media"/);
         });
 
         it("Caddy's own guard refuses a listed untrusted source inside a trusted network, even in a header from HAProxy", async () => {
             const hits = lab.echoes["media"]!.hits.length;
-            const r = await caddy(8443, lab.model.addresses.haproxy, proxyV2(SOURCES.router, lab.model.addresses.caddy));
+            const r = await caddy(
+                8443,
+                lab.model.addresses.haproxy,
+                proxyV2(SOURCES.router, lab.model.addresses.caddy),
+            );
             assert.notEqual(r.status, 200, `served: ${r.body.slice(0, 80)}`);
             assert.equal(lab.echoes["media"]!.hits.length, hits);
         });
@@ -71,10 +104,17 @@ export function hardeningTests(getLab: () => Lab): void {
         const forged: [string, (to: string) => Buffer][] = [
             ["PROXY v1, IPv4 tailnet source", (to) => proxyV1(SOURCES.tailnet, to)],
             ["PROXY v2, IPv4 tailnet source", (to) => proxyV2(SOURCES.tailnet, to)],
-            ["PROXY v2, IPv6 tailnet source (fd7a:115c:a1e0::5)", () => proxyV2("fd7a:115c:a1e0::5", "fd7a:115c:a1e0::1")],
+            [
+                "PROXY v2, IPv6 tailnet source (fd7a:115c:a1e0::5)",
+                () => proxyV2("fd7a:115c:a1e0::5", "fd7a:115c:a1e0::1"),
+            ],
             ["PROXY v1, IPv6 tailnet source", () => proxyV1("fd7a:115c:a1e0::5", "fd7a:115c:a1e0::1")],
         ];
-        for (const from of [["the WAN", SOURCES.wan], ["another container", "127.0.0.77"], ["Caddy's own network gateway", "127.0.0.193"]] as const) {
+        for (const from of [
+            ["the WAN", SOURCES.wan],
+            ["another container", "127.0.0.77"],
+            ["Caddy's own network gateway", "127.0.0.193"],
+        ] as const) {
             for (const [label, header] of forged) {
                 it(`from ${from[0]} (${from[1]}): a forged ${label} reaches nothing on the plain listener`, async () => {
                     const hits = lab.echoes["media"]!.hits.length;
@@ -95,10 +135,19 @@ export function hardeningTests(getLab: () => Lab): void {
             const [host, port] = CADDY_ADMIN.split(":") as [string, string];
             const ask = (hostHeader: string) =>
                 new Promise<number>((resolve) => {
-                    const req = http.get({ host: "127.0.0.1", port: Number(port), path: "/config/", headers: { Host: hostHeader }, timeout: 3000 }, (res) => {
-                        res.resume();
-                        resolve(res.statusCode ?? 0);
-                    });
+                    const req = http.get(
+                        {
+                            host: "127.0.0.1",
+                            port: Number(port),
+                            path: "/config/",
+                            headers: { Host: hostHeader },
+                            timeout: 3000,
+                        },
+                        (res) => {
+                            res.resume();
+                            resolve(res.statusCode ?? 0);
+                        },
+                    );
                     req.on("error", () => resolve(0));
                 });
             assert.equal(await ask(`${host}:${port}`), 200, "control: the admin API answers its own name");
@@ -107,13 +156,23 @@ export function hardeningTests(getLab: () => Lab): void {
 
         it("the mtls listener still demands a certificate from anyone who reaches it directly", async () => {
             assert.notEqual((await caddy(9443, SOURCES.wan)).status, 200);
-            assert.notEqual((await caddy(9443, SOURCES.wan, proxyV2(SOURCES.tailnet, lab.model.addresses.caddy))).status, 200);
+            assert.notEqual(
+                (await caddy(9443, SOURCES.wan, proxyV2(SOURCES.tailnet, lab.model.addresses.caddy))).status,
+                200,
+            );
         });
 
         it("Caddy listens only on its edge address: nothing answers on :8443 or :9443 at addresses it does not own", async () => {
             for (const host of ["127.0.0.196", "127.0.0.2"]) {
                 for (const port of [8443, 9443]) {
-                    const r = await rawHttps({ from: SOURCES.wan, host, port, servername: port === 8443 ? MEDIA : CLOUD, ca: lab.serverCa, timeoutMs: 2000 });
+                    const r = await rawHttps({
+                        from: SOURCES.wan,
+                        host,
+                        port,
+                        servername: port === 8443 ? MEDIA : CLOUD,
+                        ca: lab.serverCa,
+                        timeoutMs: 2000,
+                    });
                     assert.match(r.error ?? "", /ECONNREFUSED/, `${host}:${port}`);
                 }
             }
@@ -139,7 +198,14 @@ export function hardeningTests(getLab: () => Lab): void {
             });
             it(`(${mode} edge) a process on the edge host that picks the host's listed address as its source reaches no private site`, async () => {
                 const hits = lab.echoes["media"]!.hits.length;
-                const r = await rawHttps({ from: HOST_LAN_ADDRESS, host: "127.0.0.1", port: EDGE_PORTS[mode].https, servername: MEDIA, ca: lab.serverCa, timeoutMs: 3000 });
+                const r = await rawHttps({
+                    from: HOST_LAN_ADDRESS,
+                    host: "127.0.0.1",
+                    port: EDGE_PORTS[mode].https,
+                    servername: MEDIA,
+                    ca: lab.serverCa,
+                    timeoutMs: 3000,
+                });
                 assert.notEqual(r.status, 200, `served: ${r.body.slice(0, 80)}`);
                 assert.equal(lab.echoes["media"]!.hits.length, hits);
             });
@@ -162,11 +228,19 @@ export function hardeningTests(getLab: () => Lab): void {
         for (const mode of ["container", "native"] as const) {
             it(`(${mode} edge) one WAN address gets at most ${EDGE_LIMITS.perSource} concurrent connections`, async () => {
                 // A source of its own: the per-source counters remember earlier tests for a while.
-                const f = await flood({ sources: [mode === "container" ? "127.0.0.41" : "127.0.0.42"], perSource: 100, port: EDGE_PORTS[mode].https, maxMs: 20_000 });
+                const f = await flood({
+                    sources: [mode === "container" ? "127.0.0.41" : "127.0.0.42"],
+                    perSource: 100,
+                    port: EDGE_PORTS[mode].https,
+                    maxMs: 20_000,
+                });
                 try {
                     await sleep(500);
                     assert.ok(f.alive() <= EDGE_LIMITS.perSource, `alive ${f.alive()} of ${f.opened}`);
-                    assert.ok(f.alive() >= EDGE_LIMITS.perSource - 2, `alive ${f.alive()}: the first ${EDGE_LIMITS.perSource} are served`);
+                    assert.ok(
+                        f.alive() >= EDGE_LIMITS.perSource - 2,
+                        `alive ${f.alive()}: the first ${EDGE_LIMITS.perSource} are served`,
+                    );
                     assert.equal((await curl(lab, "tailnet", MEDIA, { edge: mode })).status, 200);
                 } finally {
                     f.stop();
@@ -175,18 +249,31 @@ export function hardeningTests(getLab: () => Lab): void {
 
             it(`(${mode} edge) one trusted LAN device (a compromised IoT box) gets at most ${EDGE_LIMITS.trustedPerSource} connections of 4,200 it opens; the tailnet, the LAN and a certificate holder on the WAN are served meanwhile`, async () => {
                 const hello = await clientHello(MEDIA);
-                const f = await flood({ sources: [IOT_DEVICE], perSource: 4200, port: EDGE_PORTS[mode].https, send: hello, maxMs: 30_000 });
+                const f = await flood({
+                    sources: [IOT_DEVICE],
+                    perSource: 4200,
+                    port: EDGE_PORTS[mode].https,
+                    send: hello,
+                    maxMs: 30_000,
+                });
                 try {
                     await sleep(800);
                     const alive = f.alive();
                     assert.ok(alive <= EDGE_LIMITS.trustedPerSource, `the device holds ${alive} of ${f.opened}`);
-                    assert.ok(alive >= EDGE_LIMITS.trustedPerSource - 8, `the device holds ${alive}: its first ${EDGE_LIMITS.trustedPerSource} are accepted (it is trusted)`);
+                    assert.ok(
+                        alive >= EDGE_LIMITS.trustedPerSource - 8,
+                        `the device holds ${alive}: its first ${EDGE_LIMITS.trustedPerSource} are accepted (it is trusted)`,
+                    );
                     for (const source of ["tailnet", "lan"] as const) {
                         const r = await curl(lab, source, MEDIA, { edge: mode, maxTime: 5 });
                         assert.equal(r.status, 200, `${source}: ${r.verbose.split("\n").slice(-2).join(" | ")}`);
                     }
                     const family = await curl(lab, "wan", CLOUD, { edge: mode, cert: "dave", maxTime: 5 });
-                    assert.equal(family.status, 200, `a family member on the WAN: ${family.verbose.split("\n").slice(-2).join(" | ")}`);
+                    assert.equal(
+                        family.status,
+                        200,
+                        `a family member on the WAN: ${family.verbose.split("\n").slice(-2).join(" | ")}`,
+                    );
                 } finally {
                     f.stop();
                 }
@@ -195,7 +282,13 @@ export function hardeningTests(getLab: () => Lab): void {
 
             it(`(${mode} edge) 16 trusted LAN addresses opening 256 connections each hold at most ${EDGE_LIMITS.lanTotal} together: the tailnet is served`, async () => {
                 const hello = await clientHello(MEDIA);
-                const f = await flood({ sources: IOT_DEVICES, perSource: EDGE_LIMITS.trustedPerSource, port: EDGE_PORTS[mode].https, send: hello, maxMs: 30_000 });
+                const f = await flood({
+                    sources: IOT_DEVICES,
+                    perSource: EDGE_LIMITS.trustedPerSource,
+                    port: EDGE_PORTS[mode].https,
+                    send: hello,
+                    maxMs: 30_000,
+                });
                 try {
                     await sleep(800);
                     const alive = f.alive();
@@ -210,11 +303,20 @@ export function hardeningTests(getLab: () => Lab): void {
 
             it(`(${mode} edge) a flood of ${150 * 30} stalled handshakes from 150 WAN addresses leaves the tailnet and LAN served`, async () => {
                 const hello = await clientHello(CLOUD);
-                const f = await flood({ sources: wanSources(150), perSource: 30, port: EDGE_PORTS[mode].https, send: hello, maxMs: 30_000 });
+                const f = await flood({
+                    sources: wanSources(150),
+                    perSource: 30,
+                    port: EDGE_PORTS[mode].https,
+                    send: hello,
+                    maxMs: 30_000,
+                });
                 try {
                     await sleep(800);
                     const alive = f.alive();
-                    assert.ok(alive <= EDGE_LIMITS.untrustedTotal + 8, `untrusted connections held: ${alive} of ${f.opened}`);
+                    assert.ok(
+                        alive <= EDGE_LIMITS.untrustedTotal + 8,
+                        `untrusted connections held: ${alive} of ${f.opened}`,
+                    );
                     for (const source of ["tailnet", "lan"] as const) {
                         const r = await curl(lab, source, MEDIA, { edge: mode, maxTime: 5 });
                         assert.equal(r.status, 200, `${source}: ${r.verbose.split("\n").slice(-2).join(" | ")}`);
@@ -240,18 +342,24 @@ export function hardeningTests(getLab: () => Lab): void {
                 const f = await flood({ sources: [CONTAINER_ON_MAC], perSource: 5000, port, maxMs: 30_000 });
                 try {
                     await sleep(800);
-                    assert.ok(f.alive() >= 4100, `the relay accepted ${f.alive()} of ${f.opened} (more than the old limit of 4,096; production's is ${RELAY_LIMITS.perFrontend} per port)`);
+                    assert.ok(
+                        f.alive() >= 4100,
+                        `the relay accepted ${f.alive()} of ${f.opened} (more than the old limit of 4,096; production's is ${RELAY_LIMITS.perFrontend} per port)`,
+                    );
                     const r = await curl(lab, "tailnet", MEDIA, { edge: "native", maxTime: 5 });
                     assert.equal(r.status, 200, `tailnet: ${r.verbose.split("\n").slice(-2).join(" | ")}`);
                     const family = await curl(lab, "wan", CLOUD, { edge: "native", cert: "dave", maxTime: 5 });
-                    assert.equal(family.status, 200, `WAN with a certificate: ${family.verbose.split("\n").slice(-2).join(" | ")}`);
+                    assert.equal(
+                        family.status,
+                        200,
+                        `WAN with a certificate: ${family.verbose.split("\n").slice(-2).join(" | ")}`,
+                    );
                 } finally {
                     f.stop();
                 }
                 await sleep(500);
             });
         }
-
     });
 
     describe("hardening: short timeouts before the handshake", function () {
@@ -260,18 +368,32 @@ export function hardeningTests(getLab: () => Lab): void {
 
         it(`:443 closes a connection that sends nothing within ${EDGE_LIMITS.helloTimeout}`, async () => {
             const r = await holdOpen({ from: "127.0.0.51", port: EDGE_PORTS.container.https, maxMs: 20_000 });
-            assert.ok(r.closedAfterMs !== undefined && r.closedAfterMs >= hello - 500 && r.closedAfterMs <= hello + 2000, `closed after ${r.closedAfterMs} ms`);
+            assert.ok(
+                r.closedAfterMs !== undefined && r.closedAfterMs >= hello - 500 && r.closedAfterMs <= hello + 2000,
+                `closed after ${r.closedAfterMs} ms`,
+            );
         });
 
         it(`:80 closes a connection that sends no request within ${EDGE_LIMITS.helloTimeout}`, async () => {
             const r = await holdOpen({ from: "127.0.0.52", port: EDGE_PORTS.container.http, maxMs: 20_000 });
-            assert.ok(r.closedAfterMs !== undefined && r.closedAfterMs <= hello + 2000, `closed after ${r.closedAfterMs} ms`);
+            assert.ok(
+                r.closedAfterMs !== undefined && r.closedAfterMs <= hello + 2000,
+                `closed after ${r.closedAfterMs} ms`,
+            );
         });
 
         it(`a ClientHello and then silence is closed within Caddy's ${CADDY_TIMING.readHeader} handshake limit`, async () => {
-            const r = await holdOpen({ from: "127.0.0.53", port: EDGE_PORTS.container.https, send: await clientHello(CLOUD), maxMs: 40_000 });
+            const r = await holdOpen({
+                from: "127.0.0.53",
+                port: EDGE_PORTS.container.https,
+                send: await clientHello(CLOUD),
+                maxMs: 40_000,
+            });
             const limit = seconds(CADDY_TIMING.readHeader) * 1000;
-            assert.ok(r.closedAfterMs !== undefined && r.closedAfterMs <= limit + 3000, `closed after ${r.closedAfterMs} ms`);
+            assert.ok(
+                r.closedAfterMs !== undefined && r.closedAfterMs <= limit + 3000,
+                `closed after ${r.closedAfterMs} ms`,
+            );
         });
     });
 
@@ -291,8 +413,16 @@ export function hardeningTests(getLab: () => Lab): void {
             const endedAfter = Date.now() - reloadAt;
             assert.ok(endedAfter <= 5000, `the stream ended ${endedAfter} ms after the apply`);
             assert.doesNotMatch(s.body, /done/, "the download did not run to its end");
-            assert.notEqual((await curl(lab, "wan", CLOUD, { cert: "mom" })).status, 200, "mom's new requests are refused");
-            assert.equal((await curl(lab, "wan", CLOUD, { cert: "dave" })).status, 200, "dave is served after the restart");
+            assert.notEqual(
+                (await curl(lab, "wan", CLOUD, { cert: "mom" })).status,
+                200,
+                "mom's new requests are refused",
+            );
+            assert.equal(
+                (await curl(lab, "wan", CLOUD, { cert: "dave" })).status,
+                200,
+                "dave is served after the restart",
+            );
             const restore = await applyAndRevoke(lab, { users: ["dave", "mom"], withWiki: true });
             assert.equal(restore.status, 0, restore.stderr);
             assert.equal(restore.stdout.trim(), "", "adding a user revokes nothing");
@@ -315,7 +445,12 @@ export function hardeningTests(getLab: () => Lab): void {
         });
 
         it("a WebSocket on the plain listener survives a Caddy reload that changes other sites, and an HAProxy reload", async () => {
-            const ws = await webSocket({ from: SOURCES.tailnet, port: EDGE_PORTS.container.https, servername: MEDIA, ca: lab.serverCa });
+            const ws = await webSocket({
+                from: SOURCES.tailnet,
+                port: EDGE_PORTS.container.https,
+                servername: MEDIA,
+                ca: lab.serverCa,
+            });
             try {
                 await sleep(600);
                 assert.ok(ws.frames() >= 2, "frames flow before the reload");
@@ -334,7 +469,13 @@ export function hardeningTests(getLab: () => Lab): void {
         });
 
         it("a WebSocket on the mtls listener survives an unrelated reload too", async () => {
-            const ws = await webSocket({ from: SOURCES.wan, port: EDGE_PORTS.container.https, servername: CLOUD, ca: lab.serverCa, cert: lab.certs["dave"] as { cert: string; key: string } });
+            const ws = await webSocket({
+                from: SOURCES.wan,
+                port: EDGE_PORTS.container.https,
+                servername: CLOUD,
+                ca: lab.serverCa,
+                cert: lab.certs["dave"] as { cert: string; key: string },
+            });
             try {
                 await sleep(600);
                 const r = applyCaddy(lab, { users: ["dave", "mom"], withWiki: false });
@@ -356,7 +497,11 @@ export function hardeningTests(getLab: () => Lab): void {
             const again = applyCaddy(lab, STANDARD_SITES);
             assert.equal(again.status, 0, again.stderr);
             await sleep(200);
-            assert.match(lab.logs.caddy.slice(logged).join(""), /config is unchanged/, "Caddy saw the same config and kept it");
+            assert.match(
+                lab.logs.caddy.slice(logged).join(""),
+                /config is unchanged/,
+                "Caddy saw the same config and kept it",
+            );
             const h1 = applyHaproxy(lab, first.model);
             assert.equal(h1.status, 0, h1.stderr);
             const h2 = applyHaproxy(lab, first.model);
@@ -373,9 +518,19 @@ export function hardeningTests(getLab: () => Lab): void {
             const dave = lab.certs["dave"] as { cert: string; key: string };
             const targets = [
                 { from: SOURCES.tailnet, port: EDGE_PORTS.container.https, servername: MEDIA },
-                { from: wanSources(40).map((a) => a.replace("127.0.1.", "127.0.2.")), port: EDGE_PORTS.container.https, servername: CLOUD, cert: dave },
+                {
+                    from: wanSources(40).map((a) => a.replace("127.0.1.", "127.0.2.")),
+                    port: EDGE_PORTS.container.https,
+                    servername: CLOUD,
+                    cert: dave,
+                },
                 { from: SOURCES.lan, port: EDGE_PORTS.native.https, servername: MEDIA },
-                { from: wanSources(40).map((a) => a.replace("127.0.1.", "127.0.3.")), port: EDGE_PORTS.native.https, servername: CLOUD, cert: dave },
+                {
+                    from: wanSources(40).map((a) => a.replace("127.0.1.", "127.0.3.")),
+                    port: EDGE_PORTS.native.https,
+                    servername: CLOUD,
+                    cert: dave,
+                },
             ];
             const haproxyOnly = load({ rate: 100, seconds: 8, targets, ca: lab.serverCa });
             for (let i = 0; i < 10; i++) {
@@ -383,7 +538,9 @@ export function hardeningTests(getLab: () => Lab): void {
                 for (const h of Object.values(lab.haproxies)) h.proc.kill("SIGUSR2");
             }
             const h = await haproxyOnly;
-            console.log(`      HAProxy reloads under load: ${h.ok} of ${h.sent} ok; failures ${JSON.stringify(h.failures)}`);
+            console.log(
+                `      HAProxy reloads under load: ${h.ok} of ${h.sent} ok; failures ${JSON.stringify(h.failures)}`,
+            );
             assert.equal(h.ok, h.sent, JSON.stringify(h.failures));
 
             const caddyReloads = 8;
@@ -396,7 +553,9 @@ export function hardeningTests(getLab: () => Lab): void {
                 for (const x of Object.values(lab.haproxies)) x.proc.kill("SIGUSR2");
             }
             const r = await both;
-            console.log(`      Caddy (held) and HAProxy reloads under load: ${r.ok} of ${r.sent} ok; failures ${JSON.stringify(r.failures)}`);
+            console.log(
+                `      Caddy (held) and HAProxy reloads under load: ${r.ok} of ${r.sent} ok; failures ${JSON.stringify(r.failures)}`,
+            );
             assert.equal(r.ok, r.sent, JSON.stringify(r.failures));
             applyCaddy(lab, STANDARD_SITES);
         });
@@ -469,13 +628,17 @@ export function hardeningTests(getLab: () => Lab): void {
                 assert.equal((await curl(lab, "tailnet", MEDIA, { edge: mode })).status, 200);
             }
             assert.ok(Date.now() - started < 1000, "released at once, not by the watchdog");
-            const state = ["container", "relay"].filter((role) => fs.existsSync(path.join(lab.dir, "hold", role, CADDY_HOLD.stateFile)));
+            const state = ["container", "relay"].filter((role) =>
+                fs.existsSync(path.join(lab.dir, "hold", role, CADDY_HOLD.stateFile)),
+            );
             assert.deepEqual(state, [], "the watchdogs were retired");
             await sleep(1200);
         });
 
         it("a hold HAProxy refuses half-way is undone: nothing stays held, and the reload says why and goes ahead", async () => {
-            const bad = { LAB_HOLD_RELAY: "set maxconn frontend from_edge_plain 0\nset maxconn frontend no_such_frontend 0\n" };
+            const bad = {
+                LAB_HOLD_RELAY: "set maxconn frontend from_edge_plain 0\nset maxconn frontend no_such_frontend 0\n",
+            };
             const r = await reloadCaddyOnHost(lab, STANDARD_SITES, bad);
             assert.equal(r.status, 0, r.stderr);
             assert.match(r.stderr, /HAProxy refused 'set maxconn frontend no_such_frontend 0': No such frontend/);
@@ -492,7 +655,10 @@ export function hardeningTests(getLab: () => Lab): void {
             const many = Array.from({ length: 250 }, () => "dave");
             const users = applyCaddy(lab, { users: ["dave", "mom"], withWiki: true, allow: [...many, "mom"] });
             assert.equal(users.status, 0, users.stderr);
-            assert.ok(fs.statSync(path.join(lab.etc, "pki/clients.pem")).size > 128 * 1024, "clients.pem is over 128 KiB");
+            assert.ok(
+                fs.statSync(path.join(lab.etc, "pki/clients.pem")).size > 128 * 1024,
+                "clients.pem is over 128 KiB",
+            );
             assert.equal((await curl(lab, "wan", CLOUD, { cert: "mom" })).status, 200);
             const services = applyCaddy(lab, {
                 users: ["dave", "mom"],
@@ -501,7 +667,12 @@ export function hardeningTests(getLab: () => Lab): void {
                     ...m,
                     services: [
                         ...m.services,
-                        ...Array.from({ length: 1000 }, (_, i) => ({ ...(m.services.find((s) => s.name === "media") as (typeof m.services)[number]), name: `svc${i}`, label: `svc${i}`, hostnames: { private: `svc${i}.home.example.dev` } })),
+                        ...Array.from({ length: 1000 }, (_, i) => ({
+                            ...(m.services.find((s) => s.name === "media") as (typeof m.services)[number]),
+                            name: `svc${i}`,
+                            label: `svc${i}`,
+                            hostnames: { private: `svc${i}.home.example.dev` },
+                        })),
                     ],
                 }),
             });
@@ -527,7 +698,13 @@ export function hardeningTests(getLab: () => Lab): void {
                 try {
                     const hello = await clientHello(CLOUD);
                     // While held, the kernel queues what arrives; the tailnet's request waits among them.
-                    const f = await flood({ sources: wanSources(150), perSource: 20, port: EDGE_PORTS[mode].https, send: hello, maxMs: 40_000 });
+                    const f = await flood({
+                        sources: wanSources(150),
+                        perSource: 20,
+                        port: EDGE_PORTS[mode].https,
+                        send: hello,
+                        maxMs: 40_000,
+                    });
                     try {
                         const pending = curl(lab, "tailnet", MEDIA, { edge: mode, maxTime: 20 });
                         await sleep(1000);
@@ -535,9 +712,16 @@ export function hardeningTests(getLab: () => Lab): void {
                         released = true;
                         assert.equal(r.status, 0, r.stderr);
                         const res = await pending;
-                        assert.equal(res.status, 200, `tailnet after the release: ${res.verbose.split("\n").slice(-2).join(" | ")}`);
+                        assert.equal(
+                            res.status,
+                            200,
+                            `tailnet after the release: ${res.verbose.split("\n").slice(-2).join(" | ")}`,
+                        );
                         await sleep(800);
-                        assert.ok(f.alive() <= EDGE_LIMITS.untrustedTotal + 8, `the flood holds ${f.alive()} of ${f.opened}`);
+                        assert.ok(
+                            f.alive() <= EDGE_LIMITS.untrustedTotal + 8,
+                            `the flood holds ${f.alive()} of ${f.opened}`,
+                        );
                     } finally {
                         f.stop();
                     }
@@ -551,7 +735,17 @@ export function hardeningTests(getLab: () => Lab): void {
         it("HTTP/2 rapid reset (20,000 streams opened and cancelled at once, CVE-2023-44487) through the edge: Caddy stays up and the tailnet is served meanwhile", async () => {
             const session = http2.connect(`https://${MEDIA}:${EDGE_PORTS.container.https}`, {
                 // From the LAN's address: a TCP socket bound there, with TLS on top.
-                createConnection: () => tls.connect({ socket: net.connect({ host: "127.0.0.1", port: EDGE_PORTS.container.https, localAddress: SOURCES.lan }), servername: MEDIA, ca: fs.readFileSync(lab.serverCa), ALPNProtocols: ["h2"] }),
+                createConnection: () =>
+                    tls.connect({
+                        socket: net.connect({
+                            host: "127.0.0.1",
+                            port: EDGE_PORTS.container.https,
+                            localAddress: SOURCES.lan,
+                        }),
+                        servername: MEDIA,
+                        ca: fs.readFileSync(lab.serverCa),
+                        ALPNProtocols: ["h2"],
+                    }),
             });
             session.on("error", () => undefined);
             let sent = 0;
@@ -568,8 +762,15 @@ export function hardeningTests(getLab: () => Lab): void {
                     if (sent % 500 === 0) await new Promise((r) => setImmediate(r));
                 }
                 const r = await curl(lab, "tailnet", MEDIA, { maxTime: 10 });
-                assert.equal(r.status, 200, `tailnet during the attack: ${r.verbose.split("\n").slice(-2).join(" | ")}`);
-                assert.ok(sent >= 1000, `the attack ran: ${sent} streams opened and cancelled before the connection ${session.closed || session.destroyed ? "was closed" : "ended"}`);
+                assert.equal(
+                    r.status,
+                    200,
+                    `tailnet during the attack: ${r.verbose.split("\n").slice(-2).join(" | ")}`,
+                );
+                assert.ok(
+                    sent >= 1000,
+                    `the attack ran: ${sent} streams opened and cancelled before the connection ${session.closed || session.destroyed ? "was closed" : "ended"}`,
+                );
             } finally {
                 session.destroy();
             }
@@ -585,24 +786,53 @@ export function hardeningTests(getLab: () => Lab): void {
             const sClient = (extra: string[]) =>
                 runAsync(
                     "openssl",
-                    ["s_client", "-connect", `127.0.0.1:${EDGE_PORTS.container.https}`, "-servername", CLOUD, "-CAfile", lab.serverCa, "-cert", c.cert, "-key", c.key, "-bind", `${SOURCES.wan}:0`, "-ign_eof", ...extra],
+                    [
+                        "s_client",
+                        "-connect",
+                        `127.0.0.1:${EDGE_PORTS.container.https}`,
+                        "-servername",
+                        CLOUD,
+                        "-CAfile",
+                        lab.serverCa,
+                        "-cert",
+                        c.cert,
+                        "-key",
+                        c.key,
+                        "-bind",
+                        `${SOURCES.wan}:0`,
+                        "-ign_eof",
+                        ...extra,
+                    ],
                     process.env,
                     `GET /.well-known/homelab/whoami HTTP/1.1\r\nHost: ${CLOUD}\r\nConnection: close\r\n\r\n`,
                 );
             try {
                 const first = await sClient(["-sess_out", sess]);
-                assert.match(first.stdout, /listener=mtls/, `mom is served before the apply:\n${first.stdout.slice(-400)}${first.stderr.slice(-400)}`);
-                const ticket = /New Session Ticket/.test(first.stdout) && fs.existsSync(sess) && fs.statSync(sess).size > 0;
+                assert.match(
+                    first.stdout,
+                    /listener=mtls/,
+                    `mom is served before the apply:\n${first.stdout.slice(-400)}${first.stderr.slice(-400)}`,
+                );
+                const ticket =
+                    /New Session Ticket/.test(first.stdout) && fs.existsSync(sess) && fs.statSync(sess).size > 0;
                 const revoked = await applyAndRevoke(lab, { users: ["dave"], withWiki: true });
                 assert.equal(revoked.status, 0, revoked.stderr);
                 if (!ticket) {
                     // Nothing to resume: every connection is a full handshake, which checks the certificate.
                     const again = await sClient([]);
-                    assert.doesNotMatch(again.stdout, /listener=mtls/, "a full handshake with the removed certificate is refused");
+                    assert.doesNotMatch(
+                        again.stdout,
+                        /listener=mtls/,
+                        "a full handshake with the removed certificate is refused",
+                    );
                     return;
                 }
                 const again = await sClient(["-sess_in", sess]);
-                assert.doesNotMatch(again.stdout, /listener=mtls/, `the removed user got through by resuming:\n${again.stdout.slice(-600)}`);
+                assert.doesNotMatch(
+                    again.stdout,
+                    /listener=mtls/,
+                    `the removed user got through by resuming:\n${again.stdout.slice(-600)}`,
+                );
             } finally {
                 applyCaddy(lab, STANDARD_SITES);
                 fs.rmSync(dir, { recursive: true, force: true });
@@ -616,7 +846,11 @@ export function hardeningTests(getLab: () => Lab): void {
         const cases: [string, () => Promise<{ status: number; verbose: string }>, number][] = [
             ["a served page", () => curl(lab, "tailnet", MEDIA), 200],
             ["no such service (404)", () => curl(lab, "tailnet", "nothing.home.example.dev"), 404],
-            ["a TLS name and Host that differ on the mtls listener (421)", () => curl(lab, "wan", "wiki.example.dev", { cert: "dave", sni: CLOUD }), 421],
+            [
+                "a TLS name and Host that differ on the mtls listener (421)",
+                () => curl(lab, "wan", "wiki.example.dev", { cert: "dave", sni: CLOUD }),
+                421,
+            ],
             ["the :80 redirect", () => curl(lab, "wan", MEDIA, { http: true }), 301],
         ];
         for (const [label, run, status] of cases) {

@@ -28,7 +28,14 @@ import { validate } from "../../stacks/validate";
 import { addressPlan } from "../../stacks/addressPlan";
 import { renderCaddyfile } from "../../render/caddyfile";
 import { holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
-import { CADDY_APPLY, CADDY_RELOAD_ON_HOST, HAPROXY_WRITE, caddyReloadEnvironment, packFiles, unpackFiles } from "../../render/reload";
+import {
+    CADDY_APPLY,
+    CADDY_RELOAD_ON_HOST,
+    HAPROXY_WRITE,
+    caddyReloadEnvironment,
+    packFiles,
+    unpackFiles,
+} from "../../render/reload";
 import { caddyBinary, haproxy3Binary, haproxyBinary } from "../support/binaries";
 import { runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
@@ -48,7 +55,10 @@ export const TRUSTED_SOURCES: readonly Source[] = ["lan", "tailnet"];
 export type Source = keyof typeof SOURCES;
 export type EdgeMode = "container" | "native";
 /** Where each edge shape listens in the lab (production: :80 and :443). */
-export const EDGE_PORTS: Record<EdgeMode, { http: number; https: number }> = { container: { http: 18080, https: 18443 }, native: { http: 28080, https: 28443 } };
+export const EDGE_PORTS: Record<EdgeMode, { http: number; https: number }> = {
+    container: { http: 18080, https: 18443 },
+    native: { http: 28080, https: 28443 },
+};
 export const RELAY = { host: "127.0.0.1", plain: 8443, mtls: 9443 } as const;
 /**
  * The relay's limits in the lab: production's (RELAY_LIMITS) need about 82,000 open files, and
@@ -59,7 +69,12 @@ export const LAB_RELAY_LIMITS = { perFrontend: 8192, maxconn: 9000 } as const;
 export const LAB_ADMIN = { container: "127.0.0.1:18999", relay: "127.0.0.1:28999" } as const;
 export const HAPROXY_HTTP = EDGE_PORTS.container.http;
 export const HAPROXY_HTTPS = EDGE_PORTS.container.https;
-export const HOSTS = { private: "media.home.example.dev", mtls: "cloud.example.dev", unknown: "unknown.example.dev", apex: "home.example.dev" } as const;
+export const HOSTS = {
+    private: "media.home.example.dev",
+    mtls: "cloud.example.dev",
+    unknown: "unknown.example.dev",
+    apex: "home.example.dev",
+} as const;
 
 export interface Echo {
     name: string;
@@ -100,8 +115,13 @@ export async function startEcho(name: string): Promise<Echo> {
     });
     echo.server.on("upgrade", (req, socket) => {
         echo.hits.push({ headers: req.headers, url: req.url ?? "" });
-        const accept = crypto.createHash("sha1").update(`${req.headers["sec-websocket-key"]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        const accept = crypto
+            .createHash("sha1")
+            .update(`${req.headers["sec-websocket-key"]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+            .digest("base64");
+        socket.write(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        );
         let i = 0;
         const t = setInterval(() => {
             const text = Buffer.from(`tick ${i++}`);
@@ -128,14 +148,19 @@ export function e2eConfig(
         media: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.media}` },
         cloud: { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.cloud}`, expose: ["private", "mtls"] },
     };
-    if (opts.withWiki) services["wiki"] = { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.wiki}`, expose: ["private", "mtls"] };
+    if (opts.withWiki)
+        services["wiki"] = { upstream: `${LAB_UPSTREAM_STANDIN}:${ports.wiki}`, expose: ["private", "mtls"] };
     Object.assign(services, opts.extraServices ?? {});
     return {
         ...EXAMPLE_DEV_BASE,
         // On Linux, mtls needs the address the router forwards :443 to; the lab's model replaces
         // both with its loopback stand-ins.
         ...((opts.runtime ?? "linux") === "linux" ? { "homelab:trustedNetworks": ["192.168.1.0/24"] } : {}),
-        "homelab:docker": { runtime: opts.runtime ?? "linux", dataDir: "/srv/homelab", ...((opts.runtime ?? "linux") === "linux" ? { listenAddresses: ["192.168.1.20"] } : {}) },
+        "homelab:docker": {
+            runtime: opts.runtime ?? "linux",
+            dataDir: "/srv/homelab",
+            ...((opts.runtime ?? "linux") === "linux" ? { listenAddresses: ["192.168.1.20"] } : {}),
+        },
         "homelab:services": services,
         "homelab:users": opts.users.map((name) => ({ name })),
     };
@@ -155,9 +180,22 @@ export function e2eModel(config: Record<string, unknown>): Model {
         services: m.services.map((s) => ({
             ...s,
             upstream: s.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1"),
-            ...(s.forwardAuth ? { forwardAuth: { ...s.forwardAuth, upstream: s.forwardAuth.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1") } } : {}),
+            ...(s.forwardAuth
+                ? {
+                      forwardAuth: {
+                          ...s.forwardAuth,
+                          upstream: s.forwardAuth.upstream.replace(LAB_UPSTREAM_STANDIN, "127.0.0.1"),
+                      },
+                  }
+                : {}),
         })),
-        trustedNetworks: [`${SOURCES.lan}/32`, `${SOURCES.tailnet}/32`, `${SOURCES.router}/32`, `${HOST_LAN_ADDRESS}/32`, IOT_NETWORK],
+        trustedNetworks: [
+            `${SOURCES.lan}/32`,
+            `${SOURCES.tailnet}/32`,
+            `${SOURCES.router}/32`,
+            `${HOST_LAN_ADDRESS}/32`,
+            IOT_NETWORK,
+        ],
         untrustedSources: [`${SOURCES.router}/32`],
         // The edge host's own LAN address as the stack knows it (docker.listenAddresses).
         listenAddresses: [HOST_LAN_ADDRESS],
@@ -211,31 +249,111 @@ function sh(args: string[], cwd: string): void {
 }
 
 /** Issues a certificate with the stack CA's key (for the expired and wrong-EKU cases). */
-function issueWithCa(dir: string, name: string, caCert: string, caKey: string, ext: string, dates?: { start: string; end: string }): ClientCert {
+function issueWithCa(
+    dir: string,
+    name: string,
+    caCert: string,
+    caKey: string,
+    ext: string,
+    dates?: { start: string; end: string },
+): ClientCert {
     fs.writeFileSync(path.join(dir, "stackca.pem"), caCert);
     fs.writeFileSync(path.join(dir, "stackca.key"), caKey, { mode: 0o600 });
-    sh(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`], dir);
+    sh(
+        [
+            "openssl",
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            `${name}.key`,
+            "-out",
+            `${name}.csr`,
+            "-subj",
+            `/CN=${name}`,
+        ],
+        dir,
+    );
     fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
     if (dates) {
         // openssl ca is the one that can backdate: a throwaway database for this one signature.
         fs.writeFileSync(path.join(dir, "index.txt"), "");
-        fs.writeFileSync(path.join(dir, "ca.cnf"), `[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = none\n[p]\ncommonName = supplied\n`);
+        fs.writeFileSync(
+            path.join(dir, "ca.cnf"),
+            `[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = none\n[p]\ncommonName = supplied\n`,
+        );
         fs.writeFileSync(path.join(dir, "serial"), "1000\n");
-        sh(["openssl", "ca", "-batch", "-config", "ca.cnf", "-cert", "stackca.pem", "-keyfile", "stackca.key", "-in", `${name}.csr`, "-out", `${name}.pem`, "-startdate", dates.start, "-enddate", dates.end, "-extfile", `${name}.ext`, "-notext"], dir);
+        sh(
+            [
+                "openssl",
+                "ca",
+                "-batch",
+                "-config",
+                "ca.cnf",
+                "-cert",
+                "stackca.pem",
+                "-keyfile",
+                "stackca.key",
+                "-in",
+                `${name}.csr`,
+                "-out",
+                `${name}.pem`,
+                "-startdate",
+                dates.start,
+                "-enddate",
+                dates.end,
+                "-extfile",
+                `${name}.ext`,
+                "-notext",
+            ],
+            dir,
+        );
     } else {
-        sh(["openssl", "x509", "-req", "-in", `${name}.csr`, "-CA", "stackca.pem", "-CAkey", "stackca.key", "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`], dir);
+        sh(
+            [
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                `${name}.csr`,
+                "-CA",
+                "stackca.pem",
+                "-CAkey",
+                "stackca.key",
+                "-out",
+                `${name}.pem`,
+                "-days",
+                "2",
+                "-extfile",
+                `${name}.ext`,
+            ],
+            dir,
+        );
     }
     return { cert: path.join(dir, `${name}.pem`), key: path.join(dir, `${name}.key`) };
 }
 
-const CLIENT_EXT = "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n";
+const CLIENT_EXT =
+    "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n";
 
 /** Everything the client-certificate matrix needs, from the program's own CA outputs. */
-async function pki(dir: string, config: Record<string, unknown>): Promise<{ caPem: string; caKey: string; certs: Record<string, ClientCert>; edgeFiles: Record<string, string> }> {
+async function pki(
+    dir: string,
+    config: Record<string, unknown>,
+): Promise<{ caPem: string; caKey: string; certs: Record<string, ClientCert>; edgeFiles: Record<string, string> }> {
     // A Mac runtime, so the run also yields the edge PKI (the relay's and the edge's certificates).
-    const run = await runProgram({ ...config, "homelab:docker": { runtime: "docker-desktop", dataDir: "/srv/homelab" } }, { stack: "e2e" });
+    const run = await runProgram(
+        { ...config, "homelab:docker": { runtime: "docker-desktop", dataDir: "/srv/homelab" } },
+        { stack: "e2e" },
+    );
     if (run.error) throw run.error;
-    const stdin = (suffix: string) => unpackFiles(run.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith(suffix))?.inputs.stdin);
+    const stdin = (suffix: string) =>
+        unpackFiles(
+            run.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith(suffix))?.inputs.stdin,
+        );
     const edgeFiles = { ...stdin("edge-haproxy-config"), ...stdin("edge-native") };
     const caPem = run.outputs["caCertificate"] as string;
     const leaf = run.resources.find((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
@@ -251,13 +369,78 @@ async function pki(dir: string, config: Record<string, unknown>): Promise<{ caPe
         sh(["openssl", "pkcs12", "-in", p12, "-passin", pw, "-nocerts", "-nodes", "-out", `${user}.key`], dir);
         certs[user] = { cert: path.join(dir, `${user}.pem`), key: path.join(dir, `${user}.key`) };
     }
-    certs["expired"] = issueWithCa(dir, "expired", caPem, caKey, CLIENT_EXT, { start: "20240101000000Z", end: "20240201000000Z" });
-    certs["serverauth"] = issueWithCa(dir, "serverauth", caPem, caKey, "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = serverAuth\n");
+    certs["expired"] = issueWithCa(dir, "expired", caPem, caKey, CLIENT_EXT, {
+        start: "20240101000000Z",
+        end: "20240201000000Z",
+    });
+    certs["serverauth"] = issueWithCa(
+        dir,
+        "serverauth",
+        caPem,
+        caKey,
+        "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = serverAuth\n",
+    );
     // Another CA altogether.
-    sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other-ca.key", "-out", "other-ca.pem", "-subj", "/CN=Other CA", "-days", "2"], dir);
-    sh(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "otherca.key", "-out", "otherca.csr", "-subj", "/CN=dave"], dir);
+    sh(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "other-ca.key",
+            "-out",
+            "other-ca.pem",
+            "-subj",
+            "/CN=Other CA",
+            "-days",
+            "2",
+        ],
+        dir,
+    );
+    sh(
+        [
+            "openssl",
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "otherca.key",
+            "-out",
+            "otherca.csr",
+            "-subj",
+            "/CN=dave",
+        ],
+        dir,
+    );
     fs.writeFileSync(path.join(dir, "client.ext"), CLIENT_EXT);
-    sh(["openssl", "x509", "-req", "-in", "otherca.csr", "-CA", "other-ca.pem", "-CAkey", "other-ca.key", "-out", "otherca.pem", "-days", "2", "-extfile", "client.ext"], dir);
+    sh(
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            "otherca.csr",
+            "-CA",
+            "other-ca.pem",
+            "-CAkey",
+            "other-ca.key",
+            "-out",
+            "otherca.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "client.ext",
+        ],
+        dir,
+    );
     certs["otherca"] = { cert: path.join(dir, "otherca.pem"), key: path.join(dir, "otherca.key") };
     return { caPem, caKey, certs, edgeFiles };
 }
@@ -265,14 +448,81 @@ async function pki(dir: string, config: Record<string, unknown>): Promise<{ caPe
 /** The server certificate Caddy loads instead of ACME's: one cert for every name, from a test CA. */
 function serverCertificate(dir: string, model: Model): { folder: string; ca: string } {
     // The wildcard of the domain too, so services added by later tests are covered.
-    const names = [model.private.fqdn, model.private.wildcard, `*.${model.domain}`, ...model.services.flatMap((s) => Object.values(s.hostnames))];
-    sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server-ca.key", "-out", "server-ca.pem", "-subj", "/CN=e2e server CA", "-days", "2"], dir);
-    sh(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${model.private.fqdn}`], dir);
-    fs.writeFileSync(path.join(dir, "server.ext"), `subjectAltName = ${[...new Set(names)].map((n) => `DNS:${n}`).join(", ")}\nextendedKeyUsage = serverAuth\n`);
-    sh(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "server-ca.pem", "-CAkey", "server-ca.key", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"], dir);
+    const names = [
+        model.private.fqdn,
+        model.private.wildcard,
+        `*.${model.domain}`,
+        ...model.services.flatMap((s) => Object.values(s.hostnames)),
+    ];
+    sh(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server-ca.key",
+            "-out",
+            "server-ca.pem",
+            "-subj",
+            "/CN=e2e server CA",
+            "-days",
+            "2",
+        ],
+        dir,
+    );
+    sh(
+        [
+            "openssl",
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            `/CN=${model.private.fqdn}`,
+        ],
+        dir,
+    );
+    fs.writeFileSync(
+        path.join(dir, "server.ext"),
+        `subjectAltName = ${[...new Set(names)].map((n) => `DNS:${n}`).join(", ")}\nextendedKeyUsage = serverAuth\n`,
+    );
+    sh(
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "server-ca.pem",
+            "-CAkey",
+            "server-ca.key",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+        dir,
+    );
     const folder = path.join(dir, "server-certs");
     fs.mkdirSync(folder);
-    fs.writeFileSync(path.join(folder, "bundle.pem"), fs.readFileSync(path.join(dir, "server.pem"), "utf8") + fs.readFileSync(path.join(dir, "server.key"), "utf8"));
+    fs.writeFileSync(
+        path.join(folder, "bundle.pem"),
+        fs.readFileSync(path.join(dir, "server.pem"), "utf8") + fs.readFileSync(path.join(dir, "server.key"), "utf8"),
+    );
     return { folder, ca: path.join(dir, "server-ca.pem") };
 }
 
@@ -291,18 +541,30 @@ export function renderLab(model: Model, certFolder: string): LabConfigs {
     return {
         caddyfile: renderCaddyfile(model, { certificates: { kind: "folder", dir: certFolder } }),
         haproxyCfg: renderEdgeCfg(model, {
-            bind: { http: `127.0.0.1:${EDGE_PORTS.container.http}`, https: `127.0.0.1:${EDGE_PORTS.container.https},${SOURCES.lan}:${EDGE_PORTS.container.https}` },
+            bind: {
+                http: `127.0.0.1:${EDGE_PORTS.container.http}`,
+                https: `127.0.0.1:${EDGE_PORTS.container.https},${SOURCES.lan}:${EDGE_PORTS.container.https}`,
+            },
             upstream: { kind: "caddy", host: a.caddy, sourceAddress: a.haproxy },
             admin: LAB_ADMIN.container,
             // The lab's "tailnet" address stands in for the tailnet's ranges (kept apart from the LAN's limits).
             tailnetRanges: [`${SOURCES.tailnet}/32`],
         }),
         nativeCfg: renderEdgeCfg(model, {
-            bind: { http: `127.0.0.1:${EDGE_PORTS.native.http}`, https: `127.0.0.1:${EDGE_PORTS.native.https},${SOURCES.lan}:${EDGE_PORTS.native.https}` },
+            bind: {
+                http: `127.0.0.1:${EDGE_PORTS.native.http}`,
+                https: `127.0.0.1:${EDGE_PORTS.native.https},${SOURCES.lan}:${EDGE_PORTS.native.https}`,
+            },
             upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls } },
             tailnetRanges: [`${SOURCES.tailnet}/32`],
         }),
-        relayCfg: renderRelayCfg(model, { bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` }, caddyHost: a.caddy, sourceAddress: a.haproxy, admin: LAB_ADMIN.relay, limits: LAB_RELAY_LIMITS }),
+        relayCfg: renderRelayCfg(model, {
+            bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` },
+            caddyHost: a.caddy,
+            sourceAddress: a.haproxy,
+            admin: LAB_ADMIN.relay,
+            limits: LAB_RELAY_LIMITS,
+        }),
     };
 }
 
@@ -312,8 +574,17 @@ export function clientsPem(certs: Record<string, ClientCert>, names: string[]): 
 }
 
 /** Runs a reload script with `stdin` (a file bundle) on its standard input; bounded. */
-export function runScript(script: string, env: Record<string, string>, stdin = ""): { status: number | null; stdout: string; stderr: string } {
-    const r = require("child_process").spawnSync("sh", ["-c", script], { env: { ...process.env, ...env }, input: stdin, encoding: "utf8", timeout: 60_000 });
+export function runScript(
+    script: string,
+    env: Record<string, string>,
+    stdin = "",
+): { status: number | null; stdout: string; stderr: string } {
+    const r = require("child_process").spawnSync("sh", ["-c", script], {
+        env: { ...process.env, ...env },
+        input: stdin,
+        encoding: "utf8",
+        timeout: 60_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -352,7 +623,12 @@ export async function startLab(): Promise<Lab> {
     fs.mkdirSync(path.join(etc, "pki"), { recursive: true });
     const echoes: Record<string, Echo> = {};
     for (const n of ["dash", "media", "cloud", "wiki"]) echoes[n] = await startEcho(n);
-    const ports = { dash: echoes["dash"]!.port, media: echoes["media"]!.port, cloud: echoes["cloud"]!.port, wiki: echoes["wiki"]!.port };
+    const ports = {
+        dash: echoes["dash"]!.port,
+        media: echoes["media"]!.port,
+        cloud: echoes["cloud"]!.port,
+        wiki: echoes["wiki"]!.port,
+    };
     const config = e2eConfig(ports, { users: ["dave", "mom", "sam"], withWiki: false });
     const { caPem, certs, edgeFiles } = await pki(dir, config);
     // sam is the removed user: in the CA's history, not in the current users.
@@ -374,9 +650,18 @@ export async function startLab(): Promise<Lab> {
     };
 
     const logs = { caddy: [] as string[], haproxy: [] as string[] };
-    const caddyEnv = { ...process.env, HOME: dir, XDG_DATA_HOME: path.join(dir, "data"), XDG_CONFIG_HOME: path.join(dir, "config") };
+    const caddyEnv = {
+        ...process.env,
+        HOME: dir,
+        XDG_DATA_HOME: path.join(dir, "data"),
+        XDG_CONFIG_HOME: path.join(dir, "config"),
+    };
     const startCaddy = () => {
-        const p = spawn(caddyBinary(), ["run", "--config", path.join(etc, "Caddyfile"), "--adapter", "caddyfile"], { env: caddyEnv, cwd: etc, stdio: ["ignore", "pipe", "pipe"] });
+        const p = spawn(caddyBinary(), ["run", "--config", path.join(etc, "Caddyfile"), "--adapter", "caddyfile"], {
+            env: caddyEnv,
+            cwd: etc,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         p.stdout?.on("data", (d) => logs.caddy.push(String(d)));
         p.stderr?.on("data", (d) => logs.caddy.push(String(d)));
         return p;
@@ -388,8 +673,18 @@ export async function startLab(): Promise<Lab> {
     // the native edge runs Debian's 2.6, the oldest a Mac may have.
     const haproxies = {
         container: startHaproxy(hdir("haproxy"), configs.haproxyCfg, logs.haproxy, haproxy3Binary()),
-        relay: startHaproxy(hdir("relay", pick("relay.pem", "edge-ca.pem")), configs.relayCfg, logs.haproxy, haproxy3Binary()),
-        native: startHaproxy(hdir("native", pick("edge-client.pem", "edge-ca.pem")), configs.nativeCfg, logs.haproxy, haproxyBinary()),
+        relay: startHaproxy(
+            hdir("relay", pick("relay.pem", "edge-ca.pem")),
+            configs.relayCfg,
+            logs.haproxy,
+            haproxy3Binary(),
+        ),
+        native: startHaproxy(
+            hdir("native", pick("edge-client.pem", "edge-ca.pem")),
+            configs.nativeCfg,
+            logs.haproxy,
+            haproxyBinary(),
+        ),
     };
     const procs = () => [haproxies.native.proc, haproxies.relay.proc, haproxies.container.proc, lab.caddy];
 
@@ -416,7 +711,11 @@ export async function startLab(): Promise<Lab> {
             old.kill("SIGKILL");
             await exited(old);
             lab.caddy = startCaddy();
-            await waitFor("Caddy after a restart", async () => (await portOpen(8443, model.addresses.caddy)) && (await portOpen(9443, model.addresses.caddy)));
+            await waitFor(
+                "Caddy after a restart",
+                async () =>
+                    (await portOpen(8443, model.addresses.caddy)) && (await portOpen(9443, model.addresses.caddy)),
+            );
         },
         async stop() {
             for (const p of procs()) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
@@ -432,14 +731,25 @@ export async function startLab(): Promise<Lab> {
     };
     try {
         const caddyAt = model.addresses.caddy;
-        await waitFor("Caddy's listeners", async () => (await portOpen(8443, caddyAt)) && (await portOpen(9443, caddyAt)));
-        await waitFor("the relay's listeners", async () => (await portOpen(RELAY.plain)) && (await portOpen(RELAY.mtls)));
+        await waitFor(
+            "Caddy's listeners",
+            async () => (await portOpen(8443, caddyAt)) && (await portOpen(9443, caddyAt)),
+        );
+        await waitFor(
+            "the relay's listeners",
+            async () => (await portOpen(RELAY.plain)) && (await portOpen(RELAY.mtls)),
+        );
         for (const mode of ["container", "native"] as const) {
-            await waitFor(`the ${mode} edge's listeners`, async () => (await portOpen(EDGE_PORTS[mode].https)) && (await portOpen(EDGE_PORTS[mode].http)));
+            await waitFor(
+                `the ${mode} edge's listeners`,
+                async () => (await portOpen(EDGE_PORTS[mode].https)) && (await portOpen(EDGE_PORTS[mode].http)),
+            );
         }
     } catch (e) {
         await lab.stop();
-        throw new Error(`${(e as Error).message}\ncaddy: ${logs.caddy.join("").slice(-3000)}\nhaproxy: ${logs.haproxy.join("")}`);
+        throw new Error(
+            `${(e as Error).message}\ncaddy: ${logs.caddy.join("").slice(-3000)}\nhaproxy: ${logs.haproxy.join("")}`,
+        );
     }
     return lab;
 }
@@ -467,7 +777,18 @@ export interface CurlOptions {
 export function curl(lab: Lab, source: Source | string, host: string, opts: CurlOptions = {}): Promise<CurlResult> {
     const port = EDGE_PORTS[opts.edge ?? "container"];
     const from = (SOURCES as Record<string, string>)[source] ?? source;
-    const args = ["-sS", "-v", "--max-time", String(opts.maxTime ?? 10), "--interface", from, "-o", "-", "-w", "\n%{http_code}"];
+    const args = [
+        "-sS",
+        "-v",
+        "--max-time",
+        String(opts.maxTime ?? 10),
+        "--interface",
+        from,
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code}",
+    ];
     if (opts.http) {
         args.push("-H", `Host: ${host}`, `http://127.0.0.1:${port.http}${opts.path ?? "/"}`);
     } else {
@@ -500,7 +821,10 @@ export { CADDY_APPLY, HAPROXY_WRITE };
  * Renders the lab's stack for these users and services and applies it to Caddy with CADDY_APPLY;
  * like CADDY_RELOAD_ON_HOST, restarts Caddy when the script reports a revoked certificate.
  */
-export async function applyAndRevoke(lab: Lab, opts: Parameters<typeof applyCaddy>[1]): Promise<ReturnType<typeof applyCaddy>> {
+export async function applyAndRevoke(
+    lab: Lab,
+    opts: Parameters<typeof applyCaddy>[1],
+): Promise<ReturnType<typeof applyCaddy>> {
     const r = applyCaddy(lab, opts);
     if (r.status === 0 && r.stdout.trim() === "revoked") await lab.restartCaddy();
     return r;
@@ -509,19 +833,43 @@ export async function applyAndRevoke(lab: Lab, opts: Parameters<typeof applyCadd
 /** Renders the lab's stack for these users and services and applies it to Caddy with CADDY_APPLY. */
 export function applyCaddy(
     lab: Lab,
-    opts: { users: string[]; withWiki: boolean; allow?: string[]; transform?: (m: Model) => Model; extraServices?: Record<string, unknown> },
+    opts: {
+        users: string[];
+        withWiki: boolean;
+        allow?: string[];
+        transform?: (m: Model) => Model;
+        extraServices?: Record<string, unknown>;
+    },
 ): { status: number | null; stdout: string; stderr: string; model: Model } {
-    const base = e2eModel(e2eConfig(lab.ports, { users: opts.users, withWiki: opts.withWiki, ...(opts.extraServices ? { extraServices: opts.extraServices } : {}) }));
+    const base = e2eModel(
+        e2eConfig(lab.ports, {
+            users: opts.users,
+            withWiki: opts.withWiki,
+            ...(opts.extraServices ? { extraServices: opts.extraServices } : {}),
+        }),
+    );
     const model = opts.transform ? opts.transform(base) : base;
     const { caddyfile } = renderLab(model, lab.certFolder);
-    const r = runScript(CADDY_APPLY, { ETC: lab.etc, CADDY: caddyBinary() }, packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, opts.allow ?? opts.users) }));
+    const r = runScript(
+        CADDY_APPLY,
+        { ETC: lab.etc, CADDY: caddyBinary() },
+        packFiles({
+            Caddyfile: caddyfile,
+            "ca.pem": lab.caPem,
+            "clients.pem": clientsPem(lab.certs, opts.allow ?? opts.users),
+        }),
+    );
     return { ...r, model };
 }
 
 /** Writes a container-edge config with HAPROXY_WRITE and reloads that HAProxy softly. */
 export function applyHaproxy(lab: Lab, model: Model): { status: number | null; stdout: string; stderr: string } {
     const { haproxyCfg } = renderLab(model, lab.certFolder);
-    const r = runScript(HAPROXY_WRITE, { DIR: lab.haproxies.container.dir, HAPROXY: haproxy3Binary() }, packFiles({ "haproxy.cfg": haproxyCfg }));
+    const r = runScript(
+        HAPROXY_WRITE,
+        { DIR: lab.haproxies.container.dir, HAPROXY: haproxy3Binary() },
+        packFiles({ "haproxy.cfg": haproxyCfg }),
+    );
     if (r.status === 0) lab.haproxies.container.proc.kill("SIGUSR2");
     return r;
 }
@@ -583,7 +931,10 @@ function labBin(lab: Lab): string {
     if (!fs.existsSync(path.join(bin, "docker"))) {
         fs.mkdirSync(bin, { recursive: true });
         fs.writeFileSync(path.join(bin, "docker"), LAB_DOCKER, { mode: 0o755 });
-        fs.symlinkSync(execFileSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).trim(), path.join(bin, "nc"));
+        fs.symlinkSync(
+            execFileSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).trim(),
+            path.join(bin, "nc"),
+        );
         for (const role of ["container", "relay"]) fs.mkdirSync(path.join(lab.dir, "hold", role), { recursive: true });
     }
     return bin;
@@ -623,8 +974,18 @@ export function reloadCaddyOnHost(
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const model = e2eModel(e2eConfig(lab.ports, { users: opts.users, withWiki: opts.withWiki }));
     const { caddyfile } = renderLab(model, lab.certFolder);
-    const bundle = packFiles({ Caddyfile: caddyfile, "ca.pem": lab.caPem, "clients.pem": clientsPem(lab.certs, opts.users) });
-    return runAsync("sh", ["-c", CADDY_RELOAD_ON_HOST], { ...process.env, ...labReloadEnvironment(lab, overrides) }, bundle, spawned);
+    const bundle = packFiles({
+        Caddyfile: caddyfile,
+        "ca.pem": lab.caPem,
+        "clients.pem": clientsPem(lab.certs, opts.users),
+    });
+    return runAsync(
+        "sh",
+        ["-c", CADDY_RELOAD_ON_HOST],
+        { ...process.env, ...labReloadEnvironment(lab, overrides) },
+        bundle,
+        spawned,
+    );
 }
 
 /** Runs a command with `stdin`, collecting its output; killed after a minute. Traffic can flow meanwhile. */

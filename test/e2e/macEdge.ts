@@ -13,13 +13,27 @@ import { proxyV2 } from "./clients";
 import { RELAY_SERVER_NAME } from "../../render/addresses";
 
 /** Connects to the relay from `from`, optionally sends a PROXY header, then tries the TLS handshake. */
-function relayHandshake(opts: { from: string; port: number; header?: Buffer; ca: string; cert?: string; key?: string }): Promise<string> {
+function relayHandshake(opts: {
+    from: string;
+    port: number;
+    header?: Buffer;
+    ca: string;
+    cert?: string;
+    key?: string;
+}): Promise<string> {
     return new Promise((resolve) => {
         const sock = net.connect({ host: RELAY.host, port: opts.port, localAddress: opts.from }, () => {
             if (opts.header) sock.write(opts.header);
-            const t = tls.connect({ socket: sock, servername: RELAY_SERVER_NAME, ca: opts.ca, ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}) });
+            const t = tls.connect({
+                socket: sock,
+                servername: RELAY_SERVER_NAME,
+                ca: opts.ca,
+                ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}),
+            });
             // TLS 1.3: a refused client certificate shows up as an alert right after the handshake.
-            t.on("secureConnect", () => setTimeout(() => (t.destroyed ? undefined : (t.destroy(), resolve("accepted"))), 300));
+            t.on("secureConnect", () =>
+                setTimeout(() => (t.destroyed ? undefined : (t.destroy(), resolve("accepted"))), 300),
+            );
             t.on("error", (e) => resolve(`refused: ${e.message}`));
             t.on("close", () => resolve("refused: closed"));
         });
@@ -44,7 +58,16 @@ export function macEdgeTests(getLab: () => Lab): void {
         });
 
         it("control: with the edge's client certificate the relay completes the handshake", async () => {
-            assert.equal(await relayHandshake({ from: "127.0.0.1", port: RELAY.plain, header: proxyV2(SOURCES.tailnet, "127.0.0.1"), ca, ...edge }), "accepted");
+            assert.equal(
+                await relayHandshake({
+                    from: "127.0.0.1",
+                    port: RELAY.plain,
+                    header: proxyV2(SOURCES.tailnet, "127.0.0.1"),
+                    ca,
+                    ...edge,
+                }),
+                "accepted",
+            );
         });
 
         const attackers: [string, string][] = [
@@ -55,12 +78,24 @@ export function macEdgeTests(getLab: () => Lab): void {
             for (const port of [RELAY.plain, RELAY.mtls]) {
                 it(`${who}: a forged PROXY header naming the tailnet, without a certificate, is refused (:${port})`, async () => {
                     const hits = lab.echoes["media"]!.hits.length + lab.echoes["cloud"]!.hits.length;
-                    assert.match(await relayHandshake({ from, port, header: proxyV2(SOURCES.tailnet, "127.0.0.1"), ca }), /^refused/);
+                    assert.match(
+                        await relayHandshake({ from, port, header: proxyV2(SOURCES.tailnet, "127.0.0.1"), ca }),
+                        /^refused/,
+                    );
                     assert.equal(lab.echoes["media"]!.hits.length + lab.echoes["cloud"]!.hits.length, hits);
                 });
             }
             it(`${who}: a family member's certificate (the users' CA) does not open the relay`, async () => {
-                assert.match(await relayHandshake({ from, port: RELAY.plain, header: proxyV2(SOURCES.tailnet, "127.0.0.1"), ca, ...user }), /^refused/);
+                assert.match(
+                    await relayHandshake({
+                        from,
+                        port: RELAY.plain,
+                        header: proxyV2(SOURCES.tailnet, "127.0.0.1"),
+                        ca,
+                        ...user,
+                    }),
+                    /^refused/,
+                );
             });
             it(`${who}: no header and no certificate is refused`, async () => {
                 assert.match(await relayHandshake({ from, port: RELAY.plain, ca }), /^refused/);
@@ -68,7 +103,10 @@ export function macEdgeTests(getLab: () => Lab): void {
         }
 
         it("the relay's key and the edge's key are distinct files, each readable by its owner only", () => {
-            for (const [name, d] of [["relay", lab.haproxies.relay.dir], ["native", lab.haproxies.native.dir]] as const) {
+            for (const [name, d] of [
+                ["relay", lab.haproxies.relay.dir],
+                ["native", lab.haproxies.native.dir],
+            ] as const) {
                 const keyFile = name === "relay" ? "relay.pem" : "edge-client.pem";
                 assert.equal(fs.statSync(path.join(d, keyFile)).mode & 0o077, 0, `${name}: ${keyFile} is private`);
             }

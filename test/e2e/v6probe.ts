@@ -6,7 +6,13 @@ import * as net from "net";
 import { spawn } from "child_process";
 import { clientHello } from "./clients";
 
-const [cfgDir, sourcesJson, plainPort, mtlsPort, edgePort] = process.argv.slice(2) as [string, string, string, string, string];
+const [cfgDir, sourcesJson, plainPort, mtlsPort, edgePort] = process.argv.slice(2) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+];
 const sources = JSON.parse(sourcesJson) as string[];
 
 function listener(port: number, name: string, seen: Record<string, string>): net.Server {
@@ -16,8 +22,19 @@ function listener(port: number, name: string, seen: Record<string, string>): net
                 // A PROXY v2 header: 12-byte signature, ver/cmd, family, length, then addresses.
                 const fam = d[13];
                 const v6 = d.subarray(16, 32);
-                const mapped = fam === 0x21 && v6.subarray(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
-                const src = fam === 0x11 ? [...d.subarray(16, 20)].join(".") : mapped ? [...v6.subarray(12)].join(".") : fam === 0x21 ? v6.toString("hex").replace(/(.{4})/g, "$1:").slice(0, -1) : "?";
+                const mapped =
+                    fam === 0x21 && v6.subarray(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
+                const src =
+                    fam === 0x11
+                        ? [...d.subarray(16, 20)].join(".")
+                        : mapped
+                          ? [...v6.subarray(12)].join(".")
+                          : fam === 0x21
+                            ? v6
+                                  .toString("hex")
+                                  .replace(/(.{4})/g, "$1:")
+                                  .slice(0, -1)
+                            : "?";
                 seen[src] = name;
                 s.destroy();
             });
@@ -35,7 +52,9 @@ function listener(port: number, name: string, seen: Record<string, string>): net
     for (const from of sources) {
         const before = JSON.stringify(seen);
         await new Promise<void>((resolve) => {
-            const s = net.connect({ host: "::1", port: Number(edgePort), localAddress: from, family: 6 }, () => s.write(hello));
+            const s = net.connect({ host: "::1", port: Number(edgePort), localAddress: from, family: 6 }, () =>
+                s.write(hello),
+            );
             s.on("error", () => resolve());
             s.on("close", () => resolve());
             setTimeout(() => (s.destroy(), resolve()), 1500);
@@ -46,7 +65,9 @@ function listener(port: number, name: string, seen: Record<string, string>): net
     }
     // v4 client on the dual-stack socket (shows as ::ffff:127.0.0.3).
     await new Promise<void>((resolve) => {
-        const s = net.connect({ host: "127.0.0.1", port: Number(edgePort), localAddress: "127.0.0.3" }, () => s.write(hello));
+        const s = net.connect({ host: "127.0.0.1", port: Number(edgePort), localAddress: "127.0.0.3" }, () =>
+            s.write(hello),
+        );
         s.on("close", () => resolve());
         s.on("error", () => resolve());
         setTimeout(() => (s.destroy(), resolve()), 1500);

@@ -18,7 +18,13 @@ const SOURCES = {
     "fd7a:115c:a1e0::5": "a real tailnet IPv6 address",
     "2001:db8::4": "an ordinary IPv6 WAN address",
 } as const;
-const EXPECT: Record<string, string> = { "::127.0.0.3": "mtls", "2002:7f00:3::1": "mtls", "fd7a:115c:a1e0::5": "plain", "2001:db8::4": "mtls", "127.0.0.3": "plain" };
+const EXPECT: Record<string, string> = {
+    "::127.0.0.3": "mtls",
+    "2002:7f00:3::1": "mtls",
+    "fd7a:115c:a1e0::5": "plain",
+    "2001:db8::4": "mtls",
+    "127.0.0.3": "plain",
+};
 
 export function v6SourceTests(getLab: () => Lab): void {
     describe("hardening: IPv6 sources that embed an IPv4 address", function () {
@@ -26,18 +32,36 @@ export function v6SourceTests(getLab: () => Lab): void {
         let dir: string;
         let reached: Record<string, string> = {};
         before(function () {
-            if (spawnSync("ip", ["netns", "add", NS]).status !== 0) throw new Error("this test needs `ip netns add` (root, iproute2)");
+            if (spawnSync("ip", ["netns", "add", NS]).status !== 0)
+                throw new Error("this test needs `ip netns add` (root, iproute2)");
             execFileSync("ip", ["-n", NS, "link", "set", "lo", "up"]);
-            for (const a of Object.keys(SOURCES)) execFileSync("ip", ["-n", NS, "addr", "add", `${a}/128`, "dev", "lo", "nodad"]);
+            for (const a of Object.keys(SOURCES))
+                execFileSync("ip", ["-n", NS, "addr", "add", `${a}/128`, "dev", "lo", "nodad"]);
             dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-v6-"));
             const model = getLab().model; // trusts 127.0.0.3/32 (and the production tailnet ranges)
             fs.writeFileSync(
                 path.join(dir, "haproxy.cfg"),
-                renderEdgeCfg(model, { bind: { http: ":::18081 v4v6", https: ":::18444 v4v6" }, upstream: { kind: "caddy", host: "127.0.0.1", ports: { plain: 19001, mtls: 19002 } } }),
+                renderEdgeCfg(model, {
+                    bind: { http: ":::18081 v4v6", https: ":::18444 v4v6" },
+                    upstream: { kind: "caddy", host: "127.0.0.1", ports: { plain: 19001, mtls: 19002 } },
+                }),
             );
             const out = execFileSync(
                 "ip",
-                ["netns", "exec", NS, process.execPath, require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(__dirname, "v6probe.ts"), dir, JSON.stringify(Object.keys(SOURCES)), "19001", "19002", "18444"],
+                [
+                    "netns",
+                    "exec",
+                    NS,
+                    process.execPath,
+                    require.resolve("ts-node/dist/bin.js"),
+                    "--transpile-only",
+                    path.join(__dirname, "v6probe.ts"),
+                    dir,
+                    JSON.stringify(Object.keys(SOURCES)),
+                    "19001",
+                    "19002",
+                    "18444",
+                ],
                 { encoding: "utf8", timeout: 45_000, stdio: ["ignore", "pipe", "pipe"] },
             );
             reached = JSON.parse(out.trim().split("\n").pop() as string);
@@ -47,7 +71,10 @@ export function v6SourceTests(getLab: () => Lab): void {
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         });
 
-        for (const [source, label] of Object.entries({ ...SOURCES, "127.0.0.3": "the trusted IPv4 address itself (control)" })) {
+        for (const [source, label] of Object.entries({
+            ...SOURCES,
+            "127.0.0.3": "the trusted IPv4 address itself (control)",
+        })) {
             it(`${source} (${label}) → ${EXPECT[source]} listener`, () => {
                 assert.equal(reached[source], EXPECT[source], JSON.stringify(reached));
             });

@@ -39,32 +39,85 @@ function extensions(inputs: Record<string, any>): string {
     const uses: string[] = inputs.allowedUses ?? [];
     const ku = uses.map((u) => KEY_USAGE[u]).filter(Boolean);
     const eku = uses.map((u) => EXT_USAGE[u]).filter(Boolean);
-    const lines = [`basicConstraints = critical, CA:${inputs.isCaCertificate ? "TRUE" : "FALSE"}`, "subjectKeyIdentifier = hash"];
+    const lines = [
+        `basicConstraints = critical, CA:${inputs.isCaCertificate ? "TRUE" : "FALSE"}`,
+        "subjectKeyIdentifier = hash",
+    ];
     if (ku.length) lines.push(`keyUsage = critical, ${ku.join(", ")}`);
     if (eku.length) lines.push(`extendedKeyUsage = ${eku.join(", ")}`);
     return lines.join("\n") + "\n";
 }
 
-function sign(inputs: Record<string, any>, opts: { csrPem?: string; keyPem?: string; caCertPem?: string; caKeyPem?: string }): Record<string, any> {
+function sign(
+    inputs: Record<string, any>,
+    opts: { csrPem?: string; keyPem?: string; caCertPem?: string; caKeyPem?: string },
+): Record<string, any> {
     const dir = tmp();
     try {
         const hours: number = inputs.validityPeriodHours;
         const start = new Date();
         fs.writeFileSync(path.join(dir, "ext.cnf"), extensions(inputs));
-        const common = ["-days", String(Math.max(1, Math.ceil(hours / 24))), "-sha256", "-extfile", path.join(dir, "ext.cnf"), "-out", path.join(dir, "cert.pem")];
+        const common = [
+            "-days",
+            String(Math.max(1, Math.ceil(hours / 24))),
+            "-sha256",
+            "-extfile",
+            path.join(dir, "ext.cnf"),
+            "-out",
+            path.join(dir, "cert.pem"),
+        ];
         if (opts.caCertPem && opts.caKeyPem && opts.csrPem) {
             fs.writeFileSync(path.join(dir, "csr.pem"), opts.csrPem);
             fs.writeFileSync(path.join(dir, "ca.pem"), opts.caCertPem);
             fs.writeFileSync(path.join(dir, "ca.key"), opts.caKeyPem, { mode: 0o600 });
             // Like the provider: the CSR's subject alternative names carry over into the certificate.
-            execFileSync("openssl", ["x509", "-req", "-in", path.join(dir, "csr.pem"), "-CA", path.join(dir, "ca.pem"), "-CAkey", path.join(dir, "ca.key"), "-copy_extensions", "copy", "-set_serial", `0x${crypto.randomBytes(8).toString("hex")}`, ...common], { stdio: "pipe" });
+            execFileSync(
+                "openssl",
+                [
+                    "x509",
+                    "-req",
+                    "-in",
+                    path.join(dir, "csr.pem"),
+                    "-CA",
+                    path.join(dir, "ca.pem"),
+                    "-CAkey",
+                    path.join(dir, "ca.key"),
+                    "-copy_extensions",
+                    "copy",
+                    "-set_serial",
+                    `0x${crypto.randomBytes(8).toString("hex")}`,
+                    ...common,
+                ],
+                { stdio: "pipe" },
+            );
         } else {
             fs.writeFileSync(path.join(dir, "key.pem"), opts.keyPem ?? "", { mode: 0o600 });
-            execFileSync("openssl", ["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(inputs.subject), "-out", path.join(dir, "csr.pem")], { stdio: "pipe" });
-            execFileSync("openssl", ["x509", "-req", "-in", path.join(dir, "csr.pem"), "-signkey", path.join(dir, "key.pem"), ...common], { stdio: "pipe" });
+            execFileSync(
+                "openssl",
+                [
+                    "req",
+                    "-new",
+                    "-key",
+                    path.join(dir, "key.pem"),
+                    "-subj",
+                    subjectArg(inputs.subject),
+                    "-out",
+                    path.join(dir, "csr.pem"),
+                ],
+                { stdio: "pipe" },
+            );
+            execFileSync(
+                "openssl",
+                ["x509", "-req", "-in", path.join(dir, "csr.pem"), "-signkey", path.join(dir, "key.pem"), ...common],
+                { stdio: "pipe" },
+            );
         }
         const certPem = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
-        return { certPem, validityStartTime: start.toISOString().replace(/\.\d+Z$/, "Z"), validityEndTime: new X509(certPem).validTo };
+        return {
+            certPem,
+            validityStartTime: start.toISOString().replace(/\.\d+Z$/, "Z"),
+            validityEndTime: new X509(certPem).validTo,
+        };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -91,8 +144,15 @@ function compute(args: MockResourceArgs): Record<string, any> | undefined {
             const dir = tmp();
             try {
                 fs.writeFileSync(path.join(dir, "key.pem"), i.privateKeyPem, { mode: 0o600 });
-                const san = (i.dnsNames ?? []).length > 0 ? ["-addext", `subjectAltName=${(i.dnsNames as string[]).map((d) => `DNS:${d}`).join(",")}`] : [];
-                const csr = execFileSync("openssl", ["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(i.subject), ...san], { stdio: "pipe" }).toString();
+                const san =
+                    (i.dnsNames ?? []).length > 0
+                        ? ["-addext", `subjectAltName=${(i.dnsNames as string[]).map((d) => `DNS:${d}`).join(",")}`]
+                        : [];
+                const csr = execFileSync(
+                    "openssl",
+                    ["req", "-new", "-key", path.join(dir, "key.pem"), "-subj", subjectArg(i.subject), ...san],
+                    { stdio: "pipe" },
+                ).toString();
                 return { certRequestPem: csr };
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
@@ -114,10 +174,29 @@ let fixed: Record<string, Record<string, any>> | undefined;
  */
 function fastState(type: string): Record<string, any> | undefined {
     if (!fixed) {
-        const key = compute({ type: "tls:index/privateKey:PrivateKey", name: "k", inputs: {} } as MockResourceArgs) as Record<string, any>;
-        const ca = sign({ isCaCertificate: true, allowedUses: ["cert_signing"], validityPeriodHours: 24, subject: { commonName: "bench CA" } }, { keyPem: key.privateKeyPem });
-        const csr = compute({ type: "tls:index/certRequest:CertRequest", name: "c", inputs: { privateKeyPem: key.privateKeyPem, subject: { commonName: "user" } } } as MockResourceArgs) as Record<string, any>;
-        const leaf = sign({ allowedUses: ["client_auth"], validityPeriodHours: 24 }, { csrPem: csr.certRequestPem, caCertPem: ca.certPem, caKeyPem: key.privateKeyPem });
+        const key = compute({
+            type: "tls:index/privateKey:PrivateKey",
+            name: "k",
+            inputs: {},
+        } as MockResourceArgs) as Record<string, any>;
+        const ca = sign(
+            {
+                isCaCertificate: true,
+                allowedUses: ["cert_signing"],
+                validityPeriodHours: 24,
+                subject: { commonName: "bench CA" },
+            },
+            { keyPem: key.privateKeyPem },
+        );
+        const csr = compute({
+            type: "tls:index/certRequest:CertRequest",
+            name: "c",
+            inputs: { privateKeyPem: key.privateKeyPem, subject: { commonName: "user" } },
+        } as MockResourceArgs) as Record<string, any>;
+        const leaf = sign(
+            { allowedUses: ["client_auth"], validityPeriodHours: 24 },
+            { csrPem: csr.certRequestPem, caCertPem: ca.certPem, caKeyPem: key.privateKeyPem },
+        );
         fixed = {
             "tls:index/privateKey:PrivateKey": key,
             "tls:index/selfSignedCert:SelfSignedCert": ca,

@@ -9,9 +9,18 @@ import { goDurationString } from "../../stacks/grammar";
 const MIB = 1024 * 1024;
 
 /** flattenContainerPorts: keys sorted by port number (stable here: the engine's JSON order for ties). */
-function ports(bindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null): { internal: number; external: number; ip: string; protocol: string }[] {
+function ports(
+    bindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null,
+): { internal: number; external: number; ip: string; protocol: string }[] {
     const keys = Object.keys(bindings ?? {}).sort((a, b) => Number(a.split("/")[0]) - Number(b.split("/")[0]));
-    return keys.flatMap((k) => ((bindings ?? {})[k] ?? []).map((b) => ({ internal: Number(k.split("/")[0]), external: Number(b.HostPort), ip: b.HostIp, protocol: k.split("/")[1] as string })));
+    return keys.flatMap((k) =>
+        ((bindings ?? {})[k] ?? []).map((b) => ({
+            internal: Number(k.split("/")[0]),
+            external: Number(b.HostPort),
+            ip: b.HostIp,
+            protocol: k.split("/")[1] as string,
+        })),
+    );
 }
 
 /** The read-back of a container, for the inputs the provider reads from the engine. */
@@ -54,7 +63,9 @@ export function networkReadBack(info: any): Record<string, any> {
             ...(c.Subnet ? { subnet: c.Subnet } : {}),
             ...(c.IPRange ? { ipRange: c.IPRange } : {}),
             ...(c.Gateway ? { gateway: c.Gateway } : {}),
-            ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length > 0 ? { auxAddress: c.AuxiliaryAddresses } : {}),
+            ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length > 0
+                ? { auxAddress: c.AuxiliaryAddresses }
+                : {}),
         })),
     };
 }

@@ -47,7 +47,11 @@ interface ProviderFile {
 
 export const PROVIDER_FILES = ["docker", "cloudflare", "command", "tls", "random"] as const;
 
-function load(): { byToken: Map<string, ResourceSemantics>; readBackNames: Set<string>; versions: Record<string, string> } {
+function load(): {
+    byToken: Map<string, ResourceSemantics>;
+    readBackNames: Set<string>;
+    versions: Record<string, string>;
+} {
     const byToken = new Map<string, ResourceSemantics>();
     const readBackNames = new Set<string>(["same"]);
     const versions: Record<string, string> = {};
@@ -76,7 +80,7 @@ export function knownTokens(): string[] {
 /** The top-level input names the data describes for a resource type. */
 export function describedInputs(token: string): Set<string> {
     const sem = semanticsOf(token);
-    return new Set(Object.keys(sem?.inputs ?? {}).map((k) => (k.split(/[.[]/)[0] as string)));
+    return new Set(Object.keys(sem?.inputs ?? {}).map((k) => k.split(/[.[]/)[0] as string));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,9 +118,17 @@ interface Port {
  * every possible order.
  */
 export function dockerPortReadBacks(ports: Port[]): Port[][] {
-    const norm = ports.map((p) => ({ internal: p.internal, external: p.external ?? p.internal, ip: canonicalIp(p.ip ?? "0.0.0.0"), protocol: p.protocol ?? "tcp" }));
+    const norm = ports.map((p) => ({
+        internal: p.internal,
+        external: p.external ?? p.internal,
+        ip: canonicalIp(p.ip ?? "0.0.0.0"),
+        protocol: p.protocol ?? "tcp",
+    }));
     const keys = [...new Set(norm.map((p) => `${p.internal}/${p.protocol}`))];
-    const sorted = (key: string) => norm.filter((p) => `${p.internal}/${p.protocol}` === key).sort((a, b) => a.external - b.external || compareIp(a.ip, b.ip));
+    const sorted = (key: string) =>
+        norm
+            .filter((p) => `${p.internal}/${p.protocol}` === key)
+            .sort((a, b) => a.external - b.external || compareIp(a.ip, b.ip));
     const reversed = (key: string) => norm.filter((p) => `${p.internal}/${p.protocol}` === key).reverse();
     const byPort = new Map<number, string[]>();
     for (const k of keys) {
@@ -135,8 +147,14 @@ export function dockerPortReadBacks(ports: Port[]): Port[][] {
 /** kreuzwerker's suppressIfPortsDidNotChangeForMigrationV0ToV1, as its source has it. */
 export function portsSuppressed(state: Port[], config: Port[]): boolean {
     if (state.length !== config.length) return false;
-    const cfg = config.map((p) => ({ ...p, ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp", external: p.external ?? p.internal }));
-    const hasProto = (internal: number, protocol: string) => cfg.some((p) => p.internal === internal && p.protocol === protocol);
+    const cfg = config.map((p) => ({
+        ...p,
+        ip: p.ip ?? "0.0.0.0",
+        protocol: p.protocol ?? "tcp",
+        external: p.external ?? p.internal,
+    }));
+    const hasProto = (internal: number, protocol: string) =>
+        cfg.some((p) => p.internal === internal && p.protocol === protocol);
     for (const old of state) {
         let found = false;
         for (const n of cfg) {
@@ -179,7 +197,8 @@ type State = Record<string, any>;
  */
 export function withImageHealthcheckTimings(state: State, timing = "5s"): State {
     const hc = { ...state.healthcheck };
-    for (const k of ["interval", "timeout", "startPeriod", "startInterval"]) if (hc[k] === undefined || hc[k] === "0s") hc[k] = timing;
+    for (const k of ["interval", "timeout", "startPeriod", "startInterval"])
+        if (hc[k] === undefined || hc[k] === "0s") hc[k] = timing;
     return { ...state, healthcheck: hc };
 }
 
@@ -191,22 +210,37 @@ export function readBacks(token: string, inputs: State): State[] {
     const each = (f: (s: State) => State[]) => (states = states.flatMap(f));
     for (const [key, s] of Object.entries(sem.inputs)) {
         const rb = s.readBack ?? "same";
-        if (!DATA.readBackNames.has(rb) && !["goDuration", "setOf", "fromEngine"].includes(rb)) throw new Error(`${token} ${key}: read-back "${rb}" is not defined`);
+        if (!DATA.readBackNames.has(rb) && !["goDuration", "setOf", "fromEngine"].includes(rb))
+            throw new Error(`${token} ${key}: read-back "${rb}" is not defined`);
     }
     if (token === "docker:index/container:Container") {
         if (inputs.ports) each((s) => dockerPortReadBacks(inputs.ports).map((ports) => ({ ...s, ports })));
-        if (inputs.memory !== undefined && inputs.memorySwap === undefined) each((s) => [{ ...s, memorySwap: inputs.memory * 2 }]);
+        if (inputs.memory !== undefined && inputs.memorySwap === undefined)
+            each((s) => [{ ...s, memorySwap: inputs.memory * 2 }]);
         if (inputs.healthcheck) {
             each((s) => {
                 const hc = { ...s.healthcheck };
-                for (const k of ["interval", "timeout", "startPeriod", "startInterval"]) if (hc[k] !== undefined) hc[k] = canonicalGoDuration(hc[k]);
+                for (const k of ["interval", "timeout", "startPeriod", "startInterval"])
+                    if (hc[k] !== undefined) hc[k] = canonicalGoDuration(hc[k]);
                 return [{ ...s, healthcheck: hc }];
             });
         }
-        if (inputs.logOpts && (inputs.logDriver ?? DAEMON_LOG_DRIVER) === DAEMON_LOG_DRIVER) each((s) => [s, { ...s, logOpts: { ...DAEMON_LOG_OPTS, ...s.logOpts } }]);
-        if (inputs.hosts) each((s) => [{ ...s, hosts: s.hosts.map((h: { host: string; ip: string }) => ({ host: `${h.host}:${h.ip}`.split(":")[0], ip: `${h.host}:${h.ip}`.split(":")[1] })) }]);
-        if (inputs.devices) each((s) => [{ ...s, devices: s.devices.map((d: State) => ({ permissions: "rwm", ...d })) }]);
-        if (typeof inputs.workingDir === "string") each((s) => [{ ...s, workingDir: path.posix.normalize(s.workingDir).replace(/(.)\/$/, "$1") }]);
+        if (inputs.logOpts && (inputs.logDriver ?? DAEMON_LOG_DRIVER) === DAEMON_LOG_DRIVER)
+            each((s) => [s, { ...s, logOpts: { ...DAEMON_LOG_OPTS, ...s.logOpts } }]);
+        if (inputs.hosts)
+            each((s) => [
+                {
+                    ...s,
+                    hosts: s.hosts.map((h: { host: string; ip: string }) => ({
+                        host: `${h.host}:${h.ip}`.split(":")[0],
+                        ip: `${h.host}:${h.ip}`.split(":")[1],
+                    })),
+                },
+            ]);
+        if (inputs.devices)
+            each((s) => [{ ...s, devices: s.devices.map((d: State) => ({ permissions: "rwm", ...d })) }]);
+        if (typeof inputs.workingDir === "string")
+            each((s) => [{ ...s, workingDir: path.posix.normalize(s.workingDir).replace(/(.)\/$/, "$1") }]);
     }
     if (token === "docker:index/network:Network" && inputs.ipamConfigs) {
         // Docker <= 28 reports the configured strings; Docker >= 29 canonical ones and the gateway.
@@ -223,7 +257,15 @@ export function readBacks(token: string, inputs: State): State[] {
         ]);
     }
     if (token === "cloudflare:index/apiToken:ApiToken" && inputs.policies) {
-        each((s) => [{ ...s, policies: s.policies.map((p: State) => ({ ...p, resources: typeof p.resources === "string" ? JSON.stringify(JSON.parse(p.resources)) : p.resources })) }]);
+        each((s) => [
+            {
+                ...s,
+                policies: s.policies.map((p: State) => ({
+                    ...p,
+                    resources: typeof p.resources === "string" ? JSON.stringify(JSON.parse(p.resources)) : p.resources,
+                })),
+            },
+        ]);
     }
     return states;
 }
@@ -243,7 +285,13 @@ export interface Planned {
 }
 
 function isEmpty(v: unknown): boolean {
-    return v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && Object.keys(v).length === 0);
+    return (
+        v === undefined ||
+        v === null ||
+        v === "" ||
+        (Array.isArray(v) && v.length === 0) ||
+        (typeof v === "object" && v !== null && Object.keys(v).length === 0)
+    );
 }
 
 /** Canonical JSON of a value, with the collections the provider treats as sets sorted. */
@@ -256,9 +304,16 @@ function canon(sem: ResourceSemantics, key: string, v: unknown): unknown {
     const walk = (p: string, x: unknown): unknown => {
         if (Array.isArray(x)) {
             const items = x.map((i) => walk(`${p}[]`, i));
-            return setPaths.has(p) ? [...items].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)) : items;
+            return setPaths.has(p)
+                ? [...items].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
+                : items;
         }
-        if (x && typeof x === "object") return Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, y]) => [k, walk(`${p}.${k}`, y)]));
+        if (x && typeof x === "object")
+            return Object.fromEntries(
+                Object.entries(x)
+                    .sort(([a], [b]) => (a < b ? -1 : 1))
+                    .map(([k, y]) => [k, walk(`${p}.${k}`, y)]),
+            );
         return x;
     };
     return walk(key, v);
@@ -267,15 +322,20 @@ function canon(sem: ResourceSemantics, key: string, v: unknown): unknown {
 function equalInput(sem: ResourceSemantics, key: string, state: unknown, config: unknown): boolean {
     const s = sem.inputs[key];
     if (isDeepStrictEqual(canon(sem, key, state), canon(sem, key, config))) return true;
-    if (s?.suppress === "suppressIfPortsDidNotChangeForMigrationV0ToV1") return portsSuppressed((state ?? []) as Port[], (config ?? []) as Port[]);
+    if (s?.suppress === "suppressIfPortsDidNotChangeForMigrationV0ToV1")
+        return portsSuppressed((state ?? []) as Port[], (config ?? []) as Port[]);
     if (s?.suppress === "emptyConfigIsNoop" && isEmpty(config)) return true;
-    if (s?.suppress === "cnameCaseInsensitive" && typeof state === "string" && typeof config === "string") return state.toLowerCase() === config.toLowerCase();
+    if (s?.suppress === "cnameCaseInsensitive" && typeof state === "string" && typeof config === "string")
+        return state.toLowerCase() === config.toLowerCase();
     return false;
 }
 
 /** The value at a dotted path (`healthcheck.interval`) below a top-level input's value. */
 function at(value: unknown, path: string[]): unknown {
-    return path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
+    return path.reduce<unknown>(
+        (v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined),
+        value,
+    );
 }
 
 /**
@@ -307,7 +367,9 @@ export function plan(token: string, state: State, inputs: State, opts: PlanOptio
             // Left out: an Optional+Computed attribute keeps the state's value.
             if (s?.computed || isEmpty(old) || isDeepStrictEqual(old, s?.default)) continue;
         } else if (equalInput(sem, key, old, config)) continue;
-        const onChange: OnChange = replacedBy(opts.replaceOnChanges ?? [], key, old, config) ? "replace" : (s?.onChange ?? sem.unlistedInputs);
+        const onChange: OnChange = replacedBy(opts.replaceOnChanges ?? [], key, old, config)
+            ? "replace"
+            : (s?.onChange ?? sem.unlistedInputs);
         if (onChange !== "none") diffs.push({ input: key, onChange });
     }
     const change = diffs.some((d) => d.onChange === "replace") ? "replace" : diffs.length > 0 ? "update" : "same";
@@ -315,7 +377,12 @@ export function plan(token: string, state: State, inputs: State, opts: PlanOptio
 }
 
 /** The step for each possible read-back form: the worst of them. */
-export function planAgainstReadBack(token: string, previousInputs: State, inputs: State, opts: PlanOptions = {}): Planned {
+export function planAgainstReadBack(
+    token: string,
+    previousInputs: State,
+    inputs: State,
+    opts: PlanOptions = {},
+): Planned {
     const order = { same: 0, update: 1, replace: 2 } as const;
     let worst: Planned = { change: "same", diffs: [] };
     for (const state of readBacks(token, previousInputs)) {

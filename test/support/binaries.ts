@@ -10,7 +10,14 @@ let caddyPath: string | undefined;
 /** Path to the cached Caddy test build; builds it on first use. Fails loudly if it cannot. */
 export function caddyBinary(): string {
     if (!caddyPath) {
-        caddyPath = execFileSync("bash", [path.join(ROOT, "scripts/build-caddy.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 20 * 60_000 }).trim().split("\n").pop() as string;
+        caddyPath = execFileSync("bash", [path.join(ROOT, "scripts/build-caddy.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+            timeout: 20 * 60_000,
+        })
+            .trim()
+            .split("\n")
+            .pop() as string;
     }
     return caddyPath;
 }
@@ -26,7 +33,14 @@ let haproxy3Path: string | undefined;
 /** Debian trixie's HAProxy 3.x (scripts/build-haproxy3.sh), for checking configs with a current release too. */
 export function haproxy3Binary(): string {
     if (!haproxy3Path) {
-        haproxy3Path = execFileSync("bash", [path.join(ROOT, "scripts/build-haproxy3.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 10 * 60_000 }).trim().split("\n").pop() as string;
+        haproxy3Path = execFileSync("bash", [path.join(ROOT, "scripts/build-haproxy3.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+            timeout: 10 * 60_000,
+        })
+            .trim()
+            .split("\n")
+            .pop() as string;
     }
     return haproxy3Path;
 }
@@ -39,7 +53,14 @@ let configcheckPath: string | undefined;
  */
 export function configcheckBinary(): string {
     if (!configcheckPath) {
-        configcheckPath = execFileSync("bash", [path.join(ROOT, "scripts/build-configcheck.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 20 * 60_000 }).trim().split("\n").pop() as string;
+        configcheckPath = execFileSync("bash", [path.join(ROOT, "scripts/build-configcheck.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+            timeout: 20 * 60_000,
+        })
+            .trim()
+            .split("\n")
+            .pop() as string;
     }
     return configcheckPath;
 }

@@ -27,15 +27,42 @@ const TEMPLATES: Record<string, Template> = {
     mtls: (n) => ({ [n]: { image: "nextcloud:31.0.9-apache", port: 80, expose: ["private", "mtls"] } }),
     mtlsExternal: (n) => ({ [n]: { upstream: "192.168.7.41:2342", expose: ["mtls"] } }),
     public: (n) => ({ [n]: { image: "ghost:5.130.2", port: 2368, expose: ["public"] } }),
-    publicAccess: (n) => ({ [n]: { image: "ghcr.io/example/wiki:2.0.0", port: 3000, expose: ["public"], access: { emailDomains: ["example.dev"] } } }),
-    publicPrivate: (n) => ({ [n]: { image: "lscr.io/linuxserver/piwigo:15.5.0", port: 80, expose: ["private", "public"] } }),
+    publicAccess: (n) => ({
+        [n]: {
+            image: "ghcr.io/example/wiki:2.0.0",
+            port: 3000,
+            expose: ["public"],
+            access: { emailDomains: ["example.dev"] },
+        },
+    }),
+    publicPrivate: (n) => ({
+        [n]: { image: "lscr.io/linuxserver/piwigo:15.5.0", port: 80, expose: ["private", "public"] },
+    }),
     internal: (n) => ({
         // "1m": Docker reports it as "1m0s"; the program must write that form.
-        [`${n}-db`]: { image: "postgres:17.6", port: 5432, expose: [], shmSize: "128m", healthcheck: { test: ["CMD", "pg_isready"], interval: "1m", timeout: "90s" } },
+        [`${n}-db`]: {
+            image: "postgres:17.6",
+            port: 5432,
+            expose: [],
+            shmSize: "128m",
+            healthcheck: { test: ["CMD", "pg_isready"], interval: "1m", timeout: "90s" },
+        },
         [n]: { image: "ghcr.io/example/app:3.1.0", port: 8000, dependsOn: [`${n}-db`], memory: "512m" },
     }),
-    publicAppliance: (n) => ({ [n]: { upstream: "https://192.168.7.60:7443", upstreamTls: { serverName: "nvr.lan", ca: APPLIANCE_CA }, expose: ["public"] } }),
-    published: (n, i) => ({ [n]: { image: "lscr.io/linuxserver/qbittorrent:5.1.2", port: 8080, publish: [`${6881 + i}:6881`, `${6881 + i}:6881/udp`] } }),
+    publicAppliance: (n) => ({
+        [n]: {
+            upstream: "https://192.168.7.60:7443",
+            upstreamTls: { serverName: "nvr.lan", ca: APPLIANCE_CA },
+            expose: ["public"],
+        },
+    }),
+    published: (n, i) => ({
+        [n]: {
+            image: "lscr.io/linuxserver/qbittorrent:5.1.2",
+            port: 8080,
+            publish: [`${6881 + i}:6881`, `${6881 + i}:6881/udp`],
+        },
+    }),
 };
 
 export interface GeneratedStack {
@@ -59,7 +86,9 @@ export function generateStack(random: () => number, index: number): GeneratedSta
     if (first && random() < 0.5) first[1].apex = true;
     // A WAN address always (a change may add the first mtls service); dynamic or fixed.
     const dynamic = random() < 0.5;
-    const users = Array.from({ length: Math.floor(random() * 4) }, (_, i) => (random() < 0.3 ? { name: `u${i}`, validityDays: 90 } : { name: `u${i}` }));
+    const users = Array.from({ length: Math.floor(random() * 4) }, (_, i) =>
+        random() < 0.3 ? { name: `u${i}`, validityDays: 90 } : { name: `u${i}` },
+    );
     const linux = runtime === "linux";
     // On Linux, IPv6 only on an engine said to keep IPv6 clients' addresses.
     const ip6tables = linux && random() < 0.5;
@@ -67,13 +96,23 @@ export function generateStack(random: () => number, index: number): GeneratedSta
         "homelab:domain": `lab${index}.example.dev`,
         "homelab:zoneId": "0123456789abcdef0123456789abcdef",
         "homelab:accountId": "fedcba9876543210fedcba9876543210",
-        "homelab:tailnet": linux && !ip6tables ? { ipv4: `100.100.${index}.7` } : { ipv4: `100.100.${index}.7`, ipv6: `fd7a:115c:a1e0::${index + 1}` },
+        "homelab:tailnet":
+            linux && !ip6tables
+                ? { ipv4: `100.100.${index}.7` }
+                : { ipv4: `100.100.${index}.7`, ipv6: `fd7a:115c:a1e0::${index + 1}` },
         "homelab:trustedNetworks": ["192.168.7.0/24"],
         "homelab:acme": { email: "admin@example.dev" },
-        "homelab:docker": { runtime, dataDir: linux ? "/srv/lab" : "/Users/me/lab", ...(linux ? { listenAddresses: ["192.168.7.10"], ip6tables } : {}) },
+        "homelab:docker": {
+            runtime,
+            dataDir: linux ? "/srv/lab" : "/Users/me/lab",
+            ...(linux ? { listenAddresses: ["192.168.7.10"], ip6tables } : {}),
+        },
         "homelab:services": services,
         "homelab:users": users,
         "homelab:wan": { publicIp: dynamic ? "dynamic" : "203.0.113.9" },
     };
-    return { config, summary: `${runtime}${ip6tables ? " with IPv6" : ""}, ${chosen.join("+")}${dynamic ? ", dynamic address" : ""}, ${users.length} users` };
+    return {
+        config,
+        summary: `${runtime}${ip6tables ? " with IPv6" : ""}, ${chosen.join("+")}${dynamic ? ", dynamic address" : ""}, ${users.length} users`,
+    };
 }
