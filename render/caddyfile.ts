@@ -8,9 +8,10 @@
 // nothing. Certificates come from Let's Encrypt by DNS-01; the token is only referenced as a
 // runtime placeholder. The certificate source is the `(certificate)` snippet and nothing else, so
 // a test render can swap it and prove the rest byte-identical. Every value that lands here was
-// validated as a Caddyfile token and is checked again. Pure and deterministic.
+// validated as a Caddyfile token and is checked again by the marshaller (render/caddyTree.ts).
+// Each part below returns nodes of the tree; renderCaddyfile puts them in order. Pure.
 import { Model, servicesOn, Service } from "../stacks/model";
-import { assertCaddyToken } from "../stacks/grammar";
+import { BLANK, Node, Token, Value, block, comment, directive, marshal, val } from "./caddyTree";
 import { CADDY_ADMIN, CADDY_MTLS_PORT, CADDY_PKI, CADDY_PLAIN_PORT } from "./addresses";
 import { DEFAULT_TAILNET_RANGES, trustedSources, withMapped } from "./haproxy";
 
@@ -39,17 +40,25 @@ export const CADDY_TIMING = {
     streamCloseDelay: { plain: "1h", mtls: "2m" },
 } as const;
 
-/** The only part that differs between production and a test render. */
-export function renderCertificateSnippet(model: Model, source: CertificateSource): string {
+/** The certificate source as a snippet: Let's Encrypt by DNS-01, or a folder (tests). */
+function certificateSnippet(model: Model, source: CertificateSource): Node {
     const body =
         source.kind === "acme"
             ? [
-                  "\tdns cloudflare {env.CLOUDFLARE_API_TOKEN}",
-                  `\tresolvers ${model.acme.resolvers.map((r) => assertCaddyToken(r, "resolver")).join(" ")}`,
-                  `\tpropagation_timeout ${assertCaddyToken(model.acme.propagationTimeout, "propagation timeout")}`,
+                  directive("dns", ["cloudflare", "{env.CLOUDFLARE_API_TOKEN}"]),
+                  directive(
+                      "resolvers",
+                      model.acme.resolvers.map((r) => val(r, "resolver")),
+                  ),
+                  directive("propagation_timeout", [val(model.acme.propagationTimeout, "propagation timeout")]),
               ]
-            : [`\tload ${source.dir}`];
-    return ["(certificate) {", ...body, "}", ""].join("\n");
+            : [directive("load", [val(source.dir, "certificate folder")])];
+    return block("(certificate)", [], body);
+}
+
+/** The only part that differs between production and a test render. */
+export function renderCertificateSnippet(model: Model, source: CertificateSource): string {
+    return marshal([certificateSnippet(model, source)]);
 }
 
 /** Base64 DER of each certificate in a PEM bundle (what Caddy's inline trust pool takes). */
@@ -60,219 +69,302 @@ export function derBase64(pem: string): string[] {
 }
 
 /** How Caddy talks TLS to an https upstream: only what the config says. */
-function upstreamTransport(s: Service, indent: string): string[] {
+function upstreamTransport(s: Service): Node[] {
     if (s.upstreamScheme !== "https" || !s.upstreamTls) return [];
     const tls = s.upstreamTls;
     const body = tls.insecureSkipVerify
-        ? [`${indent}\t\ttls_insecure_skip_verify`]
+        ? [directive("tls_insecure_skip_verify")]
         : [
-              ...(tls.serverName
-                  ? [`${indent}\t\ttls_server_name ${assertCaddyToken(tls.serverName, "upstream server name")}`]
-                  : []),
+              ...(tls.serverName ? [directive("tls_server_name", [val(tls.serverName, "upstream server name")])] : []),
               ...(tls.ca
                   ? [
-                        `${indent}\t\ttls_trust_pool inline {`,
-                        ...derBase64(tls.ca).map(
-                            (d) => `${indent}\t\t\ttrust_der ${assertCaddyToken(d, "CA certificate")}`,
+                        block(
+                            "tls_trust_pool",
+                            ["inline"],
+                            derBase64(tls.ca).map((d) => directive("trust_der", [val(d, "CA certificate")])),
                         ),
-                        `${indent}\t\t}`,
                     ]
                   : []),
           ];
-    return [`${indent}\ttransport http {`, ...body, `${indent}\t}`];
+    return [block("transport", ["http"], body)];
 }
 
 /** forward_auth before the proxy (Authelia, Authentik, oauth2-proxy): Caddy asks it about every request. */
-function forwardAuthBlock(s: Service, indent: string): string[] {
+function forwardAuth(s: Service): Node[] {
     const fa = s.forwardAuth;
     if (!fa) return [];
     const target = fa.scheme === "https" ? `https://${fa.upstream}` : fa.upstream;
     return [
-        `${indent}forward_auth ${assertCaddyToken(target, "forward auth upstream")} {`,
-        `${indent}\turi ${assertCaddyToken(fa.uri, "forward auth uri")}`,
-        ...(fa.copyHeaders.length > 0
-            ? [`${indent}\tcopy_headers ${fa.copyHeaders.map((h) => assertCaddyToken(h, "header")).join(" ")}`]
-            : []),
-        `${indent}}`,
+        block(
+            "forward_auth",
+            [val(target, "forward auth upstream")],
+            [
+                directive("uri", [val(fa.uri, "forward auth uri")]),
+                ...(fa.copyHeaders.length > 0
+                    ? [
+                          directive(
+                              "copy_headers",
+                              fa.copyHeaders.map((h) => val(h, "header")),
+                          ),
+                      ]
+                    : []),
+            ],
+        ),
     ];
 }
 
-function upstreamBlock(s: Service, indent: string, listener: "plain" | "mtls"): string[] {
+/** A service's route: forward_auth if configured, then the proxy to its upstream. */
+function proxyTo(s: Service, listener: "plain" | "mtls"): Node[] {
     const target = s.upstreamScheme === "https" ? `https://${s.upstream}` : s.upstream;
     return [
-        ...forwardAuthBlock(s, indent),
-        `${indent}reverse_proxy ${assertCaddyToken(target, "upstream")} {`,
-        // Stream responses as they come (media, server-sent events); WebSocket upgrades pass through.
-        `${indent}\tflush_interval -1`,
-        `${indent}\tstream_close_delay ${CADDY_TIMING.streamCloseDelay[listener]}`,
-        ...upstreamTransport(s, indent),
-        `${indent}}`,
+        ...forwardAuth(s),
+        block(
+            "reverse_proxy",
+            [val(target, "upstream")],
+            [
+                // Stream responses as they come (media, server-sent events); WebSocket upgrades pass through.
+                directive("flush_interval", ["-1"]),
+                directive("stream_close_delay", [CADDY_TIMING.streamCloseDelay[listener]]),
+                ...upstreamTransport(s),
+            ],
+        ),
     ];
 }
 
-function host(name: string): string {
-    return assertCaddyToken(name, "hostname");
+function host(name: string): Value {
+    return val(name, "hostname");
+}
+
+function site(address: Token, body: Node[]): Node[] {
+    return [block(address, [], body), BLANK];
+}
+
+/** PROXY v2 only from HAProxy's address, then TLS; timeouts; HTTP/1.1 and HTTP/2 only. */
+function serverOptions(model: Model): Node[] {
+    return [
+        block(
+            "listener_wrappers",
+            [],
+            [
+                block(
+                    "proxy_protocol",
+                    [],
+                    [
+                        directive("timeout", ["5s"]),
+                        directive("allow", [val(`${model.addresses.haproxy}/32`, "HAProxy address")]),
+                        // From any other address a PROXY header is refused; without one, the connection keeps
+                        // its own address, which the plain listener's guard refuses.
+                        directive("fallback_policy", ["REJECT"]),
+                    ],
+                ),
+                directive("tls"),
+            ],
+        ),
+        // The TLS handshake and request headers must arrive within this (Go derives the handshake
+        // deadline from it); a slow or silent client cannot hold a connection for long.
+        block("timeouts", [], [directive("read_header", [CADDY_TIMING.readHeader])]),
+        // No HTTP/3: nothing publishes UDP, and client auth is not enforced over QUIC everywhere.
+        directive("protocols", ["h1", "h2"]),
+    ];
+}
+
+/** One `servers` block per listener: its name, the shared options, and strict SNI on mtls. */
+function serverBlocks(model: Model): Node[] {
+    const listener = (port: number) => val(`${model.addresses.caddy}:${port}`, "listener address");
+    return [
+        // The server options apply to the listener address, which default_bind makes specific.
+        block("servers", [listener(CADDY_PLAIN_PORT)], [directive("name", ["plain"]), ...serverOptions(model)]),
+        block(
+            "servers",
+            [listener(CADDY_MTLS_PORT)],
+            [
+                directive("name", ["mtls"]),
+                ...serverOptions(model),
+                // The TLS server name must match the Host header, so a handshake for one name cannot be
+                // reused to reach another.
+                directive("strict_sni_host", ["on"]),
+            ],
+        ),
+    ];
+}
+
+/** Headers on every response, the whoami probe, and errors that say nothing about the software. */
+function commonSnippet(): Node {
+    return block(
+        "(common)",
+        [],
+        [
+            directive("header", ["Strict-Transport-Security", `"${HSTS}"`]),
+            directive("header", ["-Server"]),
+            block(
+                "handle",
+                [WHOAMI_PATH],
+                [
+                    directive("respond", [
+                        '"listener={args[0]} client={remote_host} tls_client={http.request.tls.client.subject}"',
+                        "200",
+                    ]),
+                ],
+            ),
+            // Errors Caddy raises itself (421 when the TLS name and Host differ, 404, 502) say nothing
+            // about the software either.
+            block(
+                "handle_errors",
+                [],
+                [
+                    directive("header", ["-Server"]),
+                    directive("respond", ['"{err.status_code} {err.status_text}"', "{err.status_code}"]),
+                ],
+            ),
+        ],
+    );
+}
+
+/**
+ * The plain listener serves trusted sources only: the edge sends nobody else here, and a
+ * connection that arrives any other way (no PROXY header: its own address) gets nothing.
+ */
+function trustedOnlySnippet(model: Model, tailnetRanges: string[]): Node {
+    const cidrs = (list: string[]) => list.map((c) => val(c, "trusted source"));
+    return block(
+        "(trusted_only)",
+        [],
+        [
+            directive("@untrusted", ["not", "remote_ip", ...cidrs(trustedSources(model, tailnetRanges))]),
+            directive("abort", ["@untrusted"]),
+            ...(model.untrustedSources.length > 0
+                ? [
+                      directive("@excluded", ["remote_ip", ...cidrs(withMapped(model.untrustedSources))]),
+                      directive("abort", ["@excluded"]),
+                  ]
+                : []),
+        ],
+    );
+}
+
+function clientAuthSnippet(model: Model, pki: { ca: string; clients: string }): Node {
+    return block(
+        "(client_auth)",
+        [],
+        [
+            block(
+                "client_auth",
+                [],
+                [
+                    directive("mode", ["require_and_verify"]),
+                    directive("trust_pool", ["file", val(pki.ca, "CA file")]),
+                    // Caddy has no CRL support: only the current users' certificates are accepted, so
+                    // removing a user revokes their certificate at the next reload.
+                    ...(model.users.length > 0
+                        ? [directive("verifier", ["leaf", "file", val(pki.clients, "leaf file")])]
+                        : []),
+                ],
+            ),
+        ],
+    );
+}
+
+function plainSite(address: string, body: Node[]): Node[] {
+    return site(val(`https://${address}:${CADDY_PLAIN_PORT}`, "site address"), [
+        block("tls", [], [directive("import", ["certificate"])]),
+        directive("import", ["trusted_only"]),
+        directive("import", ["common", "plain"]),
+        ...body,
+    ]);
+}
+
+function globalOptions(model: Model): Node {
+    const bind = val(model.addresses.caddy, "Caddy address");
+    return block(
+        "",
+        [],
+        [
+            directive("email", [val(model.acme.email, "ACME email")]),
+            ...(model.acme.ca ? [directive("acme_ca", [val(model.acme.ca, "ACME directory")])] : []),
+            directive("admin", [CADDY_ADMIN]),
+            // Nothing in Caddy listens on :80; the edge answers it with a redirect.
+            directive("auto_https", ["disable_redirects"]),
+            // abort runs before every other handler (by default it comes after handle): the plain
+            // listener's guard must see each request before any route can answer it.
+            directive("order", ["abort", "first"]),
+            // Only Caddy's address on the edge network: no other container network reaches the listeners.
+            directive("default_bind", [bind]),
+            directive("grace_period", [CADDY_TIMING.gracePeriod]),
+            ...serverBlocks(model),
+        ],
+    );
+}
+
+/** :8443: the private apex and wildcard, and every mtls name, for trusted sources. */
+function plainListener(model: Model): Node[] {
+    const privateServices = servicesOn(model, "private");
+    const apex = privateServices.find((s) => s.apex);
+    const route = (s: Service) => proxyTo(s, "plain");
+    const apexBody = apex
+        ? route(apex)
+        : [directive("respond", [`"homelab: ${host(model.private.fqdn).value}"`, "200"])];
+    const byName = privateServices
+        .filter((s) => !s.apex)
+        .flatMap((s) => [
+            directive(val(`@${s.name}`, "matcher"), ["host", host(s.hostnames.private as string)]),
+            block("handle", [val(`@${s.name}`, "matcher")], route(s)),
+        ]);
+    return [
+        comment(`Plain listener (:${CADDY_PLAIN_PORT}): tailnet and trusted networks, no client certificate.`),
+        ...plainSite(host(model.private.fqdn).value, [block("handle", [], apexBody)]),
+        ...plainSite(host(model.private.wildcard).value, [
+            ...byName,
+            block("handle", [], [directive("respond", ['"no such service"', "404"])]),
+        ]),
+        ...servicesOn(model, "mtls").flatMap((s) =>
+            plainSite(host(s.hostnames.mtls as string).value, [block("handle", [], route(s))]),
+        ),
+        // Any other name on the plain listener: no route.
+        ...site(`https://:${CADDY_PLAIN_PORT}`, [directive("abort")]),
+    ];
+}
+
+/** :9443: only mtls names, and only with a current user's certificate. */
+function mtlsListener(model: Model): Node[] {
+    const services = servicesOn(model, "mtls");
+    const sites = services.flatMap((s) =>
+        site(val(`https://${s.hostnames.mtls as string}:${CADDY_MTLS_PORT}`, "site address"), [
+            block("tls", [], [directive("import", ["certificate"]), directive("import", ["client_auth"])]),
+            directive("import", ["common", "mtls"]),
+            block("handle", [], proxyTo(s, "mtls")),
+        ]),
+    );
+    return [
+        comment(
+            `mTLS listener (:${CADDY_MTLS_PORT}): everyone else. Only mtls hostnames, and only with a current user's certificate.`,
+        ),
+        ...(model.users.length > 0 ? sites : []),
+        ...(model.users.length === 0 && services.length > 0
+            ? [comment("No users: nobody holds a certificate, so no mtls hostname is served here.")]
+            : []),
+        // Every handshake on this listener, whatever name it asks for, must present a certificate.
+        block(
+            `https://:${CADDY_MTLS_PORT}`,
+            [],
+            [block("tls", [], [directive("import", ["client_auth"])]), directive("abort")],
+        ),
+    ];
 }
 
 export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
-    const pki = opts.pki ?? CADDY_PKI;
-    const plain = CADDY_PLAIN_PORT;
-    const mtls = CADDY_MTLS_PORT;
-    const privateServices = servicesOn(model, "private");
-    const mtlsServices = servicesOn(model, "mtls");
-    const apex = privateServices.find((s) => s.apex);
-    const wildcardServices = privateServices.filter((s) => !s.apex);
-    const L: string[] = [];
-    const add = (...lines: string[]) => L.push(...lines);
-
-    const bindAddress = assertCaddyToken(model.addresses.caddy, "Caddy address");
-    const listenerWrappers = [
-        "\t\tlistener_wrappers {",
-        "\t\t\tproxy_protocol {",
-        "\t\t\t\ttimeout 5s",
-        `\t\t\t\tallow ${assertCaddyToken(model.addresses.haproxy, "HAProxy address")}/32`,
-        // From any other address a PROXY header is refused; without one, the connection keeps
-        // its own address, which the plain listener's guard refuses.
-        "\t\t\t\tfallback_policy REJECT",
-        "\t\t\t}",
-        "\t\t\ttls",
-        "\t\t}",
-    ];
-    const serverOptions = [
-        ...listenerWrappers,
-        // The TLS handshake and request headers must arrive within this (Go derives the handshake
-        // deadline from it); a slow or silent client cannot hold a connection for long.
-        "\t\ttimeouts {",
-        `\t\t\tread_header ${CADDY_TIMING.readHeader}`,
-        "\t\t}",
-        // No HTTP/3: nothing publishes UDP, and client auth is not enforced over QUIC everywhere.
-        "\t\tprotocols h1 h2",
-    ];
-    add(
-        `# Rendered by homelab for ${model.domain}; do not edit: pulumi up rewrites it and reloads Caddy.`,
-        "{",
-        `\temail ${assertCaddyToken(model.acme.email, "ACME email")}`,
-        ...(model.acme.ca ? [`\tacme_ca ${assertCaddyToken(model.acme.ca, "ACME directory")}`] : []),
-        `\tadmin ${CADDY_ADMIN}`,
-        // Nothing in Caddy listens on :80; the edge answers it with a redirect.
-        "\tauto_https disable_redirects",
-        // abort runs before every other handler (by default it comes after handle): the plain
-        // listener's guard must see each request before any route can answer it.
-        "\torder abort first",
-        // Only Caddy's address on the edge network: no other container network reaches the listeners.
-        `\tdefault_bind ${bindAddress}`,
-        `\tgrace_period ${CADDY_TIMING.gracePeriod}`,
-        // The server options apply to the listener address, which default_bind makes specific.
-        `\tservers ${bindAddress}:${plain} {`,
-        "\t\tname plain",
-        ...serverOptions,
-        "\t}",
-        `\tservers ${bindAddress}:${mtls} {`,
-        "\t\tname mtls",
-        ...serverOptions,
-        // The TLS server name must match the Host header, so a handshake for one name cannot be
-        // reused to reach another.
-        "\t\tstrict_sni_host on",
-        "\t}",
-        "}",
-        "",
-    );
-    L.push(renderCertificateSnippet(model, opts.certificates));
-    add(
-        "(common) {",
-        `\theader Strict-Transport-Security "${HSTS}"`,
-        "\theader -Server",
-        `\thandle ${WHOAMI_PATH} {`,
-        '\t\trespond "listener={args[0]} client={remote_host} tls_client={http.request.tls.client.subject}" 200',
-        "\t}",
-        // Errors Caddy raises itself (421 when the TLS name and Host differ, 404, 502) say nothing
-        // about the software either.
-        "\thandle_errors {",
-        "\t\theader -Server",
-        '\t\trespond "{err.status_code} {err.status_text}" {err.status_code}',
-        "\t}",
-        "}",
-        "",
-        // The plain listener serves trusted sources only: the edge sends nobody else here, and a
-        // connection that arrives any other way (no PROXY header: its own address) gets nothing.
-        "(trusted_only) {",
-        `\t@untrusted not remote_ip ${trustedSources(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES).join(" ")}`,
-        "\tabort @untrusted",
-        ...(model.untrustedSources.length > 0
-            ? [`\t@excluded remote_ip ${withMapped(model.untrustedSources).join(" ")}`, "\tabort @excluded"]
-            : []),
-        "}",
-        "",
-        "(client_auth) {",
-        "\tclient_auth {",
-        "\t\tmode require_and_verify",
-        `\t\ttrust_pool file ${pki.ca}`,
-        // Caddy has no CRL support: only the current users' certificates are accepted, so
-        // removing a user revokes their certificate at the next reload.
-        ...(model.users.length > 0 ? [`\t\tverifier leaf file ${pki.clients}`] : []),
-        "\t}",
-        "}",
-        "",
-    );
-
-    // --- plain listener
-    const plainSite = (address: string, body: string[]) =>
-        add(
-            `https://${address}:${plain} {`,
-            "\ttls {",
-            "\t\timport certificate",
-            "\t}",
-            "\timport trusted_only",
-            "\timport common plain",
-            ...body,
-            "}",
-            "",
-        );
-    add(`# Plain listener (:${plain}): tailnet and trusted networks, no client certificate.`);
-    plainSite(
-        host(model.private.fqdn),
-        apex
-            ? ["\thandle {", ...upstreamBlock(apex, "\t\t", "plain"), "\t}"]
-            : ["\thandle {", `\t\trespond "homelab: ${model.private.fqdn}" 200`, "\t}"],
-    );
-    plainSite(host(model.private.wildcard), [
-        ...wildcardServices.flatMap((s) => [
-            `\t@${s.name} host ${host(s.hostnames.private as string)}`,
-            `\thandle @${s.name} {`,
-            ...upstreamBlock(s, "\t\t", "plain"),
-            "\t}",
-        ]),
-        "\thandle {",
-        '\t\trespond "no such service" 404',
-        "\t}",
+    return marshal([
+        comment(`Rendered by homelab for ${model.domain}; do not edit: pulumi up rewrites it and reloads Caddy.`),
+        globalOptions(model),
+        BLANK,
+        certificateSnippet(model, opts.certificates),
+        BLANK,
+        commonSnippet(),
+        BLANK,
+        trustedOnlySnippet(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES),
+        BLANK,
+        clientAuthSnippet(model, opts.pki ?? CADDY_PKI),
+        BLANK,
+        ...plainListener(model),
+        ...mtlsListener(model),
     ]);
-    for (const s of mtlsServices)
-        plainSite(host(s.hostnames.mtls as string), ["\thandle {", ...upstreamBlock(s, "\t\t", "plain"), "\t}"]);
-    // Any other name on the plain listener: no route.
-    add(`https://:${plain} {`, "\tabort", "}", "");
-
-    // --- mTLS listener
-    add(`# mTLS listener (:${mtls}): everyone else. Only mtls hostnames, and only with a current user's certificate.`);
-    if (model.users.length > 0) {
-        for (const s of mtlsServices) {
-            add(
-                `https://${host(s.hostnames.mtls as string)}:${mtls} {`,
-                "\ttls {",
-                "\t\timport certificate",
-                "\t\timport client_auth",
-                "\t}",
-                "\timport common mtls",
-                "\thandle {",
-                ...upstreamBlock(s, "\t\t", "mtls"),
-                "\t}",
-                "}",
-                "",
-            );
-        }
-    } else if (mtlsServices.length > 0) {
-        add("# No users: nobody holds a certificate, so no mtls hostname is served here.");
-    }
-    // Every handshake on this listener, whatever name it asks for, must present a certificate.
-    add(`https://:${mtls} {`, "\ttls {", "\t\timport client_auth", "\t}", "\tabort", "}", "");
-    return L.join("\n");
 }
