@@ -17,7 +17,8 @@ import { ClientCa } from "./components/clientCa";
 import { EdgeTls } from "./components/edgeTls";
 import { DockerHost } from "./components/dockerHost";
 import { Edge } from "./components/edge";
-import { needsDdns } from "./components/dockerPlan";
+import { needsDdns } from "./plan/docker";
+import { assemble } from "./plan/assemble";
 import { formerChild } from "./components/aliases";
 
 export = async () => {
@@ -34,7 +35,10 @@ export = async () => {
         throw new ZoneConflictError(contact, model.adopt);
     for (const s of contact.staleAdopt) void pulumi.log.warn(`${s.key}: ${s.message}`);
 
-    // 3. Components. Providers are explicit and passed through each component's options.
+    // 3. The rendered files and the container plan, once; each component gets its part.
+    const plan = assemble(model, { stack, comment });
+
+    // 4. Components. Providers are explicit and passed through each component's options.
     const cf = new cloudflare.Provider("cloudflare", { apiToken: cloudflareToken });
     const engine = new docker.Provider(
         "docker-engine",
@@ -82,6 +86,7 @@ export = async () => {
                   "tunnel",
                   {
                       model,
+                      part: plan.tunnel,
                       tunnelName: tunnelName(project, stack),
                       comment,
                       imports: contact.imports,
@@ -99,14 +104,13 @@ export = async () => {
     const host = new DockerHost(
         "docker",
         {
-            model,
+            part: plan.dockerHost,
             dnsToken: dnsToken.value,
             ...(tunnel ? { tunnelToken: tunnel.token, tunnelCleanup: tunnel.connectionsCleanup } : {}),
             ...(ddnsToken ? { ddnsToken: ddnsToken.value } : {}),
             caCertificate: ca.caCertificate,
             clientCertificates: ca.clientCertificates,
             secrets,
-            comment,
         },
         { providers: [engine] },
     );
@@ -115,11 +119,11 @@ export = async () => {
     const edgeTls = model.edge === "native" ? new EdgeTls("edge-tls", { stackName: stack }) : undefined;
     const edge = new Edge(
         "edge",
-        { model, stack, networkNames: host.networkNames, caddy: host.caddy, ...(edgeTls ? { edgeTls } : {}) },
+        { part: plan.edge, networkNames: host.networkNames, caddy: host.caddy, ...(edgeTls ? { edgeTls } : {}) },
         { providers: [engine] },
     );
 
-    // 4. Outputs.
+    // 5. Outputs.
     return {
         /** Per service, per plane: the URL to open. */
         urls: serviceUrls(model),

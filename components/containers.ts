@@ -3,7 +3,7 @@
 // networks, host gateway, secret environment) and a new setting is added once.
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { ContainerSpec, DOCKER_STOP_SECONDS, LOG_DRIVER, NetworkKey, NetworkSpec, SecretRef } from "./dockerPlan";
+import { ContainerSpec, DOCKER_STOP_SECONDS, LOG_DRIVER, NetworkKey, NetworkSpec, SecretRef } from "../plan/docker";
 
 /** Where secret environment values come from (all Pulumi secrets). */
 export interface SecretSources {

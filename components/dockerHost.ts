@@ -1,20 +1,21 @@
 // The Docker host: the stack's networks, the custom Caddy image, Caddy, cloudflared and every
 // managed service container, plus the command that puts Caddy's rendered config in place and
-// reloads it. Everything comes from the pure plan (components/dockerPlan.ts); container inputs
+// reloads it. Everything comes from its part of the assembly (plan/assemble.ts); container inputs
 // never depend on the service table or the users (those reach Caddy through the reload), so
 // changing them never replaces a container. The Docker provider is inherited from the options.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { Model } from "../stacks/model";
-import { renderCaddyfile } from "../render/caddyfile";
+import { CADDY_IMAGE_NAME } from "../plan/docker";
 import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, packFiles } from "../render/reload";
-import { CADDY_IMAGE_NAME, ContainerSpec, NetworkKey, dockerPlan } from "./dockerPlan";
+import { ContainerSpec, NetworkKey } from "../plan/docker";
+import { DockerHostPart } from "../plan/assemble";
 import { SecretSources, containerArgs, containerOptions, networkArgs } from "./containers";
 
 export interface DockerHostArgs {
-    model: Model;
+    /** The networks, containers and Caddyfile, from the assembly. */
+    part: DockerHostPart;
     /** The DNS-01 token value (secret): only Caddy's environment gets it. */
     dnsToken: pulumi.Input<string>;
     /** The tunnel connector token (secret), when a service is public. */
@@ -28,8 +29,6 @@ export interface DockerHostArgs {
     secrets: pulumi.Input<Record<string, string>>;
     /** The DDNS updater's token (secret), with a dynamic WAN address. */
     ddnsToken?: pulumi.Input<string>;
-    /** The comment on the stack's DNS records (the updater writes it on records it creates). */
-    comment: string;
 }
 
 /** The leaf allowlist Caddy trusts besides the CA check: the current users' certificates, by name. */
@@ -51,8 +50,7 @@ export class DockerHost extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:docker:DockerHost", name, {}, opts);
-        const { model } = args;
-        const plan = dockerPlan(model, args.comment);
+        const plan = args.part;
         const child = { parent: this };
         const sources: SecretSources = {
             dnsToken: args.dnsToken,
@@ -113,7 +111,7 @@ export class DockerHost extends pulumi.ComponentResource {
         this.caddy = container(byRole("caddy")[0] as ContainerSpec, caddyImage.imageName);
 
         // --- Caddy's config: rendered Caddyfile, CA and leaf allowlist, on the command's stdin.
-        this.caddyfile = renderCaddyfile(model, { certificates: { kind: "acme" } });
+        this.caddyfile = plan.caddyfile;
         const bundle = pulumi
             .all([pulumi.output(args.caCertificate), pulumi.output(args.clientCertificates)])
             .apply(([ca, certs]) =>
@@ -126,7 +124,7 @@ export class DockerHost extends pulumi.ComponentResource {
                 update: CADDY_RELOAD_ON_HOST,
                 interpreter: ["/bin/sh", "-c"],
                 // Holds new connections at the HAProxy container while Caddy reloads (render/haproxy.ts CADDY_HOLD).
-                environment: { DOCKER_HOST: model.docker.host, ...caddyReloadEnvironment(model.edge) },
+                environment: { DOCKER_HOST: plan.engine, ...caddyReloadEnvironment(plan.edge) },
                 stdin: bundle,
                 // A new Caddy container (new image, new token) gets its config at once.
                 triggers: [this.caddy.id],

@@ -9,30 +9,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { Model } from "../stacks/model";
 import { sshTarget } from "../stacks/grammar";
-import { renderContainerHaproxyCfg } from "../render/all";
-import {
-    EDGE_APPLY,
-    EDGE_REMOVE,
-    RUN_ON_MAC,
-    edgeDir,
-    edgeLabel,
-    renderLaunchdPlist,
-    renderNativeEdgeCfg,
-} from "../render/edge";
+import { CONTAINERS, EDGE_TLS_FILES } from "../stacks/layout";
+import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC } from "../render/edge";
 import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, haproxyReloadEnvironment, packFiles } from "../render/reload";
-import { EDGE_TLS_FILES } from "../render/addresses";
-import { HAPROXY_CONFIG_DIR, NetworkKey, haproxyContainer } from "./dockerPlan";
+import { NetworkKey } from "../plan/docker";
+import { EdgePart } from "../plan/assemble";
 import { containerArgs } from "./containers";
 import { EdgeTls } from "./edgeTls";
 import { formerChild } from "./aliases";
 import versions from "../render/versions.json";
 
 export interface EdgeArgs {
-    model: Model;
-    /** The stack's name (the launchd label is derived from it). */
-    stack: string;
+    /** The HAProxy container, its config and the native edge's files, from the assembly. */
+    part: EdgePart;
     /** The Docker networks, from the DockerHost. */
     networkNames: Partial<Record<NetworkKey, pulumi.Output<string>>>;
     /** Caddy's container: the edge starts after it. */
@@ -57,8 +47,8 @@ export class Edge extends pulumi.ComponentResource {
 
     constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:edge:Edge", name, {}, opts);
-        const { model } = args;
-        const native = model.edge === "native";
+        const { part } = args;
+        const native = part.native;
         if (native && !args.edgeTls) throw new Error("internal: a native edge needs the edge PKI");
         const child = { parent: this };
 
@@ -68,20 +58,18 @@ export class Edge extends pulumi.ComponentResource {
             { name: versions.haproxyImage, keepLocally: true },
             { ...child, aliases: [formerDockerHostChild("docker-haproxy-image")] },
         );
-        this.haproxyCfg = renderContainerHaproxyCfg(model);
+        this.haproxyCfg = part.haproxyCfg;
         const tls = args.edgeTls;
         const files: pulumi.Output<string> =
             native && tls
                 ? pulumi.secret(
-                      pulumi
-                          .all([tls.relayPem, tls.caPem])
-                          .apply(([relay, ca]) =>
-                              packFiles({
-                                  "haproxy.cfg": this.haproxyCfg,
-                                  [EDGE_TLS_FILES.relayServer]: relay,
-                                  [EDGE_TLS_FILES.ca]: ca,
-                              }),
-                          ),
+                      pulumi.all([tls.relayPem, tls.caPem]).apply(([relay, ca]) =>
+                          packFiles({
+                              "haproxy.cfg": this.haproxyCfg,
+                              [EDGE_TLS_FILES.relayServer]: relay,
+                              [EDGE_TLS_FILES.ca]: ca,
+                          }),
+                      ),
                   )
                 : pulumi.output(packFiles({ "haproxy.cfg": this.haproxyCfg }));
         const config = new command.local.Command(
@@ -91,10 +79,10 @@ export class Edge extends pulumi.ComponentResource {
                 update: HAPROXY_RELOAD_ON_HOST,
                 interpreter: ["/bin/sh", "-c"],
                 environment: {
-                    DOCKER_HOST: model.docker.host,
+                    DOCKER_HOST: part.engine,
                     IMAGE: versions.haproxyImage,
-                    CONFIG_DIR: `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`,
-                    CONTAINER: "haproxy",
+                    CONFIG_DIR: part.configDir,
+                    CONTAINER: CONTAINERS.haproxy,
                     WRITE: HAPROXY_WRITE,
                     ...haproxyReloadEnvironment(),
                 },
@@ -102,7 +90,7 @@ export class Edge extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [image], aliases: [formerDockerHostChild("docker-haproxy-config")] },
         );
-        const spec = haproxyContainer(model);
+        const spec = part.container;
         const container = new docker.Container(
             `${name}-haproxy`,
             containerArgs(spec, image.imageId, args.networkNames, { secrets: {} }),
@@ -116,14 +104,14 @@ export class Edge extends pulumi.ComponentResource {
 
         // --- Mac runtimes: the native edge, installed and reloaded by launchd.
         if (native && tls) {
-            const label = edgeLabel(args.stack);
+            const label = native.label;
             const nativeFiles = pulumi.secret(
                 pulumi.all([tls.edgeClientPem, tls.caPem]).apply(([client, ca]) =>
                     packFiles({
-                        "haproxy.cfg": renderNativeEdgeCfg(model),
+                        "haproxy.cfg": native.cfg,
                         [EDGE_TLS_FILES.edgeClient]: client,
                         [EDGE_TLS_FILES.ca]: ca,
-                        "edge.plist": renderLaunchdPlist(model, label),
+                        "edge.plist": native.plist,
                     }),
                 ),
             );
@@ -136,11 +124,11 @@ export class Edge extends pulumi.ComponentResource {
                     delete: run("REMOVE"),
                     interpreter: ["/bin/sh", "-c"],
                     environment: {
-                        EDGE_DIR: edgeDir(model),
+                        EDGE_DIR: native.dir,
                         LABEL: label,
                         APPLY: EDGE_APPLY,
                         REMOVE: EDGE_REMOVE,
-                        ...macTarget(model.docker.host),
+                        ...macTarget(part.engine),
                     },
                     stdin: nativeFiles,
                 },

@@ -5,7 +5,7 @@
 // users' client CA: a family member's certificate must never open this door.
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { RELAY_SERVER_NAME } from "../render/addresses";
+import { RELAY_SERVER_NAME } from "../stacks/layout";
 
 /** Five years; `pulumi up` renews each certificate in its last year. */
 export const EDGE_CERT_HOURS = 5 * 365 * 24;

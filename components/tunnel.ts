@@ -5,14 +5,15 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { Model, servicesOn } from "../stacks/model";
-import { renderTunnelIngress, tunnelCaFiles } from "../render/tunnelIngress";
 import { publicFilesWrite, shellScript } from "../render/shell";
 import { packFiles } from "../render/reload";
-import { tunnelCaHostDir } from "./dockerPlan";
+import { TunnelPart } from "../plan/assemble";
 import versions from "../render/versions.json";
 
 export interface TunnelArgs {
     model: Model;
+    /** The ingress rules and cloudflared's CA files, from the assembly. */
+    part: TunnelPart;
     /** The tunnel's name in the Cloudflare account. */
     tunnelName: string;
     /** The comment that marks the stack's records. */
@@ -73,18 +74,18 @@ export class Tunnel extends pulumi.ComponentResource {
                 update: shellScript("public-files-on-host"),
                 interpreter: ["/bin/sh", "-c"],
                 environment: {
-                    DOCKER_HOST: model.docker.host,
+                    DOCKER_HOST: args.part.engine,
                     IMAGE: versions.haproxyImage,
-                    CONFIG_DIR: tunnelCaHostDir(model),
+                    CONFIG_DIR: args.part.caHostDir,
                     WRITE: publicFilesWrite(),
                 },
-                stdin: packFiles(tunnelCaFiles(model)),
+                stdin: packFiles(args.part.caFiles),
             },
             child,
         );
         new cloudflare.ZeroTrustTunnelCloudflaredConfig(
             `${name}-config`,
-            { accountId: model.accountId, tunnelId: tunnel.id, config: { ingresses: renderTunnelIngress(model) } },
+            { accountId: model.accountId, tunnelId: tunnel.id, config: { ingresses: args.part.ingress } },
             { ...child, dependsOn: [caFiles, ...(args.routesAfter ?? [])] },
         );
 

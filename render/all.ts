@@ -1,11 +1,12 @@
-// Every rendered file of a stack, as the Docker host and the edge use them. Pure.
+// Every rendered file of a stack, rendered once: the program hands each component its part
+// (plan/assemble.ts), `npm run render` and the tests write or compare the same set. Pure.
 import { Model, edgeHostAddresses } from "../stacks/model";
+import { edgeContainerPorts } from "../stacks/layout";
 import { renderCaddyfile } from "./caddyfile";
 import { renderCaddyDockerfile } from "./dockerfile";
 import { CADDY_HOLD, renderEdgeCfg, renderRelayCfg } from "./haproxy";
 import { edgeLabel, renderLaunchdPlist, renderNativeEdgeCfg } from "./edge";
-import { renderTunnelIngress } from "./tunnelIngress";
-import { edgeContainerPorts } from "./addresses";
+import { IngressRule, renderTunnelIngress, tunnelCaFiles } from "./tunnelIngress";
 
 const DOCKER_DNS = { nameserver: "127.0.0.11:53" };
 
@@ -22,20 +23,47 @@ export function renderContainerHaproxyCfg(model: Model): string {
     });
 }
 
-/**
- * File name → content. `haproxy.cfg` is the HAProxy container's; on a Mac runtime the native
- * edge's config and its launchd property list come too (edge.haproxy.cfg, edge.plist).
- */
-export function renderAll(model: Model, stack = "home"): Record<string, string> {
-    const files: Record<string, string> = {
-        Caddyfile: renderCaddyfile(model, { certificates: { kind: "acme" } }),
-        "haproxy.cfg": renderContainerHaproxyCfg(model),
-        "caddy.Dockerfile": renderCaddyDockerfile(),
-        "tunnel-ingress.json": JSON.stringify(renderTunnelIngress(model), null, 2) + "\n",
+export interface RenderedSet {
+    caddyfile: string;
+    /** The HAProxy container's haproxy.cfg (the edge on Linux, the relay on a Mac runtime). */
+    haproxyCfg: string;
+    caddyDockerfile: string;
+    tunnelIngress: IngressRule[];
+    /** The CA files cloudflared verifies public HTTPS upstreams with (public certificates). */
+    tunnelCaFiles: Record<string, string>;
+    /** Mac runtimes: the native edge's haproxy.cfg and its launchd job. */
+    nativeEdge?: { cfg: string; plist: string; label: string };
+}
+
+export function renderSet(model: Model, stack = "home"): RenderedSet {
+    const label = edgeLabel(stack);
+    return {
+        caddyfile: renderCaddyfile(model, { certificates: { kind: "acme" } }),
+        haproxyCfg: renderContainerHaproxyCfg(model),
+        caddyDockerfile: renderCaddyDockerfile(),
+        tunnelIngress: renderTunnelIngress(model),
+        tunnelCaFiles: tunnelCaFiles(model),
+        ...(model.edge === "native"
+            ? { nativeEdge: { cfg: renderNativeEdgeCfg(model), plist: renderLaunchdPlist(model, label), label } }
+            : {}),
     };
-    if (model.edge === "native") {
-        files["edge.haproxy.cfg"] = renderNativeEdgeCfg(model);
-        files["edge.plist"] = renderLaunchdPlist(model, edgeLabel(stack));
-    }
-    return files;
+}
+
+/**
+ * File name → content, as `npm run render` writes them. `haproxy.cfg` is the HAProxy container's;
+ * on a Mac runtime the native edge's config and its launchd property list come too
+ * (edge.haproxy.cfg, edge.plist).
+ */
+export function renderedFiles(set: RenderedSet): Record<string, string> {
+    return {
+        Caddyfile: set.caddyfile,
+        "haproxy.cfg": set.haproxyCfg,
+        "caddy.Dockerfile": set.caddyDockerfile,
+        "tunnel-ingress.json": JSON.stringify(set.tunnelIngress, null, 2) + "\n",
+        ...(set.nativeEdge ? { "edge.haproxy.cfg": set.nativeEdge.cfg, "edge.plist": set.nativeEdge.plist } : {}),
+    };
+}
+
+export function renderAll(model: Model, stack = "home"): Record<string, string> {
+    return renderedFiles(renderSet(model, stack));
 }

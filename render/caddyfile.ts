@@ -12,7 +12,7 @@
 // Each part below returns nodes of the tree; renderCaddyfile puts them in order. Pure.
 import { Model, servicesOn, Service } from "../stacks/model";
 import { BLANK, Node, Token, Value, block, comment, directive, marshal, val } from "./caddyTree";
-import { CADDY_ADMIN, CADDY_MTLS_PORT, CADDY_PKI, CADDY_PLAIN_PORT } from "./addresses";
+import { CADDY_ADMIN, CADDY_MTLS_PORT, CADDY_PKI, CADDY_PLAIN_PORT } from "../stacks/layout";
 import { DEFAULT_TAILNET_RANGES, trustedSources, withMapped } from "./haproxy";
 
 export type CertificateSource = { kind: "acme" } | { kind: "folder"; dir: string };

@@ -7,9 +7,8 @@
 // root, no sudo and no LaunchDaemon. It runs in the login session, as Docker Desktop, OrbStack
 // and Colima do, and refuses by destination what the stack does not serve there.
 import { Model } from "../stacks/model";
-import { EDGE_DIR } from "../components/dockerPlan";
 import { renderEdgeCfg } from "./haproxy";
-import { RELAY_PORTS } from "./addresses";
+import { DATA_DIRS, RELAY_PORTS } from "../stacks/layout";
 import { shellScript, withLib } from "./shell";
 
 /** The oldest HAProxy the rendered configs are tested with (Debian bookworm's, in CI). */
@@ -18,7 +17,7 @@ export const MIN_HAPROXY = "2.6";
 export const LOG_LIMIT_MB = 50;
 
 export function edgeDir(model: Model): string {
-    return `${model.docker.dataDir}/${EDGE_DIR}`;
+    return `${model.docker.dataDir}/${DATA_DIRS.edge}`;
 }
 
 /** The launchd label: reverse-DNS, from the stack's name. */

@@ -2,6 +2,7 @@
 // mandatory catch-all. Pure and deterministic; also written by `npm run render`.
 import { createHash } from "crypto";
 import { Model, Service, servicesOn } from "../stacks/model";
+import { TUNNEL_CA_DIR } from "../stacks/layout";
 
 export interface OriginRequest {
     noTlsVerify?: boolean;
@@ -14,9 +15,6 @@ export interface IngressRule {
     service: string;
     originRequest?: OriginRequest;
 }
-
-/** Where cloudflared's container finds the CA files (its read-only mount of the folder on the host). */
-export const TUNNEL_CA_DIR = "/etc/homelab/ca";
 
 /**
  * A public service's upstream CA file: named after the service and a hash of the certificate, so a

@@ -41,7 +41,7 @@ import {
 } from "../stacks/services";
 import { ManagedService, Service } from "../stacks/model";
 import { validate } from "../stacks/validate";
-import { serviceNetworks } from "../components/dockerPlan";
+import { serviceNetworks } from "../plan/docker";
 import { EXAMPLE, EXAMPLE_SECRET_NAMES, ROOT, clone } from "./harness";
 import { rawConfigOf } from "../stacks/stackFile";
 

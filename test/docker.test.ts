@@ -31,18 +31,12 @@
 //
 // The engine (test/docker/engine.ts) is private: its own dockerd, data root, exec root, socket,
 // network and mount namespace; it is always stopped, also on failure, timeout or Ctrl-C.
+import { CADDY_IMAGE_NAME } from "../plan/docker";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ChildProcess } from "child_process";
-import {
-    CADDY_IMAGE_NAME,
-    ContainerSpec,
-    DockerPlan,
-    LOG_DRIVER,
-    dockerPlan,
-    publishedPorts,
-} from "../components/dockerPlan";
+import { ContainerSpec, DockerPlan, LOG_DRIVER, dockerPlan, publishedPorts } from "../plan/docker";
 import { renderContainerHaproxyCfg } from "../render/all";
 import { HELD_LIMIT } from "../render/haproxy";
 import { WHOAMI_PATH } from "../render/caddyfile";

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { EXAMPLE, ROOT, Registered, Run, clone, ofType, readStackFile, runProgram } from "./harness";
-import { dockerPlan, publishedPorts, serviceMounts } from "../components/dockerPlan";
+import { dockerPlan, publishedPorts, serviceMounts } from "../plan/docker";
 import { unpackFiles } from "../render/reload";
 import { validate } from "../stacks/validate";
 import versions from "../render/versions.json";

@@ -10,15 +10,8 @@
 // flags for reading (and records where it would differ).
 //
 // The mapping is pure (networkCreateBody, containerCreateBody); applyContainer and friends run it.
-import {
-    ContainerSpec,
-    DockerPlan,
-    NetworkKey,
-    NetworkSpec,
-    SecretRef,
-    CADDY_IMAGE_NAME,
-    LOG_DRIVER,
-} from "../../components/dockerPlan";
+import { CADDY_IMAGE_NAME } from "../../plan/docker";
+import { ContainerSpec, DockerPlan, NetworkKey, NetworkSpec, SecretRef, LOG_DRIVER } from "../../plan/docker";
 import { parseDuration } from "../../stacks/grammar";
 import { Engine } from "./engine";
 

@@ -22,8 +22,9 @@ import {
     HAPROXY_WRITE,
     packFiles,
 } from "../../render/reload";
-import { CADDY_ETC } from "../../render/addresses";
-import { DockerPlan, HAPROXY_CONFIG_DIR, dockerPlan } from "../../components/dockerPlan";
+import { CADDY_ETC } from "../../stacks/layout";
+import { DockerPlan, dockerPlan } from "../../plan/docker";
+import { DATA_DIRS } from "../../stacks/layout";
 import versions from "../../render/versions.json";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 import { CmdResult, Engine } from "./engine";
@@ -289,7 +290,7 @@ export function applyCaddyConfig(
 }
 
 export function haproxyConfigDir(model: Model): string {
-    return `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`;
+    return `${model.docker.dataDir}/${DATA_DIRS.haproxy}`;
 }
 
 /** HAPROXY_RELOAD_ON_HOST exactly as the Edge component runs it. */

@@ -29,7 +29,7 @@ import {
 import { clientHello, flood, holdOpen, load, proxyV1, proxyV2, rawHttps, webSocket } from "./clients";
 import { CADDY_HOLD, EDGE_LIMITS, RELAY_LIMITS } from "../../render/haproxy";
 import { CADDY_TIMING } from "../../render/caddyfile";
-import { CADDY_ADMIN } from "../../render/addresses";
+import { CADDY_ADMIN } from "../../stacks/layout";
 import { parseDuration } from "../../stacks/grammar";
 
 const MEDIA = "media.home.example.dev";

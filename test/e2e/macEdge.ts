@@ -10,7 +10,7 @@ import * as path from "path";
 import * as tls from "tls";
 import { Lab, RELAY, SOURCES } from "./lab";
 import { proxyV2 } from "./clients";
-import { RELAY_SERVER_NAME } from "../../render/addresses";
+import { RELAY_SERVER_NAME } from "../../stacks/layout";
 
 /** Connects to the relay from `from`, optionally sends a PROXY header, then tries the TLS handshake. */
 function relayHandshake(opts: {

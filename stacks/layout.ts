@@ -1,5 +1,22 @@
-// Fixed names, ports and paths shared by the renderers, the Docker plan and the edge. Pure.
-import { MAX_LISTEN_ADDRESSES } from "../stacks/model";
+// The stack's fixed layout: container names, ports and paths, shared by the renderers, the
+// Docker plan and the components. Pure data; it imports nothing but the model's limits.
+import { MAX_LISTEN_ADDRESSES } from "./model";
+
+/** The containers the stack always names the same way (services are named after their keys). */
+export const CONTAINERS = { caddy: "caddy", haproxy: "haproxy", cloudflared: "cloudflared", ddns: "ddns" } as const;
+
+/** Folders under homelab:docker.dataDir on the Docker host. */
+export const DATA_DIRS = {
+    /** HAProxy's config directory, bind-mounted read-only. */
+    haproxy: "haproxy",
+    /** cloudflared's CA folder (public certificates only). */
+    tunnelCa: "cloudflared/ca",
+    /** The native edge's directory, on the Mac. */
+    edge: "edge",
+} as const;
+
+/** Where cloudflared finds the CA files of public upstreams, inside its container. */
+export const TUNNEL_CA_DIR = "/etc/homelab/ca";
 
 export const CADDY_PLAIN_PORT = 8443;
 export const CADDY_MTLS_PORT = 9443;

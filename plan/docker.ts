@@ -18,8 +18,15 @@ import {
     linuxEdgeIpv6,
     wanRecordName,
 } from "../stacks/model";
-import { TUNNEL_CA_DIR } from "../render/tunnelIngress";
-import { CADDY_ETC, HAPROXY_ETC, RELAY_PORTS, edgeContainerPorts } from "../render/addresses";
+import {
+    CADDY_ETC,
+    CONTAINERS,
+    DATA_DIRS,
+    HAPROXY_ETC,
+    RELAY_PORTS,
+    TUNNEL_CA_DIR,
+    edgeContainerPorts,
+} from "../stacks/layout";
 import versions from "../render/versions.json";
 import { canonicalGoDuration } from "../stacks/grammar";
 import { RELAY_OPEN_FILES } from "../render/haproxy";
@@ -28,12 +35,6 @@ import { serviceSegments } from "../stacks/services";
 
 /** The locally built Caddy image, tagged by the versions it pins. */
 export const CADDY_IMAGE_NAME = `homelab-caddy:${versions.caddy}-cloudflare-${versions.caddyDnsCloudflare}`;
-/** HAProxy's config directory under homelab:docker.dataDir, bind-mounted read-only. */
-export const HAPROXY_CONFIG_DIR = "haproxy";
-/** cloudflared's CA folder under homelab:docker.dataDir (public certificates only). */
-export const TUNNEL_CA_HOST_DIR = "cloudflared/ca";
-/** The native edge's directory under homelab:docker.dataDir, on the Mac. */
-export const EDGE_DIR = "edge";
 
 /** The stack's networks, and Docker's default bridge (egress only, shared with none of them). */
 export type NetworkKey = "private" | "public" | "edge" | "bridge";
@@ -88,10 +89,21 @@ export interface HealthcheckSpec {
 }
 
 export type ContainerRole = "caddy" | "edge" | "relay" | "cloudflared" | "ddns" | "service";
+/** Which component creates a container: the HAProxy one is the Edge's, every other the DockerHost's. */
+export type ComponentKey = "dockerHost" | "edge";
+const COMPONENT_OF: Record<ContainerRole, ComponentKey> = {
+    caddy: "dockerHost",
+    edge: "edge",
+    relay: "edge",
+    cloudflared: "dockerHost",
+    ddns: "dockerHost",
+    service: "dockerHost",
+};
 
 export interface ContainerSpec extends ContainerSettings {
     name: string;
     role: ContainerRole;
+    component: ComponentKey;
     image: ImageRef;
     command?: string[];
     entrypoint?: string[];
@@ -217,6 +229,7 @@ function base(model: Model, name: string, role: ContainerRole, image: ImageRef):
     return {
         name,
         role,
+        component: COMPONENT_OF[role],
         image,
         env: [],
         secretEnv: {},
@@ -250,7 +263,7 @@ function attach(model: Model, key: NetworkKey, alias: string, ipv4Address?: stri
 export function caddyContainer(model: Model): ContainerSpec {
     const dataDir = model.docker.dataDir;
     return {
-        ...base(model, "caddy", "caddy", { kind: "caddy" }),
+        ...base(model, CONTAINERS.caddy, "caddy", { kind: "caddy" }),
         // --resume: after a restart Caddy loads the last config it was given (autosaved under
         // /config), which the reload command keeps current.
         command: ["caddy", "run", "--resume"],
@@ -273,14 +286,14 @@ export function caddyContainer(model: Model): ContainerSpec {
 /** HAProxy: the edge itself on Linux, the relay on a Mac runtime. Config checked before it starts. */
 export function haproxyContainer(model: Model): ContainerSpec {
     return {
-        ...base(model, "haproxy", model.edge === "native" ? "relay" : "edge", {
+        ...base(model, CONTAINERS.haproxy, model.edge === "native" ? "relay" : "edge", {
             kind: "remote",
             ref: versions.haproxyImage,
         }),
         // The official image's entrypoint adds -W (master-worker: SIGUSR2 reloads softly) and -db.
         command: ["haproxy", "-C", HAPROXY_ETC, "-f", "haproxy.cfg"],
         mounts: [
-            { hostPath: `${model.docker.dataDir}/${HAPROXY_CONFIG_DIR}`, containerPath: HAPROXY_ETC, readOnly: true },
+            { hostPath: `${model.docker.dataDir}/${DATA_DIRS.haproxy}`, containerPath: HAPROXY_ETC, readOnly: true },
         ],
         ports: publishedPorts(model),
         networks: [
@@ -308,7 +321,7 @@ export const DOCKER_STOP_SECONDS = 10;
  */
 export function cloudflaredContainer(model: Model): ContainerSpec {
     return {
-        ...base(model, "cloudflared", "cloudflared", { kind: "remote", ref: versions.cloudflaredImage }),
+        ...base(model, CONTAINERS.cloudflared, "cloudflared", { kind: "remote", ref: versions.cloudflaredImage }),
         command: ["tunnel", "--no-autoupdate", "run"],
         secretEnv: { TUNNEL_TOKEN: { kind: "tunnelToken" } },
         // cloudflared unregisters its connections as soon as it gets SIGTERM, then waits out its
@@ -322,7 +335,7 @@ export function cloudflaredContainer(model: Model): ContainerSpec {
 
 /** The folder on the Docker host with the CA files cloudflared verifies public upstreams with. */
 export function tunnelCaHostDir(model: Model): string {
-    return `${model.docker.dataDir}/${TUNNEL_CA_HOST_DIR}`;
+    return `${model.docker.dataDir}/${DATA_DIRS.tunnelCa}`;
 }
 
 /**
@@ -428,7 +441,7 @@ export function serviceContainer(
  */
 export function ddnsContainer(model: Model, comment: string): ContainerSpec {
     return {
-        ...base(model, "ddns", "ddns", { kind: "remote", ref: versions.ddnsImage }),
+        ...base(model, CONTAINERS.ddns, "ddns", { kind: "remote", ref: versions.ddnsImage }),
         env: [
             `DOMAINS=${wanRecordName(model)}`,
             "IP6_PROVIDER=none",
