@@ -10,6 +10,7 @@
 import {
     ContainerSettings,
     ManagedService,
+    copyContainerSettings,
     Model,
     Runtime,
     Service,
@@ -389,7 +390,6 @@ export function serviceContainer(
         ...base(model, s.name, "service", { kind: "remote", ref: s.image }),
         ...(s.command ? { command: [...s.command] } : {}),
         ...(s.entrypoint ? { entrypoint: [...s.entrypoint] } : {}),
-        ...(s.user !== undefined ? { user: s.user } : {}),
         env: Object.keys(s.env)
             .sort()
             .map((k) => `${k}=${s.env[k]}`),
@@ -420,14 +420,9 @@ export function serviceContainer(
                   },
               }
             : {}),
-        restart: s.restart,
-        ...(s.memoryMb !== undefined ? { memoryMb: s.memoryMb } : {}),
-        ...(s.shmSizeMb !== undefined ? { shmSizeMb: s.shmSizeMb } : {}),
-        devices: s.devices.map((d) => ({ ...d })),
-        capAdd: [...s.capAdd],
-        tmpfs: { ...s.tmpfs },
-        labels: { ...s.labels },
-        ...(s.stopGraceSeconds !== undefined ? { stopGraceSeconds: s.stopGraceSeconds } : {}),
+        // The container settings (user, limits, devices, capabilities, tmpfs, labels, restart, stop
+        // grace) as the model has them: one list of keys (stacks/model.ts CONTAINER_SETTING_KEYS).
+        ...copyContainerSettings(s),
         dependsOn: [...s.dependsOn],
     };
 }

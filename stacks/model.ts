@@ -144,7 +144,7 @@ export interface ForwardAuth {
     copyHeaders: string[];
 }
 
-interface ServiceBase {
+export interface ServiceBase {
     /** The service key in `homelab:services`; also the container name and network alias. */
     name: string;
     /** The DNS label the service answers on (the key unless `hostname` is given). */
@@ -195,6 +195,29 @@ export interface ContainerSettings {
     restart: RestartPolicy;
     /** Seconds Docker waits after the stop signal before killing. */
     stopGraceSeconds?: number;
+}
+
+/** Every ContainerSettings key, checked complete by the compiler: the plan copies them by this list. */
+export const CONTAINER_SETTING_KEYS = [
+    "user",
+    "memoryMb",
+    "shmSizeMb",
+    "devices",
+    "capAdd",
+    "tmpfs",
+    "labels",
+    "restart",
+    "stopGraceSeconds",
+] as const satisfies readonly (keyof ContainerSettings)[];
+type MissingSettingKey = Exclude<keyof ContainerSettings, (typeof CONTAINER_SETTING_KEYS)[number]>;
+const settingKeysComplete: [MissingSettingKey] extends [never] ? true : never = true;
+void settingKeysComplete;
+
+/** A deep copy of a service's container settings, as the container plan takes them. */
+export function copyContainerSettings(s: ContainerSettings): ContainerSettings {
+    const out: Record<string, unknown> = {};
+    for (const k of CONTAINER_SETTING_KEYS) if (s[k] !== undefined) out[k] = structuredClone(s[k]);
+    return out as unknown as ContainerSettings;
 }
 
 export interface ManagedService extends ServiceBase, ContainerSettings {
