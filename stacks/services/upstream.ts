@@ -56,6 +56,10 @@ export function upstreamTargetProblem(u: { host: string }): string | undefined {
         return undefined;
     }
     const host = bare.toLowerCase();
+    // 127.1, 0x7f.0.0.1, 0177.0.0.1: C resolvers read these as addresses (loopback here), not
+    // names. A real host name never ends in a numeric label (RFC 3696 2), so refuse them all.
+    if (/(^|\.)(\d+|0x[0-9a-f]*)$/.test(host))
+        return `${u.host} is an address in a shorthand form (some resolvers read 127.1 as 127.0.0.1): write it as a.b.c.d, or give a host name`;
     if (host === "localhost" || host.endsWith(".localhost") || host === "ip6-localhost" || host === "ip6-loopback")
         return loopback;
     if ((RESERVED_NAMES as readonly string[]).includes(host))
