@@ -1,7 +1,7 @@
 // Named checks: rules about what a value means, or that span several keys. Each is pure, takes
 // the parsed (typed, defaulted) values it needs and returns problems keyed by config key (without
-// the `homelab:` prefix). They are tested directly in test/checks.test.ts as well as through the
-// whole program in test/validate.test.ts.
+// the `homelab:` prefix). They are tested directly in test/stacks/checks.test.ts as well as through the
+// whole program in test/stacks/validate.test.ts.
 import { AddressPlan, EDGE_V6_PREFIX, MAX_SUBNET_PREFIX, addressPlan } from "./addressPlan";
 import {
     DOCKER_DEFAULT_BRIDGE,

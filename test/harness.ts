@@ -150,7 +150,7 @@ function optionsOf(req: any): ResourceOptionsSeen {
     };
 }
 
-class RecordingMonitor extends MockMonitor {
+export class RecordingMonitor extends MockMonitor {
     public readonly records: Registered[] = [];
     constructor(
         mocks: pulumi.runtime.Mocks,
@@ -187,7 +187,7 @@ class RecordingMonitor extends MockMonitor {
 /** A DNS record as the mocked record list returns it. */
 export type ZoneRecord = ExistingRecord;
 
-class HomelabMocks implements pulumi.runtime.Mocks {
+export class HomelabMocks implements pulumi.runtime.Mocks {
     public readonly invokes: Invoked[] = [];
     constructor(
         private readonly preview: boolean,
@@ -285,13 +285,19 @@ async function settle(o: unknown): Promise<{ value: unknown; secret: boolean }> 
     return { value, secret };
 }
 
-/** Runs index.ts with `config` (full keys, e.g. `homelab:domain`) under mocks. */
-export async function runProgram(config: Record<string, unknown>, opts: RunOptions = {}): Promise<Run> {
+/**
+ * The one mocks setup of the unit tests: what runtime.setMocks does, with a monitor that also
+ * records parents, options and secret inputs. runProgram uses it; a test that builds one
+ * component alone calls it directly and reads `monitor.records`.
+ */
+export function installMocks(opts: Pick<RunOptions, "preview" | "stack" | "zone"> = {}): {
+    mocks: HomelabMocks;
+    monitor: RecordingMonitor;
+} {
     const preview = opts.preview ?? false;
     const stack = opts.stack ?? "home";
     const mocks = new HomelabMocks(preview, opts.zone ?? []);
     const monitor = new RecordingMonitor(mocks, stack);
-    // What runtime.setMocks does, with a monitor that also records parents and secret inputs.
     pulumi.runtime.setMockOptions(monitor, "homelab", stack, preview);
     // The store is internal to the SDK (not in its typings); setMocks sets the same flags.
     const store = require("@pulumi/pulumi/runtime/state").getStore();
@@ -300,6 +306,12 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     store.supportsOutputValues = false;
     store.supportsDeletedWith = true;
     store.supportsAliasSpecs = true;
+    return { mocks, monitor };
+}
+
+/** Runs index.ts with `config` (full keys, e.g. `homelab:domain`) under mocks. */
+export async function runProgram(config: Record<string, unknown>, opts: RunOptions = {}): Promise<Run> {
+    const { mocks, monitor } = installMocks(opts);
 
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);

@@ -2,8 +2,8 @@
 // (HAProxy, whose PROXY headers Caddy believes, and Caddy) lie outside Docker's automatic range,
 // so no other container can ever be given them.
 import { strict as assert } from "assert";
-import { MAX_SUBNET_PREFIX, addressPlan } from "../stacks/addressPlan";
-import { contains, parseCidr } from "../stacks/net";
+import { MAX_SUBNET_PREFIX, addressPlan } from "../../stacks/addressPlan";
+import { contains, parseCidr } from "../../stacks/net";
 
 describe("address plan", () => {
     it("matches the documented split for the default 172.30.0.0/24", () => {

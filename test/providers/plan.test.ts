@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { EXAMPLE, ROOT, Registered, Run, clone, readStackFile, runProgram } from "./harness";
+import { EXAMPLE, ROOT, Registered, Run, clone, readStackFile, runProgram } from "../harness";
 import {
     DATA_VERSIONS,
     describedInputs,
@@ -15,8 +15,8 @@ import {
     readBacks,
     semanticsOf,
     withImageHealthcheckTimings,
-} from "./providers/semantics";
-import { generateStack, mulberry32 } from "./support/generate";
+} from "./semantics";
+import { generateStack, mulberry32 } from "../support/generate";
 
 type Cfg = Record<string, any>;
 

@@ -5,12 +5,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
-import { ROOT } from "./harness";
-import { STACKS } from "./render.test";
-import { modelFromStackFile } from "../stacks/stackFile";
-import { renderAll } from "../render/all";
-import { DUMMY_CLOUDFLARE_TOKEN, caddyBinary, haproxy3Binary, haproxyBinary } from "./support/binaries";
-import versions from "../render/versions.json";
+import { ROOT } from "../harness";
+import { STACKS } from "../support/goldenStacks";
+import { CASES_DIR, caseFiles, loadCase, parseCase } from "../support/cases";
+import { modelFromStackFile } from "../../stacks/stackFile";
+import { renderAll } from "../../render/all";
+import { DUMMY_CLOUDFLARE_TOKEN, caddyBinary, haproxy3Binary, haproxyBinary } from "../support/binaries";
+import versions from "../../render/versions.json";
 
 describe("real binaries", function () {
     this.timeout(20 * 60_000); // the first run builds Caddy
@@ -170,6 +171,32 @@ describe("real binaries", function () {
         });
         assert.notEqual(r.status, 0);
     });
+    // The one-case fixtures too: each shows one feature, and each must be a config Caddy and HAProxy accept.
+    for (const file of caseFiles("render")) {
+        it(`case ${file}: caddy validate and haproxy -c (2.6 and 3.x) accept its rendered configs`, () => {
+            const c = parseCase(fs.readFileSync(path.join(CASES_DIR, "render", file), "utf8"), "render");
+            const { model, problems } = loadCase(c.config);
+            assert.ok(model, problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
+            const files = renderAll(model);
+            const caddyfile = path.join(dir, `case-${file}.Caddyfile`);
+            fs.writeFileSync(caddyfile, files["Caddyfile"] as string);
+            const r = spawnSync(caddy, ["validate", "--config", caddyfile, "--adapter", "caddyfile"], {
+                cwd: dir,
+                encoding: "utf8",
+                env: { ...process.env, CLOUDFLARE_API_TOKEN: DUMMY_CLOUDFLARE_TOKEN, HOME: dir, XDG_DATA_HOME: dir },
+                timeout: 60_000,
+            });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            for (const name of Object.keys(files).filter((f) => f.endsWith("haproxy.cfg")))
+                for (const binary of [haproxyBinary(), haproxy3Binary()]) {
+                    const cfg = path.join(dir, `case-${file}.${name}`);
+                    fs.writeFileSync(cfg, files[name] as string);
+                    const h = spawnSync(binary, ["-c", "-C", dir, "-f", cfg], { encoding: "utf8", timeout: 30_000 });
+                    assert.equal(h.status, 0, `${binary} ${name}: ${h.stdout}${h.stderr}`);
+                    assert.doesNotMatch(h.stdout + h.stderr, /WARNING|ALERT/, `${binary} ${name}`);
+                }
+        });
+    }
 });
 
 describe("the Caddy test build script", function () {

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { shellScript } from "../render/shell";
+import { shellScript } from "../../render/shell";
 
 const TOKEN = "bootstrap-token-SECRET-1a2b";
 

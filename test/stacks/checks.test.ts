@@ -1,5 +1,5 @@
 // The named checks and grammar predicates, called directly (the whole-program table in
-// test/validate.test.ts shows the same rules reach the user with their keys).
+// test/stacks/validate.test.ts shows the same rules reach the user with their keys).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -12,7 +12,7 @@ import {
     checkTrustedNetworks,
     checkUsers,
     checkWanAddress,
-} from "../stacks/checks";
+} from "../../stacks/checks";
 import {
     acmeUrlProblem,
     caddyTokenProblem,
@@ -22,7 +22,7 @@ import {
     hostPathProblem,
     parseDuration,
     parseUtcTime,
-} from "../stacks/grammar";
+} from "../../stacks/grammar";
 import {
     capabilityProblem,
     checkDependencies,
@@ -38,12 +38,12 @@ import {
     upstreamProblem,
     upstreamTlsProblems,
     userProblem,
-} from "../stacks/services";
-import { ManagedService, Service } from "../stacks/model";
-import { validate } from "../stacks/validate";
-import { serviceNetworks } from "../plan/docker";
-import { EXAMPLE, EXAMPLE_SECRET_NAMES, ROOT, clone } from "./harness";
-import { rawConfigOf } from "../stacks/stackFile";
+} from "../../stacks/services";
+import { ManagedService, Service } from "../../stacks/model";
+import { validate } from "../../stacks/validate";
+import { serviceNetworks } from "../../plan/docker";
+import { EXAMPLE, EXAMPLE_SECRET_NAMES, ROOT, clone } from "../harness";
+import { rawConfigOf } from "../../stacks/stackFile";
 
 const CA = fs.readFileSync(path.join(ROOT, "test/fixtures/appliance-ca.pem"), "utf8");
 const managed = (name: string, extra: Partial<ManagedService> = {}): Service =>

@@ -10,10 +10,10 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import * as YAML from "yaml";
-import { ROOT, readStackFile, runProgram } from "./harness";
-import { configcheckBinary } from "./support/binaries";
-import { REQUIRED_KEYS } from "../stacks/validate";
-import { modelFromStackFile } from "../stacks/stackFile";
+import { ROOT, readStackFile, runProgram } from "../harness";
+import { configcheckBinary } from "../support/binaries";
+import { REQUIRED_KEYS } from "../../stacks/validate";
+import { modelFromStackFile } from "../../stacks/stackFile";
 
 const MINIMAL = "test/stacks/minimal.yaml";
 const STACK_FILES = [

@@ -4,11 +4,11 @@
 // the resources that would otherwise be created, under the same URNs (no replacement). And a home
 // address that changes: the DDNS updater, its token, its records.
 import { strict as assert } from "assert";
-import { EXAMPLE, Registered, Run, ZoneRecord, clone, ofType, runProgram } from "./harness";
-import { ZoneConflictError } from "../stacks/zone";
-import { ConfigError } from "../stacks/validate";
-import { LEGACY_MANAGED_COMMENT, managedComment } from "../stacks/naming";
-import { DYNAMIC_PLACEHOLDER } from "../components/privateDns";
+import { EXAMPLE, Registered, Run, ZoneRecord, clone, ofType, runProgram } from "../harness";
+import { ZoneConflictError } from "../../stacks/zone";
+import { ConfigError } from "../../stacks/validate";
+import { LEGACY_MANAGED_COMMENT, managedComment } from "../../stacks/naming";
+import { DYNAMIC_PLACEHOLDER } from "../../components/privateDns";
 
 const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
 const CONTAINER = "docker:index/container:Container";

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { EXAMPLE, ROOT, Run, runProgram } from "./harness";
+import { EXAMPLE, ROOT, Run, runProgram } from "../harness";
 
 /**
  * Resources removed on purpose, each with why (docs/operations.md, upgrading). Nothing running

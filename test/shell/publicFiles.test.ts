@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { publicFilesWrite } from "../render/shell";
-import { packFiles } from "../render/reload";
+import { publicFilesWrite } from "../../render/shell";
+import { packFiles } from "../../render/reload";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n";
 

@@ -3,9 +3,9 @@
 // refused class on a Mac (docker-desktop, homes under /Users/me) and on Linux (homes under
 // /home/me), each beside valid controls that must still be accepted. Runs the validator alone.
 import { strict as assert } from "assert";
-import { EXAMPLE, EXAMPLE_SECRET_NAMES, clone } from "./harness";
-import { ConfigError, Problem, validate } from "../stacks/validate";
-import { rawConfigOf } from "../stacks/stackFile";
+import { EXAMPLE, EXAMPLE_SECRET_NAMES, clone } from "../harness";
+import { ConfigError, Problem, validate } from "../../stacks/validate";
+import { rawConfigOf } from "../../stacks/stackFile";
 import {
     dataDirProblem,
     hostPathRules,
@@ -13,8 +13,8 @@ import {
     protectedPathRules,
     ruleHits,
     segmentMatches,
-} from "../stacks/hostPaths";
-import { RESERVED_NAMES, RESERVED_SERVICE_NAMES, Runtime } from "../stacks/model";
+} from "../../stacks/hostPaths";
+import { RESERVED_NAMES, RESERVED_SERVICE_NAMES, Runtime } from "../../stacks/model";
 
 type Cfg = Record<string, any>;
 type Os = "mac" | "linux";

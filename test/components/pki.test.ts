@@ -7,12 +7,11 @@ import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync, spawn, spawnSync } from "child_process";
-import * as pulumi from "@pulumi/pulumi";
-import { EXAMPLE, Run, ofType, runProgram } from "./harness";
-import { ClientCa } from "../components/clientCa";
-import { buildP12 } from "../pki/p12";
-import { earlyRenewalHours } from "../pki/profile";
-import { unpackFiles } from "../render/reload";
+import { EXAMPLE, Run, installMocks, ofType, runProgram } from "../harness";
+import { ClientCa } from "../../components/clientCa";
+import { buildP12 } from "../../pki/p12";
+import { earlyRenewalHours } from "../../pki/profile";
+import { unpackFiles } from "../../render/reload";
 
 interface Bundle {
     p12: string;
@@ -345,16 +344,10 @@ describe("client CA: bad users", () => {
     ];
     for (const [name, users, msg] of bad) {
         it(`refuses ${name} and registers nothing`, async () => {
-            const registered: string[] = [];
-            await pulumi.runtime.setMocks(
-                { newResource: (a) => (registered.push(a.type), { id: "x", state: a.inputs }), call: () => ({}) },
-                "homelab",
-                "t",
-                false,
-            );
+            const { monitor } = installMocks({ stack: "t" });
             assert.throws(() => new ClientCa("ca", { users, stackName: "t" }), msg);
             await new Promise((r) => setTimeout(r, 20));
-            assert.deepEqual(registered, []);
+            assert.deepEqual(monitor.records, []);
         });
     }
 });

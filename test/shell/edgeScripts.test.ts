@@ -6,14 +6,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
-import { ROOT } from "./harness";
-import { modelFromStackFile } from "../stacks/stackFile";
-import { renderAll } from "../render/all";
-import { EDGE_APPLY, EDGE_REMOVE, LOG_LIMIT_MB, MIN_HAPROXY, RUN_ON_MAC, edgeDir, edgeLabel } from "../render/edge";
-import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, haproxyReloadEnvironment, packFiles } from "../render/reload";
-import { SHELL_DIR, shellScript } from "../render/shell";
-import { CADDY_HOLD } from "../render/haproxy";
-import { haproxyBinary } from "./support/binaries";
+import { ROOT } from "../harness";
+import { modelFromStackFile } from "../../stacks/stackFile";
+import { renderAll } from "../../render/all";
+import { EDGE_APPLY, EDGE_REMOVE, LOG_LIMIT_MB, MIN_HAPROXY, RUN_ON_MAC, edgeDir, edgeLabel } from "../../render/edge";
+import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, haproxyReloadEnvironment, packFiles } from "../../render/reload";
+import { SHELL_DIR, shellScript } from "../../render/shell";
+import { CADDY_HOLD } from "../../render/haproxy";
+import { haproxyBinary } from "../support/binaries";
 
 const LAUNCHCTL = `#!/bin/sh
 echo "launchctl $*" >> "$STUB_LOG"

@@ -3,9 +3,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { EXAMPLE, EXAMPLE_SECRET_NAMES, ROOT, clone, runProgram } from "./harness";
-import { ConfigError, validate } from "../stacks/validate";
-import { rawConfigOf } from "../stacks/stackFile";
+import { EXAMPLE, EXAMPLE_SECRET_NAMES, ROOT, clone, runProgram } from "../harness";
+import { ConfigError, validate } from "../../stacks/validate";
+import { rawConfigOf } from "../../stacks/stackFile";
 
 type Cfg = Record<string, any>;
 interface Case {

@@ -3,12 +3,12 @@
 // promise that service-table and user changes only reload configs.
 import { strict as assert } from "assert";
 import * as path from "path";
-import { EXAMPLE, ROOT, Registered, Run, clone, ofType, readStackFile, runProgram } from "./harness";
-import { dockerPlan, publishedPorts, serviceMounts } from "../plan/docker";
-import { unpackFiles } from "../render/reload";
-import { validate } from "../stacks/validate";
-import versions from "../render/versions.json";
-import { rawConfigOf } from "../stacks/stackFile";
+import { EXAMPLE, ROOT, Registered, Run, clone, ofType, readStackFile, runProgram } from "../harness";
+import { dockerPlan, publishedPorts, serviceMounts } from "../../plan/docker";
+import { unpackFiles } from "../../render/reload";
+import { validate } from "../../stacks/validate";
+import versions from "../../render/versions.json";
+import { rawConfigOf } from "../../stacks/stackFile";
 
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";

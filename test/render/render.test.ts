@@ -1,25 +1,20 @@
 // The renderers: golden files for three unlike stacks, determinism, and the properties of the
 // rendered configs that keep strangers out. The real binaries check the same files in
-// test/binaries.test.ts.
+// test/render/binaries.test.ts.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "./harness";
-import { modelFromStackFile } from "../stacks/stackFile";
-import { renderAll } from "../render/all";
-import { CADDY_HOLD, HELD_FRONTENDS, HELD_LIMIT, holdCommands, renderEdgeCfg } from "../render/haproxy";
-import { EDGE_HOLD, caddyReloadEnvironment } from "../render/reload";
-import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
-import { renderCaddyDockerfile } from "../render/dockerfile";
-import { main as renderMain } from "../scripts/render";
-import { Model } from "../stacks/model";
+import { ROOT } from "../harness";
+import { STACKS } from "../support/goldenStacks";
+import { modelFromStackFile } from "../../stacks/stackFile";
+import { renderAll } from "../../render/all";
+import { CADDY_HOLD, HELD_FRONTENDS, HELD_LIMIT, holdCommands, renderEdgeCfg } from "../../render/haproxy";
+import { EDGE_HOLD, caddyReloadEnvironment } from "../../render/reload";
+import { renderCaddyfile, renderCertificateSnippet } from "../../render/caddyfile";
+import { renderCaddyDockerfile } from "../../render/dockerfile";
+import { main as renderMain } from "../../scripts/render";
+import { Model } from "../../stacks/model";
 
-export const STACKS: Record<string, string> = {
-    home: "Pulumi.home.yaml",
-    cabin: "test/stacks/cabin.yaml",
-    lake: "test/stacks/lake.yaml",
-    workshop: "test/stacks/workshop.yaml",
-};
 const model = (stack: string): Model => modelFromStackFile(path.join(ROOT, STACKS[stack] as string));
 
 /** The sites on the mTLS listener (:9443), by address. */
