@@ -1,10 +1,19 @@
-// npm run bench [-- --smoke] [--out <file>] [--shared-network] [--from-json <saved run>]
+// npm run bench [-- --smoke | --paths <a,b,…> --workers <1,8,32>] [--out <file>] [--shared-network]
+// npm run bench -- --from-json <saved run> [--out <file>]
 // Runs the data-plane and program-scale benchmarks in one run on this machine, prints a table and
 // writes it (with the machine, versions and commands) to docs/benchmarks.md, or with --smoke a
 // short run to a temporary file, for CI. Nothing here is a timed assertion: targets are reported
 // as met or missed, and a run fails only if a request fails or a measurement cannot be taken.
+// --paths and --workers (either or both) run a subset of the full run's data plane, e.g.
+// `--paths a,c,f --workers 1,8` to measure one change in a few minutes: the chosen paths (a–g) at
+// the chosen worker counts (of the full run's 1, 8, 32), with the full run's rounds and seconds so
+// the rows compare with docs/benchmarks.md's, and no program measurements. It writes to a temporary
+// file (or --out), never to docs/benchmarks.md, which comes only from a full run; a target whose
+// comparison needs a path that did not run shows "–" and names that path (no path is added).
 // The data plane runs in a network namespace of its own where the machine allows (Linux, root:
 // unshare --net), so an end-to-end run's lab cannot share its ports; --shared-network skips that.
+// Unknown flags, paths and worker counts are refused (parseBenchArgs), as are --smoke with a subset
+// and --from-json with anything but --out.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -32,8 +41,10 @@ import versions from "../render/versions.json";
 const ROOT = path.resolve(__dirname, "..");
 
 interface Plan {
-    name: string;
-    concurrency: number[];
+    name: "full" | "smoke" | "subset";
+    /** The data-plane paths, in the table's order. */
+    paths: readonly Config[];
+    concurrency: readonly number[];
     seconds: number;
     rounds: number;
     /** [what, services, users] for bench/program.ts. */
@@ -42,6 +53,7 @@ interface Plan {
 
 const FULL: Plan = {
     name: "full",
+    paths: CONFIGS,
     concurrency: [1, 8, 32],
     seconds: 3,
     rounds: 3,
@@ -67,6 +79,7 @@ const FULL: Plan = {
 
 const SMOKE: Plan = {
     name: "smoke",
+    paths: CONFIGS,
     concurrency: [4],
     seconds: 1,
     rounds: 1,
@@ -83,12 +96,158 @@ const SMOKE: Plan = {
 
 const MODES: Sample["mode"][] = ["keepalive", "handshake"];
 
+/** A part of the full run's data plane: its rounds and seconds, so the rows compare with a full run's. */
+function subsetPlan(paths: readonly Config[] | undefined, concurrency: readonly number[] | undefined): Plan {
+    return {
+        ...FULL,
+        name: "subset",
+        paths: paths ?? FULL.paths,
+        concurrency: concurrency ?? FULL.concurrency,
+        program: [],
+    };
+}
+
+/** The command line that makes a run of this plan. */
+function command(plan: Plan): string {
+    if (plan.name === "smoke") return "npm run bench -- --smoke";
+    if (plan.name === "subset")
+        return `npm run bench -- --paths ${plan.paths.join(",")} --workers ${plan.concurrency.join(",")}`;
+    return "npm run bench";
+}
+
+// ---------------------------------------------------------------- arguments
+
+/** A command line this script refuses; main prints the message and the usage, and exits 2. */
+export class BenchArgsError extends Error {}
+
+export interface BenchArgs {
+    smoke: boolean;
+    sharedNetwork: boolean;
+    out?: string;
+    fromJson?: string;
+    /** --paths: a subset of the data plane's paths, in the table's order (a–g); unset: all. */
+    paths?: Config[];
+    /** --workers: a subset of the full run's worker counts, ascending; unset: all. */
+    workers?: number[];
+}
+
+export const USAGE =
+    "usage: npm run bench [-- --smoke | --paths <a,b,…> --workers <1,8,32>] [--out <file>] [--shared-network]\n" +
+    "       npm run bench -- --from-json <saved run> [--out <file>]";
+
+const SWITCHES = ["--smoke", "--shared-network"];
+const VALUED: Record<string, string> = {
+    "--paths": `a comma-separated list of paths, of ${CONFIGS.join(", ")}`,
+    "--workers": `a comma-separated list of worker counts, of ${FULL.concurrency.join(", ")} (the full run's)`,
+    "--out": "the file to write the report to",
+    "--from-json": "a saved run (the JSON file a run names when it ends)",
+};
+
+/** One comma-separated list: no empty items, no item twice. */
+function items(flag: string, value: string, valid: string): string[] {
+    const xs = value.split(",").map((x) => x.trim());
+    if (value.trim() === "") throw new BenchArgsError(`${flag}: the list is empty; give ${valid}`);
+    if (xs.includes("")) throw new BenchArgsError(`${flag}: empty item in "${value}"; give ${valid}`);
+    const twice = xs.find((x, i) => xs.indexOf(x) !== i);
+    if (twice !== undefined) throw new BenchArgsError(`${flag}: ${twice} is listed twice; give ${valid}`);
+    return xs;
+}
+
+/**
+ * The command line after `npm run bench --`, checked: pure, throws BenchArgsError naming the flag
+ * and the valid values for anything it does not know. `--flag value` and `--flag=value` both work.
+ */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+    const given = new Map<string, string | true>();
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i] as string;
+        const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+        const flag = eq > 0 ? arg.slice(0, eq) : arg;
+        let value: string | true;
+        if (SWITCHES.includes(flag)) {
+            if (eq > 0) throw new BenchArgsError(`${flag} takes no value`);
+            value = true;
+        } else if (flag in VALUED) {
+            const next = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+            if (next === undefined || (eq < 0 && next.startsWith("--")))
+                throw new BenchArgsError(`${flag} needs a value: ${VALUED[flag]}`);
+            value = next;
+        } else if (arg.startsWith("-"))
+            throw new BenchArgsError(
+                `unknown flag ${flag}; the flags are ${[...SWITCHES, ...Object.keys(VALUED)].join(", ")}`,
+            );
+        else throw new BenchArgsError(`unexpected argument "${arg}": every value follows its flag`);
+        if (given.has(flag)) throw new BenchArgsError(`${flag} is given twice`);
+        given.set(flag, value);
+    }
+    const str = (flag: string) => given.get(flag) as string | undefined;
+    const out: BenchArgs = { smoke: given.has("--smoke"), sharedNetwork: given.has("--shared-network") };
+    if (str("--out") !== undefined) out.out = str("--out");
+    if (str("--from-json") !== undefined) out.fromJson = str("--from-json");
+    const paths = str("--paths");
+    if (paths !== undefined) {
+        const xs = items("--paths", paths, VALUED["--paths"] as string);
+        const unknown = xs.find((x) => !(CONFIGS as readonly string[]).includes(x));
+        if (unknown !== undefined)
+            throw new BenchArgsError(`--paths: unknown path "${unknown}"; the paths are ${CONFIGS.join(", ")}`);
+        out.paths = CONFIGS.filter((c) => xs.includes(c));
+    }
+    const workers = str("--workers");
+    if (workers !== undefined) {
+        const xs = items("--workers", workers, VALUED["--workers"] as string);
+        const valid = `the full run's worker counts are ${FULL.concurrency.join(", ")}`;
+        const invalid = xs.find((x) => !/^[1-9][0-9]*$/.test(x));
+        if (invalid !== undefined)
+            throw new BenchArgsError(`--workers: "${invalid}" is not a worker count (a whole number); ${valid}`);
+        const unknown = xs.find((x) => !FULL.concurrency.includes(Number(x)));
+        if (unknown !== undefined)
+            throw new BenchArgsError(
+                `--workers: ${unknown} is not one of the full run's worker counts, so its rows would have nothing to compare with in docs/benchmarks.md; ${valid}`,
+            );
+        out.workers = xs.map(Number).sort((a, b) => a - b);
+    }
+    const subset = out.paths !== undefined || out.workers !== undefined;
+    if (out.smoke && subset)
+        throw new BenchArgsError(
+            `--smoke cannot be combined with --paths or --workers: --smoke is CI's short run of every path and the program (${SMOKE.rounds} round of ${SMOKE.seconds} s, ${SMOKE.concurrency.join(", ")} workers), a subset is a part of the full run (${FULL.rounds} rounds of ${FULL.seconds} s, workers ${FULL.concurrency.join(", ")}) that compares with docs/benchmarks.md; use one or the other`,
+        );
+    if (out.fromJson !== undefined) {
+        const other = [...given.keys()].filter((f) => f !== "--from-json" && f !== "--out");
+        if (other.length > 0)
+            throw new BenchArgsError(
+                `--from-json writes a saved run's report again and takes only --out, not ${other.join(", ")}: the saved run says what it ran`,
+            );
+    }
+    return out;
+}
+
+/**
+ * Where a run's report goes: --out if given, docs/benchmarks.md for a full run, a temporary file
+ * for a smoke or subset run. docs/benchmarks.md comes only from a full run, also with --out.
+ */
+export function reportFile(
+    plan: Plan["name"],
+    out: string | undefined,
+    dirs: { root: string; tmp: string; cwd: string } = { root: ROOT, tmp: os.tmpdir(), cwd: process.cwd() },
+): string {
+    const docs = path.join(dirs.root, "docs/benchmarks.md");
+    if (out === undefined) return plan === "full" ? docs : path.join(dirs.tmp, `homelab-benchmarks-${plan}.md`);
+    const file = path.resolve(dirs.cwd, out);
+    if (plan !== "full" && file === docs)
+        throw new BenchArgsError(
+            `--out: docs/benchmarks.md comes only from a full run (npm run bench); write this ${plan} run elsewhere`,
+        );
+    return file;
+}
+
 function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
     const m = Math.floor(s.length / 2);
     return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/** "(a)", "(a) and (c)", "(a), (c) and (f)". */
+const and = (xs: string[]) => (xs.length < 2 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`);
 const workers = (n: number) => `${n} worker${n === 1 ? "" : "s"}`;
 const fmt = (n: number, digits = 0) =>
     n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -208,7 +367,7 @@ async function dataPlane(plan: Plan, loadgen: string): Promise<Cell[]> {
             for (const mode of MODES) {
                 for (let round = 0; round < plan.rounds; round++) {
                     // Interleaved: every round runs every path, starting one further along each time.
-                    const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length] as Config);
+                    const order = plan.paths.map((_, i) => plan.paths[(i + round) % plan.paths.length] as Config);
                     for (const config of order) {
                         const s = quietSample(() => measure(rig, config, mode, concurrency, plan.seconds, round));
                         if (s.success < 1)
@@ -229,7 +388,7 @@ async function dataPlane(plan: Plan, loadgen: string): Promise<Cell[]> {
     const cells: Cell[] = [];
     for (const concurrency of plan.concurrency)
         for (const mode of MODES)
-            for (const config of CONFIGS) {
+            for (const config of plan.paths) {
                 const xs = samples.filter(
                     (s) => s.config === config && s.mode === mode && s.concurrency === concurrency,
                 );
@@ -277,27 +436,55 @@ interface Target {
     what: string;
     value: string;
     met: boolean;
+    /** Paths the target compares that this run (a subset) left out: then it shows "–" and names them. */
+    notRun?: Config[];
 }
 
 function dataPlaneTargets(plan: Plan, cells: Cell[]): Target[] {
     const out: Target[] = [];
-    for (const concurrency of plan.concurrency) {
-        for (const mode of MODES) {
-            const r = cell(cells, "a", mode, concurrency).rps / cell(cells, "c", mode, concurrency).rps;
-            out.push({
-                what: `(a) within 10% of (c), ${mode === "keepalive" ? "requests/s (keep-alive)" : "new TLS connections/s"}, ${workers(concurrency)}`,
-                value: `${fmt(r * 100, 1)}% of (c)`,
-                met: r >= 0.9,
-            });
+    /** A target comparing two paths; "–" with a note if either did not run (none is added to the run). */
+    const compare = (
+        what: string,
+        x: Config,
+        y: Config,
+        ratio: () => number,
+        value: (r: number) => string,
+        min: number,
+    ) => {
+        const notRun = [x, y].filter((c) => !plan.paths.includes(c));
+        if (notRun.length > 0) {
+            out.push({ what, value: "–", met: false, notRun });
+            return;
         }
-        const r = cell(cells, "a", "keepalive", concurrency).rps / cell(cells, "b", "keepalive", concurrency).rps;
-        out.push({
-            what: `(a) ≥ 1.3× (b), requests/s (keep-alive), ${workers(concurrency)}`,
-            value: `${fmt(r, 2)}×`,
-            met: r >= 1.3,
-        });
+        const r = ratio();
+        out.push({ what, value: value(r), met: r >= min });
+    };
+    for (const concurrency of plan.concurrency) {
+        for (const mode of MODES)
+            compare(
+                `(a) within 10% of (c), ${mode === "keepalive" ? "requests/s (keep-alive)" : "new TLS connections/s"}, ${workers(concurrency)}`,
+                "a",
+                "c",
+                () => cell(cells, "a", mode, concurrency).rps / cell(cells, "c", mode, concurrency).rps,
+                (r) => `${fmt(r * 100, 1)}% of (c)`,
+                0.9,
+            );
+        compare(
+            `(a) ≥ 1.3× (b), requests/s (keep-alive), ${workers(concurrency)}`,
+            "a",
+            "b",
+            () => cell(cells, "a", "keepalive", concurrency).rps / cell(cells, "b", "keepalive", concurrency).rps,
+            (r) => `${fmt(r, 2)}×`,
+            1.3,
+        );
     }
     return out;
+}
+
+/** The status column of a target: met, missed, or which of its paths this subset left out. */
+function targetStatus(t: Target): string {
+    if (t.notRun) return `not measured: ${t.notRun.map((c) => `(${c})`).join(" and ")} not in this run`;
+    return t.met ? "met" : "**missed**";
 }
 
 function dataPlaneTable(plan: Plan, cells: Cell[]): string[] {
@@ -306,7 +493,7 @@ function dataPlaneTable(plan: Plan, cells: Cell[]): string[] {
         "|---|--:|--:|--:|--:|--:|--:|--:|",
     ];
     for (const concurrency of plan.concurrency)
-        for (const config of CONFIGS) {
+        for (const config of plan.paths) {
             const k = cell(cells, config, "keepalive", concurrency);
             const h = cell(cells, config, "handshake", concurrency);
             lines.push(
@@ -327,7 +514,7 @@ function cpuTable(plan: Plan, cells: Cell[]): string[] {
         "|---|---|--:|--:|--:|--:|--:|",
     ];
     for (const mode of MODES)
-        for (const config of CONFIGS) {
+        for (const config of plan.paths) {
             const c = cell(cells, config, mode, concurrency);
             lines.push(
                 `| ${config} | ${mode === "keepalive" ? "keep-alive" : "new TLS connections"} | ${us(c, "haproxy")} | ${us(c, "relay")} | ${us(c, "caddy")} | ${us(c, "upstream")} | ${us(c, "machine")} |`,
@@ -631,11 +818,32 @@ function report(
             value: `${fmt(example.wallMs, 1)} ms`,
             met: example.wallMs < 1000,
         });
+    const subset = plan.name === "subset";
+    const mtls = cells.filter((c) => MTLS_CONFIGS.includes(c.config));
+    const paths = and(plan.paths.map((c) => `(${c})`));
+    const otherPaths = FULL.paths.filter((c) => !plan.paths.includes(c));
+    const otherWorkers = FULL.concurrency.filter((n) => !plan.concurrency.includes(n));
+    const leftOut = [
+        otherPaths.length > 0
+            ? `${otherPaths.length === 1 ? "path" : "paths"} ${and(otherPaths.map((c) => `(${c})`))}, `
+            : "",
+        otherWorkers.length > 0
+            ? `${and(otherWorkers.map(String))} ${otherWorkers.length === 1 && otherWorkers[0] === 1 ? "worker" : "workers"}, `
+            : "",
+    ].join("");
     const out: string[] = [
-        "# Benchmarks",
+        subset
+            ? `# Benchmarks: a subset (paths ${plan.paths.join(", ")}; workers ${plan.concurrency.join(", ")})`
+            : "# Benchmarks",
         "",
-        `Generated by \`npm run bench${plan.name === "smoke" ? " -- --smoke" : ""}\` on ${started.toISOString().slice(0, 10)} (${fmt(seconds)} s); do not edit by hand. Numbers are from one machine and they move between runs: ${variation(plan, cells)}`,
+        `Generated by \`${command(plan)}\` on ${started.toISOString().slice(0, 10)} (${fmt(seconds)} s); do not edit by hand. Numbers are from one machine and they move between runs: ${variation(plan, cells)}`,
         "",
+        ...(subset
+            ? [
+                  `**A subset of the full run:** ${plan.paths.length === 1 ? "path" : "paths"} ${paths} at ${and(plan.concurrency.map(String))} ${plan.concurrency.length === 1 && plan.concurrency[0] === 1 ? "worker" : "workers"}, each cell ${plan.rounds} rounds of ${plan.seconds} s as in a full run, so its rows compare with those of docs/benchmarks.md. It leaves out ${leftOut}the program measurements and the reading of the results (which compares every path at the lowest and the highest worker count); a target whose comparison needs a path that did not run shows "–" and names that path. docs/benchmarks.md comes only from a full run (\`npm run bench\`).`,
+                  "",
+              ]
+            : []),
         "## Machine",
         "",
         "| | |",
@@ -646,7 +854,7 @@ function report(
         "",
         "| target | result | |",
         "|---|--:|---|",
-        ...targets.map((t) => `| ${t.what} | ${t.value} | ${t.met ? "met" : "**missed**"} |`),
+        ...targets.map((t) => `| ${t.what} | ${t.value} | ${targetStatus(t)} |`),
         "",
         "## Data plane",
         "",
@@ -664,12 +872,41 @@ function report(
         "",
         `Load: [vegeta](https://github.com/tsenart/vegeta)'s attack engine as a closed loop (\`-rate=0\`, N workers), HTTP/1.1, TLS session tickets off. *Keep-alive* reuses connections (requests/s); *new TLS connections* sets \`-keepalive=false\`, so every request is a new TCP connection and a full TLS 1.3 handshake with the client's certificate on the mTLS paths. Each cell is the median of ${plan.rounds} interleaved rounds of ${plan.seconds} s (each round runs every path, starting one further along). The load generator shares the CPUs with the servers.`,
         "",
-        `**Source addresses.** The rendered edge limits every untrusted source address to ${EDGE_LIMITS.perSource} concurrent connections and ${EDGE_LIMITS.perSourceRate10s} new ones per 10 s (${fmt(EDGE_LIMITS.untrustedTotal)} untrusted connections in all), so a load generator opening hundreds of new TLS connections per second from one "WAN" address, as earlier runs of this benchmark did from 127.0.0.4, is refused after its first ${EDGE_LIMITS.perSourceRate10s}: by design, and the benchmark does not loosen the product's limits. The vegeta command binds all its connections to one \`-laddr\`, and several vegeta processes with an address each would not do either: one worker is one process, so one address, and at ${EDGE_LIMITS.perSourceRate10s} new connections per 10 s per address, 1,000 new connections/s need ${fmt(1000 / (EDGE_LIMITS.perSourceRate10s / 10))} or more addresses in use at once. So the load generator is \`bench/loadgen\`: vegeta's own attack library with one change, a dialer that binds each new connection to the next of ${UNTRUSTED_POOL.size} loopback addresses (${UNTRUSTED_POOL.first}–${UNTRUSTED_POOL.last}, untrusted, outside the lab's Docker block), as that many clients would. Every mTLS path, (a) (b) (c) (e) (f), uses the same pool, including those with no limits in front of them, so the rows compare like with like; the trusted paths (d) and (g) come from 127.0.0.2, which the edge does not limit. In this run no address opened more than ${fmt(Math.max(...cells.filter((c) => MTLS_CONFIGS.includes(c.config)).map((c) => c.mostFromOneAddress)))} new connections in one ${plan.seconds} s run, and every request succeeded.`,
+        `**Source addresses.** The rendered edge limits every untrusted source address to ${EDGE_LIMITS.perSource} concurrent connections and ${EDGE_LIMITS.perSourceRate10s} new ones per 10 s (${fmt(EDGE_LIMITS.untrustedTotal)} untrusted connections in all), so a load generator opening hundreds of new TLS connections per second from one "WAN" address, as earlier runs of this benchmark did from 127.0.0.4, is refused after its first ${EDGE_LIMITS.perSourceRate10s}: by design, and the benchmark does not loosen the product's limits. The vegeta command binds all its connections to one \`-laddr\`, and several vegeta processes with an address each would not do either: one worker is one process, so one address, and at ${EDGE_LIMITS.perSourceRate10s} new connections per 10 s per address, 1,000 new connections/s need ${fmt(1000 / (EDGE_LIMITS.perSourceRate10s / 10))} or more addresses in use at once. So the load generator is \`bench/loadgen\`: vegeta's own attack library with one change, a dialer that binds each new connection to the next of ${UNTRUSTED_POOL.size} loopback addresses (${UNTRUSTED_POOL.first}–${UNTRUSTED_POOL.last}, untrusted, outside the lab's Docker block), as that many clients would. Every mTLS path, (a) (b) (c) (e) (f), uses the same pool, including those with no limits in front of them, so the rows compare like with like; the trusted paths (d) and (g) come from 127.0.0.2, which the edge does not limit. ${mtls.length > 0 ? `In this run no address opened more than ${fmt(Math.max(...mtls.map((c) => c.mostFromOneAddress)))} new connections in one ${plan.seconds} s run` : "No path of this run uses the pool"}, and every request succeeded.`,
         "",
         ...dataPlaneTable(plan, cells),
         "",
         ...cpuTable(plan, cells),
         "",
+    ];
+    if (!subset) out.push(...analysisAndProgram(plan, m, cells, results));
+    out.push(
+        "## Commands",
+        "",
+        "```sh",
+        "bash scripts/setup.sh            # once: npm ci, HAProxy/OpenSSL from Debian, the Caddy test build, vegeta",
+        command(plan),
+        ...(subset
+            ? []
+            : [
+                  "# a part of the data plane, to measure one change in a few minutes (no program rows; to a temporary file, not here):",
+                  "npm run bench -- --paths a,c,f --workers 1,8",
+              ]),
+        "# the load generator (npm run bench builds it itself, cached under ~/.cache/homelab):",
+        "go -C bench/loadgen build -o /tmp/loadgen .",
+        "# one data-plane run by hand, e.g. (f) with new connections, 8 workers (prints vegeta's JSON report):",
+        `/tmp/loadgen ${loadgenArgs("f", "handshake", 8, 3, { serverCa: "server-ca.pem", cert: "dave.pem", key: "dave.key" }).join(" ")}`,
+        "# one program measurement by hand:",
+        "node -r ts-node/register/transpile-only bench/program.ts eval 100 1000",
+        "```",
+        "",
+    );
+    return out.join("\n");
+}
+
+/** The data plane's reading of the results and the program's section (a full or smoke run). */
+function analysisAndProgram(plan: Plan, m: Machine, cells: Cell[], results: ProgramResult[]): string[] {
+    const out: string[] = [
         ...dataPlaneAnalysis(plan, m, cells),
         "## Program",
         "",
@@ -684,22 +921,7 @@ function report(
     if (g.length > 0)
         out.push("Marginal cost (difference between two rows, divided by the added services or users):", "", ...g, "");
     out.push(...programAnalysis(results));
-    out.push(
-        "## Commands",
-        "",
-        "```sh",
-        "bash scripts/setup.sh            # once: npm ci, HAProxy/OpenSSL from Debian, the Caddy test build, vegeta",
-        `npm run bench${plan.name === "smoke" ? " -- --smoke" : ""}`,
-        "# the load generator (npm run bench builds it itself, cached under ~/.cache/homelab):",
-        "go -C bench/loadgen build -o /tmp/loadgen .",
-        "# one data-plane run by hand, e.g. (f) with new connections, 8 workers (prints vegeta's JSON report):",
-        `/tmp/loadgen ${loadgenArgs("f", "handshake", 8, 3, { serverCa: "server-ca.pem", cert: "dave.pem", key: "dave.key" }).join(" ")}`,
-        "# one program measurement by hand:",
-        "node -r ts-node/register/transpile-only bench/program.ts eval 100 1000",
-        "```",
-        "",
-    );
-    return out.join("\n");
+    return out;
 }
 
 /** Set in the copy of this script that runs in a network namespace of its own. */
@@ -711,9 +933,8 @@ const NETNS_ENV = "HOMELAB_BENCH_NETNS";
  * same ports (HAProxy and Caddy bind with SO_REUSEPORT), can neither answer the benchmark's
  * requests nor receive them. Returns the child's exit status, or undefined to run here.
  */
-function inOwnNetwork(args: string[]): number | undefined {
-    if (process.env[NETNS_ENV] !== undefined || process.platform !== "linux" || args.includes("--shared-network"))
-        return undefined;
+function inOwnNetwork(args: string[], sharedNetwork: boolean): number | undefined {
+    if (process.env[NETNS_ENV] !== undefined || process.platform !== "linux" || sharedNetwork) return undefined;
     if (spawnSync("unshare", ["--net", "--", "sh", "-c", "ip link set lo up"], { stdio: "ignore" }).status !== 0)
         return undefined;
     // What needs the network (the module proxy, Caddy's build) happens out here, first.
@@ -736,7 +957,10 @@ function inOwnNetwork(args: string[]): number | undefined {
 
 /** Everything a report is made of: saved by every run, so that `--from-json` can write it again. */
 interface Raw {
-    plan: string;
+    plan: Plan["name"];
+    /** The plan's paths and worker counts (saved since subsets; older saved runs are full or smoke). */
+    paths?: Config[];
+    concurrency?: number[];
     machine: Machine;
     cells: Cell[];
     results: ProgramResult[];
@@ -753,46 +977,52 @@ function write(outFile: string, md: string): void {
     process.stderr.write(`wrote ${outFile}\n`);
 }
 
+/** The plan a saved run was made with. */
+function savedPlan(raw: Raw): Plan {
+    if (raw.plan === "smoke") return SMOKE;
+    if (raw.plan === "subset") return subsetPlan(raw.paths, raw.concurrency);
+    return FULL;
+}
+
 async function main(): Promise<void> {
     const args = process.argv.slice(2);
-    const fromIdx = args.indexOf("--from-json");
-    if (fromIdx >= 0) {
+    const opts = parseBenchArgs(args);
+    if (opts.fromJson !== undefined) {
         // The report of a run already made, written again (e.g. after a change to its text).
-        const raw = JSON.parse(fs.readFileSync(args[fromIdx + 1] as string, "utf8")) as Raw;
-        const plan = raw.plan === "smoke" ? SMOKE : FULL;
+        const raw = JSON.parse(fs.readFileSync(opts.fromJson, "utf8")) as Raw;
+        const plan = savedPlan(raw);
         Object.assign(interference, raw.interference);
         Object.assign(programWait, raw.programWait);
-        const outIdx = args.indexOf("--out");
-        const outFile =
-            outIdx >= 0 && args[outIdx + 1]
-                ? path.resolve(args[outIdx + 1] as string)
-                : plan === SMOKE
-                  ? path.join(os.tmpdir(), "homelab-benchmarks-smoke.md")
-                  : path.join(ROOT, "docs/benchmarks.md");
+        const outFile = reportFile(plan.name, opts.out);
         write(outFile, report(plan, raw.machine, raw.cells, raw.results, new Date(raw.started), raw.seconds));
         return;
     }
-    const status = inOwnNetwork(args);
+    const plan = opts.smoke
+        ? SMOKE
+        : opts.paths !== undefined || opts.workers !== undefined
+          ? subsetPlan(opts.paths, opts.workers)
+          : FULL;
+    // Before the network namespace and a run of minutes: refused here, not at the end.
+    const outFile = reportFile(plan.name, opts.out);
+    const status = inOwnNetwork(args, opts.sharedNetwork);
     if (status !== undefined) process.exit(status);
-    const plan = args.includes("--smoke") ? SMOKE : FULL;
-    const outIdx = args.indexOf("--out");
-    const outFile =
-        outIdx >= 0 && args[outIdx + 1]
-            ? path.resolve(args[outIdx + 1] as string)
-            : plan === SMOKE
-              ? path.join(os.tmpdir(), "homelab-benchmarks-smoke.md")
-              : path.join(ROOT, "docs/benchmarks.md");
     const started = new Date();
     const t0 = Date.now();
     const loadgen = loadgenBinary();
     const m = machine();
-    process.stderr.write(`data plane (${plan.name}):\n`);
+    const what =
+        plan.name === "subset"
+            ? `subset: paths ${plan.paths.join(", ")}; workers ${plan.concurrency.join(", ")}; no program measurements`
+            : plan.name;
+    process.stderr.write(`data plane (${what}):\n`);
     const cells = await dataPlane(plan, loadgen);
-    process.stderr.write(`program (${plan.name}):\n`);
+    if (plan.program.length > 0) process.stderr.write(`program (${plan.name}):\n`);
     const results = plan.program.map(([what, s, u]) => programRun(what, s, u));
     const seconds = (Date.now() - t0) / 1000;
     const raw: Raw = {
         plan: plan.name,
+        paths: [...plan.paths],
+        concurrency: [...plan.concurrency],
         machine: m,
         cells,
         results,
@@ -809,7 +1039,12 @@ async function main(): Promise<void> {
     write(outFile, report(plan, m, cells, results, started, seconds));
 }
 
-main().catch((e) => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-});
+if (require.main === module)
+    main().catch((e) => {
+        if (e instanceof BenchArgsError) {
+            process.stderr.write(`bench: ${e.message}\n${USAGE}\n`);
+            process.exit(2);
+        }
+        process.stderr.write(`${(e as Error).stack ?? e}\n`);
+        process.exit(1);
+    });
