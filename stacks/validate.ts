@@ -25,6 +25,7 @@ import {
     checkDependencies,
     checkHostnames,
     checkPublishConflicts,
+    checkPublicUpstreams,
     checkSegmentBridges,
     serviceNameProblem,
 } from "./services";
@@ -199,7 +200,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     problems.push(...checkPublishConflicts(services));
     const dependencies = checkDependencies(services);
     problems.push(...dependencies);
-    if (dependencies.length === 0) problems.push(...checkSegmentBridges(services));
+    if (dependencies.length === 0) problems.push(...checkSegmentBridges(services), ...checkPublicUpstreams(services));
     problems.push(
         ...checkNameLengths(
             domain,

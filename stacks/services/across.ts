@@ -143,6 +143,28 @@ export function checkSegmentBridges(services: Service[]): LocalProblem[] {
         );
 }
 
+/**
+ * A public service with an upstream is reached by cloudflared, which sits on the public network
+ * only: an upstream that names one of the stack's containers on the private side could never
+ * answer (and must not: that is the segmentation).
+ */
+export function checkPublicUpstreams(services: Service[]): LocalProblem[] {
+    const segs = serviceSegments(services);
+    return services
+        .filter((s) => s.kind === "external" && s.expose.includes("public"))
+        .flatMap((s) => {
+            const host = s.upstream.replace(/:\d+$/, "");
+            const on = segs.get(host);
+            if (!on || on.includes("public")) return [];
+            return [
+                problem(
+                    `services.${s.name}.upstream`,
+                    `"${host}" is a container of this stack on the private network, which cloudflared (on the public network only) cannot reach; expose ${host} on public itself instead of naming it as an upstream`,
+                ),
+            ];
+        });
+}
+
 export function checkDependencies(services: Service[]): LocalProblem[] {
     const out: LocalProblem[] = [];
     const byName = new Map(services.map((s) => [s.name, s]));

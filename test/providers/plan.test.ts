@@ -343,7 +343,9 @@ describe("provider semantics: service-table and user changes replace nothing sha
         describe(label, () => {
             for (const change of CHANGES)
                 it(change.name, () => assertReplacesNothingShared(label, make(), change, stack));
-            it("removing each service, one at a time", async () => {
+            it("removing each service, one at a time", async function () {
+                // Two program runs per service (about 9 s on the example alone); room for a busy machine.
+                this.timeout(120_000);
                 for (const change of removals(make())) await assertReplacesNothingShared(label, make(), change, stack);
             });
         });

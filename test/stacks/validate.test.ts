@@ -864,6 +864,16 @@ const CASES: Case[] = [
         expect: [["homelab:services.shared-db", /both public and private services \(through blog, vault\)/]],
     },
     {
+        name: "a public service whose upstream is a private container (cloudflared cannot reach it)",
+        change: (c) => (svc(c)["wiki"] = { upstream: "jellyfin:8096", expose: ["public"] }),
+        expect: [["homelab:services.wiki.upstream", /"jellyfin" is a container of this stack on the private network/]],
+    },
+    {
+        name: "a public service whose upstream is an internal container",
+        change: (c) => (svc(c)["dbadmin"] = { upstream: "immich-postgres:5432", expose: ["public"] }),
+        expect: [["homelab:services.dbadmin.upstream", /cloudflared/]],
+    },
+    {
         name: "the same bridge through another internal service",
         change: (c) => {
             svc(c)["cache"] = { image: "valkey/valkey:8.1.4", port: 6379, expose: [] };
