@@ -277,9 +277,9 @@ export function caddyContainer(model: Model): ContainerSpec {
             { hostPath: `${dataDir}/caddy/config`, containerPath: "/config", readOnly: false },
         ],
         networks: [
-            attach(model, "edge", "caddy", model.addresses.caddy),
-            attach(model, "private", "caddy"),
-            attach(model, "public", "caddy"),
+            attach(model, "edge", CONTAINERS.caddy, model.addresses.caddy),
+            attach(model, "private", CONTAINERS.caddy),
+            attach(model, "public", CONTAINERS.caddy),
         ],
     };
 }
@@ -299,7 +299,7 @@ export function haproxyContainer(model: Model): ContainerSpec {
         ports: publishedPorts(model),
         networks: [
             {
-                ...attach(model, "edge", "haproxy", model.addresses.haproxy),
+                ...attach(model, "edge", CONTAINERS.haproxy, model.addresses.haproxy),
                 ...(linuxEdgeIpv6(model) ? { ipv6Address: model.addresses.haproxyV6 } : {}),
             },
         ],
@@ -330,7 +330,7 @@ export function cloudflaredContainer(model: Model): ContainerSpec {
         // make Cloudflare refuse to delete the tunnel.
         destroyGraceSeconds: CLOUDFLARED_STOP_SECONDS,
         mounts: [{ hostPath: tunnelCaHostDir(model), containerPath: TUNNEL_CA_DIR, readOnly: true }],
-        networks: [attach(model, "public", "cloudflared")],
+        networks: [attach(model, "public", CONTAINERS.cloudflared)],
     };
 }
 

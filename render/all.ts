@@ -1,7 +1,7 @@
 // Every rendered file of a stack, rendered once: the program hands each component its part
 // (plan/assemble.ts), `npm run render` and the tests write or compare the same set. Pure.
 import { Model, edgeHostAddresses } from "../stacks/model";
-import { edgeContainerPorts } from "../stacks/layout";
+import { CONTAINERS, edgeContainerPorts } from "../stacks/layout";
 import { renderCaddyfile } from "./caddyfile";
 import { renderCaddyDockerfile } from "./dockerfile";
 import { CADDY_HOLD, renderEdgeCfg, renderRelayCfg } from "./haproxy";
@@ -13,12 +13,12 @@ const DOCKER_DNS = { nameserver: "127.0.0.11:53" };
 /** The HAProxy container's config: the edge itself on Linux, the relay on a Mac runtime. */
 export function renderContainerHaproxyCfg(model: Model): string {
     if (model.edge === "native")
-        return renderRelayCfg(model, { caddyHost: "caddy", resolvers: DOCKER_DNS, admin: CADDY_HOLD.admin });
+        return renderRelayCfg(model, { caddyHost: CONTAINERS.caddy, resolvers: DOCKER_DNS, admin: CADDY_HOLD.admin });
     const ports = edgeContainerPorts(edgeHostAddresses(model).length);
     const bind = (which: "http" | "https") => `${ports.map((p) => `:::${p[which]}`).join(",")} v4v6`;
     return renderEdgeCfg(model, {
         bind: { http: bind("http"), https: bind("https") },
-        upstream: { kind: "caddy", host: "caddy", resolvers: DOCKER_DNS },
+        upstream: { kind: "caddy", host: CONTAINERS.caddy, resolvers: DOCKER_DNS },
         admin: CADDY_HOLD.admin,
     });
 }

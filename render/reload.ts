@@ -14,6 +14,7 @@
 
 import { CADDY_HOLD, holdCommands } from "./haproxy";
 import { shellScript, withLib } from "./shell";
+import { CONTAINERS } from "../stacks/layout";
 
 const FILE_NAME_RE = /^[A-Za-z0-9._-]+$/;
 
@@ -92,9 +93,9 @@ export function haproxyReloadEnvironment(): Record<string, string> {
 export function caddyReloadEnvironment(edge: "container" | "native"): Record<string, string> {
     const { hold, release } = holdCommands(edge === "native" ? "relay" : "edge");
     return {
-        CONTAINER: "caddy",
+        CONTAINER: CONTAINERS.caddy,
         APPLY: CADDY_APPLY,
-        EDGE_CONTAINER: "haproxy",
+        EDGE_CONTAINER: CONTAINERS.haproxy,
         EDGE_ADMIN: CADDY_HOLD.admin,
         HOLD: EDGE_HOLD,
         HOLD_COMMANDS: hold,

@@ -9,6 +9,8 @@ import { unpackFiles } from "../../render/reload";
 import { validate } from "../../stacks/validate";
 import versions from "../../render/versions.json";
 import { rawConfigOf } from "../../stacks/stackFile";
+import { CONTAINERS } from "../../stacks/layout";
+import { RESERVED_NAMES } from "../../stacks/model";
 
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -412,5 +414,16 @@ describe("Docker plan (pure)", () => {
         assert.deepEqual(dockerPlan(m), dockerPlan(m));
         const names = dockerPlan(m).containers.map((c) => c.name);
         assert.equal(new Set(names).size, names.length);
+    });
+});
+
+describe("the layout: one set of container names", () => {
+    it("the stack's fixed container names are the service names it reserves, and the plan uses them", () => {
+        assert.deepEqual(Object.values(CONTAINERS).sort(), [...RESERVED_NAMES].sort());
+        const m = validate(rawConfigOf(readStackFile(path.join(ROOT, "Pulumi.home.yaml"))));
+        const fixed = dockerPlan(m)
+            .containers.filter((c) => c.role !== "service")
+            .map((c) => c.name);
+        for (const name of fixed) assert.ok((RESERVED_NAMES as readonly string[]).includes(name), name);
     });
 });
