@@ -6,7 +6,8 @@ import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
+import { issue, selfSigned } from "../support/openssl";
 import { EXAMPLE, Run, installMocks, ofType, runProgram } from "../harness";
 import { ClientCa } from "../../components/clientCa";
 import { buildP12 } from "../../pki/p12";
@@ -42,57 +43,10 @@ function throwawayPki(
     cn: string,
     ext: string,
 ): { caPem: string; caKey: string; certPem: string; keyPem: string } {
-    const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    run([
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        `${cn}-ca.key`,
-        "-out",
-        `${cn}-ca.pem`,
-        "-subj",
-        `/CN=${cn} CA`,
-        "-days",
-        "2",
-    ]);
-    run([
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        `${cn}.key`,
-        "-out",
-        `${cn}.csr`,
-        "-subj",
-        `/CN=${cn}`,
-    ]);
-    fs.writeFileSync(path.join(dir, `${cn}.ext`), ext);
-    run([
-        "x509",
-        "-req",
-        "-in",
-        `${cn}.csr`,
-        "-CA",
-        `${cn}-ca.pem`,
-        "-CAkey",
-        `${cn}-ca.key`,
-        "-out",
-        `${cn}.pem`,
-        "-days",
-        "1",
-        "-extfile",
-        `${cn}.ext`,
-    ]);
-    const r = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-    return { caPem: r(`${cn}-ca.pem`), caKey: r(`${cn}-ca.key`), certPem: r(`${cn}.pem`), keyPem: r(`${cn}.key`) };
+    const ca = selfSigned(dir, `${cn}-ca`, `/CN=${cn} CA`);
+    const leaf = issue(dir, cn, `/CN=${cn}`, ca, ext, 1);
+    const r = (f: string) => fs.readFileSync(f, "utf8");
+    return { caPem: r(ca.cert), caKey: r(ca.key), certPem: r(leaf.cert), keyPem: r(leaf.key) };
 }
 
 describe("client CA (real crypto)", () => {

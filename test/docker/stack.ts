@@ -10,7 +10,8 @@
 // a tailnet client, one more tailnet address nothing is published on, and the listed LAN address.
 import * as fs from "fs";
 import * as path from "path";
-import { ChildProcess, execFileSync } from "child_process";
+import { ChildProcess } from "child_process";
+import { CLIENT_EXT, issue, sanExt, selfSigned } from "../support/openssl";
 import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { renderCaddyfile } from "../../render/caddyfile";
@@ -137,10 +138,6 @@ export function stackModel(dir: string, o: StackOptions): Model {
     return { ...m, docker: { ...m.docker, dataDir } };
 }
 
-function sh(args: string[], cwd: string): void {
-    execFileSync(args[0] as string, args.slice(1), { cwd, stdio: "pipe" });
-}
-
 export interface Pki {
     serverCa: string;
     /** Client CA (PEM text) and each user's certificate and key files. */
@@ -148,107 +145,19 @@ export interface Pki {
     users: Record<string, { cert: string; key: string }>;
 }
 
-const CLIENT_EXT =
-    "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n";
-
 /** A server certificate for every name (in Caddy's folder) and a client CA with two users. */
 export function makePki(dir: string, certFolderOnHost: string, names: string[], users: string[]): Pki {
     fs.mkdirSync(dir, { recursive: true });
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    sh(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            ...ec,
-            "-keyout",
-            "server-ca.key",
-            "-out",
-            "server-ca.pem",
-            "-subj",
-            "/CN=engine test server CA",
-            "-days",
-            "2",
-        ],
-        dir,
-    );
-    sh(["openssl", "req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${names[0]}`], dir);
-    fs.writeFileSync(
-        path.join(dir, "server.ext"),
-        `subjectAltName = ${[...new Set(names)].map((n) => `DNS:${n}`).join(", ")}\nextendedKeyUsage = serverAuth\n`,
-    );
-    sh(
-        [
-            "openssl",
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "server-ca.pem",
-            "-CAkey",
-            "server-ca.key",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ],
-        dir,
-    );
+    const serverCa = selfSigned(dir, "server-ca", "/CN=engine test server CA");
+    const server = issue(dir, "server", `/CN=${names[0]}`, serverCa, sanExt(names, "extendedKeyUsage = serverAuth\n"));
     fs.mkdirSync(certFolderOnHost, { recursive: true });
     fs.writeFileSync(
         path.join(certFolderOnHost, "bundle.pem"),
-        fs.readFileSync(path.join(dir, "server.pem"), "utf8") + fs.readFileSync(path.join(dir, "server.key"), "utf8"),
+        fs.readFileSync(server.cert, "utf8") + fs.readFileSync(server.key, "utf8"),
     );
-    sh(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            ...ec,
-            "-keyout",
-            "users-ca.key",
-            "-out",
-            "users-ca.pem",
-            "-subj",
-            "/CN=engine test users CA",
-            "-days",
-            "2",
-        ],
-        dir,
-    );
-    fs.writeFileSync(path.join(dir, "client.ext"), CLIENT_EXT);
-    const out: Pki = {
-        serverCa: path.join(dir, "server-ca.pem"),
-        caPem: fs.readFileSync(path.join(dir, "users-ca.pem"), "utf8"),
-        users: {},
-    };
-    for (const u of users) {
-        sh(["openssl", "req", ...ec, "-keyout", `${u}.key`, "-out", `${u}.csr`, "-subj", `/CN=${u}`], dir);
-        sh(
-            [
-                "openssl",
-                "x509",
-                "-req",
-                "-in",
-                `${u}.csr`,
-                "-CA",
-                "users-ca.pem",
-                "-CAkey",
-                "users-ca.key",
-                "-out",
-                `${u}.pem`,
-                "-days",
-                "2",
-                "-extfile",
-                "client.ext",
-            ],
-            dir,
-        );
-        out.users[u] = { cert: path.join(dir, `${u}.pem`), key: path.join(dir, `${u}.key`) };
-    }
+    const usersCa = selfSigned(dir, "users-ca", "/CN=engine test users CA");
+    const out: Pki = { serverCa: serverCa.cert, caPem: fs.readFileSync(usersCa.cert, "utf8"), users: {} };
+    for (const u of users) out.users[u] = issue(dir, u, `/CN=${u}`, usersCa, CLIENT_EXT);
     return out;
 }
 

@@ -6,61 +6,14 @@ import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as path from "path";
-import { execFileSync } from "child_process";
+import { issue, sanExt, selfSigned } from "../support/openssl";
 import { LAB_UPSTREAM_STANDIN, Lab, applyCaddy, curl } from "./lab";
 
 function tlsServer(dir: string, name: string): { ca: string; key: string; cert: string } {
-    const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    run([
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        `${name}-ca.key`,
-        "-out",
-        `${name}-ca.pem`,
-        "-subj",
-        `/CN=${name} CA`,
-        "-days",
-        "2",
-    ]);
-    run([
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        `${name}.key`,
-        "-out",
-        `${name}.csr`,
-        "-subj",
-        `/CN=${name}.lan`,
-    ]);
-    fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName = DNS:${name}.lan\n`);
-    run([
-        "x509",
-        "-req",
-        "-in",
-        `${name}.csr`,
-        "-CA",
-        `${name}-ca.pem`,
-        "-CAkey",
-        `${name}-ca.key`,
-        "-out",
-        `${name}.pem`,
-        "-days",
-        "1",
-        "-extfile",
-        `${name}.ext`,
-    ]);
-    const r = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-    return { ca: r(`${name}-ca.pem`), key: r(`${name}.key`), cert: r(`${name}.pem`) };
+    const ca = selfSigned(dir, `${name}-ca`, `/CN=${name} CA`);
+    const leaf = issue(dir, name, `/CN=${name}.lan`, ca, sanExt([`${name}.lan`]), 1);
+    const r = (f: string) => fs.readFileSync(f, "utf8");
+    return { ca: r(ca.cert), key: r(leaf.key), cert: r(leaf.cert) };
 }
 
 export function breadthTests(getLab: () => Lab): void {

@@ -23,6 +23,7 @@ import * as os from "os";
 import * as path from "path";
 import * as crypto from "crypto";
 import { ChildProcess, execFileSync, spawn } from "child_process";
+import { CLIENT_EXT, issue, keyAndCsr, openssl, sanExt, selfSigned } from "../support/openssl";
 import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { addressPlan } from "../../stacks/addressPlan";
@@ -244,10 +245,6 @@ export interface Lab {
     stop(): Promise<void>;
 }
 
-function sh(args: string[], cwd: string): void {
-    execFileSync(args[0] as string, args.slice(1), { cwd, stdio: "pipe" });
-}
-
 /** Issues a certificate with the stack CA's key (for the expired and wrong-EKU cases). */
 function issueWithCa(
     dir: string,
@@ -259,85 +256,40 @@ function issueWithCa(
 ): ClientCert {
     fs.writeFileSync(path.join(dir, "stackca.pem"), caCert);
     fs.writeFileSync(path.join(dir, "stackca.key"), caKey, { mode: 0o600 });
-    sh(
-        [
-            "openssl",
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            `${name}.key`,
-            "-out",
-            `${name}.csr`,
-            "-subj",
-            `/CN=${name}`,
-        ],
-        dir,
-    );
+    const ca = { cert: "stackca.pem", key: "stackca.key" };
+    if (!dates) return issue(dir, name, `/CN=${name}`, ca, ext);
+    keyAndCsr(dir, name, `/CN=${name}`);
     fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-    if (dates) {
-        // openssl ca is the one that can backdate: a throwaway database for this one signature.
-        fs.writeFileSync(path.join(dir, "index.txt"), "");
-        fs.writeFileSync(
-            path.join(dir, "ca.cnf"),
-            `[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = none\n[p]\ncommonName = supplied\n`,
-        );
-        fs.writeFileSync(path.join(dir, "serial"), "1000\n");
-        sh(
-            [
-                "openssl",
-                "ca",
-                "-batch",
-                "-config",
-                "ca.cnf",
-                "-cert",
-                "stackca.pem",
-                "-keyfile",
-                "stackca.key",
-                "-in",
-                `${name}.csr`,
-                "-out",
-                `${name}.pem`,
-                "-startdate",
-                dates.start,
-                "-enddate",
-                dates.end,
-                "-extfile",
-                `${name}.ext`,
-                "-notext",
-            ],
-            dir,
-        );
-    } else {
-        sh(
-            [
-                "openssl",
-                "x509",
-                "-req",
-                "-in",
-                `${name}.csr`,
-                "-CA",
-                "stackca.pem",
-                "-CAkey",
-                "stackca.key",
-                "-out",
-                `${name}.pem`,
-                "-days",
-                "2",
-                "-extfile",
-                `${name}.ext`,
-            ],
-            dir,
-        );
-    }
+    // openssl ca is the one that can backdate: a throwaway database for this one signature.
+    fs.writeFileSync(path.join(dir, "index.txt"), "");
+    fs.writeFileSync(
+        path.join(dir, "ca.cnf"),
+        `[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = none\n[p]\ncommonName = supplied\n`,
+    );
+    fs.writeFileSync(path.join(dir, "serial"), "1000\n");
+    openssl(dir, [
+        "ca",
+        "-batch",
+        "-config",
+        "ca.cnf",
+        "-cert",
+        ca.cert,
+        "-keyfile",
+        ca.key,
+        "-in",
+        `${name}.csr`,
+        "-out",
+        `${name}.pem`,
+        "-startdate",
+        dates.start,
+        "-enddate",
+        dates.end,
+        "-extfile",
+        `${name}.ext`,
+        "-notext",
+    ]);
     return { cert: path.join(dir, `${name}.pem`), key: path.join(dir, `${name}.key`) };
 }
-
-const CLIENT_EXT =
-    "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n";
 
 /** Everything the client-certificate matrix needs, from the program's own CA outputs. */
 async function pki(
@@ -365,8 +317,8 @@ async function pki(
         fs.writeFileSync(p12, Buffer.from(b.p12, "base64"));
         fs.writeFileSync(path.join(dir, `${user}.pw`), b.password, { mode: 0o600 });
         const pw = `file:${path.join(dir, `${user}.pw`)}`;
-        sh(["openssl", "pkcs12", "-in", p12, "-passin", pw, "-clcerts", "-nokeys", "-out", `${user}.pem`], dir);
-        sh(["openssl", "pkcs12", "-in", p12, "-passin", pw, "-nocerts", "-nodes", "-out", `${user}.key`], dir);
+        openssl(dir, ["pkcs12", "-in", p12, "-passin", pw, "-clcerts", "-nokeys", "-out", `${user}.pem`]);
+        openssl(dir, ["pkcs12", "-in", p12, "-passin", pw, "-nocerts", "-nodes", "-out", `${user}.key`]);
         certs[user] = { cert: path.join(dir, `${user}.pem`), key: path.join(dir, `${user}.key`) };
     }
     certs["expired"] = issueWithCa(dir, "expired", caPem, caKey, CLIENT_EXT, {
@@ -381,67 +333,7 @@ async function pki(
         "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = serverAuth\n",
     );
     // Another CA altogether.
-    sh(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "other-ca.key",
-            "-out",
-            "other-ca.pem",
-            "-subj",
-            "/CN=Other CA",
-            "-days",
-            "2",
-        ],
-        dir,
-    );
-    sh(
-        [
-            "openssl",
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "otherca.key",
-            "-out",
-            "otherca.csr",
-            "-subj",
-            "/CN=dave",
-        ],
-        dir,
-    );
-    fs.writeFileSync(path.join(dir, "client.ext"), CLIENT_EXT);
-    sh(
-        [
-            "openssl",
-            "x509",
-            "-req",
-            "-in",
-            "otherca.csr",
-            "-CA",
-            "other-ca.pem",
-            "-CAkey",
-            "other-ca.key",
-            "-out",
-            "otherca.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "client.ext",
-        ],
-        dir,
-    );
-    certs["otherca"] = { cert: path.join(dir, "otherca.pem"), key: path.join(dir, "otherca.key") };
+    certs["otherca"] = issue(dir, "otherca", "/CN=dave", selfSigned(dir, "other-ca", "/CN=Other CA"), CLIENT_EXT);
     return { caPem, caKey, certs, edgeFiles };
 }
 
@@ -454,69 +346,8 @@ function serverCertificate(dir: string, model: Model): { folder: string; ca: str
         `*.${model.domain}`,
         ...model.services.flatMap((s) => Object.values(s.hostnames)),
     ];
-    sh(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "server-ca.key",
-            "-out",
-            "server-ca.pem",
-            "-subj",
-            "/CN=e2e server CA",
-            "-days",
-            "2",
-        ],
-        dir,
-    );
-    sh(
-        [
-            "openssl",
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            `/CN=${model.private.fqdn}`,
-        ],
-        dir,
-    );
-    fs.writeFileSync(
-        path.join(dir, "server.ext"),
-        `subjectAltName = ${[...new Set(names)].map((n) => `DNS:${n}`).join(", ")}\nextendedKeyUsage = serverAuth\n`,
-    );
-    sh(
-        [
-            "openssl",
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "server-ca.pem",
-            "-CAkey",
-            "server-ca.key",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ],
-        dir,
-    );
+    const ca = selfSigned(dir, "server-ca", "/CN=e2e server CA");
+    issue(dir, "server", `/CN=${model.private.fqdn}`, ca, sanExt(names, "extendedKeyUsage = serverAuth\n"));
     const folder = path.join(dir, "server-certs");
     fs.mkdirSync(folder);
     fs.writeFileSync(

@@ -7,6 +7,7 @@ import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
 import { ROOT } from "../harness";
 import { STACKS } from "../support/goldenStacks";
+import { selfSigned } from "../support/openssl";
 import { CASES_DIR, caseFiles, loadCase, parseCase } from "../support/cases";
 import { modelFromStackFile } from "../../stacks/stackFile";
 import { renderAll } from "../../render/all";
@@ -22,31 +23,10 @@ describe("real binaries", function () {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-bin-"));
         // Stand-ins at the relative paths the Caddyfile names (Caddy runs in its config directory).
         fs.mkdirSync(path.join(dir, "pki"));
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "pki/ca.pem",
-                "-subj",
-                "/CN=test",
-                "-days",
-                "1",
-            ],
-            { cwd: dir, stdio: "pipe" },
-        );
+        const ca = selfSigned(path.join(dir, "pki"), "ca", "/CN=test", 1);
         fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "pki/clients.pem"));
         // Stand-ins for the edge-to-relay TLS files the Mac configs name (HAProxy loads them in -c).
-        const certAndKey =
-            fs.readFileSync(path.join(dir, "pki/ca.pem"), "utf8") + fs.readFileSync(path.join(dir, "ca.key"), "utf8");
+        const certAndKey = fs.readFileSync(ca.cert, "utf8") + fs.readFileSync(ca.key, "utf8");
         for (const f of ["relay.pem", "edge-client.pem"]) fs.writeFileSync(path.join(dir, f), certAndKey);
         fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "edge-ca.pem"));
     });

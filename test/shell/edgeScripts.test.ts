@@ -1,11 +1,12 @@
 // The native edge's scripts (render/edge.ts), run for real on this machine: the real HAProxy checks
 // the real rendered config, and small stand-ins play launchctl, brew and ssh (which do not exist
 // here), logging what they were asked. Each case is a situation a Mac user meets.
+import { selfSigned } from "../support/openssl";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import { ROOT } from "../harness";
 import { modelFromStackFile } from "../../stacks/stackFile";
 import { renderAll } from "../../render/all";
@@ -76,29 +77,9 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         fs.mkdirSync(path.join(dir, "old"));
         fs.writeFileSync(path.join(dir, "old/haproxy"), OLD_HAPROXY, { mode: 0o755 });
         // Real certificates for the config's crt and ca-file lines (haproxy -c loads them).
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "k.pem",
-                "-out",
-                "c.pem",
-                "-subj",
-                "/CN=t",
-                "-days",
-                "1",
-            ],
-            { cwd: dir, stdio: "pipe" },
-        );
-        const cert = fs.readFileSync(path.join(dir, "c.pem"), "utf8");
-        const both = cert + fs.readFileSync(path.join(dir, "k.pem"), "utf8");
+        const standIn = selfSigned(dir, "c", "/CN=t", 1);
+        const cert = fs.readFileSync(standIn.cert, "utf8");
+        const both = cert + fs.readFileSync(standIn.key, "utf8");
         const rendered = renderAll(model);
         files = {
             "haproxy.cfg": rendered["edge.haproxy.cfg"] as string,
