@@ -5,8 +5,8 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { Model, servicesOn } from "../stacks/model";
-import { publicFilesWrite, shellScript } from "../render/shell";
-import { packFiles } from "../render/reload";
+import { shellScript } from "../render/shell";
+import { PUBLIC_FILES_ON_HOST, PUBLIC_FILES_WRITE, packFiles } from "../render/reload";
 import { TunnelPart } from "../plan/assemble";
 import versions from "../render/versions.json";
 
@@ -70,14 +70,14 @@ export class Tunnel extends pulumi.ComponentResource {
         const caFiles = new command.local.Command(
             `${name}-ca-files`,
             {
-                create: shellScript("public-files-on-host"),
-                update: shellScript("public-files-on-host"),
+                create: PUBLIC_FILES_ON_HOST,
+                update: PUBLIC_FILES_ON_HOST,
                 interpreter: ["/bin/sh", "-c"],
                 environment: {
                     DOCKER_HOST: args.part.engine,
                     IMAGE: versions.haproxyImage,
                     CONFIG_DIR: args.part.caHostDir,
-                    WRITE: publicFilesWrite(),
+                    WRITE: PUBLIC_FILES_WRITE,
                 },
                 stdin: packFiles(args.part.caFiles),
             },

@@ -54,9 +54,6 @@ export function unpackFiles(bundle: string): Record<string, string> {
     return out;
 }
 
-/** The shared library of the bundle-reading scripts (shell/lib.sh: unpack, require). */
-export const UNPACK = shellScript("lib");
-
 /**
  * Inside the Caddy container: the bundle (Caddyfile, ca.pem, clients.pem) into place and `caddy
  * reload`, rolled back if Caddy refuses it; prints `revoked` when a certificate left the leaf
@@ -73,6 +70,12 @@ export const HAPROXY_WRITE = withLib("haproxy-write");
  * answer; exit 4: a hold failed half-way and could not be undone.
  */
 export const EDGE_HOLD = shellScript("edge-hold");
+
+/** In a throwaway container: cloudflared's CA folder gets exactly the certificates given (shell/public-files-write.sh). */
+export const PUBLIC_FILES_WRITE = withLib("public-files-write");
+
+/** Host side: runs PUBLIC_FILES_WRITE in a throwaway container against the Docker host (shell/public-files-on-host.sh). */
+export const PUBLIC_FILES_ON_HOST = shellScript("public-files-on-host");
 
 /** Host side, Caddy: hold at the edge, apply, release, restart on a revocation (shell/caddy-reload-on-host.sh). */
 export const CADDY_RELOAD_ON_HOST = shellScript("caddy-reload-on-host");

@@ -25,8 +25,3 @@ export function shellScript(name: string): string {
 export function withLib(name: string): string {
     return `${shellScript("lib")}${shellScript(name)}`;
 }
-
-/** The in-container writer of public files (shell/public-files-write.sh) with the library it needs. */
-export function publicFilesWrite(): string {
-    return withLib("public-files-write");
-}

@@ -34,7 +34,18 @@ mv "$STAGE/ca.pem" "$ETC/pki/ca.pem"
 mv "$STAGE/clients.pem" "$ETC/pki/clients.pem"
 mv "$STAGE/Caddyfile" "$ETC/Caddyfile"
 rm -rf "$STAGE"
-if ! "$CADDY" reload --config "$ETC/Caddyfile" --adapter caddyfile ${CADDY_ADDRESS:+--address "$CADDY_ADDRESS"} $force; then
+# Caddy's messages with the DNS-01 token cut out: the Cloudflare module quotes a token it finds
+# malformed, and what this script prints reaches pulumi's log. (awk reads the token from its
+# environment, never from its command line.)
+redact() {
+  awk '{ t = ENVIRON["CLOUDFLARE_API_TOKEN"]
+         if (t != "") while ((i = index($0, t)) > 0) $0 = substr($0, 1, i - 1) "[redacted]" substr($0, i + length(t))
+         print }'
+}
+rc=0
+out=$("$CADDY" reload --config "$ETC/Caddyfile" --adapter caddyfile ${CADDY_ADDRESS:+--address "$CADDY_ADDRESS"} $force 2>&1) || rc=$?
+if [ -n "$out" ]; then printf '%s\n' "$out" | redact >&2; fi
+if [ "$rc" -ne 0 ]; then
   for f in Caddyfile pki/ca.pem pki/clients.pem; do
     if [ -f "$ETC/$f.prev" ]; then mv "$ETC/$f.prev" "$ETC/$f"; else rm -f "$ETC/$f"; fi
   done

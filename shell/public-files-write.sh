@@ -1,8 +1,8 @@
 # Runs inside a throwaway container (the pinned HAProxy image's busybox sh) with the target folder
 # mounted at $DIR: replaces the folder's *.pem files with exactly the ones on standard input (a
 # homelab file bundle; render/reload.ts packFiles), readable by everyone: CA certificates only,
-# never a key. Prints "changed" or "unchanged". Expects unpack() (render/reload.ts UNPACK) defined
-# before it: render/shell.ts publicFilesWrite() puts the two together.
+# never a key. Prints "changed" or "unchanged". Needs lib.sh (unpack) before it: render/reload.ts
+# PUBLIC_FILES_WRITE puts the two together.
 # shellcheck shell=sh
 set -eu
 umask 022

@@ -151,6 +151,23 @@ describe("real binaries", function () {
         });
         assert.notEqual(r.status, 0);
     });
+    it("the pinned Cloudflare DNS module takes Cloudflare's current token format (cfut_, 53 characters) and never prints it", () => {
+        const token = "cfut_" + "Zq7".repeat(16);
+        const file = path.join(dir, "token.Caddyfile");
+        fs.writeFileSync(
+            file,
+            renderAll(modelFromStackFile(path.join(ROOT, STACKS["home"] as string)))["Caddyfile"] as string,
+        );
+        const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], {
+            cwd: dir,
+            encoding: "utf8",
+            env: { ...process.env, CLOUDFLARE_API_TOKEN: token, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+            timeout: 60_000,
+        });
+        assert.equal(r.status, 0, (r.stdout + r.stderr).replaceAll(token, "[token]"));
+        assert.ok(!(r.stdout + r.stderr).includes(token));
+    });
+
     // The one-case fixtures too: each shows one feature, and each must be a config Caddy and HAProxy accept.
     for (const file of caseFiles("render")) {
         it(`case ${file}: caddy validate and haproxy -c (2.6 and 3.x) accept its rendered configs`, () => {

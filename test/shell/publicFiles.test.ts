@@ -1,4 +1,4 @@
-// shell/public-files-write.sh (with render/reload.ts's unpack), run by /bin/sh on a folder of the
+// shell/public-files-write.sh (with shell/lib.sh's unpack), run by /bin/sh on a folder of the
 // test's own, as the throwaway container runs it on the Docker host's: cloudflared's CA folder holds
 // exactly the certificates given, readable by everyone, and never a key.
 import { strict as assert } from "assert";
@@ -6,13 +6,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { publicFilesWrite } from "../../render/shell";
-import { packFiles } from "../../render/reload";
+import { PUBLIC_FILES_WRITE, packFiles } from "../../render/reload";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n";
 
 function write(dir: string, files: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync("/bin/sh", ["-c", publicFilesWrite()], {
+    const r = spawnSync("/bin/sh", ["-c", PUBLIC_FILES_WRITE], {
         input: packFiles(files),
         env: { PATH: "/usr/bin:/bin", DIR: dir },
         encoding: "utf8",
