@@ -52,6 +52,9 @@ export function plaintextSecretProblems(
     return problems;
 }
 
+const SECRET_ELSEWHERE =
+    "is stored encrypted (--secret), but only homelab:secrets values stay secret in this stack: any other key's value is written as it is into resources and the state. Keep the key in plaintext, and put the secret itself in homelab:secrets.<name> (referred to by a service's secretEnv)";
+
 /** Loads and validates the stack config; throws ConfigError (every problem, each with its key). */
 export function loadConfig(): LoadedConfig {
     const all = pulumi.runtime.allConfig();
@@ -73,6 +76,11 @@ export function loadConfig(): LoadedConfig {
         // ("1.1e+31"), which the validator asks to quote.
         if (typeof value === "number" && (STRING_KEYS as readonly string[]).includes(key) && /^[0-9]+$/.test(text))
             value = text;
+        if (key !== "secrets" && isConfigSecret(fullKey)) {
+            // Left out of validation too, so no message can repeat the value.
+            problems.push({ key: fullKey, message: SECRET_ELSEWHERE });
+            continue;
+        }
         if (key === "secrets") {
             if (
                 typeof value !== "object" ||

@@ -277,6 +277,8 @@ export interface RunOptions {
     zone?: ZoneRecord[];
     /** Keys given in `config` that the engine reports as stored in plaintext (default: every key but the two secret ones). */
     plaintext?: string[];
+    /** Further keys the engine reports as stored encrypted (`pulumi config set --secret`). */
+    encrypted?: string[];
 }
 
 async function settle(o: unknown): Promise<{ value: unknown; secret: boolean }> {
@@ -320,7 +322,9 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
     if (flat["cloudflare:apiToken"] === undefined) flat["cloudflare:apiToken"] = "bootstrap-token-SECRET-1a2b";
     // As the CLI does: the keys stored with `secure:` are listed as secret, the others are not.
     const plaintext = new Set(opts.plaintext ?? []);
-    const secretKeys = ["homelab:secrets", "cloudflare:apiToken"].filter((k) => !plaintext.has(k));
+    const secretKeys = ["homelab:secrets", "cloudflare:apiToken"]
+        .filter((k) => !plaintext.has(k))
+        .concat(opts.encrypted ?? []);
     pulumi.runtime.setAllConfig(flat, secretKeys);
 
     // index.ts under ts-node, index.js where the program was compiled ahead of time (benchmarks).

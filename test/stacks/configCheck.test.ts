@@ -167,6 +167,24 @@ describe("Pulumi's own config validation (tools/configcheck, Pulumi's Go SDK)", 
         ]);
     });
 
+    it("reports a secure: value under any other homelab key (only homelab:secrets stays secret)", () => {
+        const file = variant("securedelsewhere", (c) => {
+            c["homelab:services"] = {
+                dashboard: {
+                    image: "glanceapp/glance:v0.7.13",
+                    port: 8080,
+                    env: { API_KEY: { secure: "v1:GIBawLNmVrmioHxc:3Fwuv1hsEfPxPkxc" } },
+                },
+            };
+        });
+        const r = check(file);
+        assert.equal(r.status, 1, r.out);
+        assert.deepEqual(r.lines, [
+            `fail ${file}`,
+            "  homelab policy: homelab:services.dashboard.env.API_KEY is stored as `secure:`, but only homelab:secrets values stay secret (any other value is passed on as it is); keep it in plaintext and put the secret in homelab:secrets.<name>",
+        ]);
+    });
+
     it("names the stack after Pulumi.<name>.yaml, as the CLI does", () => {
         const file = variant("Pulumi.cottage", (c) => delete c["homelab:zoneId"]);
         const r = check(file);

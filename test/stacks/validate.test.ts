@@ -1238,6 +1238,17 @@ describe("secrets written in plaintext", () => {
         });
     }
 
+    it("refuses a secret stored under any other homelab key (only homelab:secrets stays secret); the value is never repeated, nothing is registered", async () => {
+        const cfg = clone(EXAMPLE);
+        cfg["homelab:services"]["dashboard"].env = { API_KEY: "dashboard-key-SECRET-77" };
+        const run = await runProgram(cfg, { encrypted: ["homelab:services"] });
+        assert.ok(run.error instanceof ConfigError, `expected a ConfigError, got ${run.error}`);
+        const hit = (run.error as ConfigError).problems.find((p) => p.key === "homelab:services");
+        assert.match(hit?.message ?? "", /only homelab:secrets values stay secret.*homelab:secrets\.<name>/);
+        assert.ok(!run.error.message.includes("dashboard-key-SECRET-77"));
+        assert.deepEqual(run.resources, []);
+    });
+
     it("control: both stored encrypted, the same stack runs", async () => {
         const run = await runProgram(clone(EXAMPLE), { plaintext: [] });
         assert.equal(run.error, undefined, run.error?.message);

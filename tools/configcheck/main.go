@@ -105,7 +105,7 @@ func checkStack(project *workspace.Project, file string) (problems, notes []stri
 	}
 
 	// Check 2 first, on the config exactly as the file has it (before Pulumi adds defaults).
-	policy := plaintextSecrets(stack.Config)
+	policy := append(plaintextSecrets(stack.Config), securedElsewhere(stack.Config)...)
 
 	// Check 1: Pulumi's own validation. The encrypter is only used for values from ESC
 	// environments (none here: esc.Value{}), so the panic crypter proves it is never called.
@@ -159,6 +159,66 @@ func plaintextSecrets(cfg config.Map) []string {
 		}
 	}
 	return out
+}
+
+// securedElsewhere names every `secure:` value under a homelab key other than homelab:secrets: the
+// program passes such values on as they are (into resources and the state), so it refuses them.
+func securedElsewhere(cfg config.Map) []string {
+	keys := make([]string, 0, len(cfg))
+	values := map[string]config.Value{}
+	for k, v := range cfg {
+		name := k.String()
+		if k.Namespace() != "homelab" || name == "homelab:secrets" {
+			continue
+		}
+		keys = append(keys, name)
+		values[name] = v
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, name := range keys {
+		v := values[name]
+		raw, err := v.MarshalJSON()
+		if err != nil {
+			continue
+		}
+		var decoded any
+		if err := json.Unmarshal(raw, &decoded); err != nil {
+			continue
+		}
+		for _, path := range secureLeaves(decoded, name) {
+			out = append(out, fmt.Sprintf("homelab policy: %s is stored as `secure:`, but only homelab:secrets values stay secret (any other value is passed on as it is); keep it in plaintext and put the secret in homelab:secrets.<name>", path))
+		}
+	}
+	return out
+}
+
+// secureLeaves returns the paths of the {"secure": "..."} values under v.
+func secureLeaves(v any, path string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v["secure"].(string); ok && len(v) == 1 {
+			return []string{path}
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var out []string
+		for _, k := range keys {
+			out = append(out, secureLeaves(v[k], path+"."+k)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for i, item := range v {
+			out = append(out, secureLeaves(item, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+		return out
+	default:
+		return nil
+	}
 }
 
 // plaintextLeaves returns the paths (homelab:secrets.name, ...) of the plain strings, numbers and
