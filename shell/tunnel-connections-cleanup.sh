@@ -6,11 +6,11 @@
 # stopped leaves behind for a while. cloudflared itself is stopped gracefully first (it unregisters
 # at once on SIGTERM), so this is the second line: a failure here is reported, never fatal.
 #
-# Environment: ACCOUNT_ID, TUNNEL_ID, CLOUDFLARE_API_TOKEN (the bootstrap token, a Pulumi secret);
-# CLOUDFLARE_API (the API's base URL; tests point it elsewhere). The token travels to curl on its
-# standard input, never on its command line.
+# Environment: ACCOUNT_ID, TUNNEL_ID, CLOUDFLARE_API_TOKEN (the bootstrap token, a Pulumi secret).
+# The token travels to curl on its standard input, never on its command line, and only to
+# Cloudflare's API: the address is fixed here, not taken from the environment `pulumi` runs in.
 set -u
-api=${CLOUDFLARE_API:-https://api.cloudflare.com/client/v4}
+api=https://api.cloudflare.com/client/v4
 for v in ACCOUNT_ID TUNNEL_ID CLOUDFLARE_API_TOKEN; do
   eval "value=\${$v:-}"
   if [ -z "$value" ]; then
@@ -25,7 +25,9 @@ if ! command -v curl >/dev/null 2>&1; then
   echo "homelab: tunnel cleanup: curl not found; if the tunnel delete fails, run: cloudflared tunnel cleanup $TUNNEL_ID" >&2
   exit 0
 fi
-status=$(printf 'Authorization: Bearer %s\n' "$CLOUDFLARE_API_TOKEN" |
+header=$(printf 'Authorization: Bearer %s' "$CLOUDFLARE_API_TOKEN")
+unset CLOUDFLARE_API_TOKEN
+status=$(printf '%s\n' "$header" |
   curl --silent --show-error --max-time 30 --request DELETE --header @- \
     --output /dev/null --write-out '%{http_code}' \
     "$api/accounts/$ACCOUNT_ID/cfd_tunnel/$TUNNEL_ID/connections") || status="none"

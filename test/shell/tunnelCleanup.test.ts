@@ -14,7 +14,7 @@ function runCleanup(
     env: Record<string, string>,
     curlExit = 0,
     httpCode = "200",
-): { status: number | null; stdout: string; stderr: string; argv: string; stdin: string } {
+): { status: number | null; stdout: string; stderr: string; argv: string; stdin: string; env: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-cleanup-"));
     try {
         const bin = path.join(dir, "bin");
@@ -22,7 +22,7 @@ function runCleanup(
         // The stand-in: records its arguments and standard input, prints the status code.
         fs.writeFileSync(
             path.join(bin, "curl"),
-            `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\ncat > "${dir}/stdin"\nprintf '%s' '${httpCode}'\nexit ${curlExit}\n`,
+            `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\nenv > "${dir}/env"\ncat > "${dir}/stdin"\nprintf '%s' '${httpCode}'\nexit ${curlExit}\n`,
             { mode: 0o755 },
         );
         const r = spawnSync("/bin/sh", ["-c", shellScript("tunnel-connections-cleanup")], {
@@ -32,7 +32,14 @@ function runCleanup(
         });
         const read = (f: string) =>
             fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "";
-        return { status: r.status, stdout: r.stdout, stderr: r.stderr, argv: read("argv"), stdin: read("stdin") };
+        return {
+            status: r.status,
+            stdout: r.stdout,
+            stderr: r.stderr,
+            argv: read("argv"),
+            stdin: read("stdin"),
+            env: read("env"),
+        };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -45,6 +52,15 @@ const ENV = {
 };
 
 describe("the tunnel's connection cleanup before the tunnel is deleted", () => {
+    it("sends the token only to Cloudflare's API, whatever the environment says, and curl's own environment never holds it", () => {
+        const r = runCleanup({ ...ENV, CLOUDFLARE_API: "http://attacker.example", CURL_HOME: "/nonexistent" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.argv, /^https:\/\/api\.cloudflare\.com\/client\/v4\/accounts\//m);
+        assert.doesNotMatch(r.argv, /attacker/);
+        assert.ok(r.env.length > 0 && !r.env.includes(TOKEN), "the token is not in curl's environment");
+        assert.equal(r.stdin, `Authorization: Bearer ${TOKEN}\n`);
+    });
+
     it("asks Cloudflare to delete the tunnel's connections, with the token on curl's stdin and never in its arguments", () => {
         const r = runCleanup(ENV);
         assert.equal(r.status, 0, r.stderr);
