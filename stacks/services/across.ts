@@ -1,7 +1,7 @@
 // The rules across services: one apex and unique hostnames, published ports that do not
 // collide, dependencies that exist, and the network segments internal services join. Pure.
 import { LocalProblem } from "../checks";
-import { isInternal, ManagedService, PublishedPort, Service } from "../model";
+import { Access, isInternal, ManagedService, PublishedPort, Service } from "../model";
 
 const problem = (key: string, message: string): LocalProblem => ({ key, message });
 
@@ -150,19 +150,36 @@ export function checkSegmentBridges(services: Service[]): LocalProblem[] {
  */
 export function checkPublicUpstreams(services: Service[]): LocalProblem[] {
     const segs = serviceSegments(services);
+    const byName = new Map(services.map((s) => [s.name, s]));
     return services
         .filter((s) => s.kind === "external" && s.expose.includes("public"))
         .flatMap((s) => {
             const host = s.upstream.replace(/:\d+$/, "");
             const on = segs.get(host);
-            if (!on || on.includes("public")) return [];
-            return [
-                problem(
-                    `services.${s.name}.upstream`,
-                    `"${host}" is a container of this stack on the private network, which cloudflared (on the public network only) cannot reach; expose ${host} on public itself instead of naming it as an upstream`,
-                ),
-            ];
+            if (!on) return [];
+            const key = `services.${s.name}.upstream`;
+            if (!on.includes("public"))
+                return [
+                    problem(
+                        key,
+                        `"${host}" is a container of this stack on the private network, which cloudflared (on the public network only) cannot reach; expose ${host} on public itself instead of naming it as an upstream`,
+                    ),
+                ];
+            const gate = byName.get(host)?.access;
+            if (gate && !sameAccess(gate, s.access))
+                return [
+                    problem(
+                        key,
+                        `"${host}" is behind Cloudflare Access; serving it again as ${s.name} ${s.access ? "with another access list" : "without Access"} would let in whom ${host}'s policy keeps out: give ${s.name} the same access, or drop the upstream`,
+                    ),
+                ];
+            return [];
         });
+}
+
+function sameAccess(a: Access, b: Access | undefined): boolean {
+    const key = (x: Access) => JSON.stringify([[...x.emails].sort(), [...x.emailDomains].sort()]);
+    return b !== undefined && key(a) === key(b);
 }
 
 export function checkDependencies(services: Service[]): LocalProblem[] {

@@ -871,7 +871,27 @@ const CASES: Case[] = [
     {
         name: "a public service whose upstream is an internal container",
         change: (c) => (svc(c)["dbadmin"] = { upstream: "immich-postgres:5432", expose: ["public"] }),
-        expect: [["homelab:services.dbadmin.upstream", /cloudflared/]],
+        expect: [
+            [
+                "homelab:services.dbadmin.upstream",
+                /"immich-postgres" is a container of this stack on the private network/,
+            ],
+        ],
+    },
+    {
+        name: "a public service that serves a container behind Access again, without Access",
+        change: (c) => (svc(c)["blog-mirror"] = { upstream: "blog:2368", expose: ["public"] }),
+        expect: [["homelab:services.blog-mirror.upstream", /"blog" is behind Cloudflare Access.*without Access/]],
+    },
+    {
+        name: "a public service that serves a container behind Access again, with another list",
+        change: (c) =>
+            (svc(c)["blog-mirror"] = {
+                upstream: "blog:2368",
+                expose: ["public"],
+                access: { emails: ["someone-else@example.dev"] },
+            }),
+        expect: [["homelab:services.blog-mirror.upstream", /another access list/]],
     },
     {
         name: "the same bridge through another internal service",
@@ -1258,6 +1278,22 @@ describe("secrets written in plaintext", () => {
 /** Near misses that must be accepted, each beside a refused class above: the rules are not too broad. */
 const ACCEPTED: { name: string; change: (c: Cfg) => void; check?: (m: ReturnType<typeof validate>) => void }[] = [
     { name: "an e-mail with + and a subdomain", change: (c) => acme(c, { email: "admin+homelab@mail.example.dev" }) },
+    {
+        name: "a second public name for a container behind Access, with the same access list",
+        change: (c) =>
+            (svc(c)["blog-mirror"] = {
+                upstream: "blog:2368",
+                expose: ["public"],
+                access: JSON.parse(JSON.stringify(svc(c)["blog"].access)),
+            }),
+    },
+    {
+        name: "a public upstream naming a public container without Access",
+        change: (c) => {
+            delete svc(c)["blog"].access;
+            svc(c)["blog-mirror"] = { upstream: "blog:2368", expose: ["public"] };
+        },
+    },
     {
         name: "Let's Encrypt staging as the ACME directory",
         change: (c) => acme(c, { ca: "https://acme-staging-v02.api.letsencrypt.org/directory" }),
