@@ -1,4 +1,4 @@
-// One place that turns a planned container (components/dockerPlan.ts) into @pulumi/docker
+// One place that turns a planned container (plan/docker.ts) into @pulumi/docker
 // arguments, so every container of the stack gets the same treatment (restart, log rotation,
 // networks, host gateway, secret environment) and a new setting is added once.
 import * as pulumi from "@pulumi/pulumi";

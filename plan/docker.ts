@@ -184,7 +184,7 @@ export function planNetworks(model: Model): NetworkSpec[] {
 /**
  * The edge's published ports: the only ports the stack publishes for HTTP(S).
  * - Linux: :80/:443 on the tailnet address and the listed host addresses (each to container ports
- *   of its own: render/addresses.ts edgeContainerPorts), whether or not a
+ *   of its own: stacks/layout.ts edgeContainerPorts), whether or not a
  *   service exposes mtls (the router forwards :443 to a listed LAN address; validation asks for
  *   one when a service is mtls). Never 0.0.0.0, and never following the service table: a
  *   container's ports force its replacement. IPv4 only: the edge network is IPv4-only, so

@@ -54,7 +54,7 @@ export function linuxEdgeIpv6(model: Pick<Model, "edge" | "docker" | "tailnet" |
 
 /**
  * The host addresses the Linux edge container is published on, in the order their container ports
- * are given out (render/addresses.ts edgeContainerPorts): the tailnet's IPv4 address, the listed
+ * are given out (stacks/layout.ts edgeContainerPorts): the tailnet's IPv4 address, the listed
  * ones, and the tailnet's IPv6 address last (adding it leaves the others' ports as they were).
  */
 export function edgeHostAddresses(model: Pick<Model, "edge" | "docker" | "tailnet" | "listenAddresses">): string[] {

@@ -1,7 +1,7 @@
 // Stack config → validated Model. Pure: takes the raw `homelab:*` values (already JSON-parsed)
 // and returns the model, or throws ConfigError listing every problem, each naming its config key.
 // Shapes, types and defaults are in stacks/schema.ts; rules about meaning in stacks/checks.ts and
-// stacks/services.ts. This file only runs them in order and assembles the model.
+// stacks/services/. This file only runs them in order and assembles the model.
 import { z } from "zod";
 import { DYNAMIC, EDGE_PLACEMENT, Model, Service, User, wanRecordName } from "./model";
 import {

@@ -30,6 +30,7 @@ import {
 } from "./support/cases";
 import { Problem } from "../stacks/validate";
 
+/** Rewrites the part after the separator; returns it as the file now reads (so a result the format cannot hold fails). */
 function update(file: string, c: CaseFile, kind: Kind, actual: string): string {
     fs.writeFileSync(file, `${c.inputText}${SEPARATOR}\n${actual}`);
     return parseCase(fs.readFileSync(file, "utf8"), kind).expectedText;
@@ -125,11 +126,28 @@ describe("test/cases: the case file format", () => {
         );
     });
 
-    it("takes secret names from homelab:secrets, and refuses one written in plaintext", () => {
+    it("takes secret names from homelab:secrets (secretEnv is checked against them), and refuses one written in plaintext", () => {
         const secretsProblems = (secrets: unknown) =>
             loadCase({ "homelab:secrets": secrets }).problems.filter((p) => p.key === "homelab:secrets");
         assert.deepEqual(secretsProblems({ a: { secure: "v1:x" } }), []);
         assert.match((secretsProblems({ a: { secure: "v1:x" }, b: "plain" })[0] as Problem).message, /plaintext/);
         assert.throws(() => loadCase({ "homelab:secrets": "x" }), /must be a map/);
+        // The names reach validation: a secretEnv that names one is accepted, one that does not is refused.
+        const minimal = parseCase(
+            fs.readFileSync(path.join(CASES_DIR, "validate/valid-minimal.txt"), "utf8"),
+            "validate",
+        );
+        const stack = (ref: string) => ({
+            ...minimal.config,
+            "homelab:services": { app: { image: "nginx:1.29.3", port: 80, secretEnv: { TOKEN: ref } } },
+            "homelab:secrets": { a: { secure: "v1:x" } },
+        });
+        assert.deepEqual(loadCase(stack("a")).problems, []);
+        assert.match(
+            loadCase(stack("b"))
+                .problems.map((p) => `${p.key}: ${p.message}`)
+                .join("\n"),
+            /homelab:services\.app\.secretEnv\.TOKEN: refers to homelab:secrets\.b, which is not set/,
+        );
     });
 });

@@ -389,3 +389,27 @@ export function ofType(run: Run, type: string): Registered[] {
 export function clone(v: Record<string, unknown>): Record<string, any> {
     return JSON.parse(JSON.stringify(v)) as Record<string, any>;
 }
+
+/** The command resource whose name ends with `suffix` (the caddy reload, the edge's config, ...). */
+export function commandNamed(run: Run, suffix: string): Registered {
+    const c = ofType(run, "command:local:Command").find((r) => r.name.endsWith(suffix));
+    if (!c) throw new Error(`no command resource named *${suffix}`);
+    return c;
+}
+
+/**
+ * The example (or `cfg`, changed in place) on a Linux host: the edge is a container, IPv4 only,
+ * and the router forwards :443 to the listed LAN address 192.168.1.20.
+ */
+export function onLinux(cfg: Record<string, any> = clone(EXAMPLE)): Record<string, any> {
+    cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime: "linux", listenAddresses: ["192.168.1.20"] };
+    cfg["homelab:tailnet"] = { ipv4: cfg["homelab:tailnet"].ipv4 };
+    return cfg;
+}
+
+/** `cfg` (changed in place) with a dynamic WAN address: the DDNS updater runs (and the DNS-01 token has no address condition). */
+export function withDynamicWan(cfg: Record<string, any> = clone(EXAMPLE)): Record<string, any> {
+    cfg["homelab:wan"] = { publicIp: "dynamic" };
+    cfg["homelab:dnsToken"] = { ...cfg["homelab:dnsToken"], allowedIps: [] };
+    return cfg;
+}

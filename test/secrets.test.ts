@@ -1,7 +1,7 @@
 // Secrets stay secrets: in resource inputs, in outputs. The mocks hand out recognisable secret
 // values (all containing "SECRET"); none may appear anywhere that is not marked secret.
 import { strict as assert } from "assert";
-import { EXAMPLE, Run, clone, runProgram } from "./harness";
+import { EXAMPLE, Run, onLinux, runProgram, withDynamicWan } from "./harness";
 
 // Mocked secret values all contain "SECRET"; private keys (the CA, the edge and relay keys, the
 // users' keys) are PEM blocks.
@@ -16,12 +16,8 @@ function plainStrings(value: any, secretPaths: string[], prefix = ""): [string, 
 
 /** The example on a Mac (native edge, relay, edge PKI), on Linux, and on Linux with a dynamic WAN address (DDNS). */
 function variants(): [string, Record<string, unknown>][] {
-    const linux = clone(EXAMPLE);
-    linux["homelab:docker"] = { ...linux["homelab:docker"], runtime: "linux", listenAddresses: ["192.168.1.20"] };
-    linux["homelab:tailnet"] = { ipv4: linux["homelab:tailnet"].ipv4 };
-    const dynamic = clone(linux);
-    dynamic["homelab:wan"] = { publicIp: "dynamic" };
-    dynamic["homelab:dnsToken"] = { ...dynamic["homelab:dnsToken"], allowedIps: [] };
+    const linux = onLinux();
+    const dynamic = withDynamicWan(onLinux());
     return [
         ["Mac: native edge and relay", EXAMPLE],
         ["Linux: edge container", linux],

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawn, spawnSync } from "child_process";
 import { issue, selfSigned } from "../support/openssl";
-import { EXAMPLE, Run, installMocks, ofType, runProgram } from "../harness";
+import { EXAMPLE, Run, clone, commandNamed, installMocks, ofType, runProgram } from "../harness";
 import { ClientCa } from "../../components/clientCa";
 import { buildP12 } from "../../pki/p12";
 import { earlyRenewalHours } from "../../pki/profile";
@@ -251,7 +251,7 @@ describe("client CA (real crypto)", () => {
     });
 
     it("a removed user's bundle and certificate are gone", async () => {
-        const cfg = JSON.parse(JSON.stringify(EXAMPLE));
+        const cfg = clone(EXAMPLE);
         cfg["homelab:users"] = cfg["homelab:users"].filter((u: any) => u.name !== "mom");
         const r = await runProgram(cfg);
         assert.deepEqual(Object.keys(r.outputs["clientBundles"] as object).sort(), ["dave", "sam"]);
@@ -314,10 +314,7 @@ describe("edge PKI (Mac runtimes; real crypto)", () => {
         const run = await runProgram(EXAMPLE);
         assert.equal(run.error, undefined, run.error?.message);
         dir = tmp();
-        const stdin = (suffix: string) =>
-            unpackFiles(
-                run.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith(suffix))?.inputs.stdin,
-            );
+        const stdin = (suffix: string) => unpackFiles(commandNamed(run, suffix).inputs.stdin);
         files = { ...stdin("edge-haproxy-config"), ...stdin("edge-native") };
         userCa = run.outputs["caCertificate"] as string;
         for (const f of ["edge-ca.pem", "relay.pem", "edge-client.pem"])

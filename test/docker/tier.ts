@@ -1,4 +1,4 @@
-// Loaded by .mocharc.docker.json before the specs: turns the engine tier on. Without it (the unit
-// run also loads test/docker.test.ts, since .mocharc.json takes every test file not tagged @e2e)
-// the engine suite registers nothing.
+// Loaded by .mocharc.docker.json before the specs: turns the engine tier on. Without it (a run that
+// names test/docker.test.ts by hand; .mocharc.json and the e2e config ignore the file) the engine
+// suite registers nothing.
 process.env.HOMELAB_DOCKER_TIER = "1";

@@ -38,7 +38,7 @@ import {
     unpackFiles,
 } from "../../render/reload";
 import { caddyBinary, haproxy3Binary, haproxyBinary } from "../support/binaries";
-import { runProgram } from "../harness";
+import { commandNamed, runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 import { rawConfigOf } from "../../stacks/stackFile";
 
@@ -302,10 +302,7 @@ async function pki(
         { stack: "e2e" },
     );
     if (run.error) throw run.error;
-    const stdin = (suffix: string) =>
-        unpackFiles(
-            run.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith(suffix))?.inputs.stdin,
-        );
+    const stdin = (suffix: string) => unpackFiles(commandNamed(run, suffix).inputs.stdin);
     const edgeFiles = { ...stdin("edge-haproxy-config"), ...stdin("edge-native") };
     const caPem = run.outputs["caCertificate"] as string;
     const leaf = run.resources.find((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");

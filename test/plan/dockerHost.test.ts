@@ -3,9 +3,22 @@
 // promise that service-table and user changes only reload configs.
 import { strict as assert } from "assert";
 import * as path from "path";
-import { EXAMPLE, ROOT, Registered, Run, clone, ofType, readStackFile, runProgram } from "../harness";
+import {
+    EXAMPLE,
+    ROOT,
+    Registered,
+    Run,
+    clone,
+    commandNamed,
+    ofType,
+    onLinux,
+    readStackFile,
+    runProgram,
+    withDynamicWan,
+} from "../harness";
 import { dockerPlan, publishedPorts, serviceMounts } from "../../plan/docker";
-import { unpackFiles } from "../../render/reload";
+import { caddyReloadEnvironment, unpackFiles } from "../../render/reload";
+import { renderAll } from "../../render/all";
 import { validate } from "../../stacks/validate";
 import versions from "../../render/versions.json";
 import { rawConfigOf } from "../../stacks/stackFile";
@@ -20,15 +33,9 @@ const COMMAND = "command:local:Command";
 
 /** Containers by their Docker name (not the Pulumi resource name). */
 const containers = (run: Run) => new Map(ofType(run, CONTAINER).map((c) => [c.inputs.name as string, c]));
-const cmd = (run: Run, suffix: string) => ofType(run, COMMAND).find((c) => c.name.endsWith(suffix)) as Registered;
+const cmd = commandNamed;
 const raw = rawConfigOf;
-const linux = () => {
-    const cfg = clone(EXAMPLE);
-    cfg["homelab:docker"] = { ...cfg["homelab:docker"], runtime: "linux" };
-    cfg["homelab:tailnet"] = { ipv4: cfg["homelab:tailnet"].ipv4 }; // the Linux edge is IPv4-only
-    cfg["homelab:docker"].listenAddresses = ["192.168.1.20"]; // where the router forwards :443
-    return cfg;
-};
+const linux = () => onLinux();
 
 describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)", () => {
     let run: Run;
@@ -247,7 +254,7 @@ describe("Docker host: the example on Linux (the edge is a container)", () => {
             ["100.101.102.103:80->80", "100.101.102.103:443->443", "192.168.1.20:80->10081", "192.168.1.20:443->10444"],
             "one host address per container port, in the order the provider reads them back",
         );
-        assert.equal(cmd(run, "edge-native"), undefined);
+        assert.ok(!ofType(run, COMMAND).some((c) => c.name.endsWith("edge-native")), "no native edge");
         assert.equal(run.resources.filter((r) => r.type === "homelab:pki:EdgeTls").length, 0);
         const files = unpackFiles(cmd(run, "edge-haproxy-config").inputs.stdin);
         assert.deepEqual(Object.keys(files), ["haproxy.cfg"]);
@@ -418,12 +425,22 @@ describe("Docker plan (pure)", () => {
 });
 
 describe("the layout: one set of container names", () => {
-    it("the stack's fixed container names are the service names it reserves, and the plan uses them", () => {
+    it("every fixed container is named and aliased from stacks/layout.ts, the reload and the relay reach them by those names, and they are the service names the stack reserves", () => {
         assert.deepEqual(Object.values(CONTAINERS).sort(), [...RESERVED_NAMES].sort());
-        const m = validate(rawConfigOf(readStackFile(path.join(ROOT, "Pulumi.home.yaml"))));
-        const fixed = dockerPlan(m)
-            .containers.filter((c) => c.role !== "service")
-            .map((c) => c.name);
-        for (const name of fixed) assert.ok((RESERVED_NAMES as readonly string[]).includes(name), name);
+        // A Mac runtime with a dynamic address and a public service: caddy, the relay, cloudflared, ddns.
+        const m = validate(raw(withDynamicWan()));
+        const fixed = dockerPlan(m).containers.filter((c) => c.role !== "service");
+        assert.deepEqual(Object.fromEntries(fixed.map((c) => [c.role, c.name])), {
+            caddy: CONTAINERS.caddy,
+            relay: CONTAINERS.haproxy,
+            cloudflared: CONTAINERS.cloudflared,
+            ddns: CONTAINERS.ddns,
+        });
+        for (const c of fixed)
+            for (const n of c.networks)
+                if (n.key !== "bridge") assert.deepEqual(n.aliases, [c.name], `${c.name} on ${n.key}`);
+        const env = caddyReloadEnvironment("native");
+        assert.deepEqual([env["CONTAINER"], env["EDGE_CONTAINER"]], [CONTAINERS.caddy, CONTAINERS.haproxy]);
+        assert.match(renderAll(m)["haproxy.cfg"] as string, new RegExp(`server caddy ${CONTAINERS.caddy}:8443 `));
     });
 });

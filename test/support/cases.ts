@@ -1,19 +1,5 @@
-// Reading and running one-case fixture files (test/cases/; the runner is test/cases.test.ts), in the style of Caddy's adapter tests
-// (caddyconfig/httpcaddyfile/testdata/*.caddyfiletest): a minimal stack, a `----------` line, and
-// what it must give. Beside the whole-stack goldens (test/golden/), each case shows one feature.
-//
-//   test/cases/render/*.txt    the stack, `----------`, then one or more `=== <file>` sections:
-//                              a file renderAll writes, or `dns-records` (the records the stack
-//                              owns, plannedRecords), each exactly as rendered.
-//   test/cases/validate/*.txt  the stack, `----------`, then every problem the validator reports,
-//                              one `<key>: <message>` a line, or `ok` when the stack is accepted.
-//
-// The stack is the `config:` map of a stack file (keys such as `homelab:domain`), read as YAML the
-// way `npm run render` reads a stack file, and judged as `pulumi up` judges it (stacks/config.ts
-// loadConfig): `homelab:secrets` gives the secret names (secretEnv is checked against them) and
-// must be written `secure:`, as must `cloudflare:apiToken` if given (a case needs neither). "Now"
-// is pinned, so a date in a case means the same thing every day. UPDATE_GOLDEN=1 rewrites the part
-// after the separator (the files a render case lists, in its order).
+// Reading and running the one-case fixture files of test/cases/: their format and how a stack is
+// judged are described where they run, in test/cases.test.ts.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -172,8 +158,6 @@ export function runValidate(c: CaseFile): string {
     const { problems } = loadCase(c.config);
     return problems.length === 0 ? "ok\n" : problems.map((p) => `${p.key}: ${p.message}\n`).join("");
 }
-
-/** Rewrites the part after the separator; returns it as the file now reads (so a result the format cannot hold fails). */
 
 /** The case files of one kind, sorted. */
 export function caseFiles(kind: Kind): string[] {
