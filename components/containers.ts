@@ -140,15 +140,9 @@ export function containerArgs(
             : {}),
         ...(spec.ulimits
             ? {
-                  ulimits: Object.keys(spec.ulimits)
-                      .sort()
-                      .map((name) => ({
-                          name,
-                          ...((spec.ulimits as Record<string, { soft: number; hard: number }>)[name] as {
-                              soft: number;
-                              hard: number;
-                          }),
-                      })),
+                  ulimits: Object.entries(spec.ulimits)
+                      .sort(([a], [b]) => a.localeCompare(b))
+                      .map(([name, limit]) => ({ name, soft: limit.soft, hard: limit.hard })),
               }
             : {}),
         logDriver: LOG_DRIVER,

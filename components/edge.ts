@@ -88,7 +88,13 @@ export class Edge extends pulumi.ComponentResource {
                 },
                 stdin: files,
             },
-            { parent: this, dependsOn: [image], aliases: [formerDockerHostChild("docker-haproxy-config")] },
+            {
+                parent: this,
+                dependsOn: [image],
+                aliases: [formerDockerHostChild("docker-haproxy-config")],
+                // On a Mac runtime stdin carries the relay's key: secret in the outputs too, not by propagation alone.
+                ...(native ? { additionalSecretOutputs: ["stdin"] } : {}),
+            },
         );
         const spec = part.container;
         const container = new docker.Container(
@@ -134,7 +140,7 @@ export class Edge extends pulumi.ComponentResource {
                 },
                 // Replaced only by hand or by a provider change; create-first would run the new
                 // APPLY, then the old REMOVE, which would take the edge down.
-                { parent: this, dependsOn: [container], deleteBeforeReplace: true },
+                { parent: this, dependsOn: [container], deleteBeforeReplace: true, additionalSecretOutputs: ["stdin"] },
             );
         }
         this.registerOutputs({ containerId: this.containerId });

@@ -32,6 +32,17 @@ export interface DnsRecordSpec {
     deleteBeforeReplace: boolean;
 }
 
+/** What a record points at: the tailnet address, the home's address, or the dynamic record. */
+function recordContent(
+    model: Model,
+    p: { type: string },
+    kind: { wan: boolean; mtls: boolean; dynamic: boolean },
+): string {
+    if (kind.wan) return DYNAMIC_PLACEHOLDER;
+    if (kind.mtls) return kind.dynamic ? wanRecordName(model) : (model.wan?.publicIp as string);
+    return p.type === "A" ? model.tailnet.ipv4 : (model.tailnet.ipv6 as string);
+}
+
 /** The records this component manages, as data (pure). */
 export function privateDnsRecords(model: Model): DnsRecordSpec[] {
     const dynamic = isDynamicWan(model);
@@ -40,15 +51,7 @@ export function privateDnsRecords(model: Model): DnsRecordSpec[] {
         .map((p) => {
             const mtls = p.resourceName.startsWith("mtls-");
             const wan = p.resourceName === "wan-a";
-            const content = wan
-                ? DYNAMIC_PLACEHOLDER
-                : mtls
-                  ? dynamic
-                      ? wanRecordName(model)
-                      : (model.wan?.publicIp as string)
-                  : p.type === "A"
-                    ? model.tailnet.ipv4
-                    : (model.tailnet.ipv6 as string);
+            const content = recordContent(model, p, { wan, mtls, dynamic });
             return {
                 resourceName: p.resourceName,
                 name: p.name,

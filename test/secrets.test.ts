@@ -85,6 +85,18 @@ for (const [label, config] of variants())
             );
         });
 
+        it("every command whose stdin carries a private key has it secret as an input and as an output", () => {
+            const withKeys = run.resources.filter(
+                (r) =>
+                    r.type === "command:local:Command" && JSON.stringify(r.inputs.stdin ?? "").includes("PRIVATE KEY"),
+            );
+            assert.equal(withKeys.length > 0, label.startsWith("Mac"), "the edge's keys travel only on a Mac runtime");
+            for (const r of withKeys) {
+                assert.ok(r.secretInputs.includes("stdin"), `${r.name}: stdin is a secret input`);
+                assert.ok(r.options.additionalSecretOutputs.includes("stdin"), `${r.name}: stdin is a secret output`);
+            }
+        });
+
         it("the tunnel secret is a secret input of the tunnel", () => {
             const tunnel = run.resources.find((r) => r.type.endsWith("ZeroTrustTunnelCloudflared"));
             assert.ok(tunnel?.secretInputs.includes("tunnelSecret"));
