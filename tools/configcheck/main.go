@@ -193,61 +193,55 @@ func securedElsewhere(cfg config.Map) []string {
 	return out
 }
 
-// secureLeaves returns the paths of the {"secure": "..."} values under v.
-func secureLeaves(v any, path string) []string {
-	switch v := v.(type) {
-	case map[string]any:
-		if _, ok := v["secure"].(string); ok && len(v) == 1 {
-			return []string{path}
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var out []string
-		for _, k := range keys {
-			out = append(out, secureLeaves(v[k], path+"."+k)...)
-		}
-		return out
-	case []any:
-		var out []string
-		for i, item := range v {
-			out = append(out, secureLeaves(item, fmt.Sprintf("%s[%d]", path, i))...)
-		}
-		return out
-	default:
-		return nil
-	}
+// A leaf of a config value: a ciphertext ({"secure": "..."}), or a plain string, number or boolean.
+type leaf struct {
+	path   string
+	secure bool
 }
 
-// plaintextLeaves returns the paths (homelab:secrets.name, ...) of the plain strings, numbers and
-// booleans under v. A {"secure": "..."} object is encrypted and ends the walk there.
-func plaintextLeaves(v any, path string) []string {
+// leaves walks v (maps in key order, lists in order) down to its leaves; a ciphertext is one leaf.
+func leaves(v any, path string) []leaf {
 	switch v := v.(type) {
 	case nil:
 		return nil
 	case map[string]any:
 		if s, ok := v["secure"].(string); ok && len(v) == 1 && s != "" {
-			return nil
+			return []leaf{{path, true}}
 		}
 		keys := make([]string, 0, len(v))
 		for k := range v {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		var out []string
+		var out []leaf
 		for _, k := range keys {
-			out = append(out, plaintextLeaves(v[k], path+"."+k)...)
+			out = append(out, leaves(v[k], path+"."+k)...)
 		}
 		return out
 	case []any:
-		var out []string
+		var out []leaf
 		for i, item := range v {
-			out = append(out, plaintextLeaves(item, fmt.Sprintf("%s[%d]", path, i))...)
+			out = append(out, leaves(item, fmt.Sprintf("%s[%d]", path, i))...)
 		}
 		return out
 	default:
-		return []string{path}
+		return []leaf{{path, false}}
 	}
+}
+
+// secureLeaves returns the paths of the {"secure": "..."} values under v.
+func secureLeaves(v any, path string) []string { return pathsOf(leaves(v, path), true) }
+
+// plaintextLeaves returns the paths (homelab:secrets.name, ...) of the plain strings, numbers and
+// booleans under v.
+func plaintextLeaves(v any, path string) []string { return pathsOf(leaves(v, path), false) }
+
+func pathsOf(ls []leaf, secure bool) []string {
+	var out []string
+	for _, l := range ls {
+		if l.secure == secure {
+			out = append(out, l.path)
+		}
+	}
+	return out
 }
