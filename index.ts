@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as docker from "@pulumi/docker";
 import { loadConfig } from "./stacks/config";
-import { servicesOn } from "./stacks/model";
+import { edgeHostView, hostOf, servicesOn } from "./stacks/model";
 import { managedComment, serviceUrls, tunnelName } from "./stacks/naming";
 import { firstContact } from "./stacks/firstContact";
 import { ZoneConflictError, zoneRecords } from "./stacks/zone";
@@ -20,6 +20,9 @@ import { Edge } from "./components/edge";
 import { needsDdns } from "./plan/docker";
 import { assemble } from "./plan/assemble";
 import { formerChild } from "./components/aliases";
+import { HostsTls } from "./components/hostsTls";
+import { Gateway } from "./components/gateway";
+import { AccessApp as AccessAppType } from "./components/accessApp";
 
 export = async () => {
     // 1. Config: every homelab:* key, validated at once; nothing is registered if any is wrong.
@@ -63,42 +66,53 @@ export = async () => {
     const ddnsToken = needsDdns(model)
         ? new DnsToken("ddns", { model, stack, purpose: "DDNS", allowedIps: [] }, onCloudflare)
         : undefined;
-    const publicServices = servicesOn(model, "public");
-    const accessApps = publicServices.flatMap((s) =>
-        s.access
-            ? [
-                  new AccessApp(
-                      `access-${s.name}`,
-                      {
-                          accountId: model.accountId,
-                          hostname: s.hostnames.public as string,
-                          serviceName: s.name,
-                          access: s.access,
-                      },
-                      onCloudflare,
-                  ),
-              ]
-            : [],
-    );
+    const accessApps = new Map<string, AccessAppType>();
+    for (const s of servicesOn(model, "public"))
+        if (s.access)
+            accessApps.set(
+                s.name,
+                new AccessApp(
+                    `access-${s.name}`,
+                    {
+                        accountId: model.accountId,
+                        hostname: s.hostnames.public as string,
+                        serviceName: s.name,
+                        access: s.access,
+                    },
+                    onCloudflare,
+                ),
+            );
+    // One tunnel per host with public services: Cloudflare spreads a tunnel's requests over all its
+    // connectors, so a tunnel whose connectors sat on two hosts would send requests to a host
+    // without the service. Routes wait for the Access applications of their own services.
+    const tunnelFor = (name: string, hostName: string | undefined, part: typeof plan.tunnel) => {
+        const view = hostName
+            ? { ...model, services: model.services.filter((s) => hostOf(s) === hostName) }
+            : edgeHostView(model);
+        return new Tunnel(
+            name,
+            {
+                model: view,
+                part,
+                tunnelName: hostName ? `${tunnelName(project, stack)}-${hostName}` : tunnelName(project, stack),
+                comment,
+                imports: contact.imports,
+                apiToken: cloudflareToken,
+                routesAfter: servicesOn(view, "public").flatMap((s) => accessApps.get(s.name) ?? []),
+                recordPrefix: "tunnel",
+            },
+            onCloudflare,
+        );
+    };
     const tunnel =
-        publicServices.length > 0
-            ? new Tunnel(
-                  "tunnel",
-                  {
-                      model,
-                      part: plan.tunnel,
-                      tunnelName: tunnelName(project, stack),
-                      comment,
-                      imports: contact.imports,
-                      apiToken: cloudflareToken,
-                      routesAfter: accessApps,
-                  },
-                  onCloudflare,
-              )
-            : undefined;
+        servicesOn(edgeHostView(model), "public").length > 0 ? tunnelFor("tunnel", undefined, plan.tunnel) : undefined;
 
     // The private client CA: one certificate and .p12 per user.
     const ca = new ClientCa("client-ca", { users: model.users, stackName: stack });
+    // Further hosts: a CA of their own for Caddy's way to their gateways (never the users').
+    const gatewayHosts = plan.hosts.filter((h) => h.gateway).map((h) => h.name);
+    const hostsTls =
+        gatewayHosts.length > 0 ? new HostsTls("hosts-tls", { stackName: stack, hosts: gatewayHosts }) : undefined;
 
     // The Docker host: networks, Caddy, cloudflared, the DDNS updater and the services.
     const host = new DockerHost(
@@ -111,15 +125,52 @@ export = async () => {
             caCertificate: ca.caCertificate,
             clientCertificates: ca.clientCertificates,
             secrets,
+            ...(hostsTls ? { hostsTls } : {}),
         },
         { providers: [engine] },
     );
+
+    // Further hosts: each its own engine, networks, services, gateway and (with public services) tunnel.
+    const hostContainers: Record<string, pulumi.Output<Record<string, string>>> = {};
+    for (const h of plan.hosts) {
+        const onHost = { providers: [new docker.Provider(`docker-engine-${h.name}`, { host: h.dockerHost.engine })] };
+        const hostTunnel = h.tunnel ? tunnelFor(`tunnel-${h.name}`, h.name, h.tunnel) : undefined;
+        const further = new DockerHost(
+            `host-${h.name}`,
+            {
+                part: h.dockerHost,
+                dnsToken: "",
+                ...(hostTunnel ? { tunnelToken: hostTunnel.token, tunnelCleanup: hostTunnel.connectionsCleanup } : {}),
+                caCertificate: "",
+                clientCertificates: {},
+                secrets,
+            },
+            onHost,
+        );
+        hostContainers[h.name] = further.containers;
+        if (h.gateway && hostsTls)
+            new Gateway(
+                `gateway-${h.name}`,
+                {
+                    part: h.gateway,
+                    networkNames: further.networkNames,
+                    caPem: hostsTls.caPem,
+                    serverPem: hostsTls.gatewayPems[h.name] as pulumi.Output<string>,
+                },
+                onHost,
+            );
+    }
 
     // The edge: HAProxy on :80/:443, a container on Linux, natively on the Mac on a Mac runtime.
     const edgeTls = model.edge === "native" ? new EdgeTls("edge-tls", { stackName: stack }) : undefined;
     const edge = new Edge(
         "edge",
-        { part: plan.edge, networkNames: host.networkNames, caddy: host.caddy, ...(edgeTls ? { edgeTls } : {}) },
+        {
+            part: plan.edge,
+            networkNames: host.networkNames,
+            caddy: host.caddy as pulumi.Resource,
+            ...(edgeTls ? { edgeTls } : {}),
+        },
         { providers: [engine] },
     );
 
@@ -139,6 +190,8 @@ export = async () => {
         getBundle: "npm run bundle -- <user> [dir]   (reads: pulumi stack output --show-secrets --json clientBundles)",
         /** The Docker containers this stack runs, by name → id. */
         containers: pulumi.all([host.containers, edge.containerId]).apply(([c, haproxy]) => ({ ...c, haproxy })),
+        /** Further hosts (homelab:hosts): per host, its containers by name → id. */
+        hostContainers,
         /** Where the edge runs: a container (Linux) or natively on the Mac under launchd. */
         edgePlacement: model.edge,
         /** Records taken over from a hand-made setup on this run (homelab:adopt), by resource. */

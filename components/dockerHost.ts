@@ -29,6 +29,29 @@ export interface DockerHostArgs {
     secrets: pulumi.Input<Record<string, string>>;
     /** The DDNS updater's token (secret), with a dynamic WAN address. */
     ddnsToken?: pulumi.Input<string>;
+    /** With further hosts: the hosts CA and Caddy's client certificate and key (secret) for their gateways. */
+    hostsTls?: { caPem: pulumi.Input<string>; caddyCert: pulumi.Input<string>; caddyKey: pulumi.Input<string> };
+}
+
+/** Caddy's config bundle: the Caddyfile, the users' CA and leaf allowlist, and the hosts' files. */
+function caddyBundle(caddyfile: string, args: DockerHostArgs): pulumi.Output<string> {
+    const h = args.hostsTls;
+    return pulumi
+        .all([
+            pulumi.output(args.caCertificate),
+            pulumi.output(args.clientCertificates),
+            h ? pulumi.all([h.caPem, h.caddyCert, h.caddyKey]) : pulumi.output(undefined),
+        ])
+        .apply(([ca, certs, hosts]) =>
+            packFiles({
+                Caddyfile: caddyfile,
+                "ca.pem": ca,
+                "clients.pem": clientsPem(certs),
+                ...(hosts
+                    ? { "hosts-ca.pem": hosts[0], "hosts-client.crt": hosts[1], "hosts-client.key": hosts[2] }
+                    : {}),
+            }),
+        );
 }
 
 /** The leaf allowlist Caddy trusts besides the CA check: the current users' certificates, by name. */
@@ -44,9 +67,9 @@ export class DockerHost extends pulumi.ComponentResource {
     public readonly networkNames: Partial<Record<NetworkKey, pulumi.Output<string>>>;
     /** Container name → id. */
     public readonly containers: pulumi.Output<Record<string, string>>;
-    /** The Caddy container (the edge depends on it). */
-    public readonly caddy: docker.Container;
-    public readonly caddyfile: string;
+    /** The Caddy container (the edge depends on it); a further host has none. */
+    public readonly caddy?: docker.Container;
+    public readonly caddyfile?: string;
 
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:docker:DockerHost", name, {}, opts);
@@ -86,7 +109,8 @@ export class DockerHost extends pulumi.ComponentResource {
                 {
                     ...child,
                     ...containerOptions(spec),
-                    aliases: [{ name: spec.name }],
+                    // Containers were once named after themselves alone (the edge host's only).
+                    ...(plan.caddyfile !== undefined ? { aliases: [{ name: spec.name }] } : {}),
                     ...extra,
                 },
             );
@@ -94,43 +118,13 @@ export class DockerHost extends pulumi.ComponentResource {
             return c;
         };
 
-        // --- Caddy: the custom image, started with no config; the reload command gives it one.
-        const caddyImage = new docker.Image(
-            `${name}-caddy-image`,
-            {
-                imageName: CADDY_IMAGE_NAME,
-                build: {
-                    context: path.join(__dirname, "..", "docker"),
-                    dockerfile: path.join(__dirname, "..", "docker", "caddy.Dockerfile"),
-                },
-                skipPush: true,
-            },
-            child,
-        );
+        // --- Caddy (the edge host only): the custom image, started with no config; the reload command gives it one.
         const byRole = (role: string) => plan.containers.filter((c) => c.role === role);
-        this.caddy = container(byRole("caddy")[0] as ContainerSpec, caddyImage.imageName);
-
-        // --- Caddy's config: rendered Caddyfile, CA and leaf allowlist, on the command's stdin.
-        this.caddyfile = plan.caddyfile;
-        const bundle = pulumi
-            .all([pulumi.output(args.caCertificate), pulumi.output(args.clientCertificates)])
-            .apply(([ca, certs]) =>
-                packFiles({ Caddyfile: this.caddyfile, "ca.pem": ca, "clients.pem": clientsPem(certs) }),
-            );
-        new command.local.Command(
-            `${name}-caddy-reload`,
-            {
-                create: CADDY_RELOAD_ON_HOST,
-                update: CADDY_RELOAD_ON_HOST,
-                interpreter: ["/bin/sh", "-c"],
-                // Holds new connections at the HAProxy container while Caddy reloads (render/haproxy.ts CADDY_HOLD).
-                environment: { DOCKER_HOST: plan.engine, ...caddyReloadEnvironment(plan.edge) },
-                stdin: bundle,
-                // A new Caddy container (new image, new token) gets its config at once.
-                triggers: [this.caddy.id],
-            },
-            { parent: this, dependsOn: [this.caddy] },
-        );
+        const caddySpec = byRole("caddy")[0];
+        if (caddySpec && plan.caddyfile !== undefined) {
+            this.caddyfile = plan.caddyfile;
+            this.caddy = this.caddyWithConfig(name, args, container(caddySpec, this.caddyImage(name).imageName));
+        }
 
         // --- cloudflared and the services: an image resource each (named after its container,
         // never after whichever service came first with the same image: removing that one would
@@ -165,5 +159,45 @@ export class DockerHost extends pulumi.ComponentResource {
 
         this.containers = pulumi.output(ids);
         this.registerOutputs({ networkNames: this.networkNames, containers: this.containers });
+    }
+
+    private caddyImage(name: string): docker.Image {
+        return new docker.Image(
+            `${name}-caddy-image`,
+            {
+                imageName: CADDY_IMAGE_NAME,
+                build: {
+                    context: path.join(__dirname, "..", "docker"),
+                    dockerfile: path.join(__dirname, "..", "docker", "caddy.Dockerfile"),
+                },
+                skipPush: true,
+            },
+            { parent: this },
+        );
+    }
+
+    /** Caddy's config: rendered Caddyfile, CA, leaf allowlist (and the hosts' files), on the command's stdin. */
+    private caddyWithConfig(name: string, args: DockerHostArgs, caddy: docker.Container): docker.Container {
+        const bundle = caddyBundle(args.part.caddyfile as string, args);
+        new command.local.Command(
+            `${name}-caddy-reload`,
+            {
+                create: CADDY_RELOAD_ON_HOST,
+                update: CADDY_RELOAD_ON_HOST,
+                interpreter: ["/bin/sh", "-c"],
+                // Holds new connections at the HAProxy container while Caddy reloads (render/haproxy.ts CADDY_HOLD).
+                environment: { DOCKER_HOST: args.part.engine, ...caddyReloadEnvironment(args.part.edge) },
+                stdin: args.hostsTls ? pulumi.secret(bundle) : bundle,
+                // A new Caddy container (new image, new token) gets its config at once.
+                triggers: [caddy.id],
+            },
+            {
+                parent: this,
+                dependsOn: [caddy],
+                // With further hosts stdin carries Caddy's client key: secret in the outputs too.
+                ...(args.hostsTls ? { additionalSecretOutputs: ["stdin"] } : {}),
+            },
+        );
+        return caddy;
     }
 }

@@ -15,6 +15,56 @@ export interface EdgeTlsArgs {
     stackName: string;
 }
 
+/**
+ * A small CA of the stack's own and a way to issue leaves from it, as children of `parent` named
+ * `<name>-ca-key`, `<name>-ca-cert`, `<name>-<leaf>-key|csr|cert`. ECDSA P-256, five-year leaves
+ * renewed in their last year by `pulumi up`. Each leaf comes back as certificate + key PEM (secret).
+ */
+export function smallCa(parent: pulumi.Resource, name: string, caName: string) {
+    const child = { parent };
+    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+    const ca = new tls.SelfSignedCert(
+        `${name}-ca-cert`,
+        {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            allowedUses: ["cert_signing"],
+            validityPeriodHours: 2 * EDGE_CERT_HOURS,
+            earlyRenewalHours: EDGE_EARLY_RENEWAL_HOURS,
+            subject: { commonName: caName, organization: "homelab" },
+        },
+        child,
+    );
+    const leaf = (leafName: string, commonName: string, uses: string[], dnsNames?: string[]) => {
+        const key = new tls.PrivateKey(`${name}-${leafName}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+        const csr = new tls.CertRequest(
+            `${name}-${leafName}-csr`,
+            { privateKeyPem: key.privateKeyPem, subject: { commonName }, ...(dnsNames ? { dnsNames } : {}) },
+            child,
+        );
+        const cert = new tls.LocallySignedCert(
+            `${name}-${leafName}-cert`,
+            {
+                certRequestPem: csr.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: ca.certPem,
+                isCaCertificate: false,
+                allowedUses: uses,
+                validityPeriodHours: EDGE_CERT_HOURS,
+                earlyRenewalHours: EDGE_EARLY_RENEWAL_HOURS,
+            },
+            child,
+        );
+        return { cert: cert.certPem, key: pulumi.secret(key.privateKeyPem) };
+    };
+    return { caPem: ca.certPem, leaf };
+}
+
+/** Certificate and key in one PEM (what HAProxy's `crt` takes), secret. */
+export function bundlePem(leaf: { cert: pulumi.Output<string>; key: pulumi.Output<string> }): pulumi.Output<string> {
+    return pulumi.secret(pulumi.all([leaf.cert, leaf.key]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`));
+}
+
 export class EdgeTls extends pulumi.ComponentResource {
     /** The edge CA certificate (PEM, public). */
     public readonly caPem: pulumi.Output<string>;
@@ -25,51 +75,12 @@ export class EdgeTls extends pulumi.ComponentResource {
 
     constructor(name: string, args: EdgeTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:pki:EdgeTls", name, {}, opts);
-        const child = { parent: this };
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
-        const ca = new tls.SelfSignedCert(
-            `${name}-ca-cert`,
-            {
-                privateKeyPem: caKey.privateKeyPem,
-                isCaCertificate: true,
-                allowedUses: ["cert_signing"],
-                validityPeriodHours: 2 * EDGE_CERT_HOURS,
-                earlyRenewalHours: EDGE_EARLY_RENEWAL_HOURS,
-                subject: { commonName: `homelab ${args.stackName} edge CA`, organization: "homelab" },
-            },
-            child,
+        const ca = smallCa(this, name, `homelab ${args.stackName} edge CA`);
+        this.caPem = ca.caPem;
+        this.relayPem = bundlePem(
+            ca.leaf("relay", RELAY_SERVER_NAME, ["digital_signature", "server_auth"], [RELAY_SERVER_NAME]),
         );
-        const leaf = (leafName: string, commonName: string, uses: string[], dnsNames?: string[]) => {
-            const key = new tls.PrivateKey(
-                `${name}-${leafName}-key`,
-                { algorithm: "ECDSA", ecdsaCurve: "P256" },
-                child,
-            );
-            const csr = new tls.CertRequest(
-                `${name}-${leafName}-csr`,
-                { privateKeyPem: key.privateKeyPem, subject: { commonName }, ...(dnsNames ? { dnsNames } : {}) },
-                child,
-            );
-            const cert = new tls.LocallySignedCert(
-                `${name}-${leafName}-cert`,
-                {
-                    certRequestPem: csr.certRequestPem,
-                    caPrivateKeyPem: caKey.privateKeyPem,
-                    caCertPem: ca.certPem,
-                    isCaCertificate: false,
-                    allowedUses: uses,
-                    validityPeriodHours: EDGE_CERT_HOURS,
-                    earlyRenewalHours: EDGE_EARLY_RENEWAL_HOURS,
-                },
-                child,
-            );
-            return pulumi.secret(
-                pulumi.all([cert.certPem, key.privateKeyPem]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`),
-            );
-        };
-        this.caPem = ca.certPem;
-        this.relayPem = leaf("relay", RELAY_SERVER_NAME, ["digital_signature", "server_auth"], [RELAY_SERVER_NAME]);
-        this.edgeClientPem = leaf("edge", "homelab edge", ["digital_signature", "client_auth"]);
+        this.edgeClientPem = bundlePem(ca.leaf("edge", "homelab edge", ["digital_signature", "client_auth"]));
         this.registerOutputs({ caPem: this.caPem, relayPem: this.relayPem, edgeClientPem: this.edgeClientPem });
     }
 }

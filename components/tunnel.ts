@@ -24,6 +24,12 @@ export interface TunnelArgs {
     apiToken: pulumi.Input<string>;
     /** Resources every route waits for: the Access applications of gated services. */
     routesAfter?: pulumi.Resource[];
+    /**
+     * The CNAMEs' name prefix (default: the component's name). Every host's tunnel names them
+     * `tunnel-<service>-cname`: service names are unique in a stack, and a service that moves to
+     * another host keeps its record (its target changes in place, it is never deleted and re-made).
+     */
+    recordPrefix?: string;
 }
 
 export class Tunnel extends pulumi.ComponentResource {
@@ -106,7 +112,7 @@ export class Tunnel extends pulumi.ComponentResource {
         );
 
         for (const s of servicesOn(model, "public")) {
-            const resourceName = `${name}-${s.name}-cname`;
+            const resourceName = `${args.recordPrefix ?? name}-${s.name}-cname`;
             const importId = args.imports?.[resourceName];
             new cloudflare.DnsRecord(
                 resourceName,

@@ -1,12 +1,12 @@
 // One assembly: the program renders every file and plans every container once, here, and hands
 // each component its part. Components never render or plan; `npm run render`, the benchmarks and
 // the engine tests use the same functions, so what they check is what the program deploys. Pure.
-import { EdgePlacement, Model } from "../stacks/model";
+import { EdgePlacement, Host, Model, hostView } from "../stacks/model";
 import { DATA_DIRS } from "../stacks/layout";
 import { RenderedSet, renderSet } from "../render/all";
 import { edgeDir } from "../render/edge";
 import { IngressRule } from "../render/tunnelIngress";
-import { ContainerSpec, NetworkSpec, dockerPlan, tunnelCaHostDir } from "./docker";
+import { ContainerSpec, NetworkSpec, dockerPlan, gatewayConfigDir, hostPlan, tunnelCaHostDir } from "./docker";
 
 /** What the DockerHost component creates: networks, Caddy, cloudflared, the updater, the services. */
 export interface DockerHostPart {
@@ -15,7 +15,25 @@ export interface DockerHostPart {
     edge: EdgePlacement;
     networks: NetworkSpec[];
     containers: ContainerSpec[];
-    caddyfile: string;
+    /** The edge host's Caddyfile; a further host runs no Caddy. */
+    caddyfile?: string;
+}
+
+/** What a further host's Gateway component creates: the gateway container and its config. */
+export interface GatewayPart {
+    engine: string;
+    container: ContainerSpec;
+    haproxyCfg: string;
+    configDir: string;
+}
+
+/** One further host (homelab:hosts): its engine's networks and containers, gateway and tunnel. */
+export interface HostPart {
+    name: string;
+    dockerHost: DockerHostPart;
+    gateway?: GatewayPart;
+    /** When a service there is public: the host's own tunnel. */
+    tunnel?: TunnelPart;
 }
 
 /** What the Edge component creates: the HAProxy container and, on a Mac runtime, the native edge. */
@@ -41,6 +59,8 @@ export interface Assembly {
     dockerHost: DockerHostPart;
     edge: EdgePart;
     tunnel: TunnelPart;
+    /** Further hosts, in name order. */
+    hosts: HostPart[];
 }
 
 export function assemble(model: Model, opts: { stack: string; comment: string }): Assembly {
@@ -71,5 +91,43 @@ export function assemble(model: Model, opts: { stack: string; comment: string })
             caFiles: rendered.tunnelCaFiles,
             caHostDir: tunnelCaHostDir(model),
         },
+        hosts: model.hosts.map((h) => hostPart(model, h.name, rendered)),
+    };
+}
+
+function hostPart(model: Model, name: string, rendered: RenderedSet): HostPart {
+    const host = model.hosts.find((h) => h.name === name) as Host;
+    const plan = hostPlan(model, host);
+    const files = rendered.hosts[name] ?? {};
+    const engine = host.docker.host;
+    const gateway = plan.containers.find((c) => c.component === "gateway");
+    return {
+        name,
+        dockerHost: {
+            engine,
+            edge: "container",
+            networks: plan.networks,
+            containers: plan.containers.filter((c) => c.component === "dockerHost"),
+        },
+        ...(gateway && files.gatewayCfg
+            ? {
+                  gateway: {
+                      engine,
+                      container: gateway,
+                      haproxyCfg: files.gatewayCfg,
+                      configDir: gatewayConfigDir(host),
+                  },
+              }
+            : {}),
+        ...(files.tunnelIngress
+            ? {
+                  tunnel: {
+                      engine,
+                      ingress: files.tunnelIngress,
+                      caFiles: {},
+                      caHostDir: tunnelCaHostDir(hostView(model, host)),
+                  },
+              }
+            : {}),
     };
 }

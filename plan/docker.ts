@@ -9,7 +9,11 @@
 // reaches neither the private services nor Caddy's listeners.
 import {
     ContainerSettings,
+    GATEWAY_PORT,
+    Host,
     ManagedService,
+    edgeHostView,
+    hostView,
     copyContainerSettings,
     Model,
     Runtime,
@@ -33,6 +37,7 @@ import { canonicalGoDuration } from "../stacks/grammar";
 import { RELAY_OPEN_FILES } from "../render/haproxy";
 import { parseIp } from "../stacks/net";
 import { serviceSegments } from "../stacks/services";
+import { gatewayServices } from "../render/gateway";
 
 /** The locally built Caddy image, tagged by the versions it pins. */
 export const CADDY_IMAGE_NAME = `homelab-caddy:${versions.caddy}-cloudflare-${versions.caddyDnsCloudflare}`;
@@ -89,10 +94,11 @@ export interface HealthcheckSpec {
     startPeriod: string;
 }
 
-export type ContainerRole = "caddy" | "edge" | "relay" | "cloudflared" | "ddns" | "service";
-/** Which component creates a container: the HAProxy one is the Edge's, every other the DockerHost's. */
-export type ComponentKey = "dockerHost" | "edge";
+export type ContainerRole = "caddy" | "edge" | "relay" | "cloudflared" | "ddns" | "service" | "gateway";
+/** Which component creates a container: the HAProxy ones are the Edge's and the Gateway's, every other the DockerHost's. */
+export type ComponentKey = "dockerHost" | "edge" | "gateway";
 const COMPONENT_OF: Record<ContainerRole, ComponentKey> = {
+    gateway: "gateway",
     caddy: "dockerHost",
     edge: "edge",
     relay: "edge",
@@ -463,7 +469,9 @@ export function needsDdns(model: Model): boolean {
     return isDynamicWan(model);
 }
 
-export function dockerPlan(model: Model, comment = "homelab"): DockerPlan {
+/** The edge host's networks and containers: Caddy, the edge, and the services that run there. */
+export function dockerPlan(stack: Model, comment = "homelab"): DockerPlan {
+    const model = edgeHostView(stack);
     const containers = [caddyContainer(model), haproxyContainer(model)];
     if (model.services.some(isPublic)) containers.push(cloudflaredContainer(model));
     if (needsDdns(model)) containers.push(ddnsContainer(model, comment));
@@ -471,4 +479,43 @@ export function dockerPlan(model: Model, comment = "homelab"): DockerPlan {
     for (const s of model.services)
         if (s.kind === "managed") containers.push(serviceContainer(model, s, nets.get(s.name)));
     return { networks: planNetworks(model), containers };
+}
+
+/**
+ * A further host's gateway: the pinned HAProxy image, its config folder read-only, its one port
+ * published on the host's tailnet address only (never every address: a LAN device reaches
+ * nothing), on the host's private and public networks (a service both public and private sits on
+ * the public one, as on the edge host; the gateway is reached by Caddy alone, whatever it shares).
+ */
+export function gatewayContainer(view: Model, host: Host): ContainerSpec {
+    return {
+        ...base(view, CONTAINERS.gateway, "gateway", { kind: "remote", ref: versions.haproxyImage }),
+        command: ["haproxy", "-C", HAPROXY_ETC, "-f", "haproxy.cfg"],
+        mounts: [{ hostPath: gatewayConfigDir(host), containerPath: HAPROXY_ETC, readOnly: true }],
+        ports: [{ internal: GATEWAY_PORT, external: GATEWAY_PORT, ip: host.tailnet.ipv4, protocol: "tcp" }],
+        networks: [attach(view, "private", CONTAINERS.gateway), attach(view, "public", CONTAINERS.gateway)],
+        hosts: [],
+    };
+}
+
+/** The gateway's config folder on its host. */
+export function gatewayConfigDir(host: Host): string {
+    return `${host.docker.dataDir}/${DATA_DIRS.gateway}`;
+}
+
+/**
+ * A further host's networks and containers: nothing at all without a service there; else its
+ * private and public networks, the gateway when a service there is private or mtls, cloudflared
+ * when one is public, and the services, each planned by the same rules as on the edge host.
+ */
+export function hostPlan(model: Model, host: Host): DockerPlan {
+    const view = hostView(model, host);
+    if (view.services.length === 0) return { networks: [], containers: [] };
+    const containers: ContainerSpec[] = [];
+    if (gatewayServices(model, host).length > 0) containers.push(gatewayContainer(view, host));
+    if (view.services.some(isPublic)) containers.push(cloudflaredContainer(view));
+    const nets = serviceNetworks(view);
+    for (const s of view.services)
+        if (s.kind === "managed") containers.push(serviceContainer(view, s, nets.get(s.name)));
+    return { networks: planNetworks(view).filter((n) => n.key !== "edge"), containers };
 }

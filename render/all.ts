@@ -1,6 +1,7 @@
 // Every rendered file of a stack, rendered once: the program hands each component its part
 // (plan/assemble.ts), `npm run render` and the tests write or compare the same set. Pure.
-import { Model, edgeHostAddresses } from "../stacks/model";
+import { Model, edgeHostAddresses, edgeHostView, hostView } from "../stacks/model";
+import { gatewayServices, renderGatewayCfg } from "./gateway";
 import { CONTAINERS, edgeContainerPorts } from "../stacks/layout";
 import { renderCaddyfile } from "./caddyfile";
 import { renderCaddyDockerfile } from "./dockerfile";
@@ -33,6 +34,26 @@ export interface RenderedSet {
     tunnelCaFiles: Record<string, string>;
     /** Mac runtimes: the native edge's haproxy.cfg and its launchd job. */
     nativeEdge?: { cfg: string; plist: string; label: string };
+    /** Further hosts, by name: the gateway's haproxy.cfg (when it serves a service) and the host's tunnel ingress. */
+    hosts: Record<string, HostRenderedSet>;
+}
+
+export interface HostRenderedSet {
+    gatewayCfg?: string;
+    /** Only when a service on the host is public (its own tunnel). */
+    tunnelIngress?: IngressRule[];
+}
+
+/** One further host's files. */
+export function renderHostSet(model: Model, name: string): HostRenderedSet {
+    const host = model.hosts.find((h) => h.name === name);
+    if (!host) throw new Error(`internal: no host ${name}`);
+    const view = hostView(model, host);
+    const publicHere = view.services.some((s) => s.expose.includes("public"));
+    return {
+        ...(gatewayServices(model, host).length > 0 ? { gatewayCfg: renderGatewayCfg(model, host) } : {}),
+        ...(publicHere ? { tunnelIngress: renderTunnelIngress(view) } : {}),
+    };
 }
 
 export function renderSet(model: Model, stack = "home"): RenderedSet {
@@ -41,26 +62,35 @@ export function renderSet(model: Model, stack = "home"): RenderedSet {
         caddyfile: renderCaddyfile(model, { certificates: { kind: "acme" } }),
         haproxyCfg: renderContainerHaproxyCfg(model),
         caddyDockerfile: renderCaddyDockerfile(),
-        tunnelIngress: renderTunnelIngress(model),
-        tunnelCaFiles: tunnelCaFiles(model),
+        // The edge host's tunnel serves the public services that run there (and every upstream).
+        tunnelIngress: renderTunnelIngress(edgeHostView(model)),
+        tunnelCaFiles: tunnelCaFiles(edgeHostView(model)),
         ...(model.edge === "native"
             ? { nativeEdge: { cfg: renderNativeEdgeCfg(model), plist: renderLaunchdPlist(model, label), label } }
             : {}),
+        hosts: Object.fromEntries(model.hosts.map((h) => [h.name, renderHostSet(model, h.name)])),
     };
 }
 
 /**
  * File name → content, as `npm run render` writes them. `haproxy.cfg` is the HAProxy container's;
  * on a Mac runtime the native edge's config and its launchd property list come too
- * (edge.haproxy.cfg, edge.plist).
+ * (edge.haproxy.cfg, edge.plist). A further host's files are in a folder of its own,
+ * `hosts/<name>/` (gateway.haproxy.cfg, tunnel-ingress.json).
  */
 export function renderedFiles(set: RenderedSet): Record<string, string> {
+    const json = (rules: IngressRule[]) => JSON.stringify(rules, null, 2) + "\n";
+    const hostFiles = Object.entries(set.hosts).flatMap(([name, h]) => [
+        ...(h.gatewayCfg ? [[`hosts/${name}/gateway.haproxy.cfg`, h.gatewayCfg]] : []),
+        ...(h.tunnelIngress ? [[`hosts/${name}/tunnel-ingress.json`, json(h.tunnelIngress)]] : []),
+    ]);
     return {
         Caddyfile: set.caddyfile,
         "haproxy.cfg": set.haproxyCfg,
         "caddy.Dockerfile": set.caddyDockerfile,
         "tunnel-ingress.json": JSON.stringify(set.tunnelIngress, null, 2) + "\n",
         ...(set.nativeEdge ? { "edge.haproxy.cfg": set.nativeEdge.cfg, "edge.plist": set.nativeEdge.plist } : {}),
+        ...Object.fromEntries(hostFiles),
     };
 }
 

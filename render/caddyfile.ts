@@ -10,9 +10,10 @@
 // a test render can swap it and prove the rest byte-identical. Every value that lands here was
 // validated as a Caddyfile token and is checked again by the marshaller (render/caddyTree.ts).
 // Each part below returns nodes of the tree; renderCaddyfile puts them in order. Pure.
-import { Model, servicesOn, Service } from "../stacks/model";
+import { GATEWAY_PORT, Model, servicesOn, Service } from "../stacks/model";
+import { gatewayServerName } from "./gateway";
 import { BLANK, Node, Token, Value, block, comment, directive, marshal, val } from "./caddyTree";
-import { CADDY_ADMIN, CADDY_MTLS_PORT, CADDY_PKI, CADDY_PLAIN_PORT } from "../stacks/layout";
+import { CADDY_ADMIN, CADDY_HOSTS_PKI, CADDY_MTLS_PORT, CADDY_PKI, CADDY_PLAIN_PORT } from "../stacks/layout";
 import { DEFAULT_TAILNET_RANGES, trustedSources, withMapped } from "./haproxy";
 
 export type CertificateSource = { kind: "acme" } | { kind: "folder"; dir: string };
@@ -23,6 +24,8 @@ export interface CaddyfileOptions {
     pki?: { ca: string; clients: string };
     /** The tailnet's ranges (tests stand a loopback address in for them). */
     tailnetRanges?: string[];
+    /** Further hosts' gateways, host name → `address:port` (tests); production: the host's tailnet address. */
+    gateways?: Record<string, string>;
 }
 
 export const WHOAMI_PATH = "/.well-known/homelab/whoami";
@@ -113,9 +116,34 @@ function forwardAuth(s: Service): Node[] {
     ];
 }
 
+/**
+ * A service on a further host: through that host's gateway, over TLS, with the client
+ * certificate the stack's hosts CA issued to Caddy; the name asked for picks the service there.
+ */
+function gatewayRoute(model: Model, s: Service, opts: CaddyfileOptions): { target: string; transport: Node[] } {
+    const host = s.kind === "managed" ? model.hosts.find((h) => h.name === s.host) : undefined;
+    if (!host) throw new Error(`internal: service ${s.name} on unknown host`);
+    const pki = CADDY_HOSTS_PKI;
+    return {
+        target: `https://${opts.gateways?.[host.name] ?? `${host.tailnet.ipv4}:${GATEWAY_PORT}`}`,
+        transport: [
+            block(
+                "transport",
+                ["http"],
+                [
+                    directive("tls_client_auth", [pki.clientCert, pki.clientKey]),
+                    directive("tls_trust_pool", ["file", pki.ca]),
+                    directive("tls_server_name", [val(gatewayServerName(host.name, s.name), "gateway server name")]),
+                ],
+            ),
+        ],
+    };
+}
+
 /** A service's route: forward_auth if configured, then the proxy to its upstream. */
-function proxyTo(s: Service, listener: "plain" | "mtls"): Node[] {
-    const target = s.upstreamScheme === "https" ? `https://${s.upstream}` : s.upstream;
+function proxyTo(model: Model, s: Service, listener: "plain" | "mtls", opts: CaddyfileOptions): Node[] {
+    const further = s.kind === "managed" && s.host !== undefined ? gatewayRoute(model, s, opts) : undefined;
+    const target = further?.target ?? (s.upstreamScheme === "https" ? `https://${s.upstream}` : s.upstream);
     return [
         ...forwardAuth(s),
         block(
@@ -125,7 +153,7 @@ function proxyTo(s: Service, listener: "plain" | "mtls"): Node[] {
                 // Stream responses as they come (media, server-sent events); WebSocket upgrades pass through.
                 directive("flush_interval", ["-1"]),
                 directive("stream_close_delay", [CADDY_TIMING.streamCloseDelay[listener]]),
-                ...upstreamTransport(s),
+                ...(further?.transport ?? upstreamTransport(s)),
             ],
         ),
     ];
@@ -296,10 +324,10 @@ function globalOptions(model: Model): Node {
 }
 
 /** :8443: the private apex and wildcard, and every mtls name, for trusted sources. */
-function plainListener(model: Model): Node[] {
+function plainListener(model: Model, opts: CaddyfileOptions): Node[] {
     const privateServices = servicesOn(model, "private");
     const apex = privateServices.find((s) => s.apex);
-    const route = (s: Service) => proxyTo(s, "plain");
+    const route = (s: Service) => proxyTo(model, s, "plain", opts);
     const apexBody = apex
         ? route(apex)
         : [directive("respond", [`"homelab: ${host(model.private.fqdn).value}"`, "200"])];
@@ -325,13 +353,13 @@ function plainListener(model: Model): Node[] {
 }
 
 /** :9443: only mtls names, and only with a current user's certificate. */
-function mtlsListener(model: Model): Node[] {
+function mtlsListener(model: Model, opts: CaddyfileOptions): Node[] {
     const services = servicesOn(model, "mtls");
     const sites = services.flatMap((s) =>
         site(val(`https://${s.hostnames.mtls as string}:${CADDY_MTLS_PORT}`, "site address"), [
             block("tls", [], [directive("import", ["certificate"]), directive("import", ["client_auth"])]),
             directive("import", ["common", "mtls"]),
-            block("handle", [], proxyTo(s, "mtls")),
+            block("handle", [], proxyTo(model, s, "mtls", opts)),
         ]),
     );
     return [
@@ -364,7 +392,7 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
         BLANK,
         clientAuthSnippet(model, opts.pki ?? CADDY_PKI),
         BLANK,
-        ...plainListener(model),
-        ...mtlsListener(model),
+        ...plainListener(model, opts),
+        ...mtlsListener(model, opts),
     ]);
 }

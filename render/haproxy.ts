@@ -223,7 +223,7 @@ function header(model: Model, role: string, maxconn: number, quietLog = false, a
  */
 const DOCKER_DNS_SERVER = ["resolvers docker", "resolve-prefer ipv4", "init-addr none"];
 
-function dockerResolvers(nameserver: string): string[] {
+export function dockerResolvers(nameserver: string): string[] {
     return [
         // Docker's DNS: Caddy is found by name at run time, so HAProxy may start before Caddy
         // exists and follows it to a new address when the container is recreated.

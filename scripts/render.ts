@@ -1,6 +1,7 @@
 // npm run render -- <stack.yaml> <outdir>
 // Writes the Caddyfile, haproxy.cfg, caddy.Dockerfile and tunnel-ingress.json a stack would use,
-// and on a Mac runtime the native edge's edge.haproxy.cfg and launchd edge.plist. Offline: no
+// and on a Mac runtime the native edge's edge.haproxy.cfg and launchd edge.plist; each further host's
+// files (homelab:hosts) in hosts/<name>/. Offline: no
 // credentials, no Pulumi CLI. Config problems are all listed, and nothing is written.
 import * as fs from "fs";
 import * as path from "path";
@@ -32,6 +33,7 @@ export function main(argv: string[]): number {
     }
     fs.mkdirSync(outDir, { recursive: true });
     for (const [name, content] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(outDir, name)), { recursive: true });
         fs.writeFileSync(path.join(outDir, name), content);
         process.stdout.write(`wrote ${path.join(outDir, name)}\n`);
     }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Runs inside the Caddy container (or beside a local Caddy): reads Caddyfile, ca.pem and
-# clients.pem from a bundle on stdin into $ETC (default /etc/caddy; the PEMs under pki/), then
+# clients.pem (and, with further hosts, hosts-ca.pem, hosts-client.crt and hosts-client.key: the
+# gateways' CA and Caddy's client certificate) from a bundle on stdin into $ETC (default
+# /etc/caddy; the PEMs under pki/), then
 # `caddy reload`. A bad config never replaces the running one (the files roll back). The reload is
 # forced only when a PEM changed. Prints `revoked` when a certificate left the leaf allowlist (the
 # host then restarts Caddy to end that person's open connections). Needs lib.sh before it.
@@ -14,9 +16,16 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE" "$ETC/pki"
 unpack "$STAGE"
 require Caddyfile ca.pem clients.pem
+# The PEMs of this bundle: the two every stack has, and the hosts' files when it brings them
+# (without them, old ones are removed: no stale key stays behind).
+PEMS="ca.pem clients.pem"
+for f in hosts-ca.pem hosts-client.crt hosts-client.key; do
+  if [ -f "$STAGE/$f" ]; then PEMS="$PEMS $f"; fi
+done
 force=""
-cmp -s "$STAGE/ca.pem" "$ETC/pki/ca.pem" || force="--force"
-cmp -s "$STAGE/clients.pem" "$ETC/pki/clients.pem" || force="--force"
+for f in ca.pem clients.pem hosts-ca.pem hosts-client.crt hosts-client.key; do
+  if [ -f "$STAGE/$f" ] || [ -f "$ETC/pki/$f" ]; then cmp -s "$STAGE/$f" "$ETC/pki/$f" || force="--force"; fi
+done
 revoked=no
 if [ -f "$ETC/pki/clients.pem" ]; then
   # One line per certificate; any old line missing from the new file is a revoked certificate.
@@ -27,11 +36,13 @@ if [ -f "$ETC/pki/clients.pem" ]; then
   if [ ! -s "$STAGE/.new" ] && [ -s "$STAGE/.old" ]; then revoked=yes; fi
   rm -f "$STAGE/.old" "$STAGE/.new"
 fi
-for f in Caddyfile pki/ca.pem pki/clients.pem; do
-  if [ -f "$ETC/$f" ]; then cp "$ETC/$f" "$ETC/$f.prev"; else rm -f "$ETC/$f.prev"; fi
+FILES="Caddyfile pki/ca.pem pki/clients.pem pki/hosts-ca.pem pki/hosts-client.crt pki/hosts-client.key"
+for f in $FILES; do
+  if [ -f "$ETC/$f" ]; then cp -p "$ETC/$f" "$ETC/$f.prev"; else rm -f "$ETC/$f.prev"; fi
 done
-mv "$STAGE/ca.pem" "$ETC/pki/ca.pem"
-mv "$STAGE/clients.pem" "$ETC/pki/clients.pem"
+rm -f "$ETC/pki/hosts-ca.pem" "$ETC/pki/hosts-client.crt" "$ETC/pki/hosts-client.key"
+chmod 600 "$STAGE/hosts-client.key" 2>/dev/null || true
+for f in $PEMS; do mv "$STAGE/$f" "$ETC/pki/$f"; done
 mv "$STAGE/Caddyfile" "$ETC/Caddyfile"
 rm -rf "$STAGE"
 # Caddy's messages with the DNS-01 token cut out: the Cloudflare module quotes a token it finds
@@ -46,11 +57,11 @@ rc=0
 out=$("$CADDY" reload --config "$ETC/Caddyfile" --adapter caddyfile ${CADDY_ADDRESS:+--address "$CADDY_ADDRESS"} $force 2>&1) || rc=$?
 if [ -n "$out" ]; then printf '%s\n' "$out" | redact >&2; fi
 if [ "$rc" -ne 0 ]; then
-  for f in Caddyfile pki/ca.pem pki/clients.pem; do
+  for f in $FILES; do
     if [ -f "$ETC/$f.prev" ]; then mv "$ETC/$f.prev" "$ETC/$f"; else rm -f "$ETC/$f"; fi
   done
   echo "caddy reload failed: the previous configuration is still serving" >&2
   exit 1
 fi
-rm -f "$ETC/Caddyfile.prev" "$ETC/pki/ca.pem.prev" "$ETC/pki/clients.pem.prev"
+for f in $FILES; do rm -f "$ETC/$f.prev"; done
 if [ "$revoked" = yes ]; then echo revoked; fi

@@ -42,8 +42,7 @@ export const DOCKER_DEFAULT_POOL = ["172.17.0.0/16", "172.18.0.0/15", "172.20.0.
 
 // --- docker.subnet
 
-export function checkSubnet(text: string): { problems: LocalProblem[]; plan?: AddressPlan } {
-    const key = "docker.subnet";
+export function checkSubnet(text: string, key = "docker.subnet"): { problems: LocalProblem[]; plan?: AddressPlan } {
     const c = parseCidr(text);
     if (!c || c.addr.kind() !== "ipv4") return { problems: [problem(key, `"${text}" is not an IPv4 CIDR`)] };
     if (!isCanonical(c))

@@ -362,6 +362,7 @@ export function hostPathRules(dataDir: string, dockerSocket?: string): HostPathR
         overlap(`${dataDir}/caddy`, "holds Caddy's certificates, ACME account key and config"),
         overlap(`${dataDir}/haproxy`, "holds the edge's configuration"),
         overlap(`${dataDir}/edge`, "holds the edge's key"),
+        overlap(`${dataDir}/gateway`, "holds a further host's gateway key and config (homelab:hosts)"),
         overlap(
             `${dataDir}/cloudflared`,
             "holds the CA certificates cloudflared trusts for public upstreams (a certificate written there would let a container pass for one)",

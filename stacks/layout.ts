@@ -3,7 +3,14 @@
 import { MAX_LISTEN_ADDRESSES } from "./model";
 
 /** The containers the stack always names the same way (services are named after their keys). */
-export const CONTAINERS = { caddy: "caddy", haproxy: "haproxy", cloudflared: "cloudflared", ddns: "ddns" } as const;
+export const CONTAINERS = {
+    caddy: "caddy",
+    haproxy: "haproxy",
+    cloudflared: "cloudflared",
+    ddns: "ddns",
+    /** A further host's gateway (homelab:hosts). */
+    gateway: "homelab-gateway",
+} as const;
 
 /** Folders under homelab:docker.dataDir on the Docker host. */
 export const DATA_DIRS = {
@@ -13,6 +20,8 @@ export const DATA_DIRS = {
     tunnelCa: "cloudflared/ca",
     /** The native edge's directory, on the Mac. */
     edge: "edge",
+    /** A further host's gateway: its config, certificate and CA, bind-mounted read-only. */
+    gateway: "gateway",
 } as const;
 
 /** Where cloudflared finds the CA files of public upstreams, inside its container. */
@@ -32,6 +41,16 @@ export const CADDY_PKI = {
     ca: "pki/ca.pem",
     clients: "pki/clients.pem",
 };
+
+/**
+ * With further hosts: the hosts CA and Caddy's client certificate for their gateways, relative to
+ * Caddy's working directory (the key is Caddy's alone, 0600).
+ */
+export const CADDY_HOSTS_PKI = {
+    ca: "pki/hosts-ca.pem",
+    clientCert: "pki/hosts-client.crt",
+    clientKey: "pki/hosts-client.key",
+} as const;
 
 /** HAProxy's config directory inside its container; HAProxy runs with `-C` there. */
 export const HAPROXY_ETC = "/usr/local/etc/haproxy";

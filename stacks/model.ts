@@ -87,7 +87,7 @@ export function wanRecordName(model: Pick<Model, "domain">): string {
 export const MAX_LISTEN_ADDRESSES = 16;
 
 /** Names of the infrastructure containers; no service may take one of them. */
-export const RESERVED_NAMES = ["caddy", "haproxy", "cloudflared", "ddns"] as const;
+export const RESERVED_NAMES = ["caddy", "haproxy", "cloudflared", "ddns", "homelab-gateway"] as const;
 
 /**
  * Every name a service may not take, with why. A service's key becomes its container's name and
@@ -101,6 +101,8 @@ export const RESERVED_SERVICE_NAMES: Readonly<Record<string, string>> = {
     haproxy: "is one of the stack's own containers (HAProxy: the edge on Linux, the relay on a Mac)",
     cloudflared: "is one of the stack's own containers (the tunnel every public request comes through)",
     ddns: "is one of the stack's own containers (the updater of the home's address record)",
+    "homelab-gateway":
+        "is one of the stack's own containers (the gateway on a further host, the only way Caddy reaches its services)",
     localhost:
         "is the container itself in every container (its /etc/hosts): Caddy would dial its own loopback, where its admin API listens",
     "ip6-localhost": "is ::1, the container itself, in every container's /etc/hosts: Caddy would dial its own loopback",
@@ -222,6 +224,8 @@ export function copyContainerSettings(s: ContainerSettings): ContainerSettings {
 
 export interface ManagedService extends ServiceBase, ContainerSettings {
     kind: "managed";
+    /** The further host it runs on (a key of `homelab:hosts`); absent: the edge host. */
+    host?: string;
     image: string;
     port: number;
     env: Record<string, string>;
@@ -246,6 +250,22 @@ export interface User {
     name: string;
     validityDays: number;
 }
+
+/**
+ * A further Docker host (`homelab:hosts.<name>`): its own engine, joined to the edge host by the
+ * tailnet. Caddy on the edge host stays the only way in: a gateway on the host's tailnet address
+ * forwards to its private and mtls services, its own cloudflared to its public ones.
+ */
+export interface Host {
+    name: string;
+    docker: { host: string; runtime: Runtime; network: string; subnet: string; dataDir: string };
+    tailnet: { ipv4: string; ipv6?: string };
+    /** Its Docker networks, from its subnet (the edge network's part is unused there). */
+    addresses: AddressPlan;
+}
+
+/** The port a further host's gateway listens on, on the host's tailnet address only. */
+export const GATEWAY_PORT = 7443;
 
 export interface Model {
     domain: string;
@@ -278,6 +298,8 @@ export interface Model {
     dnsToken: { allowedIps: string[]; expiresOn?: string };
     /** Sorted by name. */
     services: Service[];
+    /** Further Docker hosts (homelab:hosts), sorted by name; empty for a one-machine stack. */
+    hosts: Host[];
     /** Sorted by name. */
     users: User[];
     /** Keys present in `homelab:secrets` (values stay secret, elsewhere). */
@@ -288,6 +310,34 @@ export interface Model {
 
 export function servicesOn(model: Model, plane: Plane): Service[] {
     return model.services.filter((s) => s.expose.includes(plane));
+}
+
+/** The further host a service runs on, or undefined: the edge host (and every external service). */
+export function hostOf(s: Service): string | undefined {
+    return s.kind === "managed" ? s.host : undefined;
+}
+
+/**
+ * The model as one further host sees it: its engine, runtime, data folder, addresses and tailnet
+ * address in place of the edge host's, and only the services that run there. What plans one
+ * host's containers (plan/docker.ts) plans a further host's from this, with the same rules.
+ */
+export function hostView(model: Model, host: Host): Model {
+    return {
+        ...model,
+        tailnet: { ...host.tailnet },
+        listenAddresses: [],
+        docker: { ...host.docker, ip6tables: false },
+        edge: "container",
+        addresses: host.addresses,
+        services: model.services.filter((s) => hostOf(s) === host.name),
+        hosts: [],
+    };
+}
+
+/** The edge host's share of the model: only the services that run there (external ones included). */
+export function edgeHostView(model: Model): Model {
+    return { ...model, services: model.services.filter((s) => hostOf(s) === undefined) };
 }
 
 /** A managed service with no plane: a database, a cache, a worker; no name, no route. */

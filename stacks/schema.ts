@@ -85,6 +85,33 @@ export const portSchema = z
     .min(1, { error: "must be 1-65535" })
     .max(65535, { error: "must be 1-65535" });
 
+const dockerNetworkName = checked("a network name", (s) =>
+    DOCKER_NAME_RE.test(s)
+        ? undefined
+        : "must be a Docker network name (letters, digits, _ . -; at most 48 characters)",
+);
+/** A further host's name: a resource name, a folder name and a word in messages. */
+const hostNameProblem = (s: string): string | undefined =>
+    /^[a-z][a-z0-9-]{0,19}$/.test(s) && !s.endsWith("-")
+        ? undefined
+        : "must be a short lowercase name (a letter, then letters, digits or hyphens; at most 20 characters)";
+
+export const hostSchema = z.strictObject({
+    docker: z.strictObject({
+        host: checked("a Docker host URL", dockerHostProblem),
+        runtime: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(", ")}` }).default("linux"),
+        network: dockerNetworkName.default("homelab"),
+        subnet: str("a CIDR").default("172.30.0.0/24"),
+        dataDir: checked("an absolute path", dataDirProblem),
+    }),
+    tailnet: z.strictObject({
+        ipv4: checked("an IPv4 address", tailnetV4Problem),
+        ipv6: checked("an IPv6 address", tailnetV6Problem).optional(),
+    }),
+});
+export type ParsedHost = z.infer<typeof hostSchema>;
+export { hostNameProblem };
+
 export const schemas = {
     domain: checked("a DNS name", domainProblem),
     zoneId: checked("a zone id", (s) =>
@@ -122,11 +149,7 @@ export const schemas = {
     docker: z.strictObject({
         host: checked("a Docker host URL", dockerHostProblem).default("unix:///var/run/docker.sock"),
         runtime: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(", ")}` }).default("docker-desktop"),
-        network: checked("a network name", (s) =>
-            DOCKER_NAME_RE.test(s)
-                ? undefined
-                : "must be a Docker network name (letters, digits, _ . -; at most 48 characters)",
-        ).default("homelab"),
+        network: dockerNetworkName.default("homelab"),
         subnet: str("a CIDR").default("172.30.0.0/24"),
         dataDir: checked("an absolute path", dataDirProblem),
         listenAddresses: z.array(str("an IP address"), { error: "must be a list of IP addresses" }).default([]),
@@ -222,6 +245,7 @@ export const externalServiceShape = {
 export const managedServiceShape = {
     image: str("an image reference").optional(),
     port: portSchema.optional(),
+    host: checked("a host name", (s) => hostNameProblem(s)).optional(),
     env: z
         .record(
             z.string(),

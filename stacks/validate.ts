@@ -3,7 +3,8 @@
 // Shapes, types and defaults are in stacks/schema.ts; rules about meaning in stacks/checks.ts and
 // stacks/services/. This file only runs them in order and assembles the model.
 import { z } from "zod";
-import { DYNAMIC, EDGE_PLACEMENT, Model, Service, User, wanRecordName } from "./model";
+import { DYNAMIC, EDGE_PLACEMENT, Host, Model, Service, User, wanRecordName } from "./model";
+import { buildHosts, checkHostNames, checkPlacement } from "./hosts";
 import {
     LocalProblem,
     Problem,
@@ -21,6 +22,7 @@ import {
 } from "./checks";
 import { REMOVED_KEYS, schemas, serviceSchema } from "./schema";
 import {
+    ServiceContext,
     buildService,
     checkDependencies,
     checkHostnames,
@@ -61,7 +63,7 @@ export class ConfigError extends Error {
 export type RawConfig = Record<string, unknown>;
 
 /** Every key this program reads under `homelab:`. */
-export const KNOWN_KEYS = [...Object.keys(schemas), "services", "secrets"] as const;
+export const KNOWN_KEYS = [...Object.keys(schemas), "hosts", "services", "secrets"] as const;
 export const REQUIRED_KEYS = ["domain", "zoneId", "accountId", "tailnet", "acme", "docker"] as const;
 
 function keyOf(top: string, path: readonly PropertyKey[]): string {
@@ -179,26 +181,53 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     const resolvers = checkResolvers(p.acme?.resolvers ?? []);
     take(resolvers);
 
-    // --- services
-    const hostAddresses = [...tailnet, ...listen.addresses];
+    // --- further hosts
+    const further = buildHosts(raw["hosts"], { ...(p.docker ? { engine: p.docker.host } : {}), tailnet }, zodProblems);
+    take(further);
+    const hostsUnreadable = further.problems.length > 0;
+
+    // --- services, each checked against the host it runs on
+    const edgeContext: ServiceContext = {
+        domain,
+        privateFqdn,
+        dataDir,
+        runtime,
+        ...(dockerSocket ? { dockerSocket } : {}),
+        hostAddresses: [...tailnet, ...listen.addresses],
+        edge: EDGE_PLACEMENT[runtime],
+        ...(secretNames ? { secretNames } : {}),
+    };
+    const contextOn = (host: Host): ServiceContext => {
+        const socket = host.docker.host.startsWith("unix://") ? host.docker.host.slice("unix://".length) : undefined;
+        return {
+            ...edgeContext,
+            dataDir: host.docker.dataDir,
+            runtime: host.docker.runtime,
+            ...(socket ? { dockerSocket: socket } : { dockerSocket: undefined }),
+            hostAddresses: [host.tailnet.ipv4, ...(host.tailnet.ipv6 ? [host.tailnet.ipv6] : [])],
+            edge: "gateway",
+        };
+    };
+    problems.push(
+        ...checkHostNames(
+            raw["services"],
+            further.hosts.map((h) => h.name),
+            hostsUnreadable,
+        ),
+    );
     const services = buildServices(
         raw["services"],
-        {
-            domain,
-            privateFqdn,
-            dataDir,
-            runtime,
-            ...(dockerSocket ? { dockerSocket } : {}),
-            hostAddresses,
-            edge: EDGE_PLACEMENT[runtime],
-            ...(secretNames ? { secretNames } : {}),
+        (hostName) => {
+            const host = further.hosts.find((h) => h.name === hostName);
+            return host ? contextOn(host) : edgeContext;
         },
         problems,
     );
     const dynamicWan = p.wan?.publicIp === DYNAMIC;
     problems.push(...checkHostnames(services, privateFqdn, dynamicWan ? wanRecordName({ domain }) : undefined));
-    problems.push(...checkPublishConflicts(services));
-    const dependencies = checkDependencies(services);
+    for (const h of [undefined, ...further.hosts.map((x) => x.name)])
+        problems.push(...checkPublishConflicts(services.filter((x) => x.kind === "managed" && x.host === h)));
+    const dependencies = [...checkDependencies(services), ...checkPlacement(services)];
     problems.push(...dependencies);
     if (dependencies.length === 0) problems.push(...checkSegmentBridges(services), ...checkPublicUpstreams(services));
     problems.push(
@@ -279,6 +308,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
             ...(p.dnsToken?.expiresOn ? { expiresOn: p.dnsToken.expiresOn } : {}),
         },
         services,
+        hosts: further.hosts,
         users,
         secretNames: [...(secretNames ?? [])].sort(),
         adopt: [...(p.adopt ?? [])],
@@ -287,7 +317,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
 
 function buildServices(
     rawServices: unknown,
-    ctx: Parameters<typeof buildService>[3],
+    ctxFor: (host: string | undefined) => ServiceContext,
     problems: LocalProblem[],
 ): Service[] {
     const services: Service[] = [];
@@ -311,7 +341,7 @@ function buildServices(
             problems.push(...zodProblems(sk, r.error, value));
             continue;
         }
-        const built = buildService(name, r.data, (value ?? {}) as Record<string, unknown>, ctx);
+        const built = buildService(name, r.data, (value ?? {}) as Record<string, unknown>, ctxFor(r.data.host));
         problems.push(...built.problems);
         if (built.service) services.push(built.service);
     }

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { KNOWN_KEYS, schemas, serviceSchema } from "../stacks/validate";
+import { hostSchema } from "../stacks/schema";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -25,11 +26,12 @@ function walk(prefix: string, s: any, out: string[]): void {
     }
 }
 function schemaKeys(): string[] {
-    const out: string[] = ["cloudflare:apiToken", "homelab:services", "homelab:secrets"];
+    const out: string[] = ["cloudflare:apiToken", "homelab:hosts", "homelab:services", "homelab:secrets"];
     for (const [k, s] of Object.entries(schemas)) {
         out.push(`homelab:${k}`);
         walk(`homelab:${k}`, s, out);
     }
+    walk("homelab:hosts.<name>", hostSchema, out);
     walk("homelab:services.<name>", serviceSchema, out);
     return out.sort();
 }

@@ -58,7 +58,8 @@ export interface ServiceContext {
     secretNames?: string[];
     /** The host's own addresses in the stack (tailnet, listed): where a port may be published. */
     hostAddresses: string[];
-    edge: EdgePlacement;
+    /** Whose ports the host keeps for itself: the edge's (the edge host), or a further host's gateway. */
+    edge: EdgePlacement | "gateway";
 }
 
 function planeProblems(sk: string, s: ParsedService, expose: Plane[], managed: boolean): LocalProblem[] {
@@ -140,6 +141,7 @@ function managedService(
     return {
         ...base,
         kind: "managed",
+        ...(s.host !== undefined ? { host: s.host } : {}),
         image: s.image as string,
         port: s.port as number,
         upstream: `${name}:${s.port}`,

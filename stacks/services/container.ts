@@ -2,7 +2,7 @@
 // healthcheck, sizes, user, devices, capabilities, tmpfs, labels, published ports). Pure.
 import { hostPathProblem, normalisePath, parseDuration } from "../grammar";
 import { HostPathRule, protectedMountProblem } from "../hostPaths";
-import { ContainerSettings, Device, EdgePlacement, PublishedPort, Runtime } from "../model";
+import { ContainerSettings, Device, EdgePlacement, GATEWAY_PORT, PublishedPort, Runtime } from "../model";
 import { canonicalIp, parseIp } from "../net";
 import { ParsedService } from "../schema";
 
@@ -221,11 +221,16 @@ export function parsePublish(p: string): PublishedPort | undefined {
 }
 
 /** Host ports the edge itself uses: never given to a service. */
-export function edgePorts(edge: EdgePlacement): number[] {
+export function edgePorts(edge: EdgePlacement | "gateway"): number[] {
+    if (edge === "gateway") return [GATEWAY_PORT];
     return edge === "native" ? [80, 443, 8443, 9443] : [80, 443];
 }
 
-export function publishProblem(p: string, hostAddresses: string[], edge: EdgePlacement): string | undefined {
+export function publishProblem(
+    p: string,
+    hostAddresses: string[],
+    edge: EdgePlacement | "gateway",
+): string | undefined {
     const pp = parsePublish(p);
     if (!pp) return `"${p}" must be [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp], e.g. 6881:6881/udp`;
     if (pp.hostIp !== undefined && (pp.hostIp === "0.0.0.0" || pp.hostIp === "::"))
@@ -233,7 +238,7 @@ export function publishProblem(p: string, hostAddresses: string[], edge: EdgePla
     if (pp.hostIp !== undefined && !hostAddresses.includes(pp.hostIp))
         return `"${p}": ${pp.hostIp} is not one of the host's addresses in this stack (${hostAddresses.join(", ")}); leave it out for every address`;
     if (edgePorts(edge).includes(pp.hostPort))
-        return `"${p}": host port ${pp.hostPort} belongs to the edge (${edgePorts(edge).join(", ")})`;
+        return `"${p}": host port ${pp.hostPort} belongs to the ${edge === "gateway" ? "host's gateway" : "edge"} (${edgePorts(edge).join(", ")})`;
     return undefined;
 }
 
