@@ -26,6 +26,7 @@ import { hardeningTests } from "./e2e/hardening";
 import { macEdgeTests } from "./e2e/macEdge";
 import { v6SourceTests } from "./e2e/v6sources";
 import { breadthTests } from "./e2e/breadth";
+import { gatewayTests } from "./e2e/gateway";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { packFiles } from "../render/reload";
 import { caddyBinary, haproxyBinary } from "./support/binaries";
@@ -298,6 +299,7 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
     hardeningTests(() => lab);
     v6SourceTests(() => lab);
     breadthTests(() => lab);
+    gatewayTests(() => lab);
     macEdgeTests(() => lab);
 });
 
