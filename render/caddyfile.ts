@@ -127,6 +127,9 @@ function gatewayRoute(model: Model, s: Service, opts: CaddyfileOptions): { targe
     return {
         target: `https://${opts.gateways?.[host.name] ?? `${host.tailnet.ipv4}:${GATEWAY_PORT}`}`,
         transport: [
+            // Caddy sends an HTTPS upstream its own address as Host; the service must see the
+            // name the client asked for (Nextcloud's trusted domains, Immich's links).
+            directive("header_up", ["Host", "{host}"]),
             block(
                 "transport",
                 ["http"],

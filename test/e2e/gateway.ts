@@ -132,7 +132,7 @@ export function gatewayTests(getLab: () => Lab): void {
             assert.match(
                 r.body,
                 /"host":"nasapp\.home\.example\.dev"/,
-                "the service sees the name the client asked for",
+                `the service sees the name the client asked for: ${r.body}`,
             );
         });
         it("Caddy's key reaches its config folder as 0600", () => {
