@@ -59,6 +59,20 @@ describe("real binaries", function () {
         const certAndKey = fs.readFileSync(ca.cert, "utf8") + fs.readFileSync(ca.key, "utf8");
         for (const f of ["relay.pem", "edge-client.pem"]) fs.writeFileSync(path.join(dir, f), certAndKey);
         fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "edge-ca.pem"));
+        // And for a further host's: Caddy's client certificate and the hosts CA, the gateway's.
+        fs.copyFileSync(ca.cert, path.join(dir, "pki/hosts-ca.pem"));
+        fs.copyFileSync(ca.cert, path.join(dir, "pki/hosts-client.crt"));
+        fs.copyFileSync(ca.key, path.join(dir, "pki/hosts-client.key"));
+        fs.copyFileSync(ca.cert, path.join(dir, "hosts-ca.pem"));
+        fs.writeFileSync(path.join(dir, "gateway.pem"), certAndKey);
+    });
+
+    it("two hosts (test/stacks/twohosts.yaml): caddy validate accepts the Caddyfile, HAProxy the gateway's config", () => {
+        const files = renderAll(modelFromStackFile(path.join(ROOT, "test/stacks/twohosts.yaml")));
+        const r = caddyValidate("twohosts", files["Caddyfile"] as string);
+        assert.equal(r.status, 0, r.out);
+        assert.match(files["Caddyfile"] as string, /tls_client_auth pki\/hosts-client\.crt pki\/hosts-client\.key/);
+        haproxyAccepts("twohosts", { "gateway.haproxy.cfg": files["hosts/nas/gateway.haproxy.cfg"] as string });
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
