@@ -1,7 +1,8 @@
 // Secrets stay secrets: in resource inputs, in outputs. The mocks hand out recognisable secret
 // values (all containing "SECRET"); none may appear anywhere that is not marked secret.
 import { strict as assert } from "assert";
-import { EXAMPLE, Run, onLinux, runProgram, withDynamicWan } from "./harness";
+import * as path from "path";
+import { EXAMPLE, ROOT, Run, onLinux, readStackFile, runProgram, withDynamicWan } from "./harness";
 
 // Mocked secret values all contain "SECRET"; private keys (the CA, the edge and relay keys, the
 // users' keys) are PEM blocks.
@@ -22,6 +23,10 @@ function variants(): [string, Record<string, unknown>][] {
         ["Mac: native edge and relay", EXAMPLE],
         ["Linux: edge container", linux],
         ["Linux with a dynamic WAN address (DDNS updater)", dynamic],
+        [
+            "Mac and a Linux NAS: the gateway's key, Caddy's key for it, a NAS service's secretEnv",
+            readStackFile(path.join(ROOT, "test/stacks/twohosts.yaml")),
+        ],
     ];
 }
 
@@ -52,19 +57,27 @@ for (const [label, config] of variants())
 
         it("the bootstrap token reaches only the Cloudflare provider and the tunnel's connection cleanup (its environment, on the Pulumi machine), as a secret", () => {
             const holders = run.resources.filter((r) => JSON.stringify(r.inputs).includes("bootstrap-token-SECRET"));
+            // One cleanup per tunnel: the edge host's, and each further host's with public services.
+            const tunnels = run.resources
+                .filter((r) => r.type.endsWith("ZeroTrustTunnelCloudflared"))
+                .map((r) => r.name);
             assert.deepEqual(
                 holders.map((r) => [r.type, r.name, r.secretInputs]),
                 [
                     ["pulumi:providers:cloudflare", "cloudflare", ["apiToken"]],
-                    ["command:local:Command", "tunnel-connections-cleanup", ["environment.CLOUDFLARE_API_TOKEN"]],
+                    ...tunnels.map((t) => [
+                        "command:local:Command",
+                        `${t}-connections-cleanup`,
+                        ["environment.CLOUDFLARE_API_TOKEN"],
+                    ]),
                 ],
             );
-            const cleanup = holders[1] as (typeof holders)[number];
-            assert.doesNotMatch(
-                `${cleanup.inputs.create} ${cleanup.inputs.delete}`,
-                /bootstrap-token-SECRET/,
-                "never in the script",
-            );
+            for (const cleanup of holders.slice(1))
+                assert.doesNotMatch(
+                    `${cleanup.inputs.create} ${cleanup.inputs.delete}`,
+                    /bootstrap-token-SECRET/,
+                    "never in the script",
+                );
         });
 
         it("the variant runs what it says (the DDNS updater only with a dynamic address)", () => {

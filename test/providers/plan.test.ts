@@ -53,6 +53,7 @@ const STACKS: [string, () => Cfg, string?][] = [
     ["lake (Linux, mtls)", () => stackFile("lake"), "lake"],
     ["workshop (every shape of service)", () => stackFile("workshop"), "workshop"],
     ["minimal (only the required keys)", () => stackFile("minimal"), "minimal"],
+    ["two hosts (a Mac edge and a Linux NAS)", () => stackFile("twohosts")],
 ];
 
 const custom = (run: Run) => run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
@@ -185,10 +186,13 @@ interface Change {
     owns?: (resourceName: string) => boolean;
 }
 
+/** The further hosts of the stacks above (test/stacks/twohosts.yaml). */
+const FURTHER_HOSTS = ["nas"];
 const svc = (c: Cfg) => (c["homelab:services"] ??= {}) as Record<string, any>;
 const ofService = (s: string) => (n: string) =>
     n === `docker-${s}` ||
     n === `docker-image-${s}` ||
+    FURTHER_HOSTS.some((h) => n === `host-${h}-${s}` || n === `host-${h}-image-${s}`) ||
     n.startsWith(`access-${s}-`) ||
     n === `tunnel-${s}-cname` ||
     n === `private-dns-mtls-${s}-a`;
@@ -297,6 +301,22 @@ function deletedBy(before: Run, after: Run): Registered[] {
     return custom(before).filter((r) => !now.has(r.urn));
 }
 
+/** Whether a resource belongs to a tunnel (and its host's cloudflared) that `after` no longer has. */
+function withGoneTunnel(before: Run, after: Run): (n: string) => boolean {
+    const tunnels = (r: Run) =>
+        custom(r)
+            .filter((t) => t.type.endsWith("ZeroTrustTunnelCloudflared"))
+            .map((t) => t.name);
+    const goneTunnels = tunnels(before).filter((t) => !tunnels(after).includes(t));
+    const ofFurther = (n: string) => FURTHER_HOSTS.some((h) => n === `tunnel-${h}` || n.startsWith(`tunnel-${h}-`));
+    return (n) =>
+        goneTunnels.some((t) => {
+            const host = t === "tunnel" ? undefined : t.slice("tunnel-".length);
+            if (host) return n === t || n.startsWith(`${t}-`) || n.startsWith(`host-${host}-cloudflared`);
+            return ((n === "tunnel" || n.startsWith("tunnel-")) && !ofFurther(n)) || n.startsWith("docker-cloudflared");
+        });
+}
+
 async function assertReplacesNothingShared(label: string, base: Cfg, change: Change, stack?: string): Promise<void> {
     const after = clone(base);
     change.apply(after);
@@ -312,12 +332,8 @@ async function assertReplacesNothingShared(label: string, base: Cfg, change: Cha
         `${label}, ${change.name}: replaces what it does not own`,
     );
     // Nothing shared disappears either (a rename without an alias is a delete and a create).
-    // The tunnel and cloudflared go with the last public service.
-    const noTunnel = !custom(bRun).some((r) => r.type.endsWith("ZeroTrustTunnelCloudflared"));
-    const gone = deletedBy(a, bRun).filter(
-        (r) =>
-            !owned(r.name) && !(noTunnel && (r.name.startsWith("tunnel") || r.name.startsWith("docker-cloudflared"))),
-    );
+    // A host's tunnel and cloudflared go with its last public service.
+    const gone = deletedBy(a, bRun).filter((r) => !owned(r.name) && !withGoneTunnel(a, bRun)(r.name));
     assert.deepEqual(
         gone.map((r) => r.name),
         [],
@@ -334,6 +350,7 @@ describe("provider semantics: service-table and user changes replace nothing sha
         ["six of the example's services on Linux", () => exampleLinux()],
         ["six of the example's services with a dynamic address", () => exampleDynamic()],
         STACKS[4] as [string, () => Cfg, string],
+        STACKS[7] as [string, () => Cfg],
     ];
     for (const [label, make, stack] of bases) {
         describe(label, () => {
@@ -529,5 +546,48 @@ describe("provider semantics: healthchecks", () => {
             "1m0s",
             "written as Docker reports it",
         );
+    });
+});
+
+describe("provider semantics: more than one machine", () => {
+    const twoHosts = () => stackFile("twohosts");
+    const label = "two hosts";
+    it("a service added on the further host replaces nothing on either host", async () => {
+        await assertReplacesNothingShared(label, twoHosts(), {
+            name: "add a private service on the NAS",
+            apply: (c) =>
+                (svc(c)["books"] = { image: "lscr.io/linuxserver/calibre-web:0.6.24", port: 8083, host: "nas" }),
+        });
+    });
+    it("a public service moved to the further host keeps its record (the same URN): never deleted or replaced", async () => {
+        const a = await baseRun(twoHosts());
+        const cfg = twoHosts();
+        svc(cfg)["notes"].host = "nas";
+        const b = await run(cfg);
+        const step = planUp(a, b).find((x) => x.resource.name === "tunnel-notes-cname") as Step;
+        assert.ok(step, "the record is still registered under its name");
+        // Its content becomes the other tunnel's name (the mocks' ids may make it equal): never a replacement.
+        assert.ok(step.change === "update" || step.change === "same", `${step.change}: ${step.diffs}`);
+        assert.ok(!deletedBy(a, b).some((r) => r.name === "tunnel-notes-cname"));
+    });
+    it("the further host's last private service removed: its gateway and the hosts CA go, the edge host keeps everything", async () => {
+        const a = await baseRun(twoHosts());
+        const cfg = twoHosts();
+        for (const s of ["jellyfin", "photos", "photos-db"]) delete svc(cfg)[s];
+        const b = await run(cfg);
+        const gone = deletedBy(a, b).map((r) => r.name);
+        assert.ok(gone.includes("gateway-nas-container"));
+        assert.ok(gone.some((n) => n.startsWith("hosts-tls-")));
+        const onEdge = planUp(a, b).filter(
+            (p) =>
+                p.change === "replace" &&
+                !p.resource.name.startsWith("host-nas-") &&
+                !p.resource.name.startsWith("gateway-nas"),
+        );
+        assert.deepEqual(
+            onEdge.map((p) => `${p.resource.name}: ${p.diffs}`),
+            [],
+        );
+        assert.ok(!gone.some((n) => n.startsWith("docker-") || n === "edge-haproxy"), gone.join(", "));
     });
 });
