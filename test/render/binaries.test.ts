@@ -32,14 +32,14 @@ describe("real binaries", function () {
         return { status: r.status, out: r.stdout + r.stderr };
     };
 
-    /** Every haproxy.cfg among the rendered files is accepted, without a warning, by HAProxy 2.6 and 3.x. */
+    /** Every haproxy.cfg among the rendered files (a further host's gateway's too) is accepted, without a warning, by HAProxy 2.6 and 3.x. */
     const haproxyAccepts = (name: string, files: Record<string, string>) => {
         const configs = Object.keys(files).filter((f) => f.endsWith("haproxy.cfg"));
         assert.ok(configs.length >= 1, `${name}: no HAProxy config rendered`);
         for (const binary of [haproxyBinary(), haproxy3Binary()]) {
             const version = execFileSync(binary, ["-v"], { encoding: "utf8" }).split("\n")[0];
             for (const cfg of configs) {
-                const file = path.join(dir, `${name}.${cfg}`);
+                const file = path.join(dir, `${name}.${cfg.replace(/\//g, "_")}`);
                 fs.writeFileSync(file, files[cfg] as string);
                 // As in production: -C makes every file the config names relative to its directory.
                 const r = spawnSync(binary, ["-c", "-C", dir, "-f", file], { encoding: "utf8", timeout: 30_000 });
@@ -65,14 +65,6 @@ describe("real binaries", function () {
         fs.copyFileSync(ca.key, path.join(dir, "pki/hosts-client.key"));
         fs.copyFileSync(ca.cert, path.join(dir, "hosts-ca.pem"));
         fs.writeFileSync(path.join(dir, "gateway.pem"), certAndKey);
-    });
-
-    it("two hosts (test/stacks/twohosts.yaml): caddy validate accepts the Caddyfile, HAProxy the gateway's config", () => {
-        const files = renderAll(modelFromStackFile(path.join(ROOT, "test/stacks/twohosts.yaml")));
-        const r = caddyValidate("twohosts", files["Caddyfile"] as string);
-        assert.equal(r.status, 0, r.out);
-        assert.match(files["Caddyfile"] as string, /tls_client_auth pki\/hosts-client\.crt pki\/hosts-client\.key/);
-        haproxyAccepts("twohosts", { "gateway.haproxy.cfg": files["hosts/nas/gateway.haproxy.cfg"] as string });
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

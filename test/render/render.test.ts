@@ -36,7 +36,7 @@ describe("renderers: golden files", () => {
             for (const [name, content] of Object.entries(files)) {
                 const golden = path.join(dir, name);
                 if (process.env["UPDATE_GOLDEN"]) {
-                    fs.mkdirSync(dir, { recursive: true });
+                    fs.mkdirSync(path.dirname(golden), { recursive: true });
                     fs.writeFileSync(golden, content);
                 }
                 assert.equal(
@@ -65,7 +65,9 @@ describe("renderers: golden files", () => {
                     (process.stdout as any).write = write;
                 }
                 assert.equal(code, 0);
-                return fs.readdirSync(out).sort();
+                return (fs.readdirSync(out, { recursive: true }) as string[])
+                    .filter((f) => fs.statSync(path.join(out, f)).isFile())
+                    .sort();
             } finally {
                 fs.rmSync(out, { recursive: true, force: true });
             }
@@ -77,6 +79,16 @@ describe("renderers: golden files", () => {
             "edge.haproxy.cfg",
             "edge.plist",
             "haproxy.cfg",
+            "tunnel-ingress.json",
+        ]);
+        assert.deepEqual(render("twohosts"), [
+            "Caddyfile",
+            "caddy.Dockerfile",
+            "edge.haproxy.cfg",
+            "edge.plist",
+            "haproxy.cfg",
+            "hosts/nas/gateway.haproxy.cfg",
+            "hosts/nas/tunnel-ingress.json",
             "tunnel-ingress.json",
         ]);
     });
