@@ -18,7 +18,7 @@ import { EdgeTls } from "./components/edgeTls";
 import { DockerHost } from "./components/dockerHost";
 import { Edge } from "./components/edge";
 import { needsDdns } from "./plan/docker";
-import { assemble } from "./plan/assemble";
+import { HostPart, assemble } from "./plan/assemble";
 import { formerChild } from "./components/aliases";
 import { HostsTls } from "./components/hostsTls";
 import { Gateway } from "./components/gateway";
@@ -131,35 +131,12 @@ export = async () => {
     );
 
     // Further hosts: each its own engine, networks, services, gateway and (with public services) tunnel.
-    const hostContainers: Record<string, pulumi.Output<Record<string, string>>> = {};
-    for (const h of plan.hosts) {
-        const onHost = { providers: [new docker.Provider(`docker-engine-${h.name}`, { host: h.dockerHost.engine })] };
-        const hostTunnel = h.tunnel ? tunnelFor(`tunnel-${h.name}`, h.name, h.tunnel) : undefined;
-        const further = new DockerHost(
-            `host-${h.name}`,
-            {
-                part: h.dockerHost,
-                dnsToken: "",
-                ...(hostTunnel ? { tunnelToken: hostTunnel.token, tunnelCleanup: hostTunnel.connectionsCleanup } : {}),
-                caCertificate: "",
-                clientCertificates: {},
-                secrets,
-            },
-            onHost,
-        );
-        hostContainers[h.name] = further.containers;
-        if (h.gateway && hostsTls)
-            new Gateway(
-                `gateway-${h.name}`,
-                {
-                    part: h.gateway,
-                    networkNames: further.networkNames,
-                    caPem: hostsTls.caPem,
-                    serverPem: hostsTls.gatewayPems[h.name] as pulumi.Output<string>,
-                },
-                onHost,
-            );
-    }
+    const hostContainers = Object.fromEntries(
+        plan.hosts.map((h) => {
+            const hostTunnel = h.tunnel ? tunnelFor(`tunnel-${h.name}`, h.name, h.tunnel) : undefined;
+            return [h.name, furtherHost(h, { secrets, ...(hostTunnel ? { tunnel: hostTunnel } : {}), hostsTls })];
+        }),
+    );
 
     // The edge: HAProxy on :80/:443, a container on Linux, natively on the Mac on a Mac runtime.
     const edgeTls = model.edge === "native" ? new EdgeTls("edge-tls", { stackName: stack }) : undefined;
@@ -198,3 +175,39 @@ export = async () => {
         adopted: contact.imports,
     };
 };
+
+/**
+ * One further host (homelab:hosts): its own Docker provider, its networks and containers (a
+ * DockerHost without Caddy) and, when it serves private or mtls services, its gateway. Returns its
+ * containers by name → id.
+ */
+function furtherHost(
+    h: HostPart,
+    args: { secrets: pulumi.Input<Record<string, string>>; tunnel?: Tunnel; hostsTls: HostsTls | undefined },
+): pulumi.Output<Record<string, string>> {
+    const onHost = { providers: [new docker.Provider(`docker-engine-${h.name}`, { host: h.dockerHost.engine })] };
+    const further = new DockerHost(
+        `host-${h.name}`,
+        {
+            part: h.dockerHost,
+            dnsToken: "",
+            ...(args.tunnel ? { tunnelToken: args.tunnel.token, tunnelCleanup: args.tunnel.connectionsCleanup } : {}),
+            caCertificate: "",
+            clientCertificates: {},
+            secrets: args.secrets,
+        },
+        onHost,
+    );
+    if (h.gateway && args.hostsTls)
+        new Gateway(
+            `gateway-${h.name}`,
+            {
+                part: h.gateway,
+                networkNames: further.networkNames,
+                caPem: args.hostsTls.caPem,
+                serverPem: args.hostsTls.gatewayPems[h.name] as pulumi.Output<string>,
+            },
+            onHost,
+        );
+    return further.containers;
+}
