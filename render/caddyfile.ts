@@ -119,17 +119,18 @@ function forwardAuth(s: Service): Node[] {
 /**
  * A service on a further host: through that host's gateway, over TLS, with the client
  * certificate the stack's hosts CA issued to Caddy; the name asked for picks the service there.
+ * The service gets the Host header the client sent, as on the edge host: Caddy would otherwise
+ * put the gateway's address there (its default for a TLS upstream), and the service would build
+ * its links and redirects, and check its allowed names, against 100.x.y.z:7443.
  */
-function gatewayRoute(model: Model, s: Service, opts: CaddyfileOptions): { target: string; transport: Node[] } {
+function gatewayRoute(model: Model, s: Service, opts: CaddyfileOptions): { target: string; body: Node[] } {
     const host = s.kind === "managed" ? model.hosts.find((h) => h.name === s.host) : undefined;
     if (!host) throw new Error(`internal: service ${s.name} on unknown host`);
     const pki = CADDY_HOSTS_PKI;
     return {
         target: `https://${opts.gateways?.[host.name] ?? `${host.tailnet.ipv4}:${GATEWAY_PORT}`}`,
-        transport: [
-            // Caddy sends an HTTPS upstream its own address as Host; the service must see the
-            // name the client asked for (Nextcloud's trusted domains, Immich's links).
-            directive("header_up", ["Host", "{host}"]),
+        body: [
+            directive("header_up", ["Host", "{hostport}"]),
             block(
                 "transport",
                 ["http"],
@@ -156,7 +157,7 @@ function proxyTo(model: Model, s: Service, listener: "plain" | "mtls", opts: Cad
                 // Stream responses as they come (media, server-sent events); WebSocket upgrades pass through.
                 directive("flush_interval", ["-1"]),
                 directive("stream_close_delay", [CADDY_TIMING.streamCloseDelay[listener]]),
-                ...(further?.transport ?? upstreamTransport(s)),
+                ...(further?.body ?? upstreamTransport(s)),
             ],
         ),
     ];

@@ -279,6 +279,7 @@ export interface Model {
      * Canonical CIDRs from `homelab:untrustedSources`: addresses inside a trusted network (or the
      * tailnet) that are never trusted, such as a router that rewrites forwarded connections to its
      * own LAN address. Checked before the trusted networks, by HAProxy and by Caddy's guard.
+     * Every further host's tailnet address is added (homelab:hosts): nothing there is trusted.
      */
     untrustedSources: string[];
     /** The home's WAN address, or "dynamic": an updater in the stack keeps the mtls records current. */

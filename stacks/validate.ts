@@ -263,6 +263,15 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
         .map((u) => ({ name: u.name, validityDays: u.validityDays }))
         .sort((a, b) => (a.name < b.name ? -1 : 1));
 
+    // A further host is never a trusted client of the edge, as if listed in untrustedSources: its
+    // containers, public ones too, reach the tailnet from its tailnet address (Docker masquerades
+    // them), where the edge would trust them as any tailnet device and serve them every private
+    // name. Caddy dials the gateway; nothing on that host needs the edge's private plane.
+    const hostSources = further.hosts.flatMap((h) => [
+        `${h.tailnet.ipv4}/32`,
+        ...(h.tailnet.ipv6 ? [`${h.tailnet.ipv6}/128`] : []),
+    ]);
+
     if (
         problems.length > 0 ||
         !p.domain ||
@@ -284,7 +293,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
         tailnet: { ipv4: tailnet[0] as string, ...(p.tailnet.ipv6 ? { ipv6: tailnet[1] as string } : {}) },
         private: { subdomain, fqdn: privateFqdn, wildcard: `*.${privateFqdn}` },
         trustedNetworks: trusted.trusted,
-        untrustedSources: untrusted.untrusted,
+        untrustedSources: [...untrusted.untrusted, ...hostSources.filter((c) => !untrusted.untrusted.includes(c))],
         ...(wan.publicIp ? { wan: { publicIp: wan.publicIp } } : {}),
         listenAddresses: listen.addresses,
         acme: {

@@ -15,7 +15,11 @@
 // - published ports bind where publishedPorts(model) says and nowhere else; no service publishes;
 // - the public service's container can neither resolve nor reach the private services, and Caddy's
 //   listeners are closed everywhere but on its edge address;
-// - what source address Caddy sees through a published port on this engine.
+// - what source address Caddy sees through a published port on this engine;
+// - with a further host (test/docker/hosts.ts: two engines with Docker's iptables on one tailnet):
+//   Caddy reaches the NAS's services through its gateway, which answers nothing but Caddy's
+//   certificate; the NAS's public container reaches neither its private ones nor, as a trusted
+//   client, the edge; the NAS publishes the gateway alone, on its tailnet address alone.
 //
 // What it cannot prove:
 // - the real images: Caddy, HAProxy and every service run in local stand-ins (the static Caddy
@@ -49,6 +53,7 @@ import { plan } from "./providers/semantics";
 import { containerReadBack, networkReadBack, readBackInputs } from "./providers/fromEngine";
 import { Engine, startEngine } from "./docker/engine";
 import { V6Clients, v6Clients } from "./docker/v6clients";
+import { hostsSuite } from "./docker/hosts";
 import {
     ECHO_IMAGE,
     buildCaddyImage,
@@ -1128,4 +1133,6 @@ if (ENABLED) {
             log(`per_source for the WAN /64: ${entries[0]?.trim()}`);
         });
     });
+
+    hostsSuite(log);
 }

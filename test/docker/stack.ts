@@ -23,7 +23,7 @@ import {
     HAPROXY_WRITE,
     packFiles,
 } from "../../render/reload";
-import { CADDY_ETC } from "../../stacks/layout";
+import { CADDY_ETC, CADDY_HOSTS_PKI } from "../../stacks/layout";
 import { DockerPlan, dockerPlan } from "../../plan/docker";
 import { DATA_DIRS } from "../../stacks/layout";
 import versions from "../../render/versions.json";
@@ -173,7 +173,21 @@ export function clientsPem(pki: Pki, users: string[]): string {
         .join("");
 }
 
-export function caddyBundle(model: Model, pki: Pki, opts: { caddyfile?: string } = {}): string {
+/** PEM texts for further hosts: the hosts CA and Caddy's client certificate and key. */
+export interface HostsTlsPems {
+    ca: string;
+    cert: string;
+    key: string;
+}
+
+export function caddyBundle(
+    model: Model,
+    pki: Pki,
+    opts: { caddyfile?: string; hostsTls?: HostsTlsPems } = {},
+): string {
+    const h = opts.hostsTls;
+    // Under the names the Caddyfile reads them by (as components/dockerHost.ts caddyBundle packs them).
+    const name = (f: string) => path.basename(f);
     return packFiles({
         Caddyfile: opts.caddyfile ?? caddyfileFor(model),
         "ca.pem": pki.caPem,
@@ -181,6 +195,13 @@ export function caddyBundle(model: Model, pki: Pki, opts: { caddyfile?: string }
             pki,
             model.users.map((u) => u.name),
         ),
+        ...(h
+            ? {
+                  [name(CADDY_HOSTS_PKI.ca)]: h.ca,
+                  [name(CADDY_HOSTS_PKI.clientCert)]: h.cert,
+                  [name(CADDY_HOSTS_PKI.clientKey)]: h.key,
+              }
+            : {}),
     });
 }
 
@@ -280,7 +301,7 @@ export function curlArgs(pki: Pki, o: CurlOptions): string[] {
     return args;
 }
 
-function parseCurl(r: { status: number | null; stdout: string; stderr: string }): CurlResult {
+export function parseCurl(r: { status: number | null; stdout: string; stderr: string }): CurlResult {
     const nl = r.stdout.lastIndexOf("\n");
     return {
         exit: r.status,
@@ -365,13 +386,15 @@ export async function tagServiceImages(engine: Engine, plans: DockerPlan[]): Pro
  * Brings the stack up in the order the Pulumi program does: networks; Caddy (started with no
  * config) then its config through CADDY_RELOAD_ON_HOST; cloudflared and the services; the
  * haproxy.cfg through HAPROXY_RELOAD_ON_HOST (which creates the config dir) and then HAProxy.
+ * Caddy's bundle is caddyBundle(model, pki) unless one is given (with further hosts' files).
  */
-export async function bringUp(engine: Engine, stack: Stack): Promise<void> {
+export async function bringUp(engine: Engine, stack: Stack, opts: { caddyBundle?: string } = {}): Promise<void> {
     const { model, plan, pki } = stack;
+    const bundle = opts.caddyBundle ?? caddyBundle(model, pki);
     await applyNetworks(engine, plan);
     const byRole = (role: string) => plan.containers.filter((c) => c.role === role);
     for (const spec of byRole("caddy")) await applyContainer(engine, spec);
-    let r = await applyCaddyConfig(engine, model, caddyBundle(model, pki));
+    let r = await applyCaddyConfig(engine, model, bundle);
     if (r.status !== 0) {
         // The component runs the reload right after the container starts; note it if Caddy's
         // admin endpoint was not up yet, and retry once it is.
@@ -393,7 +416,7 @@ export async function bringUp(engine: Engine, stack: Stack): Promise<void> {
                     ])
                 ).status === 0,
         );
-        r = await applyCaddyConfig(engine, model, caddyBundle(model, pki));
+        r = await applyCaddyConfig(engine, model, bundle);
         if (r.status !== 0) throw new Error(`CADDY_RELOAD_ON_HOST failed: ${r.stderr}`);
     }
     for (const spec of [...byRole("cloudflared"), ...byRole("service")]) await applyContainer(engine, spec);

@@ -131,7 +131,7 @@ export function gatewayTests(getLab: () => Lab): void {
             assert.match(r.body, /"service":"media"/);
             assert.match(
                 r.body,
-                /"host":"nasapp\.home\.example\.dev"/,
+                /"host":"nasapp\.home\.example\.dev(:\d+)?"/,
                 `the service sees the name the client asked for: ${r.body}`,
             );
         });

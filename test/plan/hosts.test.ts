@@ -134,6 +134,10 @@ describe("more than one machine: a Mac edge and a Linux NAS (test/stacks/twohost
         const caddyfile = files["Caddyfile"] as string;
         assert.match(caddyfile, /reverse_proxy https:\/\/100\.101\.102\.110:7443 \{/);
         assert.match(caddyfile, /tls_server_name jellyfin\.nas\.homelab\.internal/);
+        // The service gets the name the client asked for, not the gateway's address (Caddy's default for TLS upstreams).
+        assert.match(caddyfile, /stream_close_delay \S+\n\t+header_up Host \{hostport\}\n\t+transport http \{/);
+        // Nothing on the NAS is a trusted client: Caddy's guard aborts its tailnet address.
+        assert.match(caddyfile, /@excluded remote_ip 100\.101\.102\.110\/32 /);
         assert.doesNotMatch(caddyfile, /jellyfin:8096/, "Caddy never dials the NAS's container by name");
         // Every file on disk or in a plain input: never the key.
         for (const r of run.resources) {
