@@ -3,6 +3,9 @@
 // networks, host gateway, secret environment) and a new setting is added once.
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import * as command from "@pulumi/command";
+import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, haproxyReloadEnvironment } from "../render/reload";
+import versions from "../render/versions.json";
 import { ContainerSpec, DOCKER_STOP_SECONDS, LOG_DRIVER, NetworkKey, NetworkSpec, SecretRef } from "../plan/docker";
 
 /** Where secret environment values come from (all Pulumi secrets). */
@@ -174,4 +177,35 @@ export function containerOptions(spec: ContainerSpec): {
         ...(Object.keys(spec.secretEnv).length > 0 ? { additionalSecretOutputs: ["envs"] } : {}),
         replaceOnChanges: APPLIED_ONLY_ON_CREATE,
     };
+}
+
+/**
+ * The command that puts an HAProxy container's files (a bundle on stdin: haproxy.cfg and its
+ * certificates) into its config folder on the Docker host, checked by the pinned image first, and
+ * reloads that HAProxy softly: the edge's, the relay's and a further host's gateway's. When the
+ * bundle carries a key, stdin is a secret output too, not by propagation alone.
+ */
+export function haproxyConfigCommand(
+    name: string,
+    args: { engine: string; configDir: string; container: string; files: pulumi.Input<string>; carriesKey: boolean },
+    opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+    return new command.local.Command(
+        name,
+        {
+            create: HAPROXY_RELOAD_ON_HOST,
+            update: HAPROXY_RELOAD_ON_HOST,
+            interpreter: ["/bin/sh", "-c"],
+            environment: {
+                DOCKER_HOST: args.engine,
+                IMAGE: versions.haproxyImage,
+                CONFIG_DIR: args.configDir,
+                CONTAINER: args.container,
+                WRITE: HAPROXY_WRITE,
+                ...haproxyReloadEnvironment(),
+            },
+            stdin: args.files,
+        },
+        { ...opts, ...(args.carriesKey ? { additionalSecretOutputs: ["stdin"] } : {}) },
+    );
 }

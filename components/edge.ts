@@ -12,10 +12,10 @@ import * as command from "@pulumi/command";
 import { sshTarget } from "../stacks/grammar";
 import { CONTAINERS, EDGE_TLS_FILES } from "../stacks/layout";
 import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC } from "../render/edge";
-import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, haproxyReloadEnvironment, packFiles } from "../render/reload";
+import { packFiles } from "../render/reload";
 import { NetworkKey } from "../plan/docker";
 import { EdgePart } from "../plan/assemble";
-import { containerArgs } from "./containers";
+import { containerArgs, haproxyConfigCommand } from "./containers";
 import { EdgeTls } from "./edgeTls";
 import { formerChild } from "./aliases";
 import versions from "../render/versions.json";
@@ -72,29 +72,17 @@ export class Edge extends pulumi.ComponentResource {
                       ),
                   )
                 : pulumi.output(packFiles({ "haproxy.cfg": this.haproxyCfg }));
-        const config = new command.local.Command(
+        const config = haproxyConfigCommand(
             `${name}-haproxy-config`,
             {
-                create: HAPROXY_RELOAD_ON_HOST,
-                update: HAPROXY_RELOAD_ON_HOST,
-                interpreter: ["/bin/sh", "-c"],
-                environment: {
-                    DOCKER_HOST: part.engine,
-                    IMAGE: versions.haproxyImage,
-                    CONFIG_DIR: part.configDir,
-                    CONTAINER: CONTAINERS.haproxy,
-                    WRITE: HAPROXY_WRITE,
-                    ...haproxyReloadEnvironment(),
-                },
-                stdin: files,
+                engine: part.engine,
+                configDir: part.configDir,
+                container: CONTAINERS.haproxy,
+                files,
+                // On a Mac runtime the bundle carries the relay's key.
+                carriesKey: !!native,
             },
-            {
-                parent: this,
-                dependsOn: [image],
-                aliases: [formerDockerHostChild("docker-haproxy-config")],
-                // On a Mac runtime stdin carries the relay's key: secret in the outputs too, not by propagation alone.
-                ...(native ? { additionalSecretOutputs: ["stdin"] } : {}),
-            },
+            { parent: this, dependsOn: [image], aliases: [formerDockerHostChild("docker-haproxy-config")] },
         );
         const spec = part.container;
         const container = new docker.Container(

@@ -5,12 +5,11 @@
 // before it takes effect and reloaded softly, as the edge's is.
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import * as command from "@pulumi/command";
-import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, haproxyReloadEnvironment, packFiles } from "../render/reload";
+import { packFiles } from "../render/reload";
 import { GATEWAY_FILES } from "../render/gateway";
 import { NetworkKey } from "../plan/docker";
 import { GatewayPart } from "../plan/assemble";
-import { containerArgs } from "./containers";
+import { containerArgs, haproxyConfigCommand } from "./containers";
 import versions from "../render/versions.json";
 
 export interface GatewayArgs {
@@ -42,24 +41,16 @@ export class Gateway extends pulumi.ComponentResource {
                 }),
             ),
         );
-        const config = new command.local.Command(
+        const config = haproxyConfigCommand(
             `${name}-config`,
             {
-                create: HAPROXY_RELOAD_ON_HOST,
-                update: HAPROXY_RELOAD_ON_HOST,
-                interpreter: ["/bin/sh", "-c"],
-                environment: {
-                    DOCKER_HOST: part.engine,
-                    IMAGE: versions.haproxyImage,
-                    CONFIG_DIR: part.configDir,
-                    CONTAINER: part.container.name,
-                    WRITE: HAPROXY_WRITE,
-                    ...haproxyReloadEnvironment(),
-                },
-                stdin: files,
+                engine: part.engine,
+                configDir: part.configDir,
+                container: part.container.name,
+                files,
+                carriesKey: true,
             },
-            // stdin carries the gateway's key: secret in the outputs too.
-            { parent: this, dependsOn: [image], additionalSecretOutputs: ["stdin"] },
+            { parent: this, dependsOn: [image] },
         );
         const container = new docker.Container(
             `${name}-container`,
