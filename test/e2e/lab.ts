@@ -28,7 +28,7 @@ import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { addressPlan } from "../../stacks/addressPlan";
 import { renderCaddyfile } from "../../render/caddyfile";
-import { RelayOptions, holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
+import { RELAY_LIMITS, RelayOptions, holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
 import {
     CADDY_APPLY,
     CADDY_RELOAD_ON_HOST,
@@ -65,7 +65,11 @@ export const RELAY = { host: "127.0.0.1", plain: 8443, mtls: 9443 } as const;
  * The relay's limits in the lab: production's (RELAY_LIMITS) need about 82,000 open files, and
  * this machine allows a process 20,000; the lab's still take more than the old limit of 4,096.
  */
-export const LAB_RELAY_LIMITS = { perFrontend: 8192, maxconn: 9000 } as const;
+export const LAB_RELAY_LIMITS = {
+    perFrontend: 8192,
+    maxconn: 9000,
+    handshakeTimeout: RELAY_LIMITS.handshakeTimeout,
+} as const;
 /**
  * A second Mac edge shape, for a test that needs other relay limits than the lab's: a native edge
  * and a relay of its own (startMacEdge), below Linux's ephemeral ports and apart from the lab's.
