@@ -8,8 +8,9 @@
 // ceiling on untrusted connections keeps slots free for trusted sources.
 //
 // The relay (a container, Mac runtimes only) is the other end of the native edge's hop into
-// Docker: it accepts a connection only when it carries the edge's client certificate, then
-// forwards it to Caddy from the one address whose PROXY headers Caddy believes.
+// Docker: it accepts a connection only when it carries the edge's client certificate (and closes
+// one that has not shown it within a second), then forwards it to Caddy from the one address whose
+// PROXY headers Caddy believes.
 import { Model, TAILNET_IPV4_RANGE, TAILNET_IPV6_RANGE } from "../stacks/model";
 import { parseCidr } from "../stacks/net";
 import { CADDY_MTLS_PORT, CADDY_PLAIN_PORT, EDGE_TLS_FILES, RELAY_PORTS, RELAY_SERVER_NAME } from "../stacks/layout";
@@ -82,6 +83,21 @@ export const RELAY_LIMITS = {
     perFrontend: 16_384 + 4096,
     /** The relay process: both frontends, and their connections to Caddy. */
     maxconn: 2 * (16_384 + 4096),
+    /**
+     * How long a connection may hold a slot before it has proved it is the edge: its PROXY header
+     * and the whole TLS handshake with the edge's certificate (HAProxy's `timeout client-hs`,
+     * 2.9+, counted once from the accept; without it the wait is `timeout client`, 10 s). Capacity
+     * alone only raises the bar: a container that opens perFrontend connections per this time,
+     * and sends nothing, holds every slot. With the figures here that is 20,480 new connections a
+     * second to one port, without pause; with the 10 s it was 2,048.
+     *
+     * Nothing in this wait depends on a client on the internet: the edge reads the client's
+     * ClientHello first, then connects to the relay and at once sends its PROXY header and its own
+     * handshake, between two processes on one Mac (loopback and Docker's port forwarder). It takes
+     * milliseconds (PROXY header and mutual TLS with ECDSA P-256, on loopback: about 3 ms), so a
+     * second leaves a loaded Mac (a busy Docker VM, a slow forwarder) a hundred times that and more.
+     */
+    handshakeTimeout: "1s",
 } as const;
 
 /** Open files the relay needs: two per connection, and some to spare (its container's nofile limit). */
@@ -182,7 +198,7 @@ export interface RelayOptions {
     /** HAProxy's admin socket (CADDY_HOLD.admin), to hold new connections while Caddy reloads. */
     admin?: string;
     /** Connection limits (tests run smaller ones: their machine allows fewer open files). */
-    limits?: { perFrontend: number; maxconn: number };
+    limits?: { perFrontend: number; maxconn: number; handshakeTimeout: string };
 }
 
 function header(model: Model, role: string, maxconn: number, quietLog = false, admin?: string): string[] {
@@ -389,20 +405,25 @@ export function renderRelayCfg(model: Model, opts: RelayOptions): string {
     const accept = `ssl crt ${f.relayServer} ca-file ${f.ca} verify required accept-proxy`;
     const limits = opts.limits ?? RELAY_LIMITS;
     const L = header(model, "relay", limits.maxconn, false, opts.admin);
-    // Explicit on each frontend (a hold's release puts back exactly this).
-    const held = [`    maxconn ${limits.perFrontend}`];
+    const perFrontend = [
+        // Explicit on each frontend (a hold's release puts back exactly this).
+        `    maxconn ${limits.perFrontend}`,
+        // Until the sender has proved it is the edge (the PROXY header, then the handshake), it
+        // holds a slot for this long at most, from the accept: a silent container cannot keep one.
+        `    timeout client-hs ${limits.handshakeTimeout}`,
+    ];
     if (opts.resolvers) L.push(...dockerResolvers(opts.resolvers.nameserver));
     L.push(
         "# From the Mac's edge only (its client certificate), to Caddy's plain listener.",
         "frontend from_edge_plain",
         `    bind ${bind.plain} ${accept}`,
-        ...held,
+        ...perFrontend,
         "    default_backend caddy_plain",
         "",
         "# From the Mac's edge only, to Caddy's client-certificate listener.",
         "frontend from_edge_mtls",
         `    bind ${bind.mtls} ${accept}`,
-        ...held,
+        ...perFrontend,
         "    default_backend caddy_mtls",
         "",
         "backend caddy_plain",

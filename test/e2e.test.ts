@@ -22,7 +22,7 @@ import {
     runScript,
     startLab,
 } from "./e2e/lab";
-import { hardeningTests } from "./e2e/hardening";
+import { RELAY_FLOOD, hardeningTests } from "./e2e/hardening";
 import { macEdgeTests } from "./e2e/macEdge";
 import { v6SourceTests } from "./e2e/v6sources";
 import { breadthTests } from "./e2e/breadth";
@@ -33,6 +33,7 @@ import { caddyBinary, haproxyBinary } from "./support/binaries";
 import versions from "../render/versions.json";
 import { CADDY_HOLD, EDGE_LIMITS, RELAY_LIMITS } from "../render/haproxy";
 import { CADDY_TIMING } from "../render/caddyfile";
+import { parseDuration } from "../stacks/grammar";
 
 const ROOT = path.resolve(__dirname, "..");
 const CERTS = ["none", "dave", "otherca", "expired", "sam", "serverauth"] as const;
@@ -303,6 +304,12 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
     macEdgeTests(() => lab);
 });
 
+/** New connections a second that hold every slot of one relay port, for a hold of `hold`. */
+function relayRate(hold: string): string {
+    const ms = Number((parseDuration(hold) as bigint) / 1_000_000n);
+    return Math.round((RELAY_LIMITS.perFrontend * 1000) / ms).toLocaleString("en-US");
+}
+
 function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string; state: string }[]): void {
     const haproxyVersion = execFileSync(haproxyBinary(), ["-v"], { encoding: "utf8" })
         .split("\n")[0]
@@ -348,6 +355,7 @@ function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string;
         `| concurrent connections from one trusted source (a tailnet device by its address; a LAN device by its address, IPv6 by its /64) | ${EDGE_LIMITS.trustedPerSource} |`,
         `| concurrent connections from the trusted networks (not the tailnet), all together | ${EDGE_LIMITS.lanTotal} (the tailnet always has the rest) |`,
         `| the Mac relay: connections per port / all together (every container reaches it) | ${RELAY_LIMITS.perFrontend} / ${RELAY_LIMITS.maxconn} |`,
+        `| the Mac relay: time a connection keeps its slot before it proves it is the edge (PROXY header, then the TLS handshake with the edge's certificate) | ${RELAY_LIMITS.handshakeTimeout} (timeout client-hs) |`,
         `| time to send a TLS ClientHello on :443 / a request on :80 | ${EDGE_LIMITS.helloTimeout} |`,
         `| inactivity before the connection is established end to end | ${EDGE_LIMITS.clientTimeout} |`,
         `| Caddy: TLS handshake and request headers | ${CADDY_TIMING.readHeader} |`,
@@ -365,14 +373,23 @@ function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string;
         "or /64, which a family member's phone on mobile data never reaches.",
         "",
         "The Mac relay: every container reaches its ports (host.docker.internal), from the same address as the",
-        "native edge, so no per-source limit can tell them apart. The relay takes more connections than the Mac's",
-        "forwarder can hold open to one port from its ephemeral ports (16,384), plus the edge's own; this suite",
-        "runs it smaller (its machine allows a process 20,000 open files) and shows 5,000 silent connections leave",
-        "the tailnet served. Not covered, and not verifiable here: Docker Desktop's forwarder may cap connections",
-        "itself (docker/for-mac issues report vpnkit's --max-connections, about 2,000; not checked here), which a",
-        "container could then fill before the relay. The",
-        "robust fix, publishing the relay on a loopback alias that host.docker.internal never reaches, needs root",
-        "on the Mac once and is not done.",
+        "native edge, so no per-source limit can tell them apart. Two things bound what a container holds there.",
+        "Slots: the relay takes more connections than the Mac's forwarder can hold open to one port from its",
+        `ephemeral ports (16,384), plus the edge's own (${RELAY_LIMITS.perFrontend.toLocaleString("en-US")} a port). Time: a connection that has not proved it is the`,
+        `edge keeps its slot for ${RELAY_LIMITS.handshakeTimeout} at most (HAProxy's timeout client-hs, counted from the accept; before, it kept it`,
+        `for the ${EDGE_LIMITS.clientTimeout} of timeout client). So to hold every slot of a port a container must open ${relayRate(RELAY_LIMITS.handshakeTimeout)} connections a`,
+        `second to it, without pause (slots / hold; ${relayRate(EDGE_LIMITS.clientTimeout)} a second before). The edge's own handshake with the relay, two`,
+        "processes on one Mac, takes milliseconds. This suite runs the relay smaller (its machine allows a process",
+        `20,000 open files): 5,000 silent connections at once all get a slot; with ${RELAY_FLOOD.slots} slots a port, a container`,
+        `opening ${RELAY_FLOOD.rate} a second to each port for ${RELAY_FLOOD.seconds} s holds about ${RELAY_FLOOD.rate} (each closed after client-hs) and the tailnet`,
+        `and a certificate holder are served throughout, while the same flood against the old ${EDGE_LIMITS.clientTimeout} hold takes`,
+        "every slot and neither is served.",
+        "",
+        "Not covered, and not verifiable here: Docker Desktop's own port forwarder may cap connections below the",
+        "relay's (docker/for-mac issues report vpnkit's --max-connections, about 2,000; not checked), which a",
+        "container could fill through host.docker.internal before the relay sees a connection. The fix, publishing",
+        "the relay on a loopback alias such as 127.0.0.2, which host.docker.internal does not reach, needs root on",
+        "the Mac once and is not done.",
         "",
         "IPv6 sources that embed an IPv4 address (::a.b.c.d, 2002::/16) are never trusted. Only HAProxy (the",
         "Linux edge, or the relay on a Mac) and Caddy are on the edge network; Caddy binds its TLS listeners",

@@ -188,6 +188,95 @@ export async function flood(opts: {
     };
 }
 
+export interface SustainedFlood {
+    /** Resolves when the flood has opened its last connection (after `seconds`). */
+    finished: Promise<void>;
+    /** Connections to `port` open now (connected, and not closed by either side). */
+    open(port: number): number;
+    /** The most connections to `port` open at once so far (sampled every 100 ms). */
+    peak(port: number): number;
+    /** What happened to the connections so far; `closedByServer` lists how long each one lived (ms). */
+    stats(): { opened: number; connected: number; failed: number; closedByServer: number[] };
+    stop(): void;
+}
+
+/**
+ * A source that keeps opening connections: `rate` a second to each of `ports` on 127.0.0.1, from
+ * `from`, for `seconds`, each sending nothing. Bounded: rate × seconds connections per port at
+ * most; stop() destroys every socket, and so does a timer after `maxMs`.
+ */
+export function sustainedFlood(opts: {
+    from: string;
+    ports: number[];
+    rate: number;
+    seconds: number;
+    maxMs: number;
+}): SustainedFlood {
+    const sockets: net.Socket[] = [];
+    const open = new Map<number, number>(opts.ports.map((p) => [p, 0]));
+    const peak = new Map<number, number>(opts.ports.map((p) => [p, 0]));
+    const lifetimes: number[] = [];
+    /** Sockets this side closed (stop()): their end says nothing about the server. */
+    const ours = new WeakSet<net.Socket>();
+    let connected = 0;
+    let failed = 0;
+    let stopped = false;
+    const openOne = (port: number) => {
+        let connectedAt: number | undefined;
+        const s = net.connect({ host: "127.0.0.1", port, localAddress: opts.from }, () => {
+            connectedAt = Date.now();
+            connected++;
+            open.set(port, (open.get(port) as number) + 1);
+        });
+        s.on("error", () => {
+            if (connectedAt === undefined) failed++;
+        });
+        s.on("close", () => {
+            if (connectedAt === undefined) return;
+            open.set(port, (open.get(port) as number) - 1);
+            if (!ours.has(s)) lifetimes.push(Date.now() - connectedAt);
+        });
+        s.resume();
+        sockets.push(s);
+    };
+    const total = Math.round(opts.rate * opts.seconds);
+    const start = Date.now();
+    let n = 0;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((r) => (finish = r));
+    const sampler = setInterval(() => {
+        for (const p of opts.ports) peak.set(p, Math.max(peak.get(p) as number, open.get(p) as number));
+    }, 100);
+    // Catches up by the clock, so a busy event loop delays connections but does not drop them.
+    const opener = setInterval(() => {
+        const due = stopped ? n : Math.min(total, Math.floor(((Date.now() - start) / 1000) * opts.rate));
+        for (; n < due; n++) for (const p of opts.ports) openOne(p);
+        if (n >= total || stopped) {
+            clearInterval(opener);
+            finish();
+        }
+    }, 20);
+    const stop = () => {
+        stopped = true;
+        clearInterval(opener);
+        clearInterval(sampler);
+        clearTimeout(limit);
+        finish();
+        for (const s of sockets) {
+            ours.add(s);
+            s.destroy();
+        }
+    };
+    const limit = setTimeout(stop, opts.maxMs);
+    return {
+        finished,
+        open: (port) => open.get(port) ?? 0,
+        peak: (port) => Math.max(peak.get(port) ?? 0, open.get(port) ?? 0),
+        stats: () => ({ opened: sockets.length, connected, failed, closedByServer: [...lifetimes] }),
+        stop,
+    };
+}
+
 /** A minimal WebSocket client over TLS (through the edge): counts text frames as they arrive. */
 export function webSocket(opts: {
     from: string;

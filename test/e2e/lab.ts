@@ -28,7 +28,7 @@ import { Model } from "../../stacks/model";
 import { validate } from "../../stacks/validate";
 import { addressPlan } from "../../stacks/addressPlan";
 import { renderCaddyfile } from "../../render/caddyfile";
-import { holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
+import { RELAY_LIMITS, RelayOptions, holdCommands, renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
 import {
     CADDY_APPLY,
     CADDY_RELOAD_ON_HOST,
@@ -65,7 +65,19 @@ export const RELAY = { host: "127.0.0.1", plain: 8443, mtls: 9443 } as const;
  * The relay's limits in the lab: production's (RELAY_LIMITS) need about 82,000 open files, and
  * this machine allows a process 20,000; the lab's still take more than the old limit of 4,096.
  */
-export const LAB_RELAY_LIMITS = { perFrontend: 8192, maxconn: 9000 } as const;
+export const LAB_RELAY_LIMITS = {
+    perFrontend: 8192,
+    maxconn: 9000,
+    handshakeTimeout: RELAY_LIMITS.handshakeTimeout,
+} as const;
+/**
+ * A second Mac edge shape, for a test that needs other relay limits than the lab's: a native edge
+ * and a relay of its own (startMacEdge), below Linux's ephemeral ports and apart from the lab's.
+ */
+export const SPARE_MAC_EDGE = {
+    edge: { http: 28180, https: 28543 },
+    relay: { plain: 8453, mtls: 9453 },
+} as const;
 /** The admin sockets of the two HAProxies that connect to Caddy (in production: each on its container's loopback). */
 export const LAB_ADMIN = { container: "127.0.0.1:18999", relay: "127.0.0.1:28999" } as const;
 export const HAPROXY_HTTP = EDGE_PORTS.container.http;
@@ -378,22 +390,40 @@ export function renderLab(model: Model, certFolder: string): LabConfigs {
             // The lab's "tailnet" address stands in for the tailnet's ranges (kept apart from the LAN's limits).
             tailnetRanges: [`${SOURCES.tailnet}/32`],
         }),
-        nativeCfg: renderEdgeCfg(model, {
-            bind: {
-                http: `127.0.0.1:${EDGE_PORTS.native.http}`,
-                https: `127.0.0.1:${EDGE_PORTS.native.https},${SOURCES.lan}:${EDGE_PORTS.native.https}`,
-            },
-            upstream: { kind: "relay", host: RELAY.host, ports: { plain: RELAY.plain, mtls: RELAY.mtls } },
-            tailnetRanges: [`${SOURCES.tailnet}/32`],
-        }),
-        relayCfg: renderRelayCfg(model, {
-            bind: { plain: `${RELAY.host}:${RELAY.plain}`, mtls: `${RELAY.host}:${RELAY.mtls}` },
-            caddyHost: a.caddy,
-            sourceAddress: a.haproxy,
-            admin: LAB_ADMIN.relay,
-            limits: LAB_RELAY_LIMITS,
-        }),
+        nativeCfg: labNativeCfg(
+            model,
+            `127.0.0.1:${EDGE_PORTS.native.http}`,
+            `127.0.0.1:${EDGE_PORTS.native.https},${SOURCES.lan}:${EDGE_PORTS.native.https}`,
+            RELAY,
+        ),
+        relayCfg: labRelayCfg(model, RELAY, LAB_RELAY_LIMITS, LAB_ADMIN.relay),
     };
+}
+
+/** A native edge (Mac shape) in the lab, forwarding to the relay at `relay`. */
+function labNativeCfg(model: Model, http: string, https: string, relay: { plain: number; mtls: number }): string {
+    return renderEdgeCfg(model, {
+        bind: { http, https },
+        upstream: { kind: "relay", host: RELAY.host, ports: { plain: relay.plain, mtls: relay.mtls } },
+        // The lab's "tailnet" address stands in for the tailnet's ranges (kept apart from the LAN's limits).
+        tailnetRanges: [`${SOURCES.tailnet}/32`],
+    });
+}
+
+/** A relay in the lab, on RELAY.host at `ports`, connecting to the lab's Caddy as production's does. */
+function labRelayCfg(
+    model: Model,
+    ports: { plain: number; mtls: number },
+    limits: RelayOptions["limits"],
+    admin?: string,
+): string {
+    return renderRelayCfg(model, {
+        bind: { plain: `${RELAY.host}:${ports.plain}`, mtls: `${RELAY.host}:${ports.mtls}` },
+        caddyHost: model.addresses.caddy,
+        sourceAddress: model.addresses.haproxy,
+        ...(admin !== undefined ? { admin } : {}),
+        ...(limits !== undefined ? { limits } : {}),
+    });
 }
 
 /** The leaf allowlist as the Docker host builds it: the current users' certificates, plus extras. */
@@ -582,6 +612,63 @@ export async function startLab(): Promise<Lab> {
     return lab;
 }
 
+/** A native edge and its relay started by a test (SPARE_MAC_EDGE), in front of the lab's Caddy. */
+export interface MacEdge {
+    edge: { http: number; https: number };
+    relay: { plain: number; mtls: number };
+    /** Both processes' output. */
+    logs: string[];
+    stop(): Promise<void>;
+}
+
+/**
+ * Starts a native edge and a relay of their own, rendered as the lab's are but for the relay's
+ * `limits`, with the lab's edge PKI and the same HAProxy releases (the relay 3.x, the edge 2.6).
+ * One at a time (fixed ports); stop() ends both and removes their files.
+ */
+export async function startMacEdge(lab: Lab, limits: NonNullable<RelayOptions["limits"]>): Promise<MacEdge> {
+    const p = SPARE_MAC_EDGE;
+    const dir = fs.mkdtempSync(path.join(lab.dir, "mac-edge-"));
+    const sub = (name: string, files: string[]) => {
+        const d = path.join(dir, name);
+        fs.mkdirSync(d);
+        for (const f of files) fs.writeFileSync(path.join(d, f), lab.edgeFiles[f] as string, { mode: 0o600 });
+        return d;
+    };
+    const logs: string[] = [];
+    const relay = startHaproxy(
+        sub("relay", ["relay.pem", "edge-ca.pem"]),
+        labRelayCfg(lab.model, p.relay, limits),
+        logs,
+        haproxy3Binary(),
+    );
+    const native = startHaproxy(
+        sub("native", ["edge-client.pem", "edge-ca.pem"]),
+        labNativeCfg(lab.model, `127.0.0.1:${p.edge.http}`, `127.0.0.1:${p.edge.https}`, p.relay),
+        logs,
+        haproxyBinary(),
+    );
+    const stop = async () => {
+        const procs = [relay.proc, native.proc];
+        for (const q of procs) if (q.exitCode === null && q.signalCode === null) q.kill("SIGTERM");
+        const timer = setTimeout(() => procs.forEach((q) => q.kill("SIGKILL")), 10_000);
+        await Promise.all(procs.map(exited));
+        clearTimeout(timer);
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+        await waitFor("the spare relay's and edge's listeners", async () => {
+            for (const port of [p.relay.plain, p.relay.mtls, p.edge.http, p.edge.https])
+                if (!(await portOpen(port))) return false;
+            return true;
+        });
+    } catch (e) {
+        await stop();
+        throw new Error(`${(e as Error).message}\n${logs.join("").slice(-3000)}`);
+    }
+    return { edge: p.edge, relay: p.relay, logs, stop };
+}
+
 export interface CurlResult {
     exit: number | null;
     status: number;
@@ -597,13 +684,15 @@ export interface CurlOptions {
     maxTime?: number;
     /** Which edge shape to go through (default: the container edge). */
     edge?: EdgeMode;
+    /** Another edge's ports instead (a test's own, startMacEdge). */
+    ports?: { http: number; https: number };
     /** Send the TLS server name `sni` while asking for `host` (a Host/SNI mismatch). */
     sni?: string;
 }
 
 /** curl from a given loopback source, with or without a client certificate; bounded. */
 export function curl(lab: Lab, source: Source | string, host: string, opts: CurlOptions = {}): Promise<CurlResult> {
-    const port = EDGE_PORTS[opts.edge ?? "container"];
+    const port = opts.ports ?? EDGE_PORTS[opts.edge ?? "container"];
     const from = (SOURCES as Record<string, string>)[source] ?? source;
     const args = [
         "-sS",

@@ -8,7 +8,14 @@ import { ROOT } from "../harness";
 import { STACKS } from "../support/goldenStacks";
 import { modelFromStackFile } from "../../stacks/stackFile";
 import { renderAll } from "../../render/all";
-import { CADDY_HOLD, HELD_FRONTENDS, HELD_LIMIT, holdCommands, renderEdgeCfg } from "../../render/haproxy";
+import {
+    CADDY_HOLD,
+    HELD_FRONTENDS,
+    HELD_LIMIT,
+    RELAY_LIMITS,
+    holdCommands,
+    renderEdgeCfg,
+} from "../../render/haproxy";
 import { EDGE_HOLD, caddyReloadEnvironment } from "../../render/reload";
 import { renderCaddyfile, renderCertificateSnippet } from "../../render/caddyfile";
 import { renderCaddyDockerfile } from "../../render/dockerfile";
@@ -483,7 +490,7 @@ describe("haproxy.cfg", () => {
         assert.match(cfg, /server caddy caddy:9443 send-proxy-v2 resolvers docker resolve-prefer ipv4 init-addr none/);
     });
 
-    it("on a Mac runtime: the container is the relay, accepting only the edge's client certificate", () => {
+    it("on a Mac runtime: the container is the relay, accepting only the edge's client certificate, within client-hs", () => {
         const cfg = renderAll(model("home"))["haproxy.cfg"] as string;
         for (const [fe, port] of [
             ["from_edge_plain", 8443],
@@ -493,6 +500,8 @@ describe("haproxy.cfg", () => {
                 frontend(cfg, fe),
                 new RegExp(`bind :${port} ssl crt relay\\.pem ca-file edge-ca\\.pem verify required accept-proxy\\n`),
             );
+            // A sender that has not proved it is the edge (PROXY header, then the handshake) keeps a slot this long at most.
+            assert.match(frontend(cfg, fe), new RegExp(`\\n {4}timeout client-hs ${RELAY_LIMITS.handshakeTimeout}\\n`));
         }
         assert.match(cfg, /server caddy caddy:8443 send-proxy-v2 resolvers docker resolve-prefer ipv4 init-addr none/);
         assert.doesNotMatch(cfg, /bind :::443/, "the relay does not own :443");
