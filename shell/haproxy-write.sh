@@ -1,6 +1,7 @@
 #!/bin/sh
-# Writes haproxy.cfg (and certificate files beside it) from a bundle on stdin into $DIR (default
-# /cfg) only if `haproxy -c` accepts them in a staging directory; prints changed or unchanged.
+# Writes haproxy.cfg (and the files beside it) from a bundle on stdin into $DIR (default /cfg) only
+# if `haproxy -c` accepts them in a staging directory, and removes the files the bundle no longer
+# has; prints changed or unchanged.
 # Runs in a throwaway container of the pinned HAProxy image. Needs lib.sh before it.
 # shellcheck shell=sh
 set -eu
@@ -20,8 +21,10 @@ if ! "$HAPROXY" -c -C "$STAGE" -f haproxy.cfg >"$STAGE/.check" 2>&1; then
 fi
 rm -f "$STAGE/.check"
 changed=no
+names=" "
 for f in "$STAGE"/*; do
   n=$(basename "$f")
+  names="$names$n "
   cmp -s "$f" "$DIR/$n" || changed=yes
   # HAProxy runs as user haproxy: a key is its alone (0600), the rest readable by its group (0640).
   if grep -q 'PRIVATE KEY' "$f"; then
@@ -31,6 +34,12 @@ for f in "$STAGE"/*; do
     chgrp haproxy "$f"
   fi
   mv "$f" "$DIR/$n"
+done
+# Files of an earlier bundle that this one no longer has (a relay's secret after a move to Linux,
+# the relay's certificate and key from before the edge's secret) do not stay behind.
+for f in "$DIR"/*; do
+  [ -f "$f" ] || continue
+  case "$names" in *" $(basename "$f") "*) ;; *) rm -f "$f"; changed=yes ;; esac
 done
 rm -rf "$STAGE"
 if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi

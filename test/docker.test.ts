@@ -702,24 +702,29 @@ if (ENABLED) {
                 assert.equal(count(await logsOf("haproxy"), "New worker"), workers, "HAProxy was reloaded");
             });
 
-            it("HAProxy: what HAPROXY_WRITE leaves is HAProxy's to read: the config 0640 group haproxy, a key 0600 owned by haproxy", async () => {
+            it("HAProxy: what HAPROXY_WRITE leaves is HAProxy's to read (the config 0640 group haproxy, a key 0600 owned by haproxy), and a file the next bundle lacks goes", async () => {
                 const dir = haproxyConfigDir(stack.model);
                 const key = "-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n";
+                const cfgOnly = { "haproxy.cfg": renderContainerHaproxyCfg(stack.model) };
                 try {
                     const write = await haproxyWriteOnly(
                         engine,
                         stack.model,
-                        packFiles({ "haproxy.cfg": renderContainerHaproxyCfg(stack.model), "relay.pem": key }),
+                        packFiles({ ...cfgOnly, "gateway.pem": key }),
                     );
                     assert.equal(write.status, 0, write.stderr);
                     const cfg = fs.statSync(path.join(dir, "haproxy.cfg"));
                     assert.equal(cfg.mode & 0o777, 0o640);
                     assert.equal(cfg.gid, 99, "group haproxy (the image's gid 99)");
-                    const k = fs.statSync(path.join(dir, "relay.pem"));
+                    const k = fs.statSync(path.join(dir, "gateway.pem"));
                     assert.equal(k.mode & 0o777, 0o600, "a key is not readable by the group");
                     assert.equal(k.uid, 99, "owned by the image's haproxy user");
+                    const again = await haproxyWriteOnly(engine, stack.model, packFiles(cfgOnly));
+                    assert.equal(again.status, 0, again.stderr);
+                    assert.equal(again.stdout.trim(), "changed");
+                    assert.equal(fs.existsSync(path.join(dir, "gateway.pem")), false, "no key left behind");
                 } finally {
-                    fs.rmSync(path.join(dir, "relay.pem"), { force: true });
+                    fs.rmSync(path.join(dir, "gateway.pem"), { force: true });
                 }
             });
 
