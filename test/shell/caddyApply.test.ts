@@ -21,9 +21,9 @@ function stubCaddy(dir: string, exitCode: number): string {
     return file;
 }
 
-function apply(dir: string, caddy: string, caddyfile: string) {
+function apply(dir: string, caddy: string, caddyfile: string, extra: Record<string, string> = {}) {
     return spawnSync("/bin/sh", ["-c", CADDY_APPLY], {
-        input: packFiles({ Caddyfile: caddyfile, "ca.pem": CA, "clients.pem": CA }),
+        input: packFiles({ Caddyfile: caddyfile, "ca.pem": CA, "clients.pem": CA, ...extra }),
         env: { PATH: "/usr/bin:/bin", ETC: path.join(dir, "etc"), CADDY: caddy, CLOUDFLARE_API_TOKEN: TOKEN },
         encoding: "utf8",
         timeout: 10_000,
@@ -51,5 +51,36 @@ describe("Caddy's apply script (shell/caddy-apply.sh): the DNS-01 token never re
         assert.ok(!r.stderr.includes(TOKEN));
         assert.match(r.stderr, /\[redacted\]/);
         assert.equal(fs.readFileSync(path.join(dir, "etc/Caddyfile"), "utf8"), "new\n");
+    });
+});
+
+describe("Caddy's apply script: the further hosts' CA and Caddy's key for their gateways", () => {
+    let dir: string;
+    const KEY = "-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n";
+    const HOSTS = { "hosts-ca.pem": CA, "hosts-client.crt": CA, "hosts-client.key": KEY };
+    const pki = (f: string) => path.join(dir, "etc/pki", f);
+    const ok = (d: string) => {
+        const f = path.join(d, "ok-caddy");
+        fs.writeFileSync(f, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        return f;
+    };
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-apply-"))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("puts them under pki/, the key readable by its owner only, and takes them away when a bundle has none", () => {
+        assert.equal(apply(dir, ok(dir), "with hosts\n", HOSTS).status, 0);
+        assert.equal(fs.readFileSync(pki("hosts-client.key"), "utf8"), KEY);
+        assert.equal(fs.statSync(pki("hosts-client.key")).mode & 0o777, 0o600);
+        assert.equal(apply(dir, ok(dir), "no hosts\n").status, 0);
+        for (const f of Object.keys(HOSTS)) assert.equal(fs.existsSync(pki(f)), false, f);
+    });
+
+    it("a refused reload puts the previous key back, unchanged and private", () => {
+        assert.equal(apply(dir, ok(dir), "with hosts\n", HOSTS).status, 0);
+        const r = apply(dir, stubCaddy(dir, 1), "no hosts\n");
+        assert.equal(r.status, 1);
+        assert.equal(fs.readFileSync(pki("hosts-client.key"), "utf8"), KEY);
+        assert.equal(fs.statSync(pki("hosts-client.key")).mode & 0o777, 0o600);
+        assert.equal(fs.readFileSync(path.join(dir, "etc/Caddyfile"), "utf8"), "with hosts\n");
     });
 });
