@@ -14,7 +14,7 @@ import { DnsToken } from "./components/dnsToken";
 import { Tunnel } from "./components/tunnel";
 import { AccessApp } from "./components/accessApp";
 import { ClientCa } from "./components/clientCa";
-import { EdgeTls } from "./components/edgeTls";
+import { EdgeKey } from "./components/edgeKey";
 import { DockerHost } from "./components/dockerHost";
 import { Edge } from "./components/edge";
 import { needsDdns } from "./plan/docker";
@@ -139,14 +139,14 @@ export = async () => {
     );
 
     // The edge: HAProxy on :80/:443, a container on Linux, natively on the Mac on a Mac runtime.
-    const edgeTls = model.edge === "native" ? new EdgeTls("edge-tls", { stackName: stack }) : undefined;
+    const edgeKey = model.edge === "native" ? new EdgeKey("edge-key") : undefined;
     const edge = new Edge(
         "edge",
         {
             part: plan.edge,
             networkNames: host.networkNames,
             caddy: host.caddy as pulumi.Resource,
-            ...(edgeTls ? { edgeTls } : {}),
+            ...(edgeKey ? { edgeKey } : {}),
         },
         { providers: [engine] },
     );

@@ -183,11 +183,12 @@ export function containerOptions(spec: ContainerSpec): {
  * The command that puts an HAProxy container's files (a bundle on stdin: haproxy.cfg and its
  * certificates) into its config folder on the Docker host, checked by the pinned image first, and
  * reloads that HAProxy softly: the edge's, the relay's and a further host's gateway's. When the
- * bundle carries a key, stdin is a secret output too, not by propagation alone.
+ * bundle carries a secret (a key, the hash of the edge's secret), stdin is a secret output too,
+ * not by propagation alone.
  */
 export function haproxyConfigCommand(
     name: string,
-    args: { engine: string; configDir: string; container: string; files: pulumi.Input<string>; carriesKey: boolean },
+    args: { engine: string; configDir: string; container: string; files: pulumi.Input<string>; secret: boolean },
     opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
     return new command.local.Command(
@@ -206,6 +207,6 @@ export function haproxyConfigCommand(
             },
             stdin: args.files,
         },
-        { ...opts, ...(args.carriesKey ? { additionalSecretOutputs: ["stdin"] } : {}) },
+        { ...opts, ...(args.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
     );
 }

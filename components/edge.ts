@@ -1,8 +1,8 @@
 // The edge: HAProxy on :80/:443, splitting by the client's real address.
 // - Linux: an HAProxy container (Docker Engine keeps client addresses on published ports).
 // - Mac runtimes: HAProxy natively on the Mac under launchd (the only place that sees real
-//   addresses), forwarding over mutual TLS to the relay, an HAProxy container that alone may hand
-//   Caddy a PROXY header.
+//   addresses), forwarding to the relay with the edge's secret in each PROXY header, an HAProxy
+//   container that alone may hand Caddy a PROXY header.
 // Configs are checked by the binary that will run them before they take effect, and reloaded in
 // place; a failed check or reload fails `pulumi up` with HAProxy's own message and leaves the old
 // config serving.
@@ -10,13 +10,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
 import { sshTarget } from "../stacks/grammar";
-import { CONTAINERS, EDGE_TLS_FILES } from "../stacks/layout";
+import { CONTAINERS, EDGE_AUTH_FILES } from "../stacks/layout";
 import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC } from "../render/edge";
 import { packFiles } from "../render/reload";
 import { NetworkKey } from "../plan/docker";
 import { EdgePart } from "../plan/assemble";
 import { containerArgs, haproxyConfigCommand } from "./containers";
-import { EdgeTls } from "./edgeTls";
+import { EdgeKey } from "./edgeKey";
 import { formerChild } from "./aliases";
 import versions from "../render/versions.json";
 
@@ -27,8 +27,8 @@ export interface EdgeArgs {
     networkNames: Partial<Record<NetworkKey, pulumi.Output<string>>>;
     /** Caddy's container: the edge starts after it. */
     caddy: pulumi.Resource;
-    /** The edge's PKI; required on a Mac runtime. */
-    edgeTls?: EdgeTls;
+    /** The edge's secret; required on a Mac runtime. */
+    edgeKey?: EdgeKey;
 }
 
 /** Where the edge's commands run: here, or on the Docker host over SSH. */
@@ -49,7 +49,7 @@ export class Edge extends pulumi.ComponentResource {
         super("homelab:edge:Edge", name, {}, opts);
         const { part } = args;
         const native = part.native;
-        if (native && !args.edgeTls) throw new Error("internal: a native edge needs the edge PKI");
+        if (native && !args.edgeKey) throw new Error("internal: a native edge needs the edge's secret");
         const child = { parent: this };
 
         // --- the HAProxy container: the edge (Linux) or the relay (Mac).
@@ -59,16 +59,12 @@ export class Edge extends pulumi.ComponentResource {
             { ...child, aliases: [formerDockerHostChild("docker-haproxy-image")] },
         );
         this.haproxyCfg = part.haproxyCfg;
-        const tls = args.edgeTls;
+        const key = args.edgeKey;
         const files: pulumi.Output<string> =
-            native && tls
+            native && key
                 ? pulumi.secret(
-                      pulumi.all([tls.relayPem, tls.caPem]).apply(([relay, ca]) =>
-                          packFiles({
-                              "haproxy.cfg": this.haproxyCfg,
-                              [EDGE_TLS_FILES.relayServer]: relay,
-                              [EDGE_TLS_FILES.ca]: ca,
-                          }),
+                      key.secretHash.apply((hash) =>
+                          packFiles({ "haproxy.cfg": this.haproxyCfg, [EDGE_AUTH_FILES.secretHash]: hash }),
                       ),
                   )
                 : pulumi.output(packFiles({ "haproxy.cfg": this.haproxyCfg }));
@@ -79,8 +75,8 @@ export class Edge extends pulumi.ComponentResource {
                 configDir: part.configDir,
                 container: CONTAINERS.haproxy,
                 files,
-                // On a Mac runtime the bundle carries the relay's key.
-                carriesKey: !!native,
+                // On a Mac runtime the bundle carries the hash of the edge's secret.
+                secret: !!native,
             },
             { parent: this, dependsOn: [image], aliases: [formerDockerHostChild("docker-haproxy-config")] },
         );
@@ -97,14 +93,13 @@ export class Edge extends pulumi.ComponentResource {
         this.containerId = container.id;
 
         // --- Mac runtimes: the native edge, installed and reloaded by launchd.
-        if (native && tls) {
+        if (native && key) {
             const label = native.label;
             const nativeFiles = pulumi.secret(
-                pulumi.all([tls.edgeClientPem, tls.caPem]).apply(([client, ca]) =>
+                key.secretMap.apply((map) =>
                     packFiles({
                         "haproxy.cfg": native.cfg,
-                        [EDGE_TLS_FILES.edgeClient]: client,
-                        [EDGE_TLS_FILES.ca]: ca,
+                        [EDGE_AUTH_FILES.secretMap]: map,
                         "edge.plist": native.plist,
                     }),
                 ),

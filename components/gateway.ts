@@ -48,7 +48,7 @@ export class Gateway extends pulumi.ComponentResource {
                 configDir: part.configDir,
                 container: part.container.name,
                 files,
-                carriesKey: true,
+                secret: true,
             },
             { parent: this, dependsOn: [image] },
         );

@@ -4,7 +4,7 @@
 // a tailnet or LAN device that finds the gateway's port gets nothing, and no user's certificate,
 // however valid for the mtls plane, opens it.
 import * as pulumi from "@pulumi/pulumi";
-import { bundlePem, smallCa } from "./edgeTls";
+import { bundlePem, smallCa } from "./smallCa";
 import { CADDY_CLIENT_CN, gatewayDomain } from "../render/gateway";
 
 export interface HostsTlsArgs {

@@ -196,7 +196,7 @@ export function planNetworks(model: Model): NetworkSpec[] {
  *   container's ports force its replacement. IPv4 only: the edge network is IPv4-only, so
  *   Docker's proxy would hand HAProxy every IPv6 client as one gateway address (checkLinuxEdgeIpv6).
  * - Mac runtimes: the edge is native; the relay container publishes its two ports on the Mac's
- *   127.0.0.1 only, and accepts nothing without the edge's client certificate.
+ *   127.0.0.1 only, and accepts nothing without the edge's secret in the PROXY header.
  * Sorted as the Docker provider reads them back (docs: provider semantics).
  */
 export function publishedPorts(model: Model): PortBinding[] {

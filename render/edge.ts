@@ -11,8 +11,11 @@ import { renderEdgeCfg } from "./haproxy";
 import { DATA_DIRS, RELAY_PORTS } from "../stacks/layout";
 import { shellScript, withLib } from "./shell";
 
-/** The oldest HAProxy the rendered configs are tested with (Debian bookworm's, in CI). */
-export const MIN_HAPROXY = "2.6";
+/**
+ * The oldest HAProxy the native edge runs on: 3.0, whose server lines send a PROXY v2 TLV of their
+ * own (set-proxy-v2-tlv-fmt: how the relay knows the edge). Tested with Debian trixie's 3.0.
+ */
+export const MIN_HAPROXY = "3.0";
 /** The native edge's log is cut back at apply once it passes this size. */
 export const LOG_LIMIT_MB = 50;
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs on the Mac, as the user who runs Docker: reads haproxy.cfg, edge-ca.pem, edge-client.pem
-# and edge.plist (a bundle on stdin) into $EDGE_DIR; finds HAProxy (PATH, then Homebrew; installs
+# Runs on the Mac, as the user who runs Docker: reads haproxy.cfg, edge-secret.map (the edge's
+# secret, which it sends the relay in every PROXY header) and edge.plist (a bundle on stdin) into $EDGE_DIR; finds HAProxy (PATH, then Homebrew; installs
 # it with Homebrew when missing) and refuses one older than MIN_HAPROXY; checks the config; then
 # installs and loads the LaunchAgent, or reloads the running edge softly when only the config
 # changed. A failure leaves the previous files and the running edge as they were. LAUNCHCTL and
@@ -13,13 +13,13 @@ umask 077
 LAUNCHCTL="${LAUNCHCTL:-launchctl}"
 AGENTS="${AGENTS_DIR:-$HOME/Library/LaunchAgents}"
 STAGE="$EDGE_DIR/.incoming"
-MIN="${MIN_HAPROXY:-2.6}"
+MIN="${MIN_HAPROXY:-3.0}"
 LOG_LIMIT_MB="${LOG_LIMIT_MB:-50}"
 mkdir -p "$EDGE_DIR/bin" "$AGENTS"
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
 unpack "$STAGE"
-for f in haproxy.cfg edge-ca.pem edge-client.pem edge.plist; do
+for f in haproxy.cfg edge-secret.map edge.plist; do
   [ -f "$STAGE/$f" ] || { echo "homelab: $f is missing from the input" >&2; exit 2; }
 done
 
@@ -62,13 +62,15 @@ fi
 rm -f "$STAGE/.check"
 
 cfg_changed=no
-for f in haproxy.cfg edge-ca.pem edge-client.pem; do
+for f in haproxy.cfg edge-secret.map; do
   cmp -s "$STAGE/$f" "$EDGE_DIR/$f" || cfg_changed=yes
 done
 plist="$AGENTS/$LABEL.plist"
 plist_changed=no
 cmp -s "$STAGE/edge.plist" "$plist" || plist_changed=yes
-for f in haproxy.cfg edge-ca.pem edge-client.pem; do mv "$STAGE/$f" "$EDGE_DIR/$f"; done
+for f in haproxy.cfg edge-secret.map; do mv "$STAGE/$f" "$EDGE_DIR/$f"; done
+# The edge's certificate and key from before the secret (they open nothing now): not left behind.
+rm -f "$EDGE_DIR/edge-ca.pem" "$EDGE_DIR/edge-client.pem"
 ln -sf "$h" "$EDGE_DIR/bin/haproxy"
 
 # The log launchd appends to: past LOG_LIMIT_MB MB, its last MB is kept beside it and it starts over.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# On `pulumi destroy`, on the Mac: unload the LaunchAgent and remove its files (the key included).
+# On `pulumi destroy`, on the Mac: unload the LaunchAgent and remove its files (the secret included).
 # shellcheck shell=sh
 set -eu
 : "${EDGE_DIR:?}" "${LABEL:?}"
@@ -8,4 +8,4 @@ AGENTS="${AGENTS_DIR:-$HOME/Library/LaunchAgents}"
 "$LAUNCHCTL" bootout "gui/$(id -u)/$LABEL" >/dev/null 2>&1 || true
 rm -f "$AGENTS/$LABEL.plist"
 rm -rf "${EDGE_DIR:?}/bin" "$EDGE_DIR/.incoming"
-rm -f "$EDGE_DIR/haproxy.cfg" "$EDGE_DIR/edge-ca.pem" "$EDGE_DIR/edge-client.pem"
+rm -f "$EDGE_DIR/haproxy.cfg" "$EDGE_DIR/edge-secret.map" "$EDGE_DIR/edge-ca.pem" "$EDGE_DIR/edge-client.pem"

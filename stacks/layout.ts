@@ -60,19 +60,18 @@ export const HAPROXY_ETC = "/usr/local/etc/haproxy";
  * forwards the plain and the client-certificate path to one each.
  */
 export const RELAY_PORTS = { plain: 8443, mtls: 9443 } as const;
-/** The name in the relay's server certificate, which the native edge verifies. */
-export const RELAY_SERVER_NAME = "homelab-relay";
-
 /**
- * The edge-to-relay TLS files, relative to each HAProxy's config directory (both run with `-C`).
- * The CA is the stack's edge CA (not the users' client CA).
+ * How the relay knows the native edge (Mac runtimes): a 256-bit secret the edge sends in a custom
+ * TLV of every PROXY v2 header (type 0xE0, the first of the range the protocol leaves to
+ * applications); the relay keeps only its SHA-256. The files are relative to each HAProxy's config
+ * directory (both run with `-C`).
  */
-export const EDGE_TLS_FILES = {
-    ca: "edge-ca.pem",
-    /** The relay's certificate and key (in the relay's directory). */
-    relayServer: "relay.pem",
-    /** The native edge's client certificate and key (in the edge's directory on the Mac). */
-    edgeClient: "edge-client.pem",
+export const EDGE_SECRET_TLV = "0xE0";
+export const EDGE_AUTH_FILES = {
+    /** The native edge's map with the secret (`edge <secret>`), in the edge's directory on the Mac. */
+    secretMap: "edge-secret.map",
+    /** The relay's list with the secret's SHA-256 (uppercase hex), in the relay's directory. */
+    secretHash: "edge-secret.sha256",
 } as const;
 
 /**

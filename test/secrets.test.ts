@@ -15,7 +15,7 @@ function plainStrings(value: any, secretPaths: string[], prefix = ""): [string, 
     return Object.entries(value).flatMap(([k, v]) => plainStrings(v, secretPaths, prefix ? `${prefix}.${k}` : k));
 }
 
-/** The example on a Mac (native edge, relay, edge PKI), on Linux, and on Linux with a dynamic WAN address (DDNS). */
+/** The example on a Mac (native edge, relay, the edge's secret), on Linux, and on Linux with a dynamic WAN address (DDNS). */
 function variants(): [string, Record<string, unknown>][] {
     const linux = onLinux();
     const dynamic = withDynamicWan(onLinux());
@@ -98,12 +98,17 @@ for (const [label, config] of variants())
             );
         });
 
-        it("every command whose stdin carries a private key has it secret as an input and as an output", () => {
+        it("every command whose stdin carries a private key or the edge's secret has it secret as an input and as an output", () => {
             const withKeys = run.resources.filter(
                 (r) =>
-                    r.type === "command:local:Command" && JSON.stringify(r.inputs.stdin ?? "").includes("PRIVATE KEY"),
+                    r.type === "command:local:Command" &&
+                    /PRIVATE KEY|#homelab-file edge-secret\./.test(JSON.stringify(r.inputs.stdin ?? "")),
             );
-            assert.equal(withKeys.length > 0, label.startsWith("Mac"), "the edge's keys travel only on a Mac runtime");
+            assert.equal(
+                withKeys.length > 0,
+                label.startsWith("Mac"),
+                "the edge's secret travels only on a Mac runtime",
+            );
             for (const r of withKeys) {
                 assert.ok(r.secretInputs.includes("stdin"), `${r.name}: stdin is a secret input`);
                 assert.ok(r.options.additionalSecretOutputs.includes("stdin"), `${r.name}: stdin is a secret output`);

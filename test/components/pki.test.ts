@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawn, spawnSync } from "child_process";
 import { issue, selfSigned } from "../support/openssl";
-import { EXAMPLE, Run, clone, commandNamed, installMocks, ofType, runProgram } from "../harness";
+import { EXAMPLE, ROOT, Run, clone, commandNamed, installMocks, ofType, readStackFile, runProgram } from "../harness";
 import { ClientCa } from "../../components/clientCa";
 import { buildP12 } from "../../pki/p12";
 import { earlyRenewalHours } from "../../pki/profile";
@@ -306,49 +306,63 @@ describe("client CA: bad users", () => {
     }
 });
 
-describe("edge PKI (Mac runtimes; real crypto)", () => {
-    let dir: string;
+describe("the edge's secret (Mac runtimes)", () => {
     let files: Record<string, string>;
-    let userCa: string;
+    let run: Run;
     before(async () => {
-        const run = await runProgram(EXAMPLE);
+        run = await runProgram(EXAMPLE);
         assert.equal(run.error, undefined, run.error?.message);
-        dir = tmp();
         const stdin = (suffix: string) => unpackFiles(commandNamed(run, suffix).inputs.stdin);
         files = { ...stdin("edge-haproxy-config"), ...stdin("edge-native") };
-        userCa = run.outputs["caCertificate"] as string;
-        for (const f of ["edge-ca.pem", "relay.pem", "edge-client.pem"])
-            fs.writeFileSync(path.join(dir, f), files[f] as string);
-        fs.writeFileSync(path.join(dir, "users-ca.pem"), userCa);
+    });
+
+    it("gives the native edge a 256-bit secret and the relay only its SHA-256", () => {
+        const password = ofType(run, "random:index/randomPassword:RandomPassword").find((r) =>
+            r.parents.includes("homelab:edge:EdgeKey"),
+        );
+        assert.deepEqual(password?.inputs, { length: 43, special: false }, "43 letters and digits: 256 bits");
+        assert.ok(password?.options.additionalSecretOutputs.includes("result"));
+        const m = /^edge (\S+)\n$/.exec(files["edge-secret.map"] as string);
+        assert.ok(m, "the native edge's map: the key edge to the secret");
+        const secret = m[1] as string;
+        const hash = crypto.createHash("sha256").update(secret).digest("hex").toUpperCase();
+        assert.equal(files["edge-secret.sha256"], `${hash}\n`);
+        for (const [name, body] of Object.entries(files))
+            if (name !== "edge-secret.map") assert.ok(!body.includes(secret), `${name} does not carry the secret`);
+    });
+});
+
+describe("the further hosts' CA (real crypto)", () => {
+    let dir: string;
+    before(async () => {
+        const run = await runProgram(readStackFile(path.join(ROOT, "test/stacks/twohosts.yaml")));
+        assert.equal(run.error, undefined, run.error?.message);
+        dir = tmp();
+        const caddy = unpackFiles(commandNamed(run, "docker-caddy-reload").inputs.stdin);
+        const gateway = unpackFiles(commandNamed(run, "gateway-nas-config").inputs.stdin);
+        fs.writeFileSync(path.join(dir, "hosts-ca.pem"), gateway["hosts-ca.pem"] as string);
+        fs.writeFileSync(path.join(dir, "gateway.pem"), gateway["gateway.pem"] as string);
+        fs.writeFileSync(path.join(dir, "caddy.pem"), caddy["hosts-client.crt"] as string);
+        fs.writeFileSync(path.join(dir, "users-ca.pem"), run.outputs["caCertificate"] as string);
+        assert.equal(
+            caddy["hosts-ca.pem"],
+            gateway["hosts-ca.pem"],
+            "Caddy trusts the CA the gateway's certificate is from",
+        );
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    it("gives the relay a server certificate for homelab-relay and the native edge a client certificate, both from the edge CA", () => {
-        const v = (purpose: string, f: string, ca = "edge-ca.pem") =>
+    it("gives the gateway a server certificate for its names and Caddy a client certificate, from a CA of their own", () => {
+        const v = (purpose: string, f: string, ca = "hosts-ca.pem") =>
             openssl(["verify", "-purpose", purpose, "-CAfile", path.join(dir, ca), path.join(dir, f)]).status;
-        assert.equal(v("sslserver", "relay.pem"), 0);
-        assert.equal(v("sslclient", "edge-client.pem"), 0);
-        assert.notEqual(v("sslclient", "relay.pem"), 0, "the relay's certificate is no client certificate");
-        assert.notEqual(v("sslserver", "edge-client.pem"), 0);
-        assert.match(certText(files["relay.pem"] as string), /DNS:homelab-relay/);
-        assert.match(files["relay.pem"] as string, /PRIVATE KEY/);
-    });
-
-    it("is a CA of its own: no user's client certificate chains to it, and the edge's does not chain to the users' CA", () => {
-        assert.notEqual(
-            openssl(["x509", "-noout", "-fingerprint"], files["edge-ca.pem"]).stdout,
-            openssl(["x509", "-noout", "-fingerprint"], userCa).stdout,
-        );
-        assert.notEqual(
-            openssl([
-                "verify",
-                "-purpose",
-                "sslclient",
-                "-CAfile",
-                path.join(dir, "users-ca.pem"),
-                path.join(dir, "edge-client.pem"),
-            ]).status,
-            0,
+        assert.equal(v("sslserver", "gateway.pem"), 0);
+        assert.equal(v("sslclient", "caddy.pem"), 0);
+        assert.notEqual(v("sslclient", "gateway.pem"), 0, "the gateway's certificate is no client certificate");
+        assert.notEqual(v("sslserver", "caddy.pem"), 0);
+        assert.notEqual(v("sslclient", "caddy.pem", "users-ca.pem"), 0, "not the users' CA");
+        assert.match(
+            certText(fs.readFileSync(path.join(dir, "gateway.pem"), "utf8")),
+            /DNS:\*\.nas\.homelab\.internal/,
         );
     });
 });

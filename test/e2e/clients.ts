@@ -24,12 +24,19 @@ function ipBytes(ip: string): Buffer {
 }
 
 /** A PROXY protocol v2 header (PROXY command, TCP). */
-export function proxyV2(src: string, dst: string, sport = 40000, dport = 443): Buffer {
+export function proxyV2(
+    src: string,
+    dst: string,
+    sport = 40000,
+    dport = 443,
+    tlvs: { type: number; value: Buffer }[] = [],
+): Buffer {
     const v6 = src.includes(":");
     const addr = Buffer.concat([
         ipBytes(src),
         ipBytes(dst),
         Buffer.from([sport >> 8, sport & 255, dport >> 8, dport & 255]),
+        ...tlvs.map((t) => Buffer.concat([Buffer.from([t.type, t.value.length >> 8, t.value.length & 255]), t.value])),
     ]);
     const sig = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
     return Buffer.concat([sig, Buffer.from([0x21, v6 ? 0x21 : 0x11, addr.length >> 8, addr.length & 255]), addr]);

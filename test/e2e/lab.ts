@@ -5,9 +5,10 @@
 //
 // Both edge shapes run side by side in front of one Caddy:
 //   container edge (Linux)  127.0.0.1:18080/18443 → Caddy, from HAProxy's fixed address
-//   native edge (Mac)       127.0.0.1:28080/28443 → relay 127.0.0.1:8443/9443 (mutual TLS with the
-//                           program's edge PKI, standing in for the ports the relay container
-//                           publishes on the Mac's 127.0.0.1) → Caddy, from HAProxy's fixed address
+//   native edge (Mac)       127.0.0.1:28080/28443 → relay 127.0.0.1:8443/9443 (the edge's secret, from
+//                           the program's own code path, in each PROXY header; standing in for the
+//                           ports the relay container publishes on the Mac's 127.0.0.1) → Caddy,
+//                           from HAProxy's fixed address
 // The model's Docker block is 127.0.0.0/24, so HAProxy's fixed address is 127.0.0.194 and Caddy
 // binds 127.0.0.195 only (its production default_bind, from the same address plan).
 //
@@ -37,7 +38,7 @@ import {
     packFiles,
     unpackFiles,
 } from "../../render/reload";
-import { caddyBinary, haproxy3Binary, haproxyBinary } from "../support/binaries";
+import { caddyBinary, haproxy3Binary } from "../support/binaries";
 import { commandNamed, runProgram } from "../harness";
 import { EXAMPLE_DEV_BASE } from "../support/exampleDev";
 import { rawConfigOf } from "../../stacks/stackFile";
@@ -237,7 +238,7 @@ export interface Lab {
     caPem: string;
     /** Client certificate files, by case. */
     certs: Record<string, ClientCert>;
-    /** The edge PKI's files (edge-ca.pem, relay.pem, edge-client.pem) and a copy dir for tests. */
+    /** The edge's secret files (edge-secret.map, the native edge's; edge-secret.sha256, the relay's). */
     edgeFiles: Record<string, string>;
     caddyfile: string;
     /** The folder Caddy loads its (test) server certificate from. */
@@ -308,7 +309,7 @@ async function pki(
     dir: string,
     config: Record<string, unknown>,
 ): Promise<{ caPem: string; caKey: string; certs: Record<string, ClientCert>; edgeFiles: Record<string, string> }> {
-    // A Mac runtime, so the run also yields the edge PKI (the relay's and the edge's certificates).
+    // A Mac runtime, so the run also yields the edge's secret (the native edge's map, the relay's hash).
     const run = await runProgram(
         { ...config, "homelab:docker": { runtime: "docker-desktop", dataDir: "/srv/homelab" } },
         { stack: "e2e" },
@@ -526,22 +527,23 @@ export async function startLab(): Promise<Lab> {
     };
     const caddy = startCaddy();
     const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, edgeFiles[n] as string]));
-    // The two HAProxies that connect to Caddy run a 3.x release, as the pinned image does in
-    // production (Debian's 2.6 deadlocks when a held frontend is released: haproxy/haproxy#2726);
-    // the native edge runs Debian's 2.6, the oldest a Mac may have.
+    // Every HAProxy runs a 3.x release: the two that connect to Caddy as the pinned image does in
+    // production (Debian's 2.6 deadlocks when a held frontend is released: haproxy/haproxy#2726),
+    // the native edge as the oldest a Mac may have (MIN_HAPROXY 3.0: it sends the edge's secret in
+    // a TLV of its own, which 2.6 cannot).
     const haproxies = {
         container: startHaproxy(hdir("haproxy"), configs.haproxyCfg, logs.haproxy, haproxy3Binary()),
         relay: startHaproxy(
-            hdir("relay", pick("relay.pem", "edge-ca.pem")),
+            hdir("relay", pick("edge-secret.sha256")),
             configs.relayCfg,
             logs.haproxy,
             haproxy3Binary(),
         ),
         native: startHaproxy(
-            hdir("native", pick("edge-client.pem", "edge-ca.pem")),
+            hdir("native", pick("edge-secret.map")),
             configs.nativeCfg,
             logs.haproxy,
-            haproxyBinary(),
+            haproxy3Binary(),
         ),
     };
     const procs = () => [haproxies.native.proc, haproxies.relay.proc, haproxies.container.proc, lab.caddy];
@@ -623,7 +625,7 @@ export interface MacEdge {
 
 /**
  * Starts a native edge and a relay of their own, rendered as the lab's are but for the relay's
- * `limits`, with the lab's edge PKI and the same HAProxy releases (the relay 3.x, the edge 2.6).
+ * `limits`, with the lab's edge secret and the same HAProxy release (3.x).
  * One at a time (fixed ports); stop() ends both and removes their files.
  */
 export async function startMacEdge(lab: Lab, limits: NonNullable<RelayOptions["limits"]>): Promise<MacEdge> {
@@ -637,16 +639,16 @@ export async function startMacEdge(lab: Lab, limits: NonNullable<RelayOptions["l
     };
     const logs: string[] = [];
     const relay = startHaproxy(
-        sub("relay", ["relay.pem", "edge-ca.pem"]),
+        sub("relay", ["edge-secret.sha256"]),
         labRelayCfg(lab.model, p.relay, limits),
         logs,
         haproxy3Binary(),
     );
     const native = startHaproxy(
-        sub("native", ["edge-client.pem", "edge-ca.pem"]),
+        sub("native", ["edge-secret.map"]),
         labNativeCfg(lab.model, `127.0.0.1:${p.edge.http}`, `127.0.0.1:${p.edge.https}`, p.relay),
         logs,
-        haproxyBinary(),
+        haproxy3Binary(),
     );
     const stop = async () => {
         const procs = [relay.proc, native.proc];

@@ -138,18 +138,14 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         assert.equal(native.inputs.environment.SSH_TARGET, undefined, "a unix:// engine: the commands run here");
         assert.match(native.inputs.create, /SCRIPT="\$APPLY"/);
         assert.match(native.inputs.delete, /SCRIPT="\$REMOVE"/);
-        assert.ok(native.secretInputs.includes("stdin"), "the bundle carries the edge's key: secret");
+        assert.ok(native.secretInputs.includes("stdin"), "the bundle carries the edge's secret: secret");
         const files = unpackFiles(native.inputs.stdin);
-        assert.deepEqual(Object.keys(files).sort(), ["edge-ca.pem", "edge-client.pem", "edge.plist", "haproxy.cfg"]);
-        assert.match(files["edge-client.pem"] as string, /PRIVATE KEY/);
+        assert.deepEqual(Object.keys(files).sort(), ["edge-secret.map", "edge.plist", "haproxy.cfg"]);
+        assert.match(files["edge-secret.map"] as string, /^edge \S+\n$/);
         assert.match(files["haproxy.cfg"] as string, /bind :::443 v4v6/);
         const relay = cmd(run, "edge-haproxy-config");
         assert.ok(relay.secretInputs.includes("stdin"));
-        assert.deepEqual(Object.keys(unpackFiles(relay.inputs.stdin)).sort(), [
-            "edge-ca.pem",
-            "haproxy.cfg",
-            "relay.pem",
-        ]);
+        assert.deepEqual(Object.keys(unpackFiles(relay.inputs.stdin)).sort(), ["edge-secret.sha256", "haproxy.cfg"]);
     });
 
     it("gives secrets to containers only as secret environment", () => {
@@ -245,7 +241,7 @@ describe("Docker host: the example on Linux (the edge is a container)", () => {
         assert.equal(run.error, undefined, run.error?.message);
     });
 
-    it("publishes :80/:443 on the tailnet and the listed LAN address (where the router forwards :443) from the HAProxy container, which splits by source; no native edge, no edge PKI", () => {
+    it("publishes :80/:443 on the tailnet and the listed LAN address (where the router forwards :443) from the HAProxy container, which splits by source; no native edge, no edge secret", () => {
         const ports = (containers(run).get("haproxy") as Registered).inputs.ports.map(
             (p: any) => `${p.ip}:${p.external}->${p.internal}`,
         );
@@ -255,7 +251,7 @@ describe("Docker host: the example on Linux (the edge is a container)", () => {
             "one host address per container port, in the order the provider reads them back",
         );
         assert.ok(!ofType(run, COMMAND).some((c) => c.name.endsWith("edge-native")), "no native edge");
-        assert.equal(run.resources.filter((r) => r.type === "homelab:pki:EdgeTls").length, 0);
+        assert.equal(run.resources.filter((r) => r.type === "homelab:edge:EdgeKey").length, 0);
         const files = unpackFiles(cmd(run, "edge-haproxy-config").inputs.stdin);
         assert.deepEqual(Object.keys(files), ["haproxy.cfg"]);
         assert.match(files["haproxy.cfg"] as string, /use_backend caddy_plain if trusted !v4_embedded !self_conn/);

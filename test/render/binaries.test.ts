@@ -12,6 +12,7 @@ import { CASES_DIR, caseFiles, loadCase, parseCase } from "../support/cases";
 import { modelFromStackFile } from "../../stacks/stackFile";
 import { renderAll } from "../../render/all";
 import { DUMMY_CLOUDFLARE_TOKEN, caddyBinary, haproxy3Binary, haproxyBinary } from "../support/binaries";
+import { MIN_HAPROXY } from "../../render/edge";
 import versions from "../../render/versions.json";
 
 describe("real binaries", function () {
@@ -34,18 +35,15 @@ describe("real binaries", function () {
 
     /**
      * Every haproxy.cfg among the rendered files (a further host's gateway's too) is accepted,
-     * without a warning, by HAProxy 3.x, and by 2.6 too, but for the relay's: it runs only in the
-     * pinned image (render/versions.json), and its `timeout client-hs` is HAProxy 2.9's (Debian's
-     * 2.6 refuses the keyword).
+     * without a warning, by HAProxy 3.x: the containers run the pinned 3.2 image, and the native
+     * edge needs 3.0 or newer (render/edge.ts MIN_HAPROXY; the edge's secret rides in a TLV).
      */
     const haproxyAccepts = (name: string, files: Record<string, string>) => {
         const configs = Object.keys(files).filter((f) => f.endsWith("haproxy.cfg"));
         assert.ok(configs.length >= 1, `${name}: no HAProxy config rendered`);
-        const isRelay = (cfg: string) => /^# Rendered by homelab for \S+ \(relay\)/.test(files[cfg] as string);
-        for (const binary of [haproxyBinary(), haproxy3Binary()]) {
+        for (const binary of [haproxy3Binary()]) {
             const version = execFileSync(binary, ["-v"], { encoding: "utf8" }).split("\n")[0];
-            const three = /^HAProxy version 3\./.test(version ?? "");
-            for (const cfg of configs.filter((c) => three || !isRelay(c))) {
+            for (const cfg of configs) {
                 const file = path.join(dir, `${name}.${cfg.replace(/\//g, "_")}`);
                 fs.writeFileSync(file, files[cfg] as string);
                 // As in production: -C makes every file the config names relative to its directory.
@@ -62,10 +60,10 @@ describe("real binaries", function () {
         fs.mkdirSync(path.join(dir, "pki"));
         const ca = selfSigned(path.join(dir, "pki"), "ca", "/CN=test", 1);
         fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "pki/clients.pem"));
-        // Stand-ins for the edge-to-relay TLS files the Mac configs name (HAProxy loads them in -c).
+        // Stand-ins for the edge's secret (the native edge's map) and its hash (the relay's list).
+        fs.writeFileSync(path.join(dir, "edge-secret.map"), "edge stand-in\n");
+        fs.writeFileSync(path.join(dir, "edge-secret.sha256"), "00\n");
         const certAndKey = fs.readFileSync(ca.cert, "utf8") + fs.readFileSync(ca.key, "utf8");
-        for (const f of ["relay.pem", "edge-client.pem"]) fs.writeFileSync(path.join(dir, f), certAndKey);
-        fs.copyFileSync(path.join(dir, "pki/ca.pem"), path.join(dir, "edge-ca.pem"));
         // And for a further host's: Caddy's client certificate and the hosts CA, the gateway's.
         fs.copyFileSync(ca.cert, path.join(dir, "pki/hosts-ca.pem"));
         fs.copyFileSync(ca.cert, path.join(dir, "pki/hosts-client.crt"));
@@ -96,7 +94,7 @@ describe("real binaries", function () {
             assert.match(r.out, /Valid configuration/);
         });
 
-        it(`${stack}: haproxy -c accepts every rendered HAProxy config (the container's, and the native edge's on a Mac runtime), with HAProxy 2.6 (not the relay's) and 3.x`, () => {
+        it(`${stack}: haproxy -c accepts every rendered HAProxy config (the container's, and the native edge's on a Mac runtime), with HAProxy 3.x`, () => {
             haproxyAccepts(stack, renderAll(modelFromStackFile(path.join(ROOT, STACKS[stack] as string))));
         });
 
@@ -159,24 +157,21 @@ describe("real binaries", function () {
         assert.notEqual(spawnSync(haproxy3Binary(), ["-c", "-f", file]).status, 0);
     });
 
-    it("the relay's config needs HAProxy 2.9+ for `timeout client-hs` alone: the pinned image has it, Debian's 2.6 refuses only that", () => {
-        const [major, minor] = (/^haproxy:(\d+)\.(\d+)\./.exec(versions.haproxyImage) ?? []).slice(1).map(Number);
-        assert.ok(
-            major !== undefined && minor !== undefined && (major > 2 || (major === 2 && minor >= 9)),
-            versions.haproxyImage,
-        );
-        const relay = renderAll(modelFromStackFile(path.join(ROOT, STACKS["home"] as string)))["haproxy.cfg"] as string;
-        assert.match(relay, /\n {4}timeout client-hs /);
-        const check = (name: string, text: string) => {
-            const file = path.join(dir, name);
-            fs.writeFileSync(file, text);
-            return spawnSync(haproxyBinary(), ["-c", "-C", dir, "-f", file], { encoding: "utf8", timeout: 30_000 });
-        };
-        const refused = check("relay-2.6.haproxy.cfg", relay);
-        assert.notEqual(refused.status, 0, "Debian's 2.6 would accept the relay's config: check it with 2.6 again");
-        assert.match(refused.stdout + refused.stderr, /client-hs/);
-        const without = check("relay-2.6-without.haproxy.cfg", relay.replace(/\n {4}timeout client-hs .*/g, ""));
-        assert.equal(without.status, 0, without.stdout + without.stderr);
+    it("the Mac configs need HAProxy 3.0 (the secret's TLV, client-hs): the pinned image and MIN_HAPROXY have it, Debian's 2.6 refuses them", () => {
+        const atLeast3 = (v: string) => Number(/^(\d+)\./.exec(v)?.[1]) >= 3;
+        assert.ok(atLeast3(versions.haproxyImage.replace(/^haproxy:/, "")), versions.haproxyImage);
+        assert.ok(atLeast3(MIN_HAPROXY), MIN_HAPROXY);
+        const files = renderAll(modelFromStackFile(path.join(ROOT, STACKS["home"] as string)));
+        for (const [name, needs] of [
+            ["haproxy.cfg", /client-hs|fc_pp_tlv/],
+            ["edge.haproxy.cfg", /set-proxy-v2-tlv-fmt/],
+        ] as const) {
+            const file = path.join(dir, `old-${name}`);
+            fs.writeFileSync(file, files[name] as string);
+            const r = spawnSync(haproxyBinary(), ["-c", "-C", dir, "-f", file], { encoding: "utf8", timeout: 30_000 });
+            assert.notEqual(r.status, 0, `Debian's 2.6 accepts ${name}: check the Mac configs with it again`);
+            assert.match(r.stdout + r.stderr, needs);
+        }
     });
 
     it("caddy validate rejects a broken Caddyfile (the check can fail)", () => {
@@ -203,7 +198,7 @@ describe("real binaries", function () {
 
     // The one-case fixtures too: each shows one feature, and each must be a config Caddy and HAProxy accept.
     for (const file of caseFiles("render")) {
-        it(`case ${file}: caddy validate and haproxy -c (2.6, not the relay's, and 3.x) accept its rendered configs`, () => {
+        it(`case ${file}: caddy validate and haproxy -c (3.x) accept its rendered configs`, () => {
             const c = parseCase(fs.readFileSync(path.join(CASES_DIR, "render", file), "utf8"), "render");
             const { model, problems } = loadCase(c.config);
             assert.ok(model, problems.map((p) => `${p.key}: ${p.message}`).join("\n"));

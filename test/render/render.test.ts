@@ -490,30 +490,31 @@ describe("haproxy.cfg", () => {
         assert.match(cfg, /server caddy caddy:9443 send-proxy-v2 resolvers docker resolve-prefer ipv4 init-addr none/);
     });
 
-    it("on a Mac runtime: the container is the relay, accepting only the edge's client certificate, within client-hs", () => {
+    it("on a Mac runtime: the container is the relay, accepting only a PROXY header with the edge's secret, within client-hs", () => {
         const cfg = renderAll(model("home"))["haproxy.cfg"] as string;
         for (const [fe, port] of [
             ["from_edge_plain", 8443],
             ["from_edge_mtls", 9443],
         ] as const) {
+            assert.match(frontend(cfg, fe), new RegExp(`bind :${port} accept-proxy\\n`));
             assert.match(
                 frontend(cfg, fe),
-                new RegExp(`bind :${port} ssl crt relay\\.pem ca-file edge-ca\\.pem verify required accept-proxy\\n`),
+                /tcp-request session reject unless \{ fc_pp_tlv\(0xE0\),sha2\(256\),hex -m str -f edge-secret\.sha256 \}/,
             );
-            // A sender that has not proved it is the edge (PROXY header, then the handshake) keeps a slot this long at most.
+            // A sender that has not proved it is the edge (a PROXY header with the secret) keeps a slot this long at most.
             assert.match(frontend(cfg, fe), new RegExp(`\\n {4}timeout client-hs ${RELAY_LIMITS.handshakeTimeout}\\n`));
         }
         assert.match(cfg, /server caddy caddy:8443 send-proxy-v2 resolvers docker resolve-prefer ipv4 init-addr none/);
         assert.doesNotMatch(cfg, /bind :::443/, "the relay does not own :443");
     });
 
-    it("on a Mac runtime: the native edge binds the unspecified address and forwards to the relay over mutual TLS", () => {
+    it("on a Mac runtime: the native edge binds the unspecified address and sends the relay its secret in the PROXY header", () => {
         const files = renderAll(model("home"));
         const cfg = files["edge.haproxy.cfg"] as string;
         assert.match(frontend(cfg, "https"), /bind :::443 v4v6\n/);
         assert.match(
             cfg,
-            /server relay 127\.0\.0\.1:8443 send-proxy-v2 ssl verify required ca-file edge-ca\.pem crt edge-client\.pem sni str\(homelab-relay\) verifyhost homelab-relay/,
+            /server relay 127\.0\.0\.1:8443 send-proxy-v2 set-proxy-v2-tlv-fmt\(0xE0\) %\[str\(edge\),map\(edge-secret\.map\)\]\n/,
         );
         assert.match(cfg, /server relay 127\.0\.0\.1:9443 /);
         const cabinMac = { ...model("cabin"), edge: "native" as const };

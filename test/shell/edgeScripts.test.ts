@@ -1,7 +1,6 @@
 // The native edge's scripts (render/edge.ts), run for real on this machine: the real HAProxy checks
 // the real rendered config, and small stand-ins play launchctl, brew and ssh (which do not exist
 // here), logging what they were asked. Each case is a situation a Mac user meets.
-import { selfSigned } from "../support/openssl";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -14,7 +13,7 @@ import { EDGE_APPLY, EDGE_REMOVE, LOG_LIMIT_MB, MIN_HAPROXY, RUN_ON_MAC, edgeDir
 import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, haproxyReloadEnvironment, packFiles } from "../../render/reload";
 import { SHELL_DIR, shellScript } from "../../render/shell";
 import { CADDY_HOLD } from "../../render/haproxy";
-import { haproxyBinary } from "../support/binaries";
+import { haproxy3Binary } from "../support/binaries";
 
 const LAUNCHCTL = `#!/bin/sh
 echo "launchctl $*" >> "$STUB_LOG"
@@ -44,7 +43,7 @@ echo "brew $*" >> "$STUB_LOG"
 mkdir -p "$HOMEBREW_PREFIX/bin" && ln -sf "$REAL_HAPROXY" "$HOMEBREW_PREFIX/bin/haproxy"
 `;
 const OLD_HAPROXY = `#!/bin/sh
-[ "$1" = "-v" ] && { echo "HAProxy version 2.4.22-f8e3218 2023/02/14 - https://haproxy.org/"; exit 0; }
+[ "$1" = "-v" ] && { echo "HAProxy version 2.8.5-aaba8d0 2023/12/07 - https://haproxy.org/"; exit 0; }
 exit 0
 `;
 // Plays the remote side: runs the remote command line in a shell here, as sshd would on the Mac.
@@ -76,15 +75,10 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
             fs.writeFileSync(path.join(stubs, name as string), body as string, { mode: 0o755 });
         fs.mkdirSync(path.join(dir, "old"));
         fs.writeFileSync(path.join(dir, "old/haproxy"), OLD_HAPROXY, { mode: 0o755 });
-        // Real certificates for the config's crt and ca-file lines (haproxy -c loads them).
-        const standIn = selfSigned(dir, "c", "/CN=t", 1);
-        const cert = fs.readFileSync(standIn.cert, "utf8");
-        const both = cert + fs.readFileSync(standIn.key, "utf8");
         const rendered = renderAll(model);
         files = {
             "haproxy.cfg": rendered["edge.haproxy.cfg"] as string,
-            "edge-ca.pem": cert,
-            "edge-client.pem": both,
+            "edge-secret.map": "edge a-stand-in-secret\n",
             "edge.plist": rendered["edge.plist"] as string,
         };
     });
@@ -103,13 +97,14 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
             agents: path.join(home, "Library/LaunchAgents"),
             state,
             env: {
-                PATH: `${stubs}:/usr/sbin:/usr/bin:/bin`,
+                // The HAProxy on PATH: a 3.x (the native edge needs 3.0; Debian's /usr/sbin one is 2.6).
+                PATH: `${stubs}:${path.dirname(haproxy3Binary())}:/usr/bin:/bin`,
                 HOME: home,
                 EDGE_DIR: edge,
                 LABEL: edgeLabel("home"),
                 STUB_LOG: log,
                 STUB_DIR: state,
-                REAL_HAPROXY: haproxyBinary(),
+                REAL_HAPROXY: haproxy3Binary(),
                 HOMEBREW_PREFIX: path.join(home, "homebrew"),
             },
         };
@@ -127,11 +122,11 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
             `launchctl bootstrap gui/${process.getuid?.()} ${m.agents}/dev.homelab.home.edge.plist`,
         ]);
         assert.equal(fs.readFileSync(path.join(m.edge, "haproxy.cfg"), "utf8"), files["haproxy.cfg"]);
-        assert.equal(fs.readlinkSync(path.join(m.edge, "bin/haproxy")), haproxyBinary());
+        assert.equal(fs.readlinkSync(path.join(m.edge, "bin/haproxy")), haproxy3Binary());
         assert.equal(
-            fs.statSync(path.join(m.edge, "edge-client.pem")).mode & 0o777,
+            fs.statSync(path.join(m.edge, "edge-secret.map")).mode & 0o777,
             0o600,
-            "the key is readable by the user only",
+            "the secret is readable by the user only",
         );
         assert.equal(fs.readFileSync(path.join(m.agents, "dev.homelab.home.edge.plist"), "utf8"), files["edge.plist"]);
         assert.equal(fs.existsSync(path.join(m.edge, ".incoming")), false);
@@ -282,7 +277,7 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         const m = mac("old");
         const r = run(EDGE_APPLY, { ...m.env, HAPROXY: path.join(dir, "old/haproxy") });
         assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /HAProxy 2\.4; the edge needs 2\.6 or newer \(brew upgrade haproxy\)/);
+        assert.match(r.stderr, /HAProxy 2\.8; the edge needs 3\.0 or newer \(brew upgrade haproxy\)/);
         assert.equal(fs.existsSync(path.join(m.edge, "haproxy.cfg")), false);
     });
 
@@ -305,13 +300,13 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         assert.match(r.stderr, /truncated input|missing from the input/);
     });
 
-    it("removes the job and every file on pulumi destroy, the key included", () => {
+    it("removes the job and every file on pulumi destroy, the secret included", () => {
         const m = mac("remove");
         assert.equal(run(EDGE_APPLY, m.env).status, 0);
         const r = run(EDGE_REMOVE, m.env, {});
         assert.equal(r.status, 0, r.stderr);
         assert.equal(fs.existsSync(path.join(m.agents, "dev.homelab.home.edge.plist")), false);
-        for (const f of ["haproxy.cfg", "edge-client.pem", "edge-ca.pem", "bin"])
+        for (const f of ["haproxy.cfg", "edge-secret.map", "bin"])
             assert.equal(fs.existsSync(path.join(m.edge, f)), false, f);
         assert.equal(fs.existsSync(path.join(m.state, "loaded")), false, "unloaded");
     });
