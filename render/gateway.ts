@@ -49,6 +49,8 @@ export function renderGatewayCfg(model: Model, host: Host, opts: GatewayOptions 
         `# Rendered by homelab for ${model.domain} (gateway of host ${host.name}); do not edit: pulumi up rewrites it.`,
         "global",
         "    log stdout format raw local0",
+        // One thread, as the edge's (render/haproxy.ts header).
+        "    nbthread 1",
         `    maxconn ${GATEWAY_LIMITS.maxconn}`,
         "    hard-stop-after 1h",
         "",

@@ -214,6 +214,10 @@ function header(model: Model, role: string, maxconn: number, quietLog = false, a
         `# Rendered by homelab for ${model.domain} (${role}); do not edit: pulumi up rewrites it.`,
         "global",
         "    log stdout format raw local0",
+        // One thread: a TCP proxy that never terminates TLS needs a fraction of one CPU for a home's
+        // traffic, and one thread spends less CPU per connection (no locks on the stick tables, no
+        // threads competing with Caddy for the cores; docs/benchmarks.md measures both).
+        "    nbthread 1",
         `    maxconn ${maxconn}`,
         ...adminSocket(admin),
         // A soft reload lets old workers finish their connections, for at most this long.

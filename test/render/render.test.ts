@@ -490,6 +490,16 @@ describe("haproxy.cfg", () => {
         assert.match(cfg, /server caddy caddy:9443 send-proxy-v2 resolvers docker resolve-prefer ipv4 init-addr none/);
     });
 
+    it("every HAProxy the stack runs (edge, native edge, relay, a further host's gateway) runs one thread", () => {
+        for (const stack of Object.keys(STACKS)) {
+            const files = renderAll(model(stack));
+            const configs = Object.keys(files).filter((f) => f.endsWith("haproxy.cfg"));
+            assert.ok(configs.length > 0);
+            for (const f of configs)
+                assert.match(files[f] as string, /^global\n(?: {4}.*\n)*? {4}nbthread 1\n/m, `${stack} ${f}`);
+        }
+    });
+
     it("on a Mac runtime: the container is the relay, accepting only a PROXY header with the edge's secret, within client-hs", () => {
         const cfg = renderAll(model("home"))["haproxy.cfg"] as string;
         for (const [fe, port] of [
