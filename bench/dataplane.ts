@@ -4,10 +4,10 @@
 //       into Caddy's plain listener with verification off → upstream                    [client certificate]
 //   (c) the floor: Caddy alone terminating mTLS (the rendered site) → upstream           [client certificate]
 //   (d) the trusted path, Linux edge: HAProxy → Caddy plain listener (PROXY v2) → upstream
-//   (e) an experiment: (a) with the rendered haproxy.cfg plus `nbthread 1`
-//   (f) rendered chain, Mac edge: native HAProxy → relay HAProxy over mutual TLS (edge PKI,
-//       PROXY v2) → Caddy mTLS listener → upstream                                        [client certificate]
-//   (g) the trusted path, Mac edge: native HAProxy → relay (mutual TLS) → Caddy plain listener → upstream
+//   (e) an experiment: (a) with the rendered haproxy.cfg minus `nbthread 1` (one thread per CPU)
+//   (f) rendered chain, Mac edge: native HAProxy → relay HAProxy (PROXY v2 with the edge's secret)
+//       → Caddy mTLS listener → upstream                                                  [client certificate]
+//   (g) the trusted path, Mac edge: native HAProxy → relay (the edge's secret) → Caddy plain listener → upstream
 // Same upstream (an HAProxy that answers 200 itself), same client certificate, the same Caddy for
 // (a), (d), (e), (f) and (g) (the lab's), HTTP/1.1. The load generator is vegeta's attack engine
 // (bench/loadgen) with a source address per new connection: untrusted paths come from a pool of
@@ -19,7 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import { Lab, startLab, SOURCES, EDGE_PORTS, RELAY, HOSTS, ClientCert } from "../test/e2e/lab";
-import { caddyBinary, haproxyBinary } from "../test/support/binaries";
+import { caddyBinary, haproxy3Binary, haproxyBinary } from "../test/support/binaries";
 
 export const CONFIGS = ["a", "b", "c", "d", "e", "f", "g"] as const;
 export type Config = (typeof CONFIGS)[number];
@@ -28,9 +28,9 @@ export const CONFIG_LABEL: Record<Config, string> = {
     b: "(b) HAProxy → Caddy mTLS → TLS loop → Caddy plain → upstream (seed)",
     c: "(c) Caddy mTLS alone → upstream (floor)",
     d: "(d) HAProxy → Caddy plain → upstream (trusted path, Linux edge)",
-    e: "(e) = (a) with HAProxy on one thread (experiment)",
-    f: "(f) native HAProxy → relay (mutual TLS) → Caddy mTLS → upstream (rendered, Mac edge)",
-    g: "(g) native HAProxy → relay (mutual TLS) → Caddy plain → upstream (trusted path, Mac edge)",
+    e: "(e) = (a) with HAProxy's default threads, one per CPU (experiment)",
+    f: "(f) native HAProxy → relay (the edge's secret) → Caddy mTLS → upstream (rendered, Mac edge)",
+    g: "(g) native HAProxy → relay (the edge's secret) → Caddy plain → upstream (trusted path, Mac edge)",
 };
 /** Paths whose client presents a user's certificate (the mTLS plane); the others are trusted. */
 export const MTLS_CONFIGS: readonly Config[] = ["a", "b", "c", "e", "f"];
@@ -391,19 +391,21 @@ export async function startRig(loadgen: string): Promise<Rig> {
         ]);
         fs.writeFileSync(path.join(dir, "seed-haproxy.cfg"), seedHaproxyCfg());
         const seedHaproxy = start(haproxyBinary(), ["-db", "-f", path.join(dir, "seed-haproxy.cfg")]);
-        // (e): the rendered container-edge haproxy.cfg on its own ports, one thread.
+        // (e): the rendered container-edge haproxy.cfg on its own ports, with HAProxy's default
+        // threads (one per CPU) instead of the rendered `nbthread 1`.
         const oneThreadCfg = lab.haproxyCfg
-            .replace("global\n", "global\n    nbthread 1\n")
+            .replace(/\n {4}nbthread 1\n/, "\n")
             .replace(`127.0.0.1:${EDGE_PORTS.container.https}`, `127.0.0.1:${ONE_THREAD}`)
             .replace(`127.0.0.1:${EDGE_PORTS.container.http}`, `127.0.0.1:${ONE_THREAD_HTTP}`);
         if (
             !oneThreadCfg.includes(`127.0.0.1:${ONE_THREAD}`) ||
             !oneThreadCfg.includes(`127.0.0.1:${ONE_THREAD_HTTP}`) ||
-            !oneThreadCfg.includes("nbthread 1")
+            oneThreadCfg.includes("nbthread") ||
+            !lab.haproxyCfg.includes("    nbthread 1\n")
         )
-            throw new Error("could not derive the one-thread HAProxy config");
+            throw new Error("could not derive the default-threads HAProxy config");
         fs.writeFileSync(path.join(dir, "one-thread-haproxy.cfg"), oneThreadCfg);
-        const oneThread = start(haproxyBinary(), ["-db", "-f", path.join(dir, "one-thread-haproxy.cfg")]);
+        const oneThread = start(haproxy3Binary(), ["-db", "-f", path.join(dir, "one-thread-haproxy.cfg")]);
         await waitPorts([UPSTREAM_PORT, SEED_HAPROXY, SEED_MTLS, SEED_PLAIN, FLOOR, ONE_THREAD]);
         const dead = procs.filter((p) => p.exitCode !== null || p.signalCode !== null);
         if (dead.length > 0) throw new Error(`benchmark servers exited at start; logs in ${dir}`);
