@@ -56,4 +56,3 @@ export function smallCa(parent: pulumi.Resource, name: string, caName: string) {
 export function bundlePem(leaf: { cert: pulumi.Output<string>; key: pulumi.Output<string> }): pulumi.Output<string> {
     return pulumi.secret(pulumi.all([leaf.cert, leaf.key]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`));
 }
-
