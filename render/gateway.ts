@@ -5,7 +5,7 @@
 // `<service>.<host>.homelab.internal`) to that service's container on the host's own networks.
 // Names it does not serve get no backend. Pure.
 import { GATEWAY_PORT, Host, ManagedService, Model } from "../stacks/model";
-import { dockerResolvers } from "./haproxy";
+import { dockerResolvers, header } from "./haproxy";
 
 /** The files beside the gateway's haproxy.cfg (in its config folder on the host). */
 export const GATEWAY_FILES = { ca: "hosts-ca.pem", server: "gateway.pem" } as const;
@@ -22,7 +22,7 @@ export function gatewayServerName(host: string, service: string): string {
 }
 
 /** Before a connection proves it is Caddy, it holds a slot this long at most. */
-export const GATEWAY_LIMITS = { maxconn: 4096, handshakeTimeout: "5s", tunnelTimeout: "1h" } as const;
+export const GATEWAY_LIMITS = { maxconn: 4096, handshakeTimeout: "5s" } as const;
 
 /** The services a host's gateway forwards to: its private and mtls ones (public ones go through its cloudflared). */
 export function gatewayServices(model: Model, host: Host): ManagedService[] {
@@ -46,33 +46,14 @@ export function renderGatewayCfg(model: Model, host: Host, opts: GatewayOptions 
     const resolvers = opts.resolvers ?? { nameserver: "127.0.0.11:53" };
     const f = GATEWAY_FILES;
     const L = [
-        `# Rendered by homelab for ${model.domain} (gateway of host ${host.name}); do not edit: pulumi up rewrites it.`,
-        "global",
-        "    log stdout format raw local0",
-        // One thread, as the edge's (render/haproxy.ts header).
-        "    nbthread 1",
-        `    maxconn ${GATEWAY_LIMITS.maxconn}`,
-        "    hard-stop-after 1h",
-        "",
-        "defaults",
-        "    log global",
-        "    mode tcp",
-        "    option tcplog",
-        "    option dontlognull",
-        "    timeout connect 5s",
-        // Until both sides are connected (the TLS handshake and Caddy's certificate included) a
-        // connection gets seconds; an established one then follows the tunnel timeout. (Not
-        // client-hs: the HAProxy of Debian 12, which the tests also run, lacks it.)
-        `    timeout client ${GATEWAY_LIMITS.handshakeTimeout}`,
-        "    timeout server 30s",
-        `    timeout tunnel ${GATEWAY_LIMITS.tunnelTimeout}`,
-        "    timeout client-fin 30s",
-        "    timeout server-fin 30s",
-        "",
+        // The edge's global settings and defaults (one thread, soft reloads, its timeouts).
+        ...header(model, `gateway of host ${host.name}`, GATEWAY_LIMITS.maxconn),
         ...(opts.targets ? [] : dockerResolvers(resolvers.nameserver)),
         "# Only the edge's Caddy: a client certificate from the stack's hosts CA, issued to Caddy.",
         "frontend from_caddy",
         `    bind ${opts.bind ?? `:${GATEWAY_PORT}`} ssl crt ${f.server} ca-file ${f.ca} verify required`,
+        // Until a connection has shown Caddy's certificate it holds a slot this long at most.
+        `    timeout client-hs ${GATEWAY_LIMITS.handshakeTimeout}`,
         `    tcp-request session reject unless { ssl_c_used } { ssl_c_verify 0 } { ssl_c_s_dn(CN) -m str "${CADDY_CLIENT_CN}" }`,
         ...services.map(
             (s) => `    use_backend svc_${s.name} if { ssl_fc_sni -m str ${gatewayServerName(host.name, s.name)} }`,

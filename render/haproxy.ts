@@ -203,7 +203,7 @@ export interface RelayOptions {
     limits?: { perFrontend: number; maxconn: number; handshakeTimeout: string };
 }
 
-function header(model: Model, role: string, maxconn: number, quietLog = false, admin?: string): string[] {
+export function header(model: Model, role: string, maxconn: number, quietLog = false, admin?: string): string[] {
     return [
         `# Rendered by homelab for ${model.domain} (${role}); do not edit: pulumi up rewrites it.`,
         "global",
