@@ -19,7 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import { Lab, startLab, SOURCES, EDGE_PORTS, RELAY, HOSTS, ClientCert } from "../test/e2e/lab";
-import { caddyBinary, haproxy3Binary, haproxyBinary } from "../test/support/binaries";
+import { caddyBinary, haproxy3Binary } from "../test/support/binaries";
 
 export const CONFIGS = ["a", "b", "c", "d", "e", "f", "g"] as const;
 export type Config = (typeof CONFIGS)[number];
@@ -357,7 +357,7 @@ export async function startRig(loadgen: string): Promise<Rig> {
     };
     try {
         fs.writeFileSync(path.join(dir, "upstream.cfg"), upstreamCfg());
-        const upstream = start(haproxyBinary(), ["-db", "-f", path.join(dir, "upstream.cfg")]);
+        const upstream = start(haproxy3Binary(), ["-db", "-f", path.join(dir, "upstream.cfg")]);
         // The rendered config's cloud service, re-pointed at the fast upstream by a reload.
         const cloud = lab.model.services.find((s) => s.name === "cloud")?.upstream as string;
         const esc = cloud.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -390,7 +390,7 @@ export async function startRig(loadgen: string): Promise<Rig> {
             "caddyfile",
         ]);
         fs.writeFileSync(path.join(dir, "seed-haproxy.cfg"), seedHaproxyCfg());
-        const seedHaproxy = start(haproxyBinary(), ["-db", "-f", path.join(dir, "seed-haproxy.cfg")]);
+        const seedHaproxy = start(haproxy3Binary(), ["-db", "-f", path.join(dir, "seed-haproxy.cfg")]);
         // (e): the rendered container-edge haproxy.cfg on its own ports, with HAProxy's default
         // threads (one per CPU) instead of the rendered `nbthread 1`.
         const oneThreadCfg = lab.haproxyCfg

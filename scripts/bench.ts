@@ -34,7 +34,7 @@ import {
     startRig,
     waitQuiet,
 } from "../bench/dataplane";
-import { caddyBinary, haproxyBinary } from "../test/support/binaries";
+import { caddyBinary, haproxy3Binary } from "../test/support/binaries";
 import { EDGE_LIMITS } from "../render/haproxy";
 import versions from "../render/versions.json";
 
@@ -262,10 +262,10 @@ function firstLine(cmd: string, args: string[]): string {
     }
 }
 
-/** The TLS library HAProxy runs on (`haproxy -vv`), e.g. "OpenSSL 3.0.22". */
-function haproxyTlsLibrary(): string {
+/** The TLS library an HAProxy runs on (`haproxy -vv`), e.g. "OpenSSL 3.0.22". */
+function haproxyTlsLibrary(binary: string): string {
     try {
-        const vv = execFileSync(haproxyBinary(), ["-vv"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const vv = execFileSync(binary, ["-vv"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         return (
             vv
                 .match(/Running on (\S+) version : (\S+ \S+)/)
@@ -280,19 +280,19 @@ function haproxyTlsLibrary(): string {
 
 interface Machine {
     rows: [string, string][];
-    /** HAProxy's version and the TLS library it runs on, for the text. */
-    haproxy: { version: string; tls: string };
     /** Whether the data plane ran in a network namespace of its own. */
     ownNetwork: boolean;
+}
+
+/** The machine table's HAProxy row: the 3.x every HAProxy of the data plane runs. */
+export function haproxyRow(): string {
+    const v = firstLine(haproxy3Binary(), ["-v"]).replace(/ - https.*$/, "");
+    return `${v}, running on ${haproxyTlsLibrary(haproxy3Binary())} (Debian trixie's, for every HAProxy here: the edges, the relay, the seed's chain and the upstream; the stack runs ${versions.haproxyImage}, a Mac's native edge Homebrew's 3.x)`;
 }
 
 function machine(): Machine {
     const cpus = os.cpus();
     return {
-        haproxy: {
-            version: firstLine(haproxyBinary(), ["-v"]).replace(/^HAProxy version (\S+).*$/, "$1"),
-            tls: haproxyTlsLibrary(),
-        },
         ownNetwork: process.env[NETNS_ENV] !== undefined,
         rows: [
             ["CPU", `${cpus[0]?.model ?? "unknown"} × ${cpus.length}`],
@@ -303,10 +303,7 @@ function machine(): Machine {
                 "Caddy",
                 `${firstLine(caddyBinary(), ["version"]).split(" ")[0]} + caddy-dns/cloudflare ${versions.caddyDnsCloudflare} (the test build of the pinned image)`,
             ],
-            [
-                "HAProxy",
-                `${firstLine(haproxyBinary(), ["-v"]).replace(/ - https.*$/, "")}, running on ${haproxyTlsLibrary()} (Debian's; the stack runs ${versions.haproxyImage}, and a Mac's native edge runs Homebrew's)`,
-            ],
+            ["HAProxy", haproxyRow()],
             ["OpenSSL", firstLine("openssl", ["version"])],
             [
                 "vegeta",

@@ -8,12 +8,10 @@ import * as path from "path";
 import * as net from "net";
 import * as tls from "tls";
 import { ChildProcess, spawn } from "child_process";
-import { Lab, applyCaddy, curl, e2eConfig, e2eModel, runScript, CADDY_APPLY, clientsPem } from "./lab";
+import { Lab, applyCaddy, curl } from "./lab";
 import { CLIENT_EXT, issue, sanExt, selfSigned } from "../support/openssl";
-import { caddyBinary, haproxy3Binary } from "../support/binaries";
-import { renderCaddyfile } from "../../render/caddyfile";
+import { haproxy3Binary } from "../support/binaries";
 import { CADDY_CLIENT_CN, GATEWAY_FILES, gatewayServerName, renderGatewayCfg } from "../../render/gateway";
-import { packFiles } from "../../render/reload";
 import { Host } from "../../stacks/model";
 
 const GATEWAY = { host: "127.0.0.1", port: 17443 } as const;
@@ -72,20 +70,27 @@ export function gatewayTests(getLab: () => Lab): void {
             leaves["othername"] = issue(dir, "othername", "/CN=homelab gateway nas", ca, CLIENT_EXT);
             files = { ca: read(ca.cert), caddyCert: read(caddy.cert), caddyKey: read(caddy.key) };
 
-            const config = {
-                ...e2eConfig(lab.ports, {
-                    users: ["dave", "mom"],
-                    withWiki: true,
-                    extraServices: { nasapp: { image: "nginx:1.29.3", port: 80, host: "nas" } },
-                }),
-                "homelab:hosts": {
-                    nas: {
-                        docker: { host: "ssh://admin@nas", dataDir: "/srv/homelab" },
-                        tailnet: { ipv4: "100.101.102.110" },
+            const r = applyCaddy(lab, {
+                users: ["dave", "mom"],
+                withWiki: true,
+                extraServices: { nasapp: { image: "nginx:1.29.3", port: 80, host: "nas" } },
+                extraConfig: {
+                    "homelab:hosts": {
+                        nas: {
+                            docker: { host: "ssh://admin@nas", dataDir: "/srv/homelab" },
+                            tailnet: { ipv4: "100.101.102.110" },
+                        },
                     },
                 },
-            };
-            const model = e2eModel(config);
+                extraFiles: {
+                    "hosts-ca.pem": files.ca,
+                    "hosts-client.crt": files.caddyCert,
+                    "hosts-client.key": files.caddyKey,
+                },
+                gateways: { nas: `${GATEWAY.host}:${GATEWAY.port}` },
+            });
+            assert.equal(r.status, 0, r.stderr);
+            const model = r.model;
             const host = model.hosts[0] as Host;
             const gwDir = path.join(dir, "gw");
             fs.mkdirSync(gwDir);
@@ -100,23 +105,6 @@ export function gatewayTests(getLab: () => Lab): void {
             fs.writeFileSync(path.join(gwDir, GATEWAY_FILES.server), read(server.cert) + read(server.key));
             gateway = spawn(haproxy3Binary(), ["-W", "-db", "-C", gwDir, "-f", "haproxy.cfg"], { stdio: "ignore" });
 
-            const caddyfile = renderCaddyfile(model, {
-                certificates: { kind: "folder", dir: lab.certFolder },
-                gateways: { nas: `${GATEWAY.host}:${GATEWAY.port}` },
-            });
-            const r = runScript(
-                CADDY_APPLY,
-                { ETC: lab.etc, CADDY: caddyBinary() },
-                packFiles({
-                    Caddyfile: caddyfile,
-                    "ca.pem": lab.caPem,
-                    "clients.pem": clientsPem(lab.certs, ["dave", "mom"]),
-                    "hosts-ca.pem": files.ca,
-                    "hosts-client.crt": files.caddyCert,
-                    "hosts-client.key": files.caddyKey,
-                }),
-            );
-            assert.equal(r.status, 0, r.stderr);
             const until = Date.now() + 10_000;
             while (Date.now() < until && !(await listening())) await new Promise((r) => setTimeout(r, 100));
         });

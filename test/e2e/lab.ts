@@ -758,17 +758,27 @@ export function applyCaddy(
         allow?: string[];
         transform?: (m: Model) => Model;
         extraServices?: Record<string, unknown>;
+        /** Further stack keys (e.g. homelab:hosts). */
+        extraConfig?: Record<string, unknown>;
+        /** Further files for Caddy's bundle (e.g. the hosts' CA and Caddy's key for their gateways). */
+        extraFiles?: Record<string, string>;
+        /** Further hosts' gateways: host name → address:port. */
+        gateways?: Record<string, string>;
     },
 ): { status: number | null; stdout: string; stderr: string; model: Model } {
-    const base = e2eModel(
-        e2eConfig(lab.ports, {
+    const base = e2eModel({
+        ...e2eConfig(lab.ports, {
             users: opts.users,
             withWiki: opts.withWiki,
             ...(opts.extraServices ? { extraServices: opts.extraServices } : {}),
         }),
-    );
+        ...(opts.extraConfig ?? {}),
+    });
     const model = opts.transform ? opts.transform(base) : base;
-    const { caddyfile } = renderLab(model, lab.certFolder);
+    const caddyfile = renderCaddyfile(model, {
+        certificates: { kind: "folder", dir: lab.certFolder },
+        ...(opts.gateways ? { gateways: opts.gateways } : {}),
+    });
     const r = runScript(
         CADDY_APPLY,
         { ETC: lab.etc, CADDY: caddyBinary() },
@@ -776,6 +786,7 @@ export function applyCaddy(
             Caddyfile: caddyfile,
             "ca.pem": lab.caPem,
             "clients.pem": clientsPem(lab.certs, opts.allow ?? opts.users),
+            ...(opts.extraFiles ?? {}),
         }),
     );
     return { ...r, model };
