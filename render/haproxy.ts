@@ -409,7 +409,15 @@ export function renderRelayCfg(model: Model, opts: RelayOptions): string {
     // relay's folder holds nothing that would let anyone pass for the edge). The client's own TLS
     // runs inside, untouched, end to end with Caddy.
     const accept = "accept-proxy";
-    const edgeOnly = `    tcp-request session reject unless { fc_pp_tlv(${EDGE_SECRET_TLV}),sha2(256),hex -m str -f ${EDGE_AUTH_FILES.secretHash} }`;
+    // set-var keeps the first 0xE0 value alone: an ACL straight on fc_pp_tlv loops forever on a
+    // header whose value does not match (HAProxy 3.0-3.5: the fetch returns the same entry again
+    // when asked for the next), and the watchdog kills the relay: one bad header from any
+    // container would take it down (found by review; e2e: the right secret still passes after
+    // every forgery).
+    const edgeOnly = [
+        `    tcp-request session set-var(sess.edge_hash) fc_pp_tlv(${EDGE_SECRET_TLV}),sha2(256),hex`,
+        `    tcp-request session reject unless { var(sess.edge_hash) -m str -f ${EDGE_AUTH_FILES.secretHash} }`,
+    ];
     const limits = opts.limits ?? RELAY_LIMITS;
     const L = header(model, "relay", limits.maxconn, false, opts.admin);
     const perFrontend = [
@@ -425,14 +433,14 @@ export function renderRelayCfg(model: Model, opts: RelayOptions): string {
         "frontend from_edge_plain",
         `    bind ${bind.plain} ${accept}`,
         ...perFrontend,
-        edgeOnly,
+        ...edgeOnly,
         "    default_backend caddy_plain",
         "",
         "# From the Mac's edge only, to Caddy's client-certificate listener.",
         "frontend from_edge_mtls",
         `    bind ${bind.mtls} ${accept}`,
         ...perFrontend,
-        edgeOnly,
+        ...edgeOnly,
         "    default_backend caddy_mtls",
         "",
         "backend caddy_plain",

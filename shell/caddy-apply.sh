@@ -8,7 +8,7 @@
 # host then restarts Caddy to end that person's open connections). Needs lib.sh before it.
 # shellcheck shell=sh
 set -eu
-umask 022
+umask 077
 ETC="${ETC:-/etc/caddy}"
 CADDY="${CADDY:-caddy}"
 STAGE="$ETC/.incoming"

@@ -17,7 +17,9 @@ const problem = (key: string, message: string): LocalProblem => ({ key, message 
 
 /** Which engine a docker.host URL reaches: the socket path, or the SSH host and port (whoever logs in). */
 export function engineKey(url: string): string {
-    if (url.startsWith("unix://")) return `unix:${normalisePath(url.slice("unix://".length))}`;
+    // /var/run is /run on every Linux and on a Mac (as the host-path rules read it).
+    if (url.startsWith("unix://"))
+        return `unix:${normalisePath(url.slice("unix://".length)).replace(/^\/var\/run(?=\/|$)/, "/run")}`;
     const t = sshTarget(url);
     if (!t) return url;
     return `ssh:${(canonicalIp(t.host) ?? t.host).toLowerCase()}:${t.port ?? 22}`;
@@ -27,6 +29,8 @@ export function engineKey(url: string): string {
 export interface EdgeHostFacts {
     engine?: string;
     tailnet: string[];
+    /** Whether homelab:trustedNetworks lists any network (then each host must say its addresses). */
+    trustsNetworks: boolean;
 }
 
 type ZodProblems = (top: string, err: z.ZodError, input: unknown) => LocalProblem[];
@@ -80,6 +84,7 @@ export function buildHosts(
                 );
             else addresses.set(a, `homelab:${key}`);
         });
+        const others = hostAddresses(hk, p.addresses, edge.trustsNetworks, problems);
         const dataDir = normalisePath(p.docker.dataDir);
         const socket = p.docker.host.startsWith("unix://") ? p.docker.host.slice("unix://".length) : undefined;
         const place = dataDirProblem(dataDir, p.docker.runtime, socket);
@@ -97,10 +102,42 @@ export function buildHosts(
                 dataDir,
             },
             tailnet: { ipv4: tailnet[0] as string, ...(tailnet[1] ? { ipv6: tailnet[1] } : {}) },
-            addresses: subnet.plan,
+            addresses: others,
+            addressPlan: subnet.plan,
         });
     }
     return { problems, hosts };
+}
+
+/**
+ * A further host's other addresses (its LAN address). Docker hands its containers' connections to
+ * the outside from the host's own addresses, so a compromised container there reaches the edge
+ * from them: the edge must never trust them, as it never trusts the host's tailnet addresses. With
+ * trusted networks the list is required ([] when the host has no address on them).
+ */
+function hostAddresses(
+    hk: string,
+    given: string[] | undefined,
+    trustsNetworks: boolean,
+    problems: LocalProblem[],
+): string[] {
+    if (given === undefined) {
+        if (trustsNetworks)
+            problems.push(
+                problem(
+                    `${hk}.addresses`,
+                    "is required with homelab:trustedNetworks: list the host's own addresses on those networks (its LAN address), or [] if it has none there. Its containers reach the edge from them, and the edge must not trust them",
+                ),
+            );
+        return [];
+    }
+    const out: string[] = [];
+    given.forEach((a, i) => {
+        const ip = canonicalIp(a);
+        if (!ip) problems.push(problem(`${hk}.addresses[${i}]`, `"${a}" is not an IP address`));
+        else if (!out.includes(ip)) out.push(ip);
+    });
+    return out;
 }
 
 /** Each service's `host` names a further host. (Unknown ones are reported once, here.) */

@@ -260,8 +260,10 @@ export interface Host {
     name: string;
     docker: { host: string; runtime: Runtime; network: string; subnet: string; dataDir: string };
     tailnet: { ipv4: string; ipv6?: string };
+    /** Its other addresses (its LAN address): never trusted at the edge, as its tailnet addresses. */
+    addresses: string[];
     /** Its Docker networks, from its subnet (the edge network's part is unused there). */
-    addresses: AddressPlan;
+    addressPlan: AddressPlan;
 }
 
 /** The port a further host's gateway listens on, on the host's tailnet address only. */
@@ -330,7 +332,7 @@ export function hostView(model: Model, host: Host): Model {
         listenAddresses: [],
         docker: { ...host.docker, ip6tables: false },
         edge: "container",
-        addresses: host.addresses,
+        addresses: host.addressPlan,
         services: model.services.filter((s) => hostOf(s) === host.name),
         hosts: [],
     };

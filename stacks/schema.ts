@@ -108,6 +108,7 @@ export const hostSchema = z.strictObject({
         ipv4: checked("an IPv4 address", tailnetV4Problem),
         ipv6: checked("an IPv6 address", tailnetV6Problem).optional(),
     }),
+    addresses: z.array(str("an IP address"), { error: "must be a list of IP addresses" }).optional(),
 });
 export type ParsedHost = z.infer<typeof hostSchema>;
 export { hostNameProblem };

@@ -182,7 +182,11 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     take(resolvers);
 
     // --- further hosts
-    const further = buildHosts(raw["hosts"], { ...(p.docker ? { engine: p.docker.host } : {}), tailnet }, zodProblems);
+    const further = buildHosts(
+        raw["hosts"],
+        { ...(p.docker ? { engine: p.docker.host } : {}), tailnet, trustsNetworks: trusted.trusted.length > 0 },
+        zodProblems,
+    );
     take(further);
     const hostsUnreadable = further.problems.length > 0;
 
@@ -266,11 +270,13 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     // A further host is never a trusted client of the edge, as if listed in untrustedSources: its
     // containers, public ones too, reach the tailnet from its tailnet address (Docker masquerades
     // them), where the edge would trust them as any tailnet device and serve them every private
-    // name. Caddy dials the gateway; nothing on that host needs the edge's private plane.
-    const hostSources = further.hosts.flatMap((h) => [
-        `${h.tailnet.ipv4}/32`,
-        ...(h.tailnet.ipv6 ? [`${h.tailnet.ipv6}/128`] : []),
-    ]);
+    // name; and its LAN address the same way (homelab:hosts.<name>.addresses). Caddy dials the
+    // gateway; nothing on that host needs the edge's private plane.
+    const hostSources = further.hosts.flatMap((h) =>
+        [h.tailnet.ipv4, ...(h.tailnet.ipv6 ? [h.tailnet.ipv6] : []), ...h.addresses].map((a) =>
+            a.includes(":") ? `${a}/128` : `${a}/32`,
+        ),
+    );
 
     if (
         problems.length > 0 ||

@@ -85,6 +85,7 @@ function twoHostConfig(nasSocket: string): Record<string, unknown> {
                     subnet: NAS_SUBNET,
                 },
                 tailnet: { ipv4: TAILNET.nas },
+                addresses: [TAILNET.nasLan],
             },
         },
         "homelab:services": {
@@ -310,7 +311,7 @@ export function hostsSuite(log: (line: string) => void): void {
             const dir = path.join(edge.dir, "stack");
             model = twoHostModel(nas.sock, path.join(dir, "srv"), path.join(nas.dir, "srv"));
             host = model.hosts.find((h) => h.name === NAS) as Host;
-            assert.equal(host.addresses.privateGateway, NAS_HOST_GATEWAY);
+            assert.equal(host.addressPlan.privateGateway, NAS_HOST_GATEWAY);
             assert.equal(model.addresses.privateGateway, EDGE_HOST_GATEWAY);
             edgePlan = dockerPlan(model);
             nasPlan = hostPlan(model, host);

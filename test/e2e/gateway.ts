@@ -79,6 +79,7 @@ export function gatewayTests(getLab: () => Lab): void {
                         nas: {
                             docker: { host: "ssh://admin@nas", dataDir: "/srv/homelab" },
                             tailnet: { ipv4: "100.101.102.110" },
+                            addresses: ["192.168.1.30"],
                         },
                     },
                 },

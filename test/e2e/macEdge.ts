@@ -75,11 +75,16 @@ export function macEdgeTests(getLab: () => Lab): void {
         for (const [who, from] of attackers)
             for (const [what, header] of forgeries)
                 for (const port of [RELAY.plain, RELAY.mtls])
-                    it(`${who}: ${what} gets nothing (:${port})`, async () => {
+                    it(`${who}: ${what} gets nothing (:${port}), and the relay keeps serving the edge`, async () => {
                         const before = hits();
                         const r = await through(from, header(), port);
                         assert.equal(r.status, 0, `${r.status} ${r.body}`);
                         assert.equal(hits(), before, "no service saw a request");
+                        // A refused header must not cost the relay anything (a wrong TLV value once
+                        // looped HAProxy until its watchdog killed it): the edge still gets through.
+                        const ok = await through("127.0.0.1", claimingTailnet(Buffer.from(secret)));
+                        assert.equal(ok.status, 200, `after the forgery: ${ok.error ?? ok.status}`);
+                        assert.equal(lab.haproxies.relay.proc.exitCode, null, "the relay is still running");
                     });
 
         it("the relay's folder holds no secret, only its hash", () => {

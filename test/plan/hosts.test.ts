@@ -188,7 +188,11 @@ describe("more than one machine: the edge host's resources do not move", () => {
         const before = await runProgram(EXAMPLE);
         const cfg = clone(EXAMPLE);
         cfg["homelab:hosts"] = {
-            nas: { docker: { host: "ssh://admin@nas", dataDir: "/srv/homelab" }, tailnet: { ipv4: "100.101.102.110" } },
+            nas: {
+                docker: { host: "ssh://admin@nas", dataDir: "/srv/homelab" },
+                tailnet: { ipv4: "100.101.102.110" },
+                addresses: ["192.168.1.30"],
+            },
         };
         cfg["homelab:services"] = {
             ...cfg["homelab:services"],

@@ -509,7 +509,7 @@ describe("haproxy.cfg", () => {
             assert.match(frontend(cfg, fe), new RegExp(`bind :${port} accept-proxy\\n`));
             assert.match(
                 frontend(cfg, fe),
-                /tcp-request session reject unless \{ fc_pp_tlv\(0xE0\),sha2\(256\),hex -m str -f edge-secret\.sha256 \}/,
+                /tcp-request session set-var\(sess\.edge_hash\) fc_pp_tlv\(0xE0\),sha2\(256\),hex\n {4}tcp-request session reject unless \{ var\(sess\.edge_hash\) -m str -f edge-secret\.sha256 \}/,
             );
             // A sender that has not proved it is the edge (a PROXY header with the secret) keeps a slot this long at most.
             assert.match(frontend(cfg, fe), new RegExp(`\\n {4}timeout client-hs ${RELAY_LIMITS.handshakeTimeout}\\n`));
