@@ -39,12 +39,26 @@ export interface GatewayOptions {
     resolvers?: { nameserver: string };
     /** Service name → `host:port` to forward to (tests); production: `<name>:<port>` on the host's networks. */
     targets?: Record<string, string>;
+    /** The addresses Caddy's connections come from (tests); production: the edge host's tailnet addresses. */
+    edgeSources?: string[];
+}
+
+/**
+ * Where Caddy's connections to a gateway come from: the edge host's tailnet addresses (Docker
+ * masquerades Caddy's container to them on the way out), when the further host's engine keeps
+ * client addresses on published ports (Linux). A Mac runtime's forwarder shows a gateway address
+ * instead, so there the certificate is the only check.
+ */
+export function gatewaySources(model: Model, host: Host): string[] | undefined {
+    if (host.docker.runtime !== "linux") return undefined;
+    return [model.tailnet.ipv4, ...(model.tailnet.ipv6 ? [model.tailnet.ipv6] : [])];
 }
 
 export function renderGatewayCfg(model: Model, host: Host, opts: GatewayOptions = {}): string {
     const services = gatewayServices(model, host);
     const resolvers = opts.resolvers ?? { nameserver: "127.0.0.11:53" };
     const f = GATEWAY_FILES;
+    const sources = opts.edgeSources ?? gatewaySources(model, host);
     const L = [
         // The edge's global settings and defaults (one thread, soft reloads, its timeouts).
         ...header(model, `gateway of host ${host.name}`, GATEWAY_LIMITS.maxconn),
@@ -52,6 +66,9 @@ export function renderGatewayCfg(model: Model, host: Host, opts: GatewayOptions 
         "# Only the edge's Caddy: a client certificate from the stack's hosts CA, issued to Caddy.",
         "frontend from_caddy",
         `    bind ${opts.bind ?? `:${GATEWAY_PORT}`} ssl crt ${f.server} ca-file ${f.ca} verify required`,
+        // Before any TLS: only from the edge host (a container on this host's public network, or any
+        // tailnet device, gets no handshake to hold a slot or spend the thread on).
+        ...(sources ? [`    tcp-request connection reject unless { src ${sources.join(" ")} }`] : []),
         // Until a connection has shown Caddy's certificate it holds a slot this long at most.
         `    timeout client-hs ${GATEWAY_LIMITS.handshakeTimeout}`,
         `    tcp-request session reject unless { ssl_c_used } { ssl_c_verify 0 } { ssl_c_s_dn(CN) -m str "${CADDY_CLIENT_CN}" }`,

@@ -394,10 +394,27 @@ export function hostsSuite(log: (line: string) => void): void {
             assert.equal(fs.statSync(path.join(etc, CADDY_HOSTS_PKI.clientKey)).mode & 0o777, 0o600);
         });
 
-        it("(b) the gateway on the NAS's tailnet address answers Caddy's certificate only, and only for the names it serves", async () => {
-            const control = await inClient(gatewayArgs("media", TAILNET.nas, hosts.caddy));
+        it("(b) the gateway on the NAS's tailnet address answers Caddy's certificate from the edge host only, and only for the names it serves", async () => {
+            // From the edge host's tailnet address, where Caddy's connections come from.
+            const fromEdge = async (args: string[]) =>
+                parseCurl(await edge.inNetns("curl", [...args, "--interface", TAILNET.edge], { timeoutMs: 15_000 }));
+            const control = await fromEdge(gatewayArgs("media", TAILNET.nas, hosts.caddy));
             assert.equal(control.status, 200, `with Caddy's certificate: ${control.verbose.slice(-400)}`);
             assert.equal(JSON.parse(control.body).service, "media");
+            // Another tailnet device gets no handshake at all, even holding Caddy's key.
+            const elsewhere = await inClient(gatewayArgs("media", TAILNET.nas, hosts.caddy));
+            noAnswer(elsewhere, "a tailnet device with Caddy's certificate");
+            log(`gateway, a tailnet device with Caddy's certificate: ${why(elsewhere)}`);
+            for (const [what, args] of [
+                ["Caddy's, for the public blog", gatewayArgs("blog", TAILNET.nas, hosts.caddy)],
+                ["Caddy's, for the internal media-db", gatewayArgs("media-db", TAILNET.nas, hosts.caddy)],
+                ["Caddy's, for a name nobody serves", gatewayArgs("nothing", TAILNET.nas, hosts.caddy)],
+                ["a user's certificate (the users' CA)", gatewayArgs("media", TAILNET.nas, pki.users["dave"])],
+            ] as const) {
+                const r = await fromEdge([...args]);
+                noAnswer(r, `from the edge host, ${what}`);
+                log(`gateway from the edge host, ${what}: ${why(r)}`);
+            }
             const refused: [string, string[]][] = [
                 ["no certificate", gatewayArgs("media", TAILNET.nas)],
                 ["a user's certificate (the users' CA)", gatewayArgs("media", TAILNET.nas, pki.users["dave"])],

@@ -100,6 +100,8 @@ export function gatewayTests(getLab: () => Lab): void {
                 renderGatewayCfg(model, host, {
                     bind: `${GATEWAY.host}:${GATEWAY.port}`,
                     targets: { nasapp: `127.0.0.1:${lab.ports.media}` },
+                    // Caddy and this test's own connections, on loopback.
+                    edgeSources: ["127.0.0.1"],
                 }),
             );
             fs.writeFileSync(path.join(gwDir, GATEWAY_FILES.ca), files.ca);

@@ -1342,18 +1342,24 @@ const ACCEPTED: { name: string; change: (c: Cfg) => void; check?: (m: ReturnType
         check: (m) => assert.deepEqual(m.untrustedSources, ["192.168.1.1/32", "100.64.0.0/24"]),
     },
     {
-        name: "a further host: its tailnet addresses untrusted at the edge, after the listed ones, once",
+        name: "a further host: its tailnet and LAN addresses untrusted at the edge, after the listed ones, once",
         change: (c) => {
             c["homelab:untrustedSources"] = ["192.168.1.1", "100.101.102.110"];
             c["homelab:hosts"] = {
                 nas: {
                     docker: { host: "ssh://admin@nas", dataDir: "/srv/homelab" },
                     tailnet: { ipv4: "100.101.102.110", ipv6: "fd7a:115c:a1e0::110" },
+                    addresses: ["192.168.1.30", "192.168.1.30"],
                 },
             };
         },
         check: (m) =>
-            assert.deepEqual(m.untrustedSources, ["192.168.1.1/32", "100.101.102.110/32", "fd7a:115c:a1e0::110/128"]),
+            assert.deepEqual(m.untrustedSources, [
+                "192.168.1.1/32",
+                "100.101.102.110/32",
+                "fd7a:115c:a1e0::110/128",
+                "192.168.1.30/32",
+            ]),
     },
     {
         name: "a /16 subnet",
