@@ -29,7 +29,7 @@ import { breadthTests } from "./e2e/breadth";
 import { gatewayTests } from "./e2e/gateway";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { packFiles } from "../render/reload";
-import { caddyBinary, haproxyBinary } from "./support/binaries";
+import { caddyBinary, haproxy3Binary } from "./support/binaries";
 import versions from "../render/versions.json";
 import { CADDY_HOLD, EDGE_LIMITS, RELAY_LIMITS } from "../render/haproxy";
 import { CADDY_TIMING } from "../render/caddyfile";
@@ -227,7 +227,7 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
             const before = fs.readFileSync(path.join(dir, "haproxy.cfg"), "utf8");
             const r = runScript(
                 HAPROXY_WRITE,
-                { DIR: dir, HAPROXY: haproxyBinary() },
+                { DIR: dir, HAPROXY: haproxy3Binary() },
                 packFiles({ "haproxy.cfg": before.replace("mode tcp", "mode tcpp") }),
             );
             assert.notEqual(r.status, 0);
@@ -267,7 +267,7 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
             const dir = path.join(lab.dir, "haproxy");
             const haproxyResult = runScript(
                 HAPROXY_WRITE,
-                { DIR: dir, HAPROXY: haproxyBinary() },
+                { DIR: dir, HAPROXY: haproxy3Binary() },
                 packFiles({ "haproxy.cfg": haproxyCfg }),
             );
             assert.equal(haproxyResult.status, 0, haproxyResult.stderr);
@@ -311,7 +311,7 @@ function relayRate(hold: string): string {
 }
 
 function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string; state: string }[]): void {
-    const haproxyVersion = execFileSync(haproxyBinary(), ["-v"], { encoding: "utf8" })
+    const haproxyVersion = execFileSync(haproxy3Binary(), ["-v"], { encoding: "utf8" })
         .split("\n")[0]
         ?.replace(/ - https.*$/, "")
         .replace(/ \d{4}\/\d{2}\/\d{2}$/, "");
