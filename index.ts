@@ -190,10 +190,7 @@ function furtherHost(
         `host-${h.name}`,
         {
             part: h.dockerHost,
-            dnsToken: "",
             ...(args.tunnel ? { tunnelToken: args.tunnel.token, tunnelCleanup: args.tunnel.connectionsCleanup } : {}),
-            caCertificate: "",
-            clientCertificates: {},
             secrets: args.secrets,
         },
         onHost,

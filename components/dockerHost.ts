@@ -16,15 +16,15 @@ import { SecretSources, containerArgs, containerOptions, networkArgs } from "./c
 export interface DockerHostArgs {
     /** The networks, containers and Caddyfile, from the assembly. */
     part: DockerHostPart;
-    /** The DNS-01 token value (secret): only Caddy's environment gets it. */
-    dnsToken: pulumi.Input<string>;
+    /** The DNS-01 token value (secret): only Caddy's environment gets it (the edge host's only). */
+    dnsToken?: pulumi.Input<string>;
     /** The tunnel connector token (secret), when a service is public. */
     tunnelToken?: pulumi.Input<string>;
     /** The tunnel's connection cleanup: cloudflared depends on it, so it is deleted (and stops) first. */
     tunnelCleanup?: pulumi.Resource;
-    /** The client CA certificate (PEM) and the current users' certificates (the leaf allowlist). */
-    caCertificate: pulumi.Input<string>;
-    clientCertificates: pulumi.Input<Record<string, string>>;
+    /** The client CA certificate (PEM) and the current users' certificates (the leaf allowlist): Caddy's, the edge host's only. */
+    caCertificate?: pulumi.Input<string>;
+    clientCertificates?: pulumi.Input<Record<string, string>>;
     /** `homelab:secrets` values for services' secretEnv (secret). */
     secrets: pulumi.Input<Record<string, string>>;
     /** The DDNS updater's token (secret), with a dynamic WAN address. */
@@ -36,6 +36,8 @@ export interface DockerHostArgs {
 /** Caddy's config bundle: the Caddyfile, the users' CA and leaf allowlist, and the hosts' files. */
 function caddyBundle(caddyfile: string, args: DockerHostArgs): pulumi.Output<string> {
     const h = args.hostsTls;
+    if (args.caCertificate === undefined || args.clientCertificates === undefined)
+        throw new Error("internal: Caddy needs the client CA and the users' certificates");
     return pulumi
         .all([
             pulumi.output(args.caCertificate),
@@ -76,7 +78,7 @@ export class DockerHost extends pulumi.ComponentResource {
         const plan = args.part;
         const child = { parent: this };
         const sources: SecretSources = {
-            dnsToken: args.dnsToken,
+            ...(args.dnsToken ? { dnsToken: args.dnsToken } : {}),
             ...(args.tunnelToken ? { tunnelToken: args.tunnelToken } : {}),
             ...(args.ddnsToken ? { ddnsToken: args.ddnsToken } : {}),
             secrets: args.secrets,
