@@ -50,5 +50,5 @@ exec "$root/fs/usr/lib64/ld-linux-x86-64.so.2" --library-path "$root/fs/usr/lib/
 WRAP
 chmod +x "$root.tmp/haproxy"
 rm -rf "$root" && mv "$root.tmp" "$root"
-"$wrapper" -v | head -n1 >&2
+version=$("$wrapper" -v); echo "${version%%$'\n'*}" >&2
 echo "$wrapper"

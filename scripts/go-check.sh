@@ -9,7 +9,7 @@ need_go() {
   fi
   local v
   v=$(go env GOVERSION | sed 's/^go//')
-  if [ "$(printf '%s\n1.21\n' "${v%%[!0-9.]*}" | sort -V | head -n1)" != "1.21" ]; then
+  if [ "$(printf '%s\n1.21\n' "${v%%[!0-9.]*}" | sort -V | sed -n 1p)" != "1.21" ]; then
     echo "Go $v is too old to build Caddy's test binary; install Go 1.21 or newer (https://go.dev/dl/)." >&2
     exit 1
   fi
