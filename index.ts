@@ -23,6 +23,9 @@ import { formerChild } from "./components/aliases";
 import { HostsTls } from "./components/hostsTls";
 import { Gateway } from "./components/gateway";
 import { AccessApp as AccessAppType } from "./components/accessApp";
+import { MONITOR_IDENTITY } from "./components/clientCa";
+import { Dashboard, Monitoring } from "./components/monitoring";
+import { MONITOR_KEY, clientCertificateList, monitoringSummary, watchedCertificates } from "./components/watch";
 
 export = async () => {
     // 1. Config: every homelab:* key, validated at once; nothing is registered if any is wrong.
@@ -107,8 +110,33 @@ export = async () => {
     const tunnel =
         servicesOn(edgeHostView(model), "public").length > 0 ? tunnelFor("tunnel", undefined, plan.tunnel) : undefined;
 
-    // The private client CA: one certificate and .p12 per user.
-    const ca = new ClientCa("client-ca", { users: model.users, stackName: stack });
+    // The private client CA: one certificate and .p12 per user (and the status container's own).
+    const ca = new ClientCa("client-ca", {
+        users: model.users,
+        stackName: stack,
+        ...(model.monitoring ? { monitor: { validityDays: MONITOR_IDENTITY.validityDays } } : {}),
+    });
+    const allowlist = ca.monitor
+        ? pulumi.all([ca.clientCertificates, ca.monitor.certificate]).apply(([c, m]) => ({ ...c, [MONITOR_KEY]: m }))
+        : ca.clientCertificates;
+
+    // Monitoring (opt-in): the status container's files (config, names, the monitor's certificate) and the dashboard's.
+    const monitoring =
+        plan.monitoring && ca.monitor
+            ? new Monitoring(
+                  "monitoring",
+                  {
+                      part: plan.monitoring,
+                      certificate: ca.monitor.certificate,
+                      key: ca.monitor.key,
+                      certificates: watchedCertificates(ca),
+                  },
+                  { providers: [engine] },
+              )
+            : undefined;
+    const dashboard = plan.dashboard
+        ? new Dashboard("dashboard", { part: plan.dashboard }, { providers: [engine] })
+        : undefined;
     // Further hosts: a CA of their own for Caddy's way to their gateways (never the users').
     const gatewayHosts = plan.hosts.filter((h) => h.gateway).map((h) => h.name);
     const hostsTls =
@@ -123,7 +151,11 @@ export = async () => {
             ...(tunnel ? { tunnelToken: tunnel.token, tunnelCleanup: tunnel.connectionsCleanup } : {}),
             ...(ddnsToken ? { ddnsToken: ddnsToken.value } : {}),
             caCertificate: ca.caCertificate,
-            clientCertificates: ca.clientCertificates,
+            clientCertificates: allowlist,
+            serviceDependsOn: {
+                ...(monitoring && model.monitoring ? { [model.monitoring.service]: [monitoring.files] } : {}),
+                ...(dashboard && model.dashboard ? { [model.dashboard.service]: [dashboard.files] } : {}),
+            },
             secrets,
             ...(hostsTls ? { hostsTls } : {}),
         },
@@ -169,6 +201,10 @@ export = async () => {
         containers: pulumi.all([host.containers, edge.containerId]).apply(([c, haproxy]) => ({ ...c, haproxy })),
         /** Further hosts (homelab:hosts): per host, its containers by name → id. */
         hostContainers,
+        /** The client certificates the stack has issued and when each ends: every user's, and the monitor's. */
+        clientCertificates: clientCertificateList(ca),
+        /** homelab:monitoring: the status page, how many checks it runs and what it leaves out (and why). */
+        monitoring: model.monitoring ? monitoringSummary(model) : undefined,
         /** Where the edge runs: a container (Linux) or natively on the Mac under launchd. */
         edgePlacement: model.edge,
         /** Records taken over from a hand-made setup on this run (homelab:adopt), by resource. */

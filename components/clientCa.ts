@@ -26,7 +26,12 @@ export interface ClientBundle {
 export interface ClientCaArgs {
     users: User[];
     stackName: string;
+    /** homelab:monitoring: a certificate for the status container, a non-person identity of its own. */
+    monitor?: { validityDays: number };
 }
+
+/** The status container's identity: its certificate's CN (no user name can be it: users' names have no space). */
+export const MONITOR_IDENTITY = { commonName: "homelab monitor", validityDays: 90 } as const;
 
 export class ClientCa extends pulumi.ComponentResource {
     /** The CA certificate, PEM (public). */
@@ -35,6 +40,16 @@ export class ClientCa extends pulumi.ComponentResource {
     public readonly clientBundles: pulumi.Output<Record<string, ClientBundle>>;
     /** User → certificate PEM (public): the leaf allowlist Caddy trusts besides the CA check. */
     public readonly clientCertificates: pulumi.Output<Record<string, string>>;
+    /** The CA certificate's end (RFC 3339). */
+    public readonly caNotAfter: pulumi.Output<string>;
+    /** User → when their certificate expires (RFC 3339; public). */
+    public readonly notAfter: pulumi.Output<Record<string, string>>;
+    /** With a monitor: its certificate (public), key (secret) and end. */
+    public readonly monitor?: {
+        certificate: pulumi.Output<string>;
+        key: pulumi.Output<string>;
+        notAfter: pulumi.Output<string>;
+    };
 
     constructor(name: string, args: ClientCaArgs, opts?: pulumi.ComponentResourceOptions) {
         const problems = userProblems(args.users);
@@ -56,32 +71,36 @@ export class ClientCa extends pulumi.ComponentResource {
         );
         this.caCertificate = caCert.certPem;
 
-        const bundles: Record<string, pulumi.Output<ClientBundle>> = {};
-        const certs: Record<string, pulumi.Output<string>> = {};
-        for (const user of args.users) {
-            const key = new tls.PrivateKey(
-                `${name}-${user.name}-key`,
-                { algorithm: "ECDSA", ecdsaCurve: "P256" },
-                child,
-            );
+        this.caNotAfter = caCert.validityEndTime;
+        const issue = (id: string, commonName: string, validityDays: number) => {
+            const key = new tls.PrivateKey(`${name}-${id}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
             const csr = new tls.CertRequest(
-                `${name}-${user.name}-csr`,
-                { privateKeyPem: key.privateKeyPem, subject: { commonName: user.name } },
+                `${name}-${id}-csr`,
+                { privateKeyPem: key.privateKeyPem, subject: { commonName } },
                 child,
             );
             const cert = new tls.LocallySignedCert(
-                `${name}-${user.name}-cert`,
+                `${name}-${id}-cert`,
                 {
                     certRequestPem: csr.certRequestPem,
                     caPrivateKeyPem: caKey.privateKeyPem,
                     caCertPem: caCert.certPem,
                     isCaCertificate: false,
                     allowedUses: CLIENT_ALLOWED_USES,
-                    validityPeriodHours: user.validityDays * 24,
-                    earlyRenewalHours: earlyRenewalHours(user.validityDays),
+                    validityPeriodHours: validityDays * 24,
+                    earlyRenewalHours: earlyRenewalHours(validityDays),
                 },
                 child,
             );
+            return { key, cert };
+        };
+
+        const bundles: Record<string, pulumi.Output<ClientBundle>> = {};
+        const certs: Record<string, pulumi.Output<string>> = {};
+        const ends: Record<string, pulumi.Output<string>> = {};
+        for (const user of args.users) {
+            const { key, cert } = issue(user.name, user.name, user.validityDays);
+            ends[user.name] = cert.validityEndTime;
             const password = new random.RandomPassword(
                 `${name}-${user.name}-p12-password`,
                 { length: P12_PASSWORD_LENGTH, special: false },
@@ -106,6 +125,16 @@ export class ClientCa extends pulumi.ComponentResource {
         }
         this.clientBundles = pulumi.secret(pulumi.output(bundles) as pulumi.Output<Record<string, ClientBundle>>);
         this.clientCertificates = pulumi.output(certs) as pulumi.Output<Record<string, string>>;
+        this.notAfter = pulumi.output(ends) as pulumi.Output<Record<string, string>>;
+        if (args.monitor) {
+            // "_monitor": no user's resources can have this name (a user's name starts with a letter or digit).
+            const { key, cert } = issue("_monitor", MONITOR_IDENTITY.commonName, args.monitor.validityDays);
+            this.monitor = {
+                certificate: cert.certPem,
+                key: pulumi.secret(key.privateKeyPem),
+                notAfter: cert.validityEndTime,
+            };
+        }
         this.registerOutputs({
             caCertificate: this.caCertificate,
             clientBundles: this.clientBundles,

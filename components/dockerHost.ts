@@ -29,6 +29,8 @@ export interface DockerHostArgs {
     secrets: pulumi.Input<Record<string, string>>;
     /** The DDNS updater's token (secret), with a dynamic WAN address. */
     ddnsToken?: pulumi.Input<string>;
+    /** Service name → resources its container waits for (the status page and the dashboard: their files). */
+    serviceDependsOn?: Record<string, pulumi.Resource[]>;
     /** With further hosts: the hosts CA and Caddy's client certificate and key (secret) for their gateways. */
     hostsTls?: { caPem: pulumi.Input<string>; caddyCert: pulumi.Input<string>; caddyKey: pulumi.Input<string> };
 }
@@ -148,7 +150,10 @@ export class DockerHost extends pulumi.ComponentResource {
             if (i < 0) throw new Error(`internal: dependsOn cycle among ${pending.map((p) => p.name).join(", ")}`);
             const spec = pending.splice(i, 1)[0] as ContainerSpec;
             if (spec.image.kind !== "remote") continue;
-            const after = spec.dependsOn.map((d) => created.get(d) as docker.Container);
+            const after: pulumi.Resource[] = [
+                ...spec.dependsOn.map((d) => created.get(d) as docker.Container),
+                ...(args.serviceDependsOn?.[spec.name] ?? []),
+            ];
             created.set(
                 spec.name,
                 container(

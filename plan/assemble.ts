@@ -6,7 +6,18 @@ import { DATA_DIRS } from "../stacks/layout";
 import { RenderedSet, renderSet } from "../render/all";
 import { edgeDir } from "../render/edge";
 import { IngressRule } from "../render/tunnelIngress";
-import { ContainerSpec, NetworkSpec, dockerPlan, gatewayConfigDir, hostPlan, tunnelCaHostDir } from "./docker";
+import {
+    ContainerSpec,
+    NetworkSpec,
+    dashboardDir,
+    dockerPlan,
+    gatewayConfigDir,
+    hostPlan,
+    monitoringDir,
+    tunnelCaHostDir,
+} from "./docker";
+import { MONITOR_NSSWITCH, WatchedCertificate, renderGatusConfig, renderMonitorHosts } from "../render/gatus";
+import { renderGlanceConfig } from "../render/glance";
 
 /** What the DockerHost component creates: networks, Caddy, cloudflared, the updater, the services. */
 export interface DockerHostPart {
@@ -54,6 +65,24 @@ export interface TunnelPart {
     caHostDir: string;
 }
 
+/** What the Monitoring component writes: the status container's folder on the edge host. */
+export interface MonitoringPart {
+    engine: string;
+    dir: string;
+    /** The status container's /etc/hosts and nsswitch.conf. */
+    hostsFile: string;
+    nsswitch: string;
+    /** The Gatus config, once the watched certificates' ends are known (pure). */
+    gatus: (certificates: WatchedCertificate[]) => string;
+}
+
+/** What the Dashboard component writes: its config folder on the edge host. */
+export interface DashboardPart {
+    engine: string;
+    dir: string;
+    config: string;
+}
+
 export interface Assembly {
     rendered: RenderedSet;
     dockerHost: DockerHostPart;
@@ -61,6 +90,8 @@ export interface Assembly {
     tunnel: TunnelPart;
     /** Further hosts, in name order. */
     hosts: HostPart[];
+    monitoring?: MonitoringPart;
+    dashboard?: DashboardPart;
 }
 
 export function assemble(model: Model, opts: { stack: string; comment: string }): Assembly {
@@ -92,6 +123,20 @@ export function assemble(model: Model, opts: { stack: string; comment: string })
             caHostDir: tunnelCaHostDir(model),
         },
         hosts: model.hosts.map((h) => hostPart(model, h.name, rendered)),
+        ...(model.monitoring
+            ? {
+                  monitoring: {
+                      engine,
+                      dir: monitoringDir(model),
+                      hostsFile: renderMonitorHosts(model),
+                      nsswitch: MONITOR_NSSWITCH,
+                      gatus: (certificates) => renderGatusConfig(model, certificates),
+                  },
+              }
+            : {}),
+        ...(model.dashboard
+            ? { dashboard: { engine, dir: dashboardDir(model), config: renderGlanceConfig(model) } }
+            : {}),
     };
 }
 

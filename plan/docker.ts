@@ -28,6 +28,8 @@ import {
     CONTAINERS,
     DATA_DIRS,
     HAPROXY_ETC,
+    MONITOR_ETC,
+    MONITOR_USER,
     RELAY_PORTS,
     TUNNEL_CA_DIR,
     edgeContainerPorts,
@@ -38,6 +40,7 @@ import { RELAY_OPEN_FILES } from "../render/haproxy";
 import { parseIp } from "../stacks/net";
 import { serviceSegments } from "../stacks/services";
 import { gatewayServices } from "../render/gateway";
+import { GATUS, GLANCE } from "../stacks/monitoring";
 
 /** The locally built Caddy image, tagged by the versions it pins. */
 export const CADDY_IMAGE_NAME = `homelab-caddy:${versions.caddy}-cloudflare-${versions.caddyDnsCloudflare}`;
@@ -469,6 +472,65 @@ export function needsDdns(model: Model): boolean {
     return isDynamicWan(model);
 }
 
+/** Hardening for the stack's own helpers that need nothing of the host: no root, no capabilities. */
+function hardened(): Pick<ContainerSpec, "user" | "readOnlyRoot" | "capDrop" | "securityOpts"> {
+    return { user: MONITOR_USER, readOnlyRoot: true, capDrop: ["ALL"], securityOpts: ["no-new-privileges:true"] };
+}
+
+/** The status container's folder on the edge host: its config, hosts file and the monitor's certificate. */
+export function monitoringDir(model: Model): string {
+    return `${model.docker.dataDir}/${DATA_DIRS.monitoring}`;
+}
+/** The dashboard's folder on the edge host. */
+export function dashboardDir(model: Model): string {
+    return `${model.docker.dataDir}/${DATA_DIRS.dashboard}`;
+}
+
+/**
+ * The status container (homelab:monitoring), a service of the stack planned as one, and besides:
+ * on the edge network at its fixed address (the one source the edge's monitor entry takes), on
+ * Docker's default bridge (public checks go out through Cloudflare, as anyone's), its config folder
+ * read-only, and its own /etc/hosts (every private and mtls name at the edge's address) and
+ * nsswitch.conf (the hosts file before DNS). No root, no capabilities (it cannot take another
+ * container's address on the edge network), a read-only root.
+ */
+export function monitorContainer(model: Model, s: ManagedService, networks?: NetworkKey[]): ContainerSpec {
+    const c = serviceContainer(model, s, networks);
+    const dir = monitoringDir(model);
+    return {
+        ...c,
+        mounts: [
+            { hostPath: dir, containerPath: GATUS.configDir, readOnly: true },
+            { hostPath: `${dir}/${MONITOR_ETC.hosts}`, containerPath: "/etc/hosts", readOnly: true },
+            { hostPath: `${dir}/${MONITOR_ETC.nsswitch}`, containerPath: "/etc/nsswitch.conf", readOnly: true },
+        ],
+        networks: [
+            ...c.networks,
+            attach(model, "edge", s.name, model.addresses.monitor),
+            attach(model, "bridge", s.name),
+        ],
+        hosts: [],
+        ...hardened(),
+    };
+}
+
+/** The dashboard (homelab:dashboard): a service of the stack with its config folder read-only, hardened. */
+export function dashboardContainer(model: Model, s: ManagedService, networks?: NetworkKey[]): ContainerSpec {
+    const c = serviceContainer(model, s, networks);
+    return {
+        ...c,
+        mounts: [{ hostPath: dashboardDir(model), containerPath: GLANCE.configDir, readOnly: true }],
+        ...hardened(),
+    };
+}
+
+/** A managed service's container: the status page and the dashboard have their own plans. */
+function plannedService(model: Model, s: ManagedService, networks?: NetworkKey[]): ContainerSpec {
+    if (s.name === model.monitoring?.service) return monitorContainer(model, s, networks);
+    if (s.name === model.dashboard?.service) return dashboardContainer(model, s, networks);
+    return serviceContainer(model, s, networks);
+}
+
 /** The edge host's networks and containers: Caddy, the edge, and the services that run there. */
 export function dockerPlan(stack: Model, comment = "homelab"): DockerPlan {
     const model = edgeHostView(stack);
@@ -477,7 +539,7 @@ export function dockerPlan(stack: Model, comment = "homelab"): DockerPlan {
     if (needsDdns(model)) containers.push(ddnsContainer(model, comment));
     const nets = serviceNetworks(model);
     for (const s of model.services)
-        if (s.kind === "managed") containers.push(serviceContainer(model, s, nets.get(s.name)));
+        if (s.kind === "managed") containers.push(plannedService(model, s, nets.get(s.name)));
     return { networks: planNetworks(model), containers };
 }
 

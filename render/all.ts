@@ -5,7 +5,7 @@ import { gatewayServices, renderGatewayCfg } from "./gateway";
 import { CONTAINERS, edgeContainerPorts } from "../stacks/layout";
 import { renderCaddyfile } from "./caddyfile";
 import { renderCaddyDockerfile } from "./dockerfile";
-import { CADDY_HOLD, renderEdgeCfg, renderRelayCfg } from "./haproxy";
+import { CADDY_HOLD, MonitorEntry, renderEdgeCfg, renderRelayCfg } from "./haproxy";
 import { edgeLabel, renderLaunchdPlist, renderNativeEdgeCfg } from "./edge";
 import { IngressRule, renderTunnelIngress, tunnelCaFiles } from "./tunnelIngress";
 
@@ -13,15 +13,27 @@ const DOCKER_DNS = { nameserver: "127.0.0.11:53" };
 
 /** The HAProxy container's config: the edge itself on Linux, the relay on a Mac runtime. */
 export function renderContainerHaproxyCfg(model: Model): string {
+    const monitor = model.monitoring ? { monitor: monitorEntry(model) } : {};
     if (model.edge === "native")
-        return renderRelayCfg(model, { caddyHost: CONTAINERS.caddy, resolvers: DOCKER_DNS, admin: CADDY_HOLD.admin });
+        return renderRelayCfg(model, {
+            caddyHost: CONTAINERS.caddy,
+            resolvers: DOCKER_DNS,
+            admin: CADDY_HOLD.admin,
+            ...monitor,
+        });
     const ports = edgeContainerPorts(edgeHostAddresses(model).length);
     const bind = (which: "http" | "https") => `${ports.map((p) => `:::${p[which]}`).join(",")} v4v6`;
     return renderEdgeCfg(model, {
         bind: { http: bind("http"), https: bind("https") },
         upstream: { kind: "caddy", host: CONTAINERS.caddy, resolvers: DOCKER_DNS },
         admin: CADDY_HOLD.admin,
+        ...monitor,
     });
+}
+
+/** The status container's way in: on the edge container's own address on the edge network, port 443. */
+export function monitorEntry(model: Model): MonitorEntry {
+    return { bind: `${model.addresses.haproxy}:443`, source: model.addresses.monitor };
 }
 
 export interface RenderedSet {

@@ -10,7 +10,8 @@
 // a test render can swap it and prove the rest byte-identical. Every value that lands here was
 // validated as a Caddyfile token and is checked again by the marshaller (render/caddyTree.ts).
 // Each part below returns nodes of the tree; renderCaddyfile puts them in order. Pure.
-import { GATEWAY_PORT, Model, servicesOn, Service } from "../stacks/model";
+import { GATEWAY_PORT, Model, hasClients, servicesOn, Service } from "../stacks/model";
+import { CLOCK_PATH } from "./gatus";
 import { gatewayServerName } from "./gateway";
 import { BLANK, Node, Token, Value, block, comment, directive, marshal, val } from "./caddyTree";
 import { CADDY_ADMIN, CADDY_HOSTS_PKI, CADDY_MTLS_PORT, CADDY_PKI, CADDY_PLAIN_PORT } from "../stacks/layout";
@@ -26,6 +27,19 @@ export interface CaddyfileOptions {
     tailnetRanges?: string[];
     /** Further hosts' gateways, host name → `address:port` (tests); production: the host's tailnet address. */
     gateways?: Record<string, string>;
+    /** The status container's address, as the edge's monitor entry reports it (tests: a loopback one). */
+    monitorSource?: string;
+}
+
+/**
+ * With homelab:monitoring: the status container's one address (its fixed one on the edge network),
+ * a trusted source of the plain listener as a tailnet device is. Only the edge's monitor entry
+ * sends it here, and no other container can take that address.
+ */
+function monitorSources(model: Model, override?: string): string[] {
+    if (!model.monitoring) return [];
+    const a = override ?? model.addresses.monitor;
+    return [a.includes(":") ? `${a}/128` : `${a}/32`];
 }
 
 export const WHOAMI_PATH = "/.well-known/homelab/whoami";
@@ -220,8 +234,12 @@ function serverBlocks(model: Model): Node[] {
     ];
 }
 
-/** Headers on every response, the whoami probe, and errors that say nothing about the software. */
-function commonSnippet(): Node {
+/**
+ * Headers on every response, the whoami probe, the clock the status page's certificate checks read
+ * (homelab:monitoring: Caddy's time in Unix seconds; the time is no secret), and errors that say
+ * nothing about the software.
+ */
+function commonSnippet(model: Model): Node {
     return block(
         "(common)",
         [],
@@ -238,6 +256,9 @@ function commonSnippet(): Node {
                     ]),
                 ],
             ),
+            ...(model.monitoring
+                ? [block("handle", [CLOCK_PATH], [directive("respond", ['"{time.now.unix}"', "200"])])]
+                : []),
             // Errors Caddy raises itself (421 when the TLS name and Host differ, 404, 502) say nothing
             // about the software either.
             block(
@@ -256,13 +277,17 @@ function commonSnippet(): Node {
  * The plain listener serves trusted sources only: the edge sends nobody else here, and a
  * connection that arrives any other way (no PROXY header: its own address) gets nothing.
  */
-function trustedOnlySnippet(model: Model, tailnetRanges: string[]): Node {
+function trustedOnlySnippet(model: Model, tailnetRanges: string[], monitorSource?: string): Node {
     const cidrs = (list: string[]) => list.map((c) => val(c, "trusted source"));
     return block(
         "(trusted_only)",
         [],
         [
-            directive("@untrusted", ["not", "remote_ip", ...cidrs(trustedSources(model, tailnetRanges))]),
+            directive("@untrusted", [
+                "not",
+                "remote_ip",
+                ...cidrs([...trustedSources(model, tailnetRanges), ...monitorSources(model, monitorSource)]),
+            ]),
             directive("abort", ["@untrusted"]),
             ...(model.untrustedSources.length > 0
                 ? [
@@ -287,7 +312,7 @@ function clientAuthSnippet(model: Model, pki: { ca: string; clients: string }): 
                     directive("trust_pool", ["file", val(pki.ca, "CA file")]),
                     // Caddy has no CRL support: only the current users' certificates are accepted, so
                     // removing a user revokes their certificate at the next reload.
-                    ...(model.users.length > 0
+                    ...(hasClients(model)
                         ? [directive("verifier", ["leaf", "file", val(pki.clients, "leaf file")])]
                         : []),
                 ],
@@ -370,8 +395,8 @@ function mtlsListener(model: Model, opts: CaddyfileOptions): Node[] {
         comment(
             `mTLS listener (:${CADDY_MTLS_PORT}): everyone else. Only mtls hostnames, and only with a current user's certificate.`,
         ),
-        ...(model.users.length > 0 ? sites : []),
-        ...(model.users.length === 0 && services.length > 0
+        ...(hasClients(model) ? sites : []),
+        ...(!hasClients(model) && services.length > 0
             ? [comment("No users: nobody holds a certificate, so no mtls hostname is served here.")]
             : []),
         // Every handshake on this listener, whatever name it asks for, must present a certificate.
@@ -390,9 +415,9 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
         BLANK,
         certificateSnippet(model, opts.certificates),
         BLANK,
-        commonSnippet(),
+        commonSnippet(model),
         BLANK,
-        trustedOnlySnippet(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES),
+        trustedOnlySnippet(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES, opts.monitorSource),
         BLANK,
         clientAuthSnippet(model, opts.pki ?? CADDY_PKI),
         BLANK,

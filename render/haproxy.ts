@@ -187,6 +187,16 @@ export interface EdgeOptions {
     tailnetRanges?: string[];
     /** HAProxy's admin socket (CADDY_HOLD.admin), when this edge connects to Caddy and can be held. */
     admin?: string;
+    /** homelab:monitoring: the status container's way in (container edge only). */
+    monitor?: MonitorEntry;
+}
+
+/** The status container's way in: where the entry listens, and the one source it takes. */
+export interface MonitorEntry {
+    /** `address:port`: the edge container's own address on the edge network, port 443. */
+    bind: string;
+    /** The status container's address. */
+    source: string;
 }
 
 export interface RelayOptions {
@@ -201,6 +211,35 @@ export interface RelayOptions {
     admin?: string;
     /** Connection limits (tests run smaller ones: their machine allows fewer open files). */
     limits?: { perFrontend: number; maxconn: number; handshakeTimeout: string };
+    /** homelab:monitoring: the status container's way in. */
+    monitor?: MonitorEntry;
+}
+
+/** How many connections the status container may hold open through its entry. */
+export const MONITOR_MAXCONN = 64;
+
+/**
+ * The status container's way in (homelab:monitoring): it takes one source, the status container's
+ * fixed address on the edge network, and sends each connection by its TLS name as the edge sends
+ * a client's: an mtls name to Caddy's client-certificate listener (the monitor shows its own
+ * certificate there), every other name to the plain listener, which trusts that one address. The
+ * PROXY header carries the status container's address, so Caddy's guard sees who it is.
+ */
+export function monitorFrontend(model: Model, entry: MonitorEntry, hasMtlsBackend: boolean): string[] {
+    const src = entry.source.includes(":") ? `${entry.source}/128` : `${entry.source}/32`;
+    const mtlsNames = hasMtlsBackend ? model.services.flatMap((s) => (s.hostnames.mtls ? [s.hostnames.mtls] : [])) : [];
+    return [
+        "# The status container's way in: its address only; mtls names to the certificate listener.",
+        "frontend from_monitor",
+        `    bind ${entry.bind}`,
+        `    maxconn ${MONITOR_MAXCONN}`,
+        `    tcp-request connection reject unless { src ${withMapped([src]).join(" ")} }`,
+        `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
+        "    tcp-request content reject unless { req.ssl_hello_type 1 }",
+        ...(mtlsNames.length > 0 ? [`    use_backend caddy_mtls if { req.ssl_sni -i ${mtlsNames.join(" ")} }`] : []),
+        "    default_backend caddy_plain",
+        "",
+    ];
 }
 
 export function header(model: Model, role: string, maxconn: number, quietLog = false, admin?: string): string[] {
@@ -394,6 +433,7 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
             : ["    default_backend caddy_plain"]),
         "",
     );
+    if (opts.monitor) L.push(...monitorFrontend(model, opts.monitor, split));
     L.push("backend caddy_plain", edgeServer(up, ports.plain), "");
     if (split) L.push("backend caddy_mtls", edgeServer(up, ports.mtls), "");
     return L.join("\n");
@@ -443,6 +483,7 @@ export function renderRelayCfg(model: Model, opts: RelayOptions): string {
         ...edgeOnly,
         "    default_backend caddy_mtls",
         "",
+        ...(opts.monitor ? monitorFrontend(model, opts.monitor, true) : []),
         "backend caddy_plain",
         server(ports.plain),
         "",

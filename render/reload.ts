@@ -74,6 +74,11 @@ export const EDGE_HOLD = shellScript("edge-hold");
 /** In a throwaway container: cloudflared's CA folder gets exactly the certificates given (shell/public-files-write.sh). */
 export const PUBLIC_FILES_WRITE = withLib("public-files-write");
 
+/** Inside a throwaway container: a folder made to hold exactly the files of a bundle, keys 0600 (shell/files-write.sh). */
+export const FILES_WRITE = withLib("files-write");
+/** Host side: runs FILES_WRITE in a throwaway container against the Docker host (shell/files-on-host.sh). */
+export const FILES_ON_HOST = shellScript("files-on-host");
+
 /** Host side: runs PUBLIC_FILES_WRITE in a throwaway container against the Docker host (shell/public-files-on-host.sh). */
 export const PUBLIC_FILES_ON_HOST = shellScript("public-files-on-host");
 

@@ -3,12 +3,14 @@
 //   first half      private  Caddy and every service that is not public (and internal ones)
 //   third quarter   public   cloudflared and the public services (Caddy is always on it too, to
 //                            reach public services that are also private or mtls)
-//   fourth quarter  edge     only HAProxy (the edge on Linux, the relay on a Mac) and Caddy;
-//                            Caddy's TLS listeners bind to its address here and nowhere else
+//   fourth quarter  edge     only HAProxy (the edge on Linux, the relay on a Mac) and Caddy, and
+//                            with homelab:monitoring the status container; Caddy's TLS listeners
+//                            bind to its address here and nowhere else
 //
 // In the edge network Docker hands out automatic addresses only from its upper half, and the
-// two fixed addresses (HAProxy: edge + 2, Caddy: edge + 3) lie in the lower half, so no other
-// container can ever take the address whose PROXY headers Caddy believes.
+// fixed addresses (HAProxy: edge + 2, Caddy: edge + 3, the status container: edge + 4) lie in the
+// lower half, so no other container can ever take the address whose PROXY headers Caddy believes,
+// nor the one the edge's monitor entry takes.
 import { formatCidr, intToV4, parseCidr, v4ToInt } from "./net";
 
 /** The smallest block the plan is defined for: a /24 gives a /26 edge network. */
@@ -35,6 +37,12 @@ export interface AddressPlan {
     haproxy: string;
     /** Caddy's fixed address on the edge network, where its TLS listeners bind. */
     caddy: string;
+    /**
+     * The status container's fixed address on the edge network (homelab:monitoring): the one source
+     * the edge's monitor entry accepts, and the one Caddy's plain listener trusts besides the
+     * tailnet and trusted networks. In the fixed half, so no other container can take it.
+     */
+    monitor: string;
     /**
      * The edge network's IPv6 /64 (a ULA made from its IPv4 block), its gateway and HAProxy's
      * address in it: on Linux with IPv6 the edge container gets an IPv6 address, so Docker's
@@ -72,6 +80,7 @@ export function addressPlan(block: string): AddressPlan {
         publicGateway: intToV4(base + size / 2 + 1),
         haproxy: intToV4(edgeBase + 2),
         caddy: intToV4(edgeBase + 3),
+        monitor: intToV4(edgeBase + 4),
         ...edgeV6(edgeBase),
     };
 }

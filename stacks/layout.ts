@@ -22,7 +22,19 @@ export const DATA_DIRS = {
     edge: "edge",
     /** A further host's gateway: its config, certificate and CA, bind-mounted read-only. */
     gateway: "gateway",
+    /** The status container's config, hosts file and the monitor's certificate (homelab:monitoring). */
+    monitoring: "monitoring",
+    /** The dashboard's config (homelab:dashboard). */
+    dashboard: "dashboard",
 } as const;
+
+/**
+ * The user the status container and the dashboard run as (neither needs root, nor any file of the
+ * host's); the monitor's key is this user's alone.
+ */
+export const MONITOR_USER = "65532:65532";
+/** The status container's own /etc files, in its folder (mounted over /etc/hosts and /etc/nsswitch.conf). */
+export const MONITOR_ETC = { hosts: "hosts", nsswitch: "nsswitch.conf" } as const;
 
 /** Where cloudflared finds the CA files of public upstreams, inside its container. */
 export const TUNNEL_CA_DIR = "/etc/homelab/ca";

@@ -269,6 +269,35 @@ export interface Host {
 /** The port a further host's gateway listens on, on the host's tailnet address only. */
 export const GATEWAY_PORT = 7443;
 
+/** Where the status container sends alerts (homelab:monitoring.alerts): one channel. */
+export type AlertChannel =
+    | { kind: "ntfy"; url: string; topic: string; tokenSecret?: string }
+    | { kind: "webhook"; url: string; tokenSecret?: string };
+
+/**
+ * homelab:monitoring: a status container (Gatus) with one check per service per plane, certificate
+ * expiry warnings and alerts. Its status page is a managed service of the stack (`service`), on
+ * the edge host; it reaches private and mtls names through the edge's monitor entry.
+ */
+export interface Monitoring {
+    /** The status page's service name (a key of the model's services). */
+    service: string;
+    /** How often each check runs (a Go duration). */
+    interval: string;
+    /** Warn this many days before a certificate expires. */
+    expiryWarningDays: number;
+    alerts?: AlertChannel;
+}
+
+/** homelab:dashboard: a Glance dashboard listing every service with its URL per plane, by host. */
+export interface Dashboard {
+    service: string;
+    title: string;
+}
+
+/** The environment variable that carries the alert channel's token into the status container. */
+export const ALERT_TOKEN_ENV = "HOMELAB_ALERT_TOKEN";
+
 export interface Model {
     domain: string;
     zoneId: string;
@@ -305,6 +334,10 @@ export interface Model {
     hosts: Host[];
     /** Sorted by name. */
     users: User[];
+    /** homelab:monitoring, when set. */
+    monitoring?: Monitoring;
+    /** homelab:dashboard, when set. */
+    dashboard?: Dashboard;
     /** Keys present in `homelab:secrets` (values stay secret, elsewhere). */
     secretNames: string[];
     /** Cloudflare record ids the stack takes over (homelab:adopt). */
@@ -346,4 +379,12 @@ export function edgeHostView(model: Model): Model {
 /** A managed service with no plane: a database, a cache, a worker; no name, no route. */
 export function isInternal(s: Service): boolean {
     return s.expose.length === 0;
+}
+
+/**
+ * Whether anyone holds a client certificate of the stack's CA: a user, or the status container's
+ * monitor identity (homelab:monitoring). Without one, no mtls name is served.
+ */
+export function hasClients(model: Pick<Model, "users" | "monitoring">): boolean {
+    return model.users.length > 0 || model.monitoring !== undefined;
 }

@@ -194,6 +194,79 @@ export const schemas = {
         .default([]),
 };
 
+/** A URL alerts are sent to: https, a host, no credentials in it (a token is a secret of its own). */
+export function alertUrlProblem(s: string): string | undefined {
+    let u: URL;
+    try {
+        u = new URL(s);
+    } catch {
+        return "must be an https:// URL";
+    }
+    if (u.protocol !== "https:")
+        return "must be an https:// URL: the alert (and its token) would cross the network in clear";
+    if (u.username || u.password)
+        return "must not carry a user or password: put the token in homelab:secrets and name it in tokenSecret";
+    if (!isDnsName(u.hostname) && !/^\[?[0-9a-f:.]+\]?$/i.test(u.hostname)) return "must name a host";
+    if (/[\s$"'`\\{}]/.test(s))
+        return "must not contain spaces, quotes, backslashes, braces or $ (the status container's config expands $)";
+    if (u.search || u.hash) return "must not carry a query or fragment";
+    return undefined;
+}
+const secretKeyName = checked("a key of homelab:secrets", (s) =>
+    /^[A-Za-z0-9_.-]{1,64}$/.test(s) ? undefined : "must be a key of homelab:secrets",
+);
+const exposeList = z
+    .array(planeSchema, { error: `must be a list of planes (${PLANES.join(", ")})` })
+    .min(1, { error: "needs at least one plane" });
+
+/** homelab:monitoring: the status container (Gatus), its checks and where alerts go. */
+export const monitoringSchema = z.strictObject({
+    name: str("a service name").default("status"),
+    image: str("an image reference").optional(),
+    expose: exposeList.default(["private"]),
+    interval: checked("a duration", durationBetween("10s", "1h")).default("1m"),
+    expiryWarningDays: z
+        .number({ error: "must be a number of days (1-90)" })
+        .int({ error: "must be a whole number of days (1-90)" })
+        .min(1, { error: "must be 1-90 days" })
+        .max(90, { error: "must be 1-90 days" })
+        .default(21),
+    alerts: z
+        .strictObject({
+            ntfy: z
+                .strictObject({
+                    url: checked("an https:// URL", alertUrlProblem).default("https://ntfy.sh"),
+                    topic: checked("an ntfy topic", (s) =>
+                        /^[-_A-Za-z0-9]{1,64}$/.test(s)
+                            ? undefined
+                            : "must be an ntfy topic: letters, digits, - and _, at most 64 characters",
+                    ),
+                    tokenSecret: secretKeyName.optional(),
+                })
+                .optional(),
+            webhook: z
+                .strictObject({
+                    url: checked("an https:// URL", alertUrlProblem),
+                    tokenSecret: secretKeyName.optional(),
+                })
+                .optional(),
+        })
+        .optional(),
+});
+export type ParsedMonitoring = z.infer<typeof monitoringSchema>;
+
+/** homelab:dashboard: a Glance dashboard listing every service with its URLs, by host. */
+export const dashboardSchema = z.strictObject({
+    name: str("a service name").default("dashboard"),
+    image: str("an image reference").optional(),
+    expose: exposeList.default(["private"]),
+    apex: z.boolean({ error: "must be true or false" }).default(false),
+    title: checked("a title", (s) =>
+        /^[\p{L}\p{N} ._'()-]{1,40}$/u.test(s) ? undefined : "must be 1-40 letters, digits, spaces or . _ ' ( ) -",
+    ).default("Homelab"),
+});
+export type ParsedDashboard = z.infer<typeof dashboardSchema>;
+
 const stringList = (what: string) => z.array(str(what), { error: `must be a list of ${what}s` });
 
 /** Keys every service may have. */

@@ -34,6 +34,7 @@ import {
 import { normalisePath } from "./grammar";
 import { dataDirProblem } from "./hostPaths";
 import { canonicalIp } from "./net";
+import { addMonitoring, reportedKey } from "./monitoring";
 
 export { isDnsLabel, isDnsName } from "./grammar";
 export { imagePinProblem } from "./services";
@@ -63,7 +64,7 @@ export class ConfigError extends Error {
 export type RawConfig = Record<string, unknown>;
 
 /** Every key this program reads under `homelab:`. */
-export const KNOWN_KEYS = [...Object.keys(schemas), "hosts", "services", "secrets"] as const;
+export const KNOWN_KEYS = [...Object.keys(schemas), "hosts", "services", "secrets", "monitoring", "dashboard"] as const;
 export const REQUIRED_KEYS = ["domain", "zoneId", "accountId", "tailnet", "acme", "docker"] as const;
 
 function keyOf(top: string, path: readonly PropertyKey[]): string {
@@ -212,15 +213,19 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
             edge: "gateway",
         };
     };
+    // The status page and the dashboard join the service table here, so every rule applies to them.
+    const added = addMonitoring(raw["monitoring"], raw["dashboard"], raw["services"], secretNames, zodProblems);
+    take(added);
+    const fromServices = problems.length;
     problems.push(
         ...checkHostNames(
-            raw["services"],
+            added.rawServices,
             further.hosts.map((h) => h.name),
             hostsUnreadable,
         ),
     );
     const services = buildServices(
-        raw["services"],
+        added.rawServices,
         (hostName) => {
             const host = further.hosts.find((h) => h.name === hostName);
             return host ? contextOn(host) : edgeContext;
@@ -241,6 +246,11 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
             services.flatMap((s) => Object.values(s.hostnames).map((h): [string, string] => [`services.${s.name}`, h])),
         ),
     );
+
+    for (let i = fromServices; i < problems.length; i++) {
+        const q = problems[i] as LocalProblem;
+        problems[i] = { ...q, key: reportedKey(q.key, added.origins) };
+    }
 
     const firstMtls = services.find((s) => s.expose.includes("mtls"));
     const wanUnreadable = raw["wan"] !== undefined && p.wan === undefined;
@@ -325,6 +335,8 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
         services,
         hosts: further.hosts,
         users,
+        ...(added.monitoring ? { monitoring: added.monitoring } : {}),
+        ...(added.dashboard ? { dashboard: added.dashboard } : {}),
         secretNames: [...(secretNames ?? [])].sort(),
         adopt: [...(p.adopt ?? [])],
     };

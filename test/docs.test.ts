@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { KNOWN_KEYS, schemas, serviceSchema } from "../stacks/validate";
-import { hostSchema } from "../stacks/schema";
+import { dashboardSchema, hostSchema, monitoringSchema } from "../stacks/schema";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -33,6 +33,9 @@ function schemaKeys(): string[] {
     }
     walk("homelab:hosts.<name>", hostSchema, out);
     walk("homelab:services.<name>", serviceSchema, out);
+    out.push("homelab:monitoring", "homelab:dashboard");
+    walk("homelab:monitoring", monitoringSchema, out);
+    walk("homelab:dashboard", dashboardSchema, out);
     return out.sort();
 }
 
@@ -58,6 +61,8 @@ function schemaDefaults(): Record<string, unknown> {
     };
     for (const [k, s] of Object.entries(schemas)) visit(`homelab:${k}`, s);
     for (const [k, s] of Object.entries(serviceSchema.shape)) visit(`homelab:services.<name>.${k}`, s);
+    visit("homelab:monitoring", monitoringSchema);
+    visit("homelab:dashboard", dashboardSchema);
     return out;
 }
 

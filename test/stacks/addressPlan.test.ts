@@ -16,6 +16,7 @@ describe("address plan", () => {
             edgeGateway: "172.30.0.193",
             haproxy: "172.30.0.194",
             caddy: "172.30.0.195",
+            monitor: "172.30.0.196",
             privateGateway: "172.30.0.1",
             publicGateway: "172.30.0.129",
             edgeV6: "fd68:6c62:ac1e:c0::/64",
@@ -29,7 +30,7 @@ describe("address plan", () => {
         it(`/${prefix}: fixed addresses inside the edge network, outside Docker's automatic range, not its gateway`, () => {
             const block = prefix <= 8 ? "10.0.0.0/8" : prefix <= 12 ? "172.16.0.0/12" : `10.${prefix}.0.0/${prefix}`;
             const p = addressPlan(block);
-            for (const fixed of [p.haproxy, p.caddy]) {
+            for (const fixed of [p.haproxy, p.caddy, p.monitor]) {
                 assert.ok(contains(p.edge, `${fixed}/32`), `${fixed} in ${p.edge}`);
                 assert.ok(!contains(p.edgeDynamic, `${fixed}/32`), `${fixed} outside ${p.edgeDynamic}`);
                 assert.notEqual(fixed, p.edgeGateway);

@@ -1,0 +1,190 @@
+// The status container's config (Gatus, homelab:monitoring): one check per service per plane it is
+// exposed on, made from where that plane's clients come; a clock check per certificate that turns
+// red the configured number of days before it expires; alerts to one channel. Pure: the same model
+// and certificates give the same bytes. Nothing secret is in it: the alert token is an environment
+// variable of the container (Gatus expands ${...} when it loads the file), the monitor's key a file
+// beside it.
+import { stringify } from "yaml";
+import { Model, PLANES, Plane, Service, hostOf } from "../stacks/model";
+import { ALERT_TOKEN_ENV } from "../stacks/model";
+import { GATUS } from "../stacks/monitoring";
+import { canonicalGoDuration } from "../stacks/grammar";
+
+/** The monitor's certificate and key, in the status container's config folder. */
+export const MONITOR_FILES = { cert: "monitor.crt", key: "monitor.key" } as const;
+/** The path Caddy answers with the current time (Unix seconds) on the status page's names. */
+export const CLOCK_PATH = "/.well-known/homelab/clock";
+/** The group of a check of a service on the edge host; further hosts' checks are grouped by name. */
+export const EDGE_GROUP = "edge host";
+
+/** A certificate whose expiry the status page watches: a person's, the monitor's, a CA. */
+export interface WatchedCertificate {
+    /** What it is, for the check's name: "dave", "monitor", "client CA". */
+    name: string;
+    /** When it expires (RFC 3339). */
+    notAfter: string;
+}
+
+/** What the monitor does not check, and why: shown on the status page and in the stack outputs. */
+export interface Omission {
+    service: string;
+    plane: Plane;
+    reason: string;
+}
+
+interface Endpoint {
+    name: string;
+    group: string;
+    url: string;
+    interval: string;
+    client?: Record<string, unknown>;
+    conditions: string[];
+    alerts?: { type: string }[];
+}
+
+const PLANE_WORD: Record<Plane, string> = { private: "private", mtls: "mtls", public: "public" };
+
+/** Why a service's plane gets no check, or undefined when it gets one. */
+export function omissionReason(s: Service, plane: Plane): string | undefined {
+    if (plane === "public" && s.access)
+        return "behind Cloudflare Access: the monitor has no Access service token, so it would see only the login page";
+    return undefined;
+}
+
+/** The checks the status container runs, and what it leaves out. */
+export function monitorPlan(model: Model): { checks: { service: Service; plane: Plane }[]; omitted: Omission[] } {
+    const checks: { service: Service; plane: Plane }[] = [];
+    const omitted: Omission[] = [];
+    for (const s of model.services)
+        for (const plane of PLANES) {
+            if (!s.expose.includes(plane)) continue;
+            const reason = omissionReason(s, plane);
+            if (reason) omitted.push({ service: s.name, plane, reason });
+            else checks.push({ service: s, plane });
+        }
+    return { checks, omitted };
+}
+
+/** Where the status page's clock is read: its private name, else its mtls name (with the monitor's certificate). */
+export function clockUrl(model: Model): { url: string; plane: Plane } {
+    const status = model.services.find((s) => s.name === model.monitoring?.service);
+    const h = status?.hostnames;
+    if (h?.private) return { url: `https://${h.private}${CLOCK_PATH}`, plane: "private" };
+    if (h?.mtls) return { url: `https://${h.mtls}${CLOCK_PATH}`, plane: "mtls" };
+    throw new Error("internal: the status page is on neither the private nor the mtls plane");
+}
+
+function monitorTls(): Record<string, unknown> {
+    return {
+        tls: {
+            "certificate-file": `${GATUS.configDir}/${MONITOR_FILES.cert}`,
+            "private-key-file": `${GATUS.configDir}/${MONITOR_FILES.key}`,
+        },
+    };
+}
+
+function alertRefs(model: Model): { alerts?: { type: string }[] } {
+    const a = model.monitoring?.alerts;
+    if (!a) return {};
+    return { alerts: [{ type: a.kind === "ntfy" ? "ntfy" : "custom" }] };
+}
+
+function alerting(model: Model): Record<string, unknown> | undefined {
+    const a = model.monitoring?.alerts;
+    if (!a) return undefined;
+    const token = a.tokenSecret ? `\${${ALERT_TOKEN_ENV}}` : undefined;
+    const defaults = { "failure-threshold": 3, "success-threshold": 2, "send-on-resolved": true };
+    if (a.kind === "ntfy")
+        return { ntfy: { url: a.url, topic: a.topic, ...(token ? { token } : {}), "default-alert": defaults } };
+    return {
+        custom: {
+            url: a.url,
+            method: "POST",
+            headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+            body: '{"status":"[ALERT_TRIGGERED_OR_RESOLVED]","check":"[ENDPOINT_GROUP]/[ENDPOINT_NAME]","description":"[ALERT_DESCRIPTION]"}',
+            "default-alert": defaults,
+        },
+    };
+}
+
+/** Unix seconds at which a certificate expiring at `notAfter` should turn its check red. */
+export function warnAt(notAfter: string, days: number): number {
+    const t = Date.parse(notAfter);
+    if (Number.isNaN(t)) throw new Error(`internal: ${notAfter} is not a time`);
+    return Math.floor(t / 1000) - days * 86400;
+}
+
+/**
+ * The Gatus config. `certificates` are the client certificates (and CAs) whose expiry it warns
+ * about; the served certificates are checked by every HTTPS check itself.
+ */
+export function renderGatusConfig(model: Model, certificates: WatchedCertificate[]): string {
+    const m = model.monitoring;
+    if (!m) throw new Error("internal: no homelab:monitoring");
+    const interval = canonicalGoDuration(m.interval);
+    const warnHours = m.expiryWarningDays * 24;
+    const endpoints: Endpoint[] = [];
+    const { checks } = monitorPlan(model);
+    for (const { service: s, plane } of checks) {
+        endpoints.push({
+            name: `${s.name} (${PLANE_WORD[plane]})`,
+            group: hostOf(s) ?? EDGE_GROUP,
+            url: `https://${s.hostnames[plane] as string}/`,
+            interval,
+            ...(plane === "mtls" ? { client: monitorTls() } : {}),
+            conditions: ["[CONNECTED] == true", "[STATUS] < 500", `[CERTIFICATE_EXPIRATION] > ${warnHours}h`],
+            ...alertRefs(model),
+        });
+    }
+    const clock = clockUrl(model);
+    for (const c of [...certificates].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)))
+        endpoints.push({
+            name: `certificate: ${c.name}`,
+            group: "certificates",
+            url: clock.url,
+            interval,
+            ...(clock.plane === "mtls" ? { client: monitorTls() } : {}),
+            // Red from `expiryWarningDays` before the certificate's end (Caddy's clock, Unix seconds).
+            conditions: ["[STATUS] == 200", `[BODY] < ${warnAt(c.notAfter, m.expiryWarningDays)}`],
+            ...alertRefs(model),
+        });
+    const alertingSection = alerting(model);
+    const config = {
+        // A config Gatus cannot load is logged and the last good one kept (by default it would exit).
+        "skip-invalid-config-update": true,
+        storage: { type: "memory" },
+        web: { port: GATUS.port },
+        ui: { title: `Status | ${model.domain}`, header: `Status of ${model.domain}` },
+        ...(alertingSection ? { alerting: alertingSection } : {}),
+        endpoints,
+    };
+    return (
+        `# Rendered by homelab for ${model.domain} (status checks); do not edit: pulumi up rewrites it.\n` +
+        stringify(config, { lineWidth: 0, sortMapEntries: false })
+    );
+}
+
+/**
+ * The status container's /etc/hosts: every private and mtls name at the edge container's address on
+ * the edge network (its monitor entry), so a check takes the path a client's request takes, through
+ * the edge and Caddy; public names are left to DNS (Cloudflare).
+ */
+export function renderMonitorHosts(model: Model, edgeAddress: string = model.addresses.haproxy): string {
+    const names = new Set<string>();
+    for (const s of model.services)
+        for (const plane of ["private", "mtls"] as const) {
+            const h = s.hostnames[plane];
+            if (h) names.add(h);
+        }
+    const sorted = [...names].sort();
+    return [
+        `# Rendered by homelab for ${model.domain}: the status container's names; do not edit.`,
+        "127.0.0.1\tlocalhost",
+        "::1\tlocalhost",
+        ...sorted.map((n) => `${edgeAddress}\t${n}`),
+        "",
+    ].join("\n");
+}
+
+/** Go's resolver reads /etc/hosts before DNS only when nsswitch.conf says so (without it: DNS first). */
+export const MONITOR_NSSWITCH = "hosts: files dns\n";

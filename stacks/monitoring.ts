@@ -1,0 +1,171 @@
+// homelab:monitoring and homelab:dashboard: both are services of the stack (a status page, a
+// dashboard), so they are added to the service table as managed services before it is checked,
+// and every rule a service follows (names, planes, DNS, segmentation) applies to them too. A
+// problem found in what this module adds is reported under the key the user wrote. Pure.
+import { ALERT_TOKEN_ENV, AlertChannel, Dashboard, Monitoring } from "./model";
+import { LocalProblem } from "./checks";
+import { ParsedDashboard, ParsedMonitoring, dashboardSchema, monitoringSchema } from "./schema";
+import { serviceNameProblem } from "./services";
+import versions from "../render/versions.json";
+import { z } from "zod";
+
+/** Where the status container (Gatus) reads its config, and the port its page listens on. */
+export const GATUS = { configDir: "/config", configFile: "/config/config.yaml", port: 8080 } as const;
+/** Where the dashboard (Glance) reads its config (the image's default; the folder is mounted, so edits reload), and its port. */
+export const GLANCE = { configDir: "/app/config", configFile: "/app/config/glance.yml", port: 8080 } as const;
+
+type ZodProblems = (top: string, err: z.ZodError, input: unknown) => LocalProblem[];
+
+export interface Added {
+    problems: LocalProblem[];
+    /** The service table with the status page and the dashboard added (raw, as a user writes it). */
+    rawServices: unknown;
+    monitoring?: Monitoring;
+    dashboard?: Dashboard;
+    /** Service name → the config key it came from (monitoring, dashboard). */
+    origins: Record<string, string>;
+}
+
+function alertsOf(m: ParsedMonitoring, add: (k: string, msg: string) => void): AlertChannel | undefined {
+    const a = m.alerts;
+    if (!a) return undefined;
+    if (a.ntfy && a.webhook) {
+        add("monitoring.alerts", "names two channels (ntfy and webhook): choose one");
+        return undefined;
+    }
+    if (a.ntfy)
+        return {
+            kind: "ntfy",
+            url: a.ntfy.url.replace(/\/+$/, ""),
+            topic: a.ntfy.topic,
+            ...(a.ntfy.tokenSecret ? { tokenSecret: a.ntfy.tokenSecret } : {}),
+        };
+    if (a.webhook)
+        return {
+            kind: "webhook",
+            url: a.webhook.url,
+            ...(a.webhook.tokenSecret ? { tokenSecret: a.webhook.tokenSecret } : {}),
+        };
+    add("monitoring.alerts", "names no channel: set ntfy or webhook, or remove alerts");
+    return undefined;
+}
+
+function nameProblem(
+    key: string,
+    name: string,
+    taken: Record<string, unknown>,
+    others: Record<string, string>,
+): string | undefined {
+    const p = serviceNameProblem(name);
+    if (p) return p.replace("the service name", "the name");
+    if (Object.prototype.hasOwnProperty.call(taken, name))
+        return `"${name}" is already a service in homelab:services: set ${key}.name to another name`;
+    if (others[name]) return `"${name}" is also ${others[name]}'s name: choose another`;
+    return undefined;
+}
+
+/**
+ * Checks homelab:monitoring and homelab:dashboard and adds their services to the raw service
+ * table. `secretNames` undefined: unknown (offline renders), references are not checked.
+ */
+export function addMonitoring(
+    rawMonitoring: unknown,
+    rawDashboard: unknown,
+    rawServices: unknown,
+    secretNames: string[] | undefined,
+    zodProblems: ZodProblems,
+): Added {
+    const problems: LocalProblem[] = [];
+    const add = (key: string, message: string) => void problems.push({ key, message });
+    const table =
+        rawServices && typeof rawServices === "object" && !Array.isArray(rawServices)
+            ? { ...(rawServices as Record<string, unknown>) }
+            : undefined;
+    const origins: Record<string, string> = {};
+    const out: Added = { problems, rawServices: table ?? rawServices, origins };
+    const added: Record<string, unknown> = {};
+
+    let m: ParsedMonitoring | undefined;
+    if (rawMonitoring !== undefined) {
+        const r = monitoringSchema.safeParse(rawMonitoring);
+        if (r.success) m = r.data;
+        else problems.push(...zodProblems("monitoring", r.error, rawMonitoring));
+    }
+    let d: ParsedDashboard | undefined;
+    if (rawDashboard !== undefined) {
+        const r = dashboardSchema.safeParse(rawDashboard);
+        if (r.success) d = r.data;
+        else problems.push(...zodProblems("dashboard", r.error, rawDashboard));
+    }
+    const taken = table ?? {};
+
+    if (m) {
+        const bad = nameProblem("monitoring", m.name, taken, {});
+        if (bad) add("monitoring.name", bad);
+        if (!m.expose.includes("private") && !m.expose.includes("mtls"))
+            add(
+                "monitoring.expose",
+                "must include private or mtls: the status page's certificate checks read Caddy's clock on its name there (a public-only status page would show the homelab's state to everyone)",
+            );
+        const alerts = alertsOf(m, add);
+        const secret = alerts?.tokenSecret;
+        const channel = alerts?.kind ?? "ntfy";
+        if (secret && secretNames && !secretNames.includes(secret))
+            add(
+                `monitoring.alerts.${channel}.tokenSecret`,
+                `names "${secret}", which is not a key of homelab:secrets (pulumi config set --secret --path 'homelab:secrets.${secret}' <token>)`,
+            );
+        if (!bad) {
+            added[m.name] = {
+                image: m.image ?? versions.gatusImage,
+                port: GATUS.port,
+                expose: m.expose,
+                env: { GATUS_CONFIG_PATH: GATUS.configFile },
+                ...(secret ? { secretEnv: { [ALERT_TOKEN_ENV]: secret } } : {}),
+            };
+            origins[m.name] = "monitoring";
+            out.monitoring = {
+                service: m.name,
+                interval: m.interval,
+                expiryWarningDays: m.expiryWarningDays,
+                ...(alerts ? { alerts } : {}),
+            };
+        }
+    }
+    if (d) {
+        const bad = nameProblem("dashboard", d.name, taken, m ? { [m.name]: "homelab:monitoring" } : {});
+        if (bad) add("dashboard.name", bad);
+        else {
+            added[d.name] = {
+                image: d.image ?? versions.glanceImage,
+                port: GLANCE.port,
+                expose: d.expose,
+                apex: d.apex,
+            };
+            origins[d.name] = "dashboard";
+            out.dashboard = { service: d.name, title: d.title };
+        }
+    }
+    if (Object.keys(added).length > 0) {
+        if (table === undefined && rawServices !== undefined) return out; // the table itself is reported
+        out.rawServices = { ...taken, ...added };
+    }
+    return out;
+}
+
+/**
+ * A problem found in an added service, under the key the user wrote: `services.status.expose`
+ * becomes `monitoring.expose`, and a key the user cannot set names the section.
+ */
+export function reportedKey(key: string, origins: Record<string, string>): string {
+    for (const [name, origin] of Object.entries(origins)) {
+        const prefix = `services.${name}`;
+        if (key === prefix) return origin;
+        if (key.startsWith(`${prefix}.`)) {
+            const rest = key.slice(prefix.length + 1);
+            const own = ["expose", "image", "apex"].find((k) => rest === k || rest.startsWith(`${k}[`));
+            return own ? `${origin}.${rest}` : origin;
+        }
+    }
+    return key;
+}
