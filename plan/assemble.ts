@@ -16,8 +16,7 @@ import {
     monitoringDir,
     tunnelCaHostDir,
 } from "./docker";
-import { MONITOR_NSSWITCH, WatchedCertificate, renderGatusConfig, renderMonitorHosts } from "../render/gatus";
-import { renderGlanceConfig } from "../render/glance";
+import { MONITOR_NSSWITCH, WatchedCertificate, renderGatusConfig } from "../render/gatus";
 
 /** What the DockerHost component creates: networks, Caddy, cloudflared, the updater, the services. */
 export interface DockerHostPart {
@@ -123,20 +122,18 @@ export function assemble(model: Model, opts: { stack: string; comment: string })
             caHostDir: tunnelCaHostDir(model),
         },
         hosts: model.hosts.map((h) => hostPart(model, h.name, rendered)),
-        ...(model.monitoring
+        ...(model.monitoring && rendered.monitoring
             ? {
                   monitoring: {
                       engine,
                       dir: monitoringDir(model),
-                      hostsFile: renderMonitorHosts(model),
+                      hostsFile: rendered.monitoring.hosts,
                       nsswitch: MONITOR_NSSWITCH,
                       gatus: (certificates) => renderGatusConfig(model, certificates),
                   },
               }
             : {}),
-        ...(model.dashboard
-            ? { dashboard: { engine, dir: dashboardDir(model), config: renderGlanceConfig(model) } }
-            : {}),
+        ...(rendered.dashboard ? { dashboard: { engine, dir: dashboardDir(model), config: rendered.dashboard } } : {}),
     };
 }
 

@@ -8,6 +8,8 @@ import { renderCaddyDockerfile } from "./dockerfile";
 import { CADDY_HOLD, MonitorEntry, renderEdgeCfg, renderRelayCfg } from "./haproxy";
 import { edgeLabel, renderLaunchdPlist, renderNativeEdgeCfg } from "./edge";
 import { IngressRule, renderTunnelIngress, tunnelCaFiles } from "./tunnelIngress";
+import { WatchedCertificate, renderGatusConfig, renderMonitorHosts } from "./gatus";
+import { renderGlanceConfig } from "./glance";
 
 const DOCKER_DNS = { nameserver: "127.0.0.11:53" };
 
@@ -48,6 +50,10 @@ export interface RenderedSet {
     nativeEdge?: { cfg: string; plist: string; label: string };
     /** Further hosts, by name: the gateway's haproxy.cfg (when it serves a service) and the host's tunnel ingress. */
     hosts: Record<string, HostRenderedSet>;
+    /** homelab:monitoring: the status container's config and /etc/hosts. */
+    monitoring?: { gatus: string; hosts: string };
+    /** homelab:dashboard: Glance's config. */
+    dashboard?: string;
 }
 
 export interface HostRenderedSet {
@@ -68,7 +74,11 @@ export function renderHostSet(model: Model, name: string): HostRenderedSet {
     };
 }
 
-export function renderSet(model: Model, stack = "home"): RenderedSet {
+/**
+ * Every file of the stack. `certificates`: the client certificates' ends, for the status page's
+ * expiry checks; only `pulumi up` knows them (offline renders leave those checks out).
+ */
+export function renderSet(model: Model, stack = "home", certificates: WatchedCertificate[] = []): RenderedSet {
     const label = edgeLabel(stack);
     return {
         caddyfile: renderCaddyfile(model, { certificates: { kind: "acme" } }),
@@ -81,6 +91,10 @@ export function renderSet(model: Model, stack = "home"): RenderedSet {
             ? { nativeEdge: { cfg: renderNativeEdgeCfg(model), plist: renderLaunchdPlist(model, label), label } }
             : {}),
         hosts: Object.fromEntries(model.hosts.map((h) => [h.name, renderHostSet(model, h.name)])),
+        ...(model.monitoring
+            ? { monitoring: { gatus: renderGatusConfig(model, certificates), hosts: renderMonitorHosts(model) } }
+            : {}),
+        ...(model.dashboard ? { dashboard: renderGlanceConfig(model) } : {}),
     };
 }
 
@@ -88,7 +102,8 @@ export function renderSet(model: Model, stack = "home"): RenderedSet {
  * File name → content, as `npm run render` writes them. `haproxy.cfg` is the HAProxy container's;
  * on a Mac runtime the native edge's config and its launchd property list come too
  * (edge.haproxy.cfg, edge.plist). A further host's files are in a folder of its own,
- * `hosts/<name>/` (gateway.haproxy.cfg, tunnel-ingress.json).
+ * `hosts/<name>/` (gateway.haproxy.cfg, tunnel-ingress.json). With homelab:monitoring,
+ * `monitoring/config.yaml` and `monitoring/hosts`; with homelab:dashboard, `dashboard/glance.yml`.
  */
 export function renderedFiles(set: RenderedSet): Record<string, string> {
     const json = (rules: IngressRule[]) => JSON.stringify(rules, null, 2) + "\n";
@@ -103,6 +118,10 @@ export function renderedFiles(set: RenderedSet): Record<string, string> {
         "tunnel-ingress.json": JSON.stringify(set.tunnelIngress, null, 2) + "\n",
         ...(set.nativeEdge ? { "edge.haproxy.cfg": set.nativeEdge.cfg, "edge.plist": set.nativeEdge.plist } : {}),
         ...Object.fromEntries(hostFiles),
+        ...(set.monitoring
+            ? { "monitoring/config.yaml": set.monitoring.gatus, "monitoring/hosts": set.monitoring.hosts }
+            : {}),
+        ...(set.dashboard ? { "dashboard/glance.yml": set.dashboard } : {}),
     };
 }
 

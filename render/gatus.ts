@@ -102,6 +102,8 @@ function alerting(model: Model): Record<string, unknown> | undefined {
             method: "POST",
             headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
             body: '{"status":"[ALERT_TRIGGERED_OR_RESOLVED]","check":"[ENDPOINT_GROUP]/[ENDPOINT_NAME]","description":"[ALERT_DESCRIPTION]"}',
+            // Gatus gives an alert provider's client no default timeout: a webhook that hangs would hold the alert.
+            client: { timeout: "10s" },
             "default-alert": defaults,
         },
     };

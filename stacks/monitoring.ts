@@ -26,27 +26,22 @@ export interface Added {
     origins: Record<string, string>;
 }
 
-function alertsOf(m: ParsedMonitoring, add: (k: string, msg: string) => void): AlertChannel | undefined {
+/** The one alert channel (the schema has refused none or two). */
+function alertsOf(m: ParsedMonitoring): AlertChannel | undefined {
     const a = m.alerts;
-    if (!a) return undefined;
-    if (a.ntfy && a.webhook) {
-        add("monitoring.alerts", "names two channels (ntfy and webhook): choose one");
-        return undefined;
-    }
-    if (a.ntfy)
+    if (a?.ntfy)
         return {
             kind: "ntfy",
             url: a.ntfy.url.replace(/\/+$/, ""),
             topic: a.ntfy.topic,
             ...(a.ntfy.tokenSecret ? { tokenSecret: a.ntfy.tokenSecret } : {}),
         };
-    if (a.webhook)
+    if (a?.webhook)
         return {
             kind: "webhook",
             url: a.webhook.url,
             ...(a.webhook.tokenSecret ? { tokenSecret: a.webhook.tokenSecret } : {}),
         };
-    add("monitoring.alerts", "names no channel: set ntfy or webhook, or remove alerts");
     return undefined;
 }
 
@@ -102,15 +97,11 @@ export function addMonitoring(
     if (m) {
         const bad = nameProblem("monitoring", m.name, taken, {});
         if (bad) add("monitoring.name", bad);
-        if (!m.expose.includes("private") && !m.expose.includes("mtls"))
-            add(
-                "monitoring.expose",
-                "must include private or mtls: the status page's certificate checks read Caddy's clock on its name there (a public-only status page would show the homelab's state to everyone)",
-            );
-        const alerts = alertsOf(m, add);
+        const alerts = alertsOf(m);
         const secret = alerts?.tokenSecret;
         const channel = alerts?.kind ?? "ntfy";
-        if (secret && secretNames && !secretNames.includes(secret))
+        const secretMissing = secret !== undefined && secretNames !== undefined && !secretNames.includes(secret);
+        if (secretMissing)
             add(
                 `monitoring.alerts.${channel}.tokenSecret`,
                 `names "${secret}", which is not a key of homelab:secrets (pulumi config set --secret --path 'homelab:secrets.${secret}' <token>)`,
@@ -121,7 +112,7 @@ export function addMonitoring(
                 port: GATUS.port,
                 expose: m.expose,
                 env: { GATUS_CONFIG_PATH: GATUS.configFile },
-                ...(secret ? { secretEnv: { [ALERT_TOKEN_ENV]: secret } } : {}),
+                ...(secret && !secretMissing ? { secretEnv: { [ALERT_TOKEN_ENV]: secret } } : {}),
             };
             origins[m.name] = "monitoring";
             out.monitoring = {

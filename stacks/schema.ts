@@ -223,7 +223,11 @@ const exposeList = z
 export const monitoringSchema = z.strictObject({
     name: str("a service name").default("status"),
     image: str("an image reference").optional(),
-    expose: exposeList.default(["private"]),
+    expose: exposeList
+        .refine((e) => e.includes("private") || e.includes("mtls"), {
+            error: "must include private or mtls: the status page's certificate checks read Caddy's clock on its name there (a public-only status page would show the homelab's state to everyone)",
+        })
+        .default(["private"]),
     interval: checked("a duration", durationBetween("10s", "1h")).default("1m"),
     expiryWarningDays: z
         .number({ error: "must be a number of days (1-90)" })
@@ -250,6 +254,12 @@ export const monitoringSchema = z.strictObject({
                     tokenSecret: secretKeyName.optional(),
                 })
                 .optional(),
+        })
+        .superRefine((a, ctx) => {
+            if (a.ntfy && a.webhook)
+                ctx.addIssue({ code: "custom", message: "names two channels (ntfy and webhook): choose one" });
+            else if (!a.ntfy && !a.webhook)
+                ctx.addIssue({ code: "custom", message: "names no channel: set ntfy or webhook, or remove alerts" });
         })
         .optional(),
 });

@@ -79,7 +79,14 @@ describe("renderers: golden files", () => {
                 fs.rmSync(out, { recursive: true, force: true });
             }
         };
-        assert.deepEqual(render("lake"), ["Caddyfile", "caddy.Dockerfile", "haproxy.cfg", "tunnel-ingress.json"]);
+        assert.deepEqual(render("lake"), [
+            "Caddyfile",
+            "caddy.Dockerfile",
+            "haproxy.cfg",
+            "monitoring/config.yaml",
+            "monitoring/hosts",
+            "tunnel-ingress.json",
+        ]);
         assert.deepEqual(render("home"), [
             "Caddyfile",
             "caddy.Dockerfile",
@@ -91,11 +98,14 @@ describe("renderers: golden files", () => {
         assert.deepEqual(render("twohosts"), [
             "Caddyfile",
             "caddy.Dockerfile",
+            "dashboard/glance.yml",
             "edge.haproxy.cfg",
             "edge.plist",
             "haproxy.cfg",
             "hosts/nas/gateway.haproxy.cfg",
             "hosts/nas/tunnel-ingress.json",
+            "monitoring/config.yaml",
+            "monitoring/hosts",
             "tunnel-ingress.json",
         ]);
     });

@@ -1,0 +1,258 @@
+// homelab:monitoring and homelab:dashboard: the status container's config (Gatus), its names and the
+// dashboard's config (Glance), checked against the schemas written down from each program's source
+// (test/support/gatus-schema.ts, glance-schema.ts: neither program can be built here), and the
+// edge's monitor entry as HAProxy runs it.
+import { strict as assert } from "assert";
+import * as path from "path";
+import { parse } from "yaml";
+import { ROOT } from "../harness";
+import { STACKS } from "../support/goldenStacks";
+import { modelFromStackFile } from "../../stacks/stackFile";
+import { ALERT_TOKEN_ENV, Model } from "../../stacks/model";
+import {
+    CLOCK_PATH,
+    MONITOR_FILES,
+    clockUrl,
+    monitorPlan,
+    renderGatusConfig,
+    renderMonitorHosts,
+    warnAt,
+} from "../../render/gatus";
+import { renderGlanceConfig } from "../../render/glance";
+import { renderAll } from "../../render/all";
+import { gatusProblems, parseGatusCondition } from "../support/gatus-schema";
+import { glanceProblems, glanceTextProblems } from "../support/glance-schema";
+
+const CERTS = [
+    { name: "dave", notAfter: "2027-12-04T10:00:00Z" },
+    { name: "client CA", notAfter: "2036-12-04T10:00:00Z" },
+];
+const ENV = { [ALERT_TOKEN_ENV]: "tk_0123456789abcdefghijklmnopqrs" };
+
+function stack(name: string): Model {
+    return modelFromStackFile(path.join(ROOT, STACKS[name] as string));
+}
+
+interface GatusEndpoint {
+    name: string;
+    group: string;
+    url: string;
+    client?: { tls?: Record<string, string> };
+    conditions: string[];
+    alerts?: { type: string }[];
+}
+
+function endpoints(m: Model): GatusEndpoint[] {
+    return (parse(renderGatusConfig(m, CERTS)) as { endpoints: GatusEndpoint[] }).endpoints;
+}
+
+describe("monitoring: the status container's config (Gatus)", () => {
+    for (const name of ["lake", "twohosts"]) {
+        it(`${name}: is a config Gatus loads (the schema from its source), with the token only as \${${ALERT_TOKEN_ENV}}`, () => {
+            const text = renderGatusConfig(stack(name), CERTS);
+            assert.deepEqual(gatusProblems(parse(text), { env: ENV }), []);
+            // Gatus expands $ over the whole file, comments included: nothing but the token's reference.
+            const dollars = [...text.matchAll(/\$\{?[A-Za-z_]*\}?/g)].map((x) => x[0]);
+            const m = stack(name);
+            assert.deepEqual(
+                dollars,
+                m.monitoring?.alerts?.tokenSecret ? [`\${${ALERT_TOKEN_ENV}}`] : [],
+                "no other $ in the file",
+            );
+        });
+    }
+
+    it("the schema check can fail: a typo, a bad condition and an unset $ are each reported", () => {
+        const good = parse(renderGatusConfig(stack("lake"), CERTS)) as Record<string, unknown>;
+        const bad = structuredClone(good) as { endpoints: Record<string, unknown>[] };
+        (bad.endpoints[0] as Record<string, unknown>)["intervall"] = "1m";
+        (bad.endpoints[1] as { conditions: string[] }).conditions = ["[STATUS]==200"];
+        assert.ok(gatusProblems(bad, { env: ENV }).length >= 2);
+        assert.ok(gatusProblems(good, {}).some((p) => p.includes(ALERT_TOKEN_ENV)));
+    });
+
+    it("one check per service per plane, from where that plane's clients come; mtls with the monitor's certificate", () => {
+        const m = stack("lake");
+        const eps = endpoints(m).filter((e) => e.group !== "certificates");
+        const expected = m.services.flatMap((s) =>
+            s.expose.map((p) => ({ name: `${s.name} (${p})`, url: `https://${s.hostnames[p] as string}/`, p })),
+        );
+        assert.deepEqual(
+            eps.map((e) => [e.name, e.url]),
+            expected.map((e) => [e.name, e.url]),
+        );
+        for (const e of eps) {
+            const mtls = e.name.endsWith("(mtls)");
+            assert.equal(
+                e.client?.tls?.["certificate-file"],
+                mtls ? `/config/${MONITOR_FILES.cert}` : undefined,
+                e.name,
+            );
+            assert.equal(
+                e.client?.tls?.["private-key-file"],
+                mtls ? `/config/${MONITOR_FILES.key}` : undefined,
+                e.name,
+            );
+            assert.ok(e.conditions.includes("[CONNECTED] == true"));
+            assert.ok(e.conditions.includes("[STATUS] < 500"));
+            // The served certificate: red 30 days (lake's expiryWarningDays) before it ends.
+            assert.ok(e.conditions.includes("[CERTIFICATE_EXPIRATION] > 720h"), e.name);
+            assert.deepEqual(e.alerts, [{ type: "custom" }]);
+        }
+    });
+
+    it("groups checks by host: the edge host's, and each further host's by name", () => {
+        const eps = endpoints(stack("twohosts"));
+        const group = (n: string) => eps.find((e) => e.name === n)?.group;
+        assert.equal(group("jellyfin (private)"), "nas");
+        assert.equal(group("photos (mtls)"), "nas");
+        assert.equal(group("notes (public)"), "edge host");
+        assert.equal(group("status (private)"), "edge host");
+    });
+
+    it("leaves out a public name behind Cloudflare Access (it would see the login page) and says why", () => {
+        const m = stack("home");
+        const gated = m.services.filter((s) => s.expose.includes("public") && s.access);
+        assert.ok(gated.length > 0, "the example has a gated service");
+        const withMonitoring: Model = {
+            ...m,
+            monitoring: { service: "jellyfin", interval: "1m", expiryWarningDays: 21 },
+        };
+        const plan = monitorPlan(withMonitoring);
+        for (const s of gated) {
+            assert.ok(!plan.checks.some((c) => c.service.name === s.name && c.plane === "public"), s.name);
+            assert.match(plan.omitted.find((o) => o.service === s.name)?.reason ?? "", /Access/);
+        }
+        const urls = endpoints(withMonitoring).map((e) => e.url);
+        for (const s of gated) assert.ok(!urls.includes(`https://${s.hostnames.public as string}/`));
+    });
+
+    it("a certificate's check reads Caddy's clock and turns red expiryWarningDays before it ends", () => {
+        const m = stack("lake");
+        const eps = endpoints(m).filter((e) => e.group === "certificates");
+        assert.deepEqual(
+            eps.map((e) => e.name),
+            ["certificate: client CA", "certificate: dave"],
+        );
+        const dave = eps.find((e) => e.name === "certificate: dave") as GatusEndpoint;
+        assert.equal(dave.url, `${clockUrl(m).url}`);
+        assert.ok(dave.url.endsWith(CLOCK_PATH));
+        const limit = warnAt("2027-12-04T10:00:00Z", 30);
+        assert.equal(limit, Date.parse("2027-11-04T10:00:00Z") / 1000);
+        assert.ok(dave.conditions.includes(`[BODY] < ${limit}`));
+        // As Gatus compares: the body (Unix seconds) against the limit, as integers.
+        const c = parseGatusCondition(`[BODY] < ${limit}`);
+        assert.ok(c);
+        const holds = (now: string) => Number(Date.parse(now) / 1000) < limit;
+        assert.equal(holds("2027-11-04T09:59:59Z"), true);
+        assert.equal(holds("2027-11-04T10:00:00Z"), false);
+    });
+
+    it("the clock is read on the status page's private name, else its mtls name with the monitor's certificate", () => {
+        const m = stack("lake");
+        assert.equal(clockUrl(m).plane, "private");
+        const status = m.services.find((s) => s.name === "status");
+        assert.ok(status);
+        const mtlsOnly: Model = {
+            ...m,
+            services: m.services.map((s) =>
+                s.name === "status" ? { ...s, expose: ["mtls"], hostnames: { mtls: s.hostnames.mtls as string } } : s,
+            ),
+        };
+        assert.deepEqual(clockUrl(mtlsOnly), {
+            url: `https://${status.hostnames.mtls as string}${CLOCK_PATH}`,
+            plane: "mtls",
+        });
+        const clock = endpoints(mtlsOnly).find((e) => e.name === "certificate: dave");
+        assert.equal(clock?.client?.tls?.["certificate-file"], `/config/${MONITOR_FILES.cert}`);
+    });
+
+    it("the status container's /etc/hosts puts every private and mtls name at the edge's address, and no public one", () => {
+        const m = stack("twohosts");
+        const hosts = renderMonitorHosts(m);
+        const lines = hosts.split("\n").filter((l) => l && !l.startsWith("#"));
+        const mapped = new Map(lines.map((l) => l.split("\t").reverse() as [string, string]));
+        for (const s of m.services) {
+            for (const p of ["private", "mtls"] as const)
+                if (s.hostnames[p]) assert.equal(mapped.get(s.hostnames[p] as string), m.addresses.haproxy, s.name);
+            if (s.hostnames.public) assert.ok(!mapped.has(s.hostnames.public), `${s.name}'s public name goes to DNS`);
+        }
+        assert.equal(mapped.get("localhost"), "::1");
+    });
+
+    it("is byte-identical for the same inputs, whatever order the certificates come in", () => {
+        const m = stack("lake");
+        assert.equal(renderGatusConfig(m, CERTS), renderGatusConfig(m, [...CERTS].reverse()));
+    });
+});
+
+describe("monitoring: the dashboard's config (Glance)", () => {
+    it("is a config Glance loads (the schema from its source), with nothing it would substitute", () => {
+        const text = renderGlanceConfig(stack("twohosts"));
+        assert.deepEqual(glanceProblems(parse(text)), []);
+        assert.deepEqual(glanceTextProblems(text), []);
+    });
+
+    it("the schema check can fail: an unknown key and a link without a URL are reported", () => {
+        const cfg = parse(renderGlanceConfig(stack("twohosts"))) as any;
+        cfg.pages[0].colums = [];
+        delete cfg.pages[0].columns[0].widgets[0].groups[0].links[0].url;
+        assert.ok(glanceProblems(cfg).length >= 2);
+    });
+
+    it("lists every service with its URL per plane, grouped by host", () => {
+        const m = stack("twohosts");
+        const cfg = parse(renderGlanceConfig(m)) as {
+            pages: {
+                name: string;
+                columns: {
+                    widgets: { title: string; groups: { title: string; links: { title: string; url: string }[] }[] }[];
+                }[];
+            }[];
+        };
+        assert.equal(cfg.pages[0]?.name, "Our homelab");
+        const widgets = cfg.pages[0]?.columns[0]?.widgets ?? [];
+        assert.deepEqual(
+            widgets.map((w) => w.title),
+            ["edge host", "nas"],
+        );
+        const links = widgets.flatMap((w) =>
+            w.groups.flatMap((g) => g.links.map((l) => `${w.title} ${l.title} ${l.url}`)),
+        );
+        for (const s of m.services)
+            for (const p of s.expose)
+                assert.ok(
+                    links.includes(
+                        `${s.kind === "managed" && s.host ? s.host : "edge host"} ${s.name} https://${s.hostnames[p] as string}/`,
+                    ),
+                    `${s.name} ${p}`,
+                );
+        // Internal services have no URL and are not listed.
+        assert.ok(!links.some((l) => l.includes("photos-db")));
+    });
+});
+
+describe("monitoring: nothing of it without the keys", () => {
+    it("a stack without homelab:monitoring renders no clock, no monitor entry and no trust for the monitor's address", () => {
+        const m = stack("cabin");
+        const files = renderAll(m);
+        assert.ok(!files["Caddyfile"]?.includes(CLOCK_PATH));
+        assert.ok(!files["haproxy.cfg"]?.includes("from_monitor"));
+        assert.ok(!files["Caddyfile"]?.includes(`${m.addresses.monitor}/32`));
+        assert.ok(!Object.keys(files).some((f) => f.startsWith("monitoring/") || f.startsWith("dashboard/")));
+    });
+
+    it("with it, the edge's monitor entry takes the status container's address alone, and Caddy's guard trusts that one address", () => {
+        const m = stack("lake");
+        const files = renderAll(m);
+        const cfg = files["haproxy.cfg"] as string;
+        const entry = cfg.slice(
+            cfg.indexOf("frontend from_monitor"),
+            cfg.indexOf("\n\n", cfg.indexOf("frontend from_monitor")),
+        );
+        assert.match(entry, new RegExp(`bind ${m.addresses.haproxy.replace(/\./g, "\\.")}:443\\n`));
+        assert.match(entry, new RegExp(`reject unless \\{ src ${m.addresses.monitor.replace(/\./g, "\\.")}/32 `));
+        const guard = (files["Caddyfile"] as string).split("\n").find((l) => l.includes("@untrusted not remote_ip"));
+        assert.ok(guard?.endsWith(` ${m.addresses.monitor}/32`), guard);
+    });
+});
