@@ -27,6 +27,7 @@ import { macEdgeTests } from "./e2e/macEdge";
 import { v6SourceTests } from "./e2e/v6sources";
 import { breadthTests } from "./e2e/breadth";
 import { gatewayTests } from "./e2e/gateway";
+import { monitorTests } from "./e2e/monitor";
 import { renderCaddyfile, renderCertificateSnippet } from "../render/caddyfile";
 import { packFiles } from "../render/reload";
 import { caddyBinary, haproxy3Binary } from "./support/binaries";
@@ -301,6 +302,7 @@ describe("@e2e access model on real HAProxy and Caddy", function () {
     v6SourceTests(() => lab);
     breadthTests(() => lab);
     gatewayTests(() => lab);
+    monitorTests(() => lab);
     macEdgeTests(() => lab);
 });
 
@@ -392,9 +394,33 @@ function writeSecurityDoc(rows: Row[], proofs: { section: string; title: string;
         "the Mac once and is not done.",
         "",
         "IPv6 sources that embed an IPv4 address (::a.b.c.d, 2002::/16) are never trusted. Only HAProxy (the",
-        "Linux edge, or the relay on a Mac) and Caddy are on the edge network; Caddy binds its TLS listeners",
-        "to its address there only, believes a PROXY header only from HAProxy's fixed address, and its plain",
-        "listener refuses any request whose client is not a trusted source.",
+        "Linux edge, or the relay on a Mac) and Caddy are on the edge network, and with homelab:monitoring the",
+        "status container; Caddy binds its TLS listeners to its address there only, believes a PROXY header",
+        "only from HAProxy's fixed address, and its plain listener refuses any request whose client is not a",
+        "trusted source.",
+        "",
+        "## The status container",
+        "",
+        "With homelab:monitoring the status container (Gatus) checks every private and mtls name through the",
+        'edge, so the edge lets it in: it is the one exception to "no container is a trusted source", and it',
+        "is bounded so:",
+        "",
+        "- It has a fixed address on the edge network, in the part Docker never assigns, and runs with no",
+        "  capabilities (no raw sockets: it cannot answer for another address there), as a user of its own,",
+        "  with a read-only root.",
+        "- HAProxy's monitor entry (its own address on the edge network, :443) takes that one source and",
+        "  nothing else; Caddy's plain listener trusts that one address. Through the edge's main frontend",
+        "  the status container is an untrusted source like any container.",
+        "- It holds a client certificate of its own (not a person's), on the leaf allowlist while",
+        "  homelab:monitoring is set; its key is a 0600 file of its user's, written from a secret input.",
+        "",
+        "So a compromised status container can reach what a tailnet device can (the private names through",
+        "Caddy, the mtls names with its certificate), and nothing a tailnet device cannot: not Caddy's",
+        "listeners with a forged PROXY header (only HAProxy's address is believed), not another host's",
+        "gateway (only Caddy's certificate passes), not a service directly on another network. It is an",
+        "internet-facing container only in that it makes requests out (public checks through Cloudflare, from",
+        "Docker's default bridge, whose only other container is the DDNS updater); its web port is reached",
+        "as any private service's is, by Caddy and the containers of the private network.",
         "",
         "## Everything else the suite proves",
         "",

@@ -264,6 +264,8 @@ export const EXAMPLE_SECRETS: Record<string, string> = {
     "authelia-jwt-secret": "authelia-jwt-SECRET-11aa",
     "authelia-session-secret": "authelia-session-SECRET-22bb",
     "authelia-storage-key": "authelia-storage-SECRET-33cc",
+    // test/stacks/lake.yaml's alert webhook token.
+    "hook-token": "hook-token-SECRET-44dd",
 };
 export const EXAMPLE_SECRET_NAMES = Object.keys(EXAMPLE_SECRETS);
 export const EXAMPLE = readStackFile(path.join(ROOT, "Pulumi.home.yaml"));

@@ -236,6 +236,8 @@ export interface Lab {
     model: Model;
     echoes: Record<string, Echo>;
     caPem: string;
+    /** The stack CA's key (PEM), for the tests that issue a certificate of their own. */
+    caKey: string;
     /** Client certificate files, by case. */
     certs: Record<string, ClientCert>;
     /** The edge's secret files (edge-secret.map, the native edge's; edge-secret.sha256, the relay's). */
@@ -259,7 +261,7 @@ export interface Lab {
 }
 
 /** Issues a certificate with the stack CA's key (for the expired and wrong-EKU cases). */
-function issueWithCa(
+export function issueWithCa(
     dir: string,
     name: string,
     caCert: string,
@@ -489,7 +491,7 @@ export async function startLab(): Promise<Lab> {
         wiki: echoes["wiki"]!.port,
     };
     const config = e2eConfig(ports, { users: ["dave", "mom", "sam"], withWiki: false });
-    const { caPem, certs, edgeFiles } = await pki(dir, config);
+    const { caPem, caKey, certs, edgeFiles } = await pki(dir, config);
     // sam is the removed user: in the CA's history, not in the current users.
     const model = e2eModel(e2eConfig(ports, { users: ["dave", "mom"], withWiki: false }));
     const server = serverCertificate(dir, e2eModel(e2eConfig(ports, { users: ["dave"], withWiki: true })));
@@ -554,6 +556,7 @@ export async function startLab(): Promise<Lab> {
         model,
         echoes,
         caPem,
+        caKey,
         certs,
         edgeFiles,
         caddyfile: configs.caddyfile,

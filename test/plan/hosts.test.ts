@@ -23,7 +23,7 @@ describe("more than one machine: a Mac edge and a Linux NAS (test/stacks/twohost
 
     it("puts every container on its own host's engine, and the NAS's services only there", () => {
         const onNas = ["jellyfin", "photos", "photos-db", "blog", CONTAINERS.gateway];
-        const onMac = ["caddy", "haproxy", "cloudflared", "dashboard", "notes"];
+        const onMac = ["caddy", "haproxy", "cloudflared", "dashboard", "notes", "status"];
         const nasContainers = ofType(run, CONTAINER).filter((c) => providerOf(c) === "docker-engine-nas");
         const macContainers = ofType(run, CONTAINER).filter((c) => providerOf(c) === "docker-engine");
         assert.deepEqual(nasContainers.map((c) => c.inputs.name).sort(), [...onNas, "cloudflared"].sort());

@@ -549,6 +549,38 @@ describe("provider semantics: healthchecks", () => {
     });
 });
 
+describe("provider semantics: monitoring", () => {
+    const isMonitoring = (n: string) =>
+        n.startsWith("monitoring") ||
+        n.startsWith("dashboard") ||
+        n.startsWith("client-ca-_monitor-") ||
+        ["docker-status", "docker-image-status", "docker-dashboard", "docker-image-dashboard"].includes(n);
+    for (const [label, make] of [
+        ["the example (Docker Desktop: the relay)", () => trimmed()],
+        ["the example on Linux (the edge container)", () => exampleLinux()],
+    ] as [string, () => Cfg][])
+        it(`${label}: turning monitoring and the dashboard on replaces nothing (the edge keeps its container)`, async () => {
+            await assertReplacesNothingShared(label, make(), {
+                name: "add homelab:monitoring and homelab:dashboard",
+                apply: (c) => {
+                    c["homelab:monitoring"] = {};
+                    c["homelab:dashboard"] = { name: "start" };
+                },
+                owns: isMonitoring,
+            });
+        });
+    it("with monitoring on, a service added or a user removed replaces neither the status container nor the edge", async () => {
+        for (const change of [
+            {
+                name: "add a service",
+                apply: (c: Cfg) => (svc(c)["books"] = { image: "lscr.io/linuxserver/calibre-web:0.6.24", port: 8083 }),
+            },
+            { name: "remove the user", apply: (c: Cfg) => (c["homelab:users"] = []), owns: ofUser("grandma.lee") },
+        ])
+            await assertReplacesNothingShared("lake", stackFile("lake"), change, "lake");
+    });
+});
+
 describe("provider semantics: more than one machine", () => {
     const twoHosts = () => stackFile("twohosts");
     const label = "two hosts";

@@ -1,0 +1,202 @@
+// @e2e: the status page's checks on loopback (homelab:monitoring). A real HAProxy runs the Linux
+// edge's production config with the monitor entry (the main frontend on the wildcard address and
+// the entry on HAProxy's own address, the same port, as in the edge container), in front of the
+// lab's real Caddy with the monitoring Caddyfile. The checks of the rendered Gatus config run from
+// the status container's address through that entry, with a stand-in for Gatus
+// (test/support/gatusStandIn.ts: Gatus cannot be built here): a private service and an mtls one
+// with the monitor's certificate are up, a stopped service is down, a certificate near its end is
+// red; nobody else gets in by the entry, and the monitor's address is trusted nowhere else.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as http from "http";
+import { ChildProcess, spawn } from "child_process";
+import { Lab, SOURCES, applyAndRevoke, issueWithCa } from "./lab";
+import { CLIENT_EXT } from "../support/openssl";
+import { haproxy3Binary } from "../support/binaries";
+import { renderEdgeCfg } from "../../render/haproxy";
+import { MONITOR_FILES, renderGatusConfig, renderMonitorHosts } from "../../render/gatus";
+import { CheckResult, runChecks } from "../support/gatusStandIn";
+import { Model } from "../../stacks/model";
+
+/** The edge's :443 in this test: the main frontend on every address, the monitor entry on HAProxy's own. */
+const PORT = { http: 18180, https: 18643 } as const;
+
+function waitListening(host: string, port: number): Promise<void> {
+    const until = Date.now() + 10_000;
+    return new Promise((resolve, reject) => {
+        const attempt = () => {
+            const s = require("net").connect({ host, port }, () => (s.destroy(), resolve()));
+            s.on("error", () =>
+                Date.now() > until ? reject(new Error(`${host}:${port} not listening`)) : setTimeout(attempt, 100),
+            );
+        };
+        attempt();
+    });
+}
+
+export function monitorTests(getLab: () => Lab): void {
+    describe("monitoring: the status page's checks through the edge's monitor entry (a stand-in for Gatus)", () => {
+        let lab: Lab;
+        let model: Model;
+        let edge: ChildProcess;
+        let dir: string;
+        let hostsFile: string;
+        const logs: string[] = [];
+        // The lab's server certificate lives two days, so the warning here is one day ahead.
+        const soon = new Date(Date.now() + 12 * 3600_000).toISOString();
+        const later = new Date(Date.now() + 400 * 86400_000).toISOString();
+
+        const check = async (from: string, text?: string): Promise<Map<string, CheckResult>> => {
+            const results = await runChecks(text ?? renderGatusConfig(model, certificates()), {
+                hostsFile,
+                configDir: dir,
+                localAddress: from,
+                port: PORT.https,
+                ca: lab.serverCa,
+            });
+            return new Map(results.map((r) => [r.name, r]));
+        };
+        const certificates = () => [
+            { name: "dave", notAfter: later },
+            { name: "mom", notAfter: soon },
+        ];
+        const apply = (allow: string[]) =>
+            applyAndRevoke(lab, {
+                users: ["dave", "mom"],
+                allow,
+                withWiki: true,
+                extraConfig: { "homelab:monitoring": { expiryWarningDays: 1 } },
+            });
+
+        before(async () => {
+            lab = getLab();
+            dir = path.join(lab.dir, "monitor");
+            fs.mkdirSync(dir);
+            // The monitor's certificate from the stack's CA (the program issues it the same way: pki tests).
+            const cert = issueWithCa(dir, "monitor", lab.caPem, lab.caKey, CLIENT_EXT);
+            fs.copyFileSync(cert.cert, path.join(dir, MONITOR_FILES.cert));
+            fs.copyFileSync(cert.key, path.join(dir, MONITOR_FILES.key));
+            lab.certs["monitor"] = cert;
+            const r = await apply(["dave", "mom", "monitor"]);
+            assert.equal(r.status, 0, r.stderr);
+            model = r.model;
+            assert.ok(model.monitoring, "the lab's stack has a status page");
+            hostsFile = renderMonitorHosts(model);
+            const a = model.addresses;
+            const cfg = renderEdgeCfg(model, {
+                bind: { http: `127.0.0.1:${PORT.http}`, https: `:::${PORT.https} v4v6` },
+                upstream: { kind: "caddy", host: a.caddy, sourceAddress: a.haproxy },
+                tailnetRanges: [`${SOURCES.tailnet}/32`],
+                monitor: { bind: `${a.haproxy}:${PORT.https}`, source: a.monitor },
+            });
+            const hdir = path.join(dir, "edge");
+            fs.mkdirSync(hdir);
+            fs.writeFileSync(path.join(hdir, "haproxy.cfg"), cfg);
+            edge = spawn(haproxy3Binary(), ["-W", "-db", "-C", hdir, "-f", "haproxy.cfg"], {
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            edge.stdout?.on("data", (d) => logs.push(String(d)));
+            edge.stderr?.on("data", (d) => logs.push(String(d)));
+            await waitListening(a.haproxy, PORT.https);
+        });
+
+        after(async () => {
+            edge?.kill("SIGTERM");
+            delete lab.certs["monitor"];
+            await applyAndRevoke(lab, { users: ["dave", "mom"], withWiki: true });
+        });
+
+        it("from the status container's address: the private service is up, the mtls one with the monitor's certificate", async () => {
+            const r = await check(model.addresses.monitor);
+            for (const name of ["media (private)", "cloud (private)", "cloud (mtls)", "wiki (mtls)"])
+                assert.equal(r.get(name)?.success, true, `${name}: ${JSON.stringify(r.get(name))}\n${logs.join("")}`);
+        });
+
+        it("a certificate near its end is red; one far from it is green (Caddy's clock)", async () => {
+            const r = await check(model.addresses.monitor);
+            assert.equal(r.get("certificate: dave")?.success, true, JSON.stringify(r.get("certificate: dave")));
+            assert.equal(r.get("certificate: mom")?.success, false, JSON.stringify(r.get("certificate: mom")));
+            assert.deepEqual(r.get("certificate: mom")?.conditions[0], ["[STATUS] == 200", true], "Caddy answered");
+        });
+
+        it("a served certificate inside the warning is red: the lab's two-day certificate with a three-day warning", async () => {
+            const warned: Model = {
+                ...model,
+                monitoring: { ...(model.monitoring as NonNullable<Model["monitoring"]>), expiryWarningDays: 3 },
+            };
+            const r = await check(model.addresses.monitor, renderGatusConfig(warned, certificates()));
+            const media = r.get("media (private)");
+            assert.equal(media?.success, false);
+            assert.deepEqual(
+                media?.conditions.map(([c, ok]) => `${c}: ${ok}`),
+                ["[CONNECTED] == true: true", "[STATUS] < 500: true", "[CERTIFICATE_EXPIRATION] > 72h: false"],
+            );
+        });
+
+        it("a stopped service is reported down, and up again once it is back", async () => {
+            const echo = lab.echoes["media"] as { server: http.Server; port: number };
+            const closed = new Promise<void>((resolve) => echo.server.close(() => resolve()));
+            echo.server.closeAllConnections();
+            await closed;
+            try {
+                const r = await check(model.addresses.monitor);
+                const media = r.get("media (private)");
+                assert.equal(media?.success, false, JSON.stringify(media));
+                assert.ok(
+                    media?.conditions.some(([c, ok]) => c === "[STATUS] < 500" && !ok),
+                    `Caddy answers 502 for it: ${JSON.stringify(media)}`,
+                );
+                assert.equal(r.get("cloud (private)")?.success, true, "the others stay up");
+            } finally {
+                await new Promise<void>((resolve) => echo.server.listen(echo.port, "127.0.0.1", () => resolve()));
+            }
+            assert.equal((await check(model.addresses.monitor)).get("media (private)")?.success, true);
+        });
+
+        it("the monitor's certificate off the allowlist: its mtls checks fail, its private ones do not", async () => {
+            assert.equal((await apply(["dave", "mom"])).status, 0);
+            try {
+                const r = await check(model.addresses.monitor);
+                assert.equal(r.get("cloud (mtls)")?.success, false, JSON.stringify(r.get("cloud (mtls)")));
+                assert.equal(r.get("cloud (private)")?.success, true);
+            } finally {
+                assert.equal((await apply(["dave", "mom", "monitor"])).status, 0);
+            }
+        });
+
+        it("the entry takes no other source: the WAN, the tailnet and the LAN get nothing through it", async () => {
+            for (const from of [SOURCES.wan, SOURCES.tailnet, SOURCES.lan]) {
+                const r = await check(from);
+                for (const [name, res] of r) assert.equal(res.success, false, `${name} from ${from}`);
+            }
+        });
+
+        it("the status container's address is trusted on its entry only: through the main frontend it is anyone", async () => {
+            // The same checks aimed at the edge's main frontend (every address but HAProxy's own).
+            const main = hostsFile.replace(
+                new RegExp(`^${model.addresses.haproxy.replace(/\./g, "\\.")}\\t`, "gm"),
+                "127.0.0.1\t",
+            );
+            const r = await runChecks(renderGatusConfig(model, certificates()), {
+                hostsFile: main,
+                configDir: dir,
+                localAddress: model.addresses.monitor,
+                port: PORT.https,
+                ca: lab.serverCa,
+            });
+            const by = new Map(r.map((x) => [x.name, x]));
+            // Untrusted at the main frontend: the client-certificate listener, where private names have no route.
+            assert.equal(by.get("media (private)")?.success, false, JSON.stringify(by.get("media (private)")));
+            // A tailnet device through the main frontend still gets in: the two binds share the port.
+            const tailnet = await runChecks(renderGatusConfig(model, certificates()), {
+                hostsFile: main,
+                configDir: dir,
+                localAddress: SOURCES.tailnet,
+                port: PORT.https,
+                ca: lab.serverCa,
+            });
+            assert.equal(tailnet.find((x) => x.name === "media (private)")?.success, true);
+        });
+    });
+}
