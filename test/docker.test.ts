@@ -54,6 +54,7 @@ import { containerReadBack, networkReadBack, readBackInputs } from "./providers/
 import { Engine, startEngine } from "./docker/engine";
 import { V6Clients, v6Clients } from "./docker/v6clients";
 import { hostsSuite } from "./docker/hosts";
+import { monitorSuite } from "./docker/monitor";
 import {
     ECHO_IMAGE,
     buildCaddyImage,
@@ -1140,4 +1141,5 @@ if (ENABLED) {
     });
 
     hostsSuite(log);
+    monitorSuite(log);
 }

@@ -62,6 +62,8 @@ export interface StackOptions {
     users: string[];
     /** IPv6 on the Linux edge: a tailnet IPv6 address, a listed IPv6 LAN address, docker.ip6tables. */
     ipv6?: boolean;
+    /** Further stack keys (e.g. homelab:monitoring). */
+    extra?: Record<string, unknown>;
 }
 
 /** The IPv6 side of the stack (StackOptions.ipv6) and of its clients in a network namespace of their own. */
@@ -121,6 +123,7 @@ export function stackConfig(dir: string, o: StackOptions): Record<string, unknow
         },
         "homelab:services": services,
         "homelab:users": o.users.map((name) => ({ name })),
+        ...(o.extra ?? {}),
     };
 }
 

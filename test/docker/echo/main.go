@@ -2,12 +2,15 @@
 // that answers with its name, the Host header and X-Forwarded-For as JSON, streams chunks on
 // /stream, and doubles as a network probe (`echo probe host:port`) so the segmentation tests can
 // tell "no such name", "refused", "unreachable" and "timed out" apart without guessing from a
-// tool's wording; `lookup` and `get` resolve and fetch as a Go program (Caddy) would. Standard
-// library only; built with CGO_ENABLED=0.
+// tool's wording; `lookup` and `get` resolve and fetch as a Go program (Caddy) would, and
+// `tlsget` fetches over HTTPS as Gatus (a Go program) does, with an optional client certificate.
+// Standard library only; built with CGO_ENABLED=0.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +34,8 @@ func main() {
 			os.Exit(lookup(os.Args[2:]))
 		case "get":
 			os.Exit(get(os.Args[2:]))
+		case "tlsget":
+			os.Exit(tlsget(os.Args[2:]))
 		}
 	}
 	name := os.Getenv("ECHO_NAME")
@@ -168,4 +173,69 @@ func probe(args []string) int {
 	}
 	fmt.Printf("%s %v\n", word, err)
 	return 1
+}
+
+// tlsget [-addr host:port] [-ca file] [-cert file -key file] url: one bounded HTTPS GET as a Go
+// program makes it (the name resolved through /etc/nsswitch.conf and /etc/hosts, then DNS, unless
+// -addr says where to connect), verifying the server against -ca; prints the status code and the
+// body, or "error" and the reason.
+func tlsget(args []string) int {
+	var addr, ca, cert, key string
+	for len(args) > 1 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-addr":
+			addr = args[1]
+		case "-ca":
+			ca = args[1]
+		case "-cert":
+			cert = args[1]
+		case "-key":
+			key = args[1]
+		default:
+			fmt.Printf("error unknown flag %s\n", args[0])
+			return 2
+		}
+		args = args[2:]
+	}
+	if len(args) != 1 {
+		fmt.Println("error usage: tlsget [-addr host:port] [-ca file] [-cert file -key file] url")
+		return 2
+	}
+	cfg := &tls.Config{}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			fmt.Printf("error %v\n", err)
+			return 2
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		cfg.RootCAs = pool
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			fmt.Printf("error %v\n", err)
+			return 2
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	transport := &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}
+	transport.DialContext = func(ctx context.Context, network, a string) (net.Conn, error) {
+		if addr != "" {
+			a = addr
+		}
+		return dialer.DialContext(ctx, network, a)
+	}
+	client := &http.Client{Timeout: 8 * time.Second, Transport: transport}
+	res, err := client.Get(args[0])
+	if err != nil {
+		fmt.Printf("error %v\n", err)
+		return 1
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	fmt.Printf("%d %s", res.StatusCode, body)
+	return 0
 }
