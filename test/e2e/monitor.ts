@@ -11,16 +11,18 @@ import * as fs from "fs";
 import * as path from "path";
 import * as http from "http";
 import { ChildProcess, spawn } from "child_process";
-import { Lab, SOURCES, applyAndRevoke, issueWithCa } from "./lab";
+import { LAB_RELAY_LIMITS, Lab, SOURCES, applyAndRevoke, issueWithCa } from "./lab";
 import { CLIENT_EXT } from "../support/openssl";
 import { haproxy3Binary } from "../support/binaries";
-import { renderEdgeCfg } from "../../render/haproxy";
+import { renderEdgeCfg, renderRelayCfg } from "../../render/haproxy";
 import { MONITOR_FILES, renderGatusConfig, renderMonitorHosts } from "../../render/gatus";
 import { CheckResult, runChecks } from "../support/gatusStandIn";
 import { Model } from "../../stacks/model";
 
 /** The edge's :443 in this test: the main frontend on every address, the monitor entry on HAProxy's own. */
 const PORT = { http: 18180, https: 18643 } as const;
+/** The Mac shape's relay in this test: its two ports, and its monitor entry on HAProxy's own address. */
+const RELAY_PORTS = { plain: 8473, mtls: 9473, monitor: 18644 } as const;
 
 function waitListening(host: string, port: number): Promise<void> {
     const until = Date.now() + 10_000;
@@ -40,6 +42,7 @@ export function monitorTests(getLab: () => Lab): void {
         let lab: Lab;
         let model: Model;
         let edge: ChildProcess;
+        let relay: ChildProcess;
         let dir: string;
         let hostsFile: string;
         const logs: string[] = [];
@@ -99,10 +102,34 @@ export function monitorTests(getLab: () => Lab): void {
             edge.stdout?.on("data", (d) => logs.push(String(d)));
             edge.stderr?.on("data", (d) => logs.push(String(d)));
             await waitListening(a.haproxy, PORT.https);
+            // The Mac shape: the relay container's config with the same entry (the native edge has none).
+            const rdir = path.join(dir, "relay");
+            fs.mkdirSync(rdir);
+            fs.writeFileSync(
+                path.join(rdir, "haproxy.cfg"),
+                renderRelayCfg(model, {
+                    bind: { plain: `127.0.0.1:${RELAY_PORTS.plain}`, mtls: `127.0.0.1:${RELAY_PORTS.mtls}` },
+                    caddyHost: a.caddy,
+                    sourceAddress: a.haproxy,
+                    // The lab's smaller limits: production's need more open files than this machine allows a process.
+                    limits: LAB_RELAY_LIMITS,
+                    monitor: { bind: `${a.haproxy}:${RELAY_PORTS.monitor}`, source: a.monitor },
+                }),
+            );
+            fs.writeFileSync(path.join(rdir, "edge-secret.sha256"), `${"0".repeat(64)}\n`);
+            relay = spawn(haproxy3Binary(), ["-W", "-db", "-C", rdir, "-f", "haproxy.cfg"], {
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            relay.stdout?.on("data", (d) => logs.push(String(d)));
+            relay.stderr?.on("data", (d) => logs.push(String(d)));
+            await waitListening(a.haproxy, RELAY_PORTS.monitor).catch((e) => {
+                throw new Error(`${String(e)}\n${logs.join("")}`);
+            });
         });
 
         after(async () => {
             edge?.kill("SIGTERM");
+            relay?.kill("SIGTERM");
             delete lab.certs["monitor"];
             await applyAndRevoke(lab, { users: ["dave", "mom"], withWiki: true });
         });
@@ -111,6 +138,25 @@ export function monitorTests(getLab: () => Lab): void {
             const r = await check(model.addresses.monitor);
             for (const name of ["media (private)", "cloud (private)", "cloud (mtls)", "wiki (mtls)"])
                 assert.equal(r.get(name)?.success, true, `${name}: ${JSON.stringify(r.get(name))}\n${logs.join("")}`);
+        });
+
+        it("the Mac shape: the relay's monitor entry lets the status container in the same way, and nobody else", async () => {
+            const viaRelay = async (from: string) =>
+                new Map(
+                    (
+                        await runChecks(renderGatusConfig(model, certificates()), {
+                            hostsFile,
+                            configDir: dir,
+                            localAddress: from,
+                            port: RELAY_PORTS.monitor,
+                            ca: lab.serverCa,
+                        })
+                    ).map((r) => [r.name, r]),
+                );
+            const r = await viaRelay(model.addresses.monitor);
+            for (const name of ["media (private)", "cloud (mtls)"])
+                assert.equal(r.get(name)?.success, true, `${name}: ${JSON.stringify(r.get(name))}\n${logs.join("")}`);
+            for (const [name, res] of await viaRelay(SOURCES.tailnet)) assert.equal(res.success, false, name);
         });
 
         it("a certificate near its end is red; one far from it is green (Caddy's clock)", async () => {
