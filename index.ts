@@ -129,7 +129,7 @@ export = async () => {
                       part: plan.monitoring,
                       certificate: ca.monitor.certificate,
                       key: ca.monitor.key,
-                      certificates: watchedCertificates(ca),
+                      certificates: watchedCertificates(ca, model),
                   },
                   { providers: [engine] },
               )

@@ -108,7 +108,7 @@ export class DockerHost extends pulumi.ComponentResource {
             extra: pulumi.CustomResourceOptions = {},
         ): docker.Container => {
             const c = new docker.Container(
-                `${name}-${spec.name}`,
+                `${name}-${spec.resourceName ?? spec.name}`,
                 containerArgs(spec, image, this.networkNames, sources),
                 {
                     ...child,
@@ -158,7 +158,7 @@ export class DockerHost extends pulumi.ComponentResource {
                 spec.name,
                 container(
                     spec,
-                    remote(spec.image.ref, `${name}-image-${spec.name}`).imageId,
+                    remote(spec.image.ref, `${name}-image-${spec.resourceName ?? spec.name}`).imageId,
                     after.length > 0 ? { dependsOn: after } : {},
                 ),
             );

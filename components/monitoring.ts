@@ -15,7 +15,15 @@ import versions from "../render/versions.json";
 /** The command that makes a folder on the Docker host hold exactly a bundle's files. */
 function filesCommand(
     name: string,
-    args: { engine: string; dir: string; files: pulumi.Input<string>; inPlace: string[]; secret: boolean },
+    args: {
+        engine: string;
+        dir: string;
+        files: pulumi.Input<string>;
+        inPlace: string[];
+        /** Put in place after the others: the config that names them. */
+        last: string[];
+        secret: boolean;
+    },
     opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
     return new command.local.Command(
@@ -32,6 +40,7 @@ function filesCommand(
                 WRITE: FILES_WRITE,
                 OWNER: MONITOR_USER,
                 IN_PLACE: args.inPlace.join(" "),
+                LAST: args.last.join(" "),
             },
             stdin: args.files,
         },
@@ -78,6 +87,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 dir: part.dir,
                 files: bundle,
                 inPlace: [MONITOR_ETC.hosts, MONITOR_ETC.nsswitch],
+                last: ["config.yaml"],
                 secret: true,
             },
             { parent: this, dependsOn: [writer] },
@@ -103,6 +113,7 @@ export class Dashboard extends pulumi.ComponentResource {
                 dir: args.part.dir,
                 files: packFiles({ "glance.yml": args.part.config }),
                 inPlace: [],
+                last: [],
                 secret: false,
             },
             { parent: this, dependsOn: [writer] },

@@ -1,7 +1,8 @@
 // What the stack watches and lists about its client certificates: the status page's expiry checks
 // (homelab:monitoring) and the stack output that names every identity the CA has issued to.
 import * as pulumi from "@pulumi/pulumi";
-import { ClientCa } from "./clientCa";
+import { ClientCa, MONITOR_IDENTITY } from "./clientCa";
+import { earlyRenewalHours } from "../pki/profile";
 import { WatchedCertificate, monitorPlan } from "../render/gatus";
 import { Model } from "../stacks/model";
 
@@ -9,13 +10,34 @@ import { Model } from "../stacks/model";
 export const MONITOR_KEY = "_monitor";
 
 /** Every client certificate and the CA, with when each ends: what the status page warns about. */
-export function watchedCertificates(ca: ClientCa): pulumi.Output<WatchedCertificate[]> {
+/** The checks of the stack's own certificates: names no person's (a user's name has no space) can be. */
+export const MONITOR_CHECK = "monitor (the status page's own)";
+export const CA_CHECK = "client CA (pulumi up does not renew it)";
+
+function validityOf(model: Model, user: string): number {
+    return model.users.find((u) => u.name === user)?.validityDays ?? 365;
+}
+
+export function watchedCertificates(ca: ClientCa, model: Model): pulumi.Output<WatchedCertificate[]> {
     return pulumi
         .all([ca.notAfter, ca.caNotAfter, ca.monitor ? ca.monitor.notAfter : pulumi.output(undefined)])
         .apply(([users, caEnd, monitorEnd]) => [
-            ...Object.entries(users).map(([name, notAfter]) => ({ name, notAfter })),
-            ...(monitorEnd ? [{ name: "monitor (the status page's own)", notAfter: monitorEnd }] : []),
-            { name: "client CA", notAfter: caEnd },
+            ...Object.entries(users).map(([name, notAfter]) => ({
+                name,
+                notAfter,
+                renewalDays: earlyRenewalHours(validityOf(model, name)) / 24,
+            })),
+            ...(monitorEnd
+                ? [
+                      {
+                          name: MONITOR_CHECK,
+                          notAfter: monitorEnd,
+                          renewalDays: earlyRenewalHours(MONITOR_IDENTITY.validityDays) / 24,
+                      },
+                  ]
+                : []),
+            // Never renewed by pulumi up: a new CA is a new certificate for everyone.
+            { name: CA_CHECK, notAfter: caEnd },
         ]);
 }
 

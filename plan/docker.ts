@@ -28,6 +28,7 @@ import {
     CONTAINERS,
     DATA_DIRS,
     HAPROXY_ETC,
+    DASHBOARD_USER,
     MONITOR_ETC,
     MONITOR_USER,
     RELAY_PORTS,
@@ -132,6 +133,8 @@ export interface ContainerSpec extends ContainerSettings {
     uploads: { file: string; content: string }[];
     /** Containers (by name) that must exist first. */
     dependsOn: string[];
+    /** The container's resource name, when it must not follow its name (the status container's). */
+    resourceName?: string;
     /**
      * Seconds `pulumi destroy` (or a replacement) waits for the container to stop after SIGTERM
      * before it removes it by force. The Docker provider kills at once when this is unset, whatever
@@ -473,9 +476,16 @@ export function needsDdns(model: Model): boolean {
 }
 
 /** Hardening for the stack's own helpers that need nothing of the host: no root, no capabilities. */
-function hardened(): Pick<ContainerSpec, "user" | "readOnlyRoot" | "capDrop" | "securityOpts"> {
-    return { user: MONITOR_USER, readOnlyRoot: true, capDrop: ["ALL"], securityOpts: ["no-new-privileges:true"] };
+function hardened(user: string): Pick<ContainerSpec, "user" | "readOnlyRoot" | "capDrop" | "securityOpts"> {
+    return { user, readOnlyRoot: true, capDrop: ["ALL"], securityOpts: ["no-new-privileges:true"] };
 }
+
+/**
+ * The status container's resource name, whatever its service name: renaming homelab:monitoring.name
+ * replaces the container (Docker's provider deletes a container before its replacement), where a
+ * new resource would be created beside the old one and be refused its fixed address.
+ */
+export const MONITOR_RESOURCE = "monitoring-status";
 
 /** The status container's folder on the edge host: its config, hosts file and the monitor's certificate. */
 export function monitoringDir(model: Model): string {
@@ -487,30 +497,28 @@ export function dashboardDir(model: Model): string {
 }
 
 /**
- * The status container (homelab:monitoring), a service of the stack planned as one, and besides:
- * on the edge network at its fixed address (the one source the edge's monitor entry takes), on
- * Docker's default bridge (public checks go out through Cloudflare, as anyone's), its config folder
- * read-only, and its own /etc/hosts (every private and mtls name at the edge's address) and
- * nsswitch.conf (the hosts file before DNS). No root, no capabilities (it cannot take another
- * container's address on the edge network), a read-only root.
+ * The status container (homelab:monitoring), a service of the stack planned as one, but on the
+ * edge network alone, at its fixed address (the one source the edge lets skip the split): Caddy
+ * reaches its page there, and its public checks go out from there through Cloudflare, as anyone's.
+ * On no other network: it reaches no service but through the edge and Caddy, and no service
+ * reaches it. Its config folder read-only, its own /etc/hosts (every private and mtls name at the
+ * edge's address) and nsswitch.conf (the hosts file before DNS). No root, no capabilities (it
+ * cannot answer for another container's address on the edge network), a read-only root.
  */
-export function monitorContainer(model: Model, s: ManagedService, networks?: NetworkKey[]): ContainerSpec {
-    const c = serviceContainer(model, s, networks);
+export function monitorContainer(model: Model, s: ManagedService): ContainerSpec {
+    const c = serviceContainer(model, s, []);
     const dir = monitoringDir(model);
     return {
         ...c,
+        resourceName: MONITOR_RESOURCE,
         mounts: [
             { hostPath: dir, containerPath: GATUS.configDir, readOnly: true },
             { hostPath: `${dir}/${MONITOR_ETC.hosts}`, containerPath: "/etc/hosts", readOnly: true },
             { hostPath: `${dir}/${MONITOR_ETC.nsswitch}`, containerPath: "/etc/nsswitch.conf", readOnly: true },
         ],
-        networks: [
-            ...c.networks,
-            attach(model, "edge", s.name, model.addresses.monitor),
-            attach(model, "bridge", s.name),
-        ],
+        networks: [attach(model, "edge", s.name, model.addresses.monitor)],
         hosts: [],
-        ...hardened(),
+        ...hardened(MONITOR_USER),
     };
 }
 
@@ -520,13 +528,13 @@ export function dashboardContainer(model: Model, s: ManagedService, networks?: N
     return {
         ...c,
         mounts: [{ hostPath: dashboardDir(model), containerPath: GLANCE.configDir, readOnly: true }],
-        ...hardened(),
+        ...hardened(DASHBOARD_USER),
     };
 }
 
 /** A managed service's container: the status page and the dashboard have their own plans. */
 function plannedService(model: Model, s: ManagedService, networks?: NetworkKey[]): ContainerSpec {
-    if (s.name === model.monitoring?.service) return monitorContainer(model, s, networks);
+    if (s.name === model.monitoring?.service) return monitorContainer(model, s);
     if (s.name === model.dashboard?.service) return dashboardContainer(model, s, networks);
     return serviceContainer(model, s, networks);
 }

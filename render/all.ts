@@ -15,13 +15,12 @@ const DOCKER_DNS = { nameserver: "127.0.0.11:53" };
 
 /** The HAProxy container's config: the edge itself on Linux, the relay on a Mac runtime. */
 export function renderContainerHaproxyCfg(model: Model): string {
-    const monitor = model.monitoring ? { monitor: monitorEntry(model) } : {};
     if (model.edge === "native")
         return renderRelayCfg(model, {
             caddyHost: CONTAINERS.caddy,
             resolvers: DOCKER_DNS,
             admin: CADDY_HOLD.admin,
-            ...monitor,
+            ...(model.monitoring ? { monitor: monitorEntry(model) } : {}),
         });
     const ports = edgeContainerPorts(edgeHostAddresses(model).length);
     const bind = (which: "http" | "https") => `${ports.map((p) => `:::${p[which]}`).join(",")} v4v6`;
@@ -29,11 +28,11 @@ export function renderContainerHaproxyCfg(model: Model): string {
         bind: { http: bind("http"), https: bind("https") },
         upstream: { kind: "caddy", host: CONTAINERS.caddy, resolvers: DOCKER_DNS },
         admin: CADDY_HOLD.admin,
-        ...monitor,
+        ...(model.monitoring ? { monitorSource: model.addresses.monitor } : {}),
     });
 }
 
-/** The status container's way in: on the edge container's own address on the edge network, port 443. */
+/** The relay's entry for the status container: its own address on the edge network, port 443 (the Mac runtimes). */
 export function monitorEntry(model: Model): MonitorEntry {
     return { bind: `${model.addresses.haproxy}:443`, source: model.addresses.monitor };
 }

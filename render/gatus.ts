@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import { Model, PLANES, Plane, Service, hostOf } from "../stacks/model";
 import { ALERT_TOKEN_ENV } from "../stacks/model";
-import { GATUS } from "../stacks/monitoring";
+import { GATUS, gatusKeyPart } from "../stacks/monitoring";
 import { canonicalGoDuration } from "../stacks/grammar";
 
 /** The monitor's certificate and key, in the status container's config folder. */
@@ -17,12 +17,33 @@ export const CLOCK_PATH = "/.well-known/homelab/clock";
 /** The group of a check of a service on the edge host; further hosts' checks are grouped by name. */
 export const EDGE_GROUP = "edge host";
 
+/** The status page's group of a host's checks: "edge host", "host nas" (never the same key). */
+export function checkGroup(host: string | undefined): string {
+    return host === undefined ? EDGE_GROUP : `host ${host}`;
+}
+
 /** A certificate whose expiry the status page watches: a person's, the monitor's, a CA. */
 export interface WatchedCertificate {
     /** What it is, for the check's name: "dave", "monitor", "client CA". */
     name: string;
     /** When it expires (RFC 3339). */
     notAfter: string;
+    /**
+     * How many days before its end `pulumi up` renews it (pki/profile.ts earlyRenewalHours); absent
+     * for one it never renews (the CA).
+     */
+    renewalDays?: number;
+}
+
+/**
+ * How many days before a client certificate's end its check turns red: expiryWarningDays, but never
+ * before halfway through the days in which `pulumi up` renews it (a warning nobody can clear by
+ * running it would be noise).
+ */
+export function warningDays(c: WatchedCertificate, expiryWarningDays: number): number {
+    return c.renewalDays === undefined
+        ? expiryWarningDays
+        : Math.max(1, Math.min(expiryWarningDays, Math.floor(c.renewalDays / 2)));
 }
 
 /** What the monitor does not check, and why: shown on the status page and in the stack outputs. */
@@ -72,6 +93,19 @@ export function clockUrl(model: Model): { url: string; plane: Plane } {
     if (h?.private) return { url: `https://${h.private}${CLOCK_PATH}`, plane: "private" };
     if (h?.mtls) return { url: `https://${h.mtls}${CLOCK_PATH}`, plane: "mtls" };
     throw new Error("internal: the status page is on neither the private nor the mtls plane");
+}
+
+/**
+ * The client settings of a check through the edge: with a certificate authority other than Let's
+ * Encrypt's production one (homelab:acme.ca: staging, or a private CA), Gatus cannot verify what
+ * Caddy serves against the public roots, so it does not try (the expiry is still read).
+ */
+function edgeClient(model: Model, withCertificate: boolean): { client?: Record<string, unknown> } {
+    const client = {
+        ...(model.acme.ca ? { insecure: true } : {}),
+        ...(withCertificate ? monitorTls() : {}),
+    };
+    return Object.keys(client).length > 0 ? { client } : {};
 }
 
 function monitorTls(): Record<string, unknown> {
@@ -124,17 +158,18 @@ export function renderGatusConfig(model: Model, certificates: WatchedCertificate
     const m = model.monitoring;
     if (!m) throw new Error("internal: no homelab:monitoring");
     const interval = canonicalGoDuration(m.interval);
-    const warnHours = m.expiryWarningDays * 24;
+    const servedHours = m.servedExpiryWarningDays * 24;
     const endpoints: Endpoint[] = [];
     const { checks } = monitorPlan(model);
     for (const { service: s, plane } of checks) {
+        const viaEdge = plane !== "public";
         endpoints.push({
             name: `${s.name} (${PLANE_WORD[plane]})`,
-            group: hostOf(s) ?? EDGE_GROUP,
+            group: checkGroup(hostOf(s)),
             url: `https://${s.hostnames[plane] as string}/`,
             interval,
-            ...(plane === "mtls" ? { client: monitorTls() } : {}),
-            conditions: ["[CONNECTED] == true", "[STATUS] < 500", `[CERTIFICATE_EXPIRATION] > ${warnHours}h`],
+            ...(viaEdge ? edgeClient(model, plane === "mtls") : {}),
+            conditions: ["[CONNECTED] == true", "[STATUS] < 500", `[CERTIFICATE_EXPIRATION] > ${servedHours}h`],
             ...alertRefs(model),
         });
     }
@@ -145,11 +180,14 @@ export function renderGatusConfig(model: Model, certificates: WatchedCertificate
             group: "certificates",
             url: clock.url,
             interval,
-            ...(clock.plane === "mtls" ? { client: monitorTls() } : {}),
-            // Red from `expiryWarningDays` before the certificate's end (Caddy's clock, Unix seconds).
-            conditions: ["[STATUS] == 200", `[BODY] < ${warnAt(c.notAfter, m.expiryWarningDays)}`],
+            ...edgeClient(model, clock.plane === "mtls"),
+            // Red some days before the certificate's end (Caddy's clock, Unix seconds).
+            conditions: ["[STATUS] == 200", `[BODY] < ${warnAt(c.notAfter, warningDays(c, m.expiryWarningDays))}`],
             ...alertRefs(model),
         });
+    const keys = endpoints.map((e) => `${gatusKeyPart(e.group)}_${gatusKeyPart(e.name)}`);
+    const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (twice) throw new Error(`internal: two status checks have the key ${twice} (Gatus would refuse the config)`);
     const alertingSection = alerting(model);
     const config = {
         // A config Gatus cannot load is logged and the last good one kept (by default it would exit).

@@ -187,8 +187,12 @@ export interface EdgeOptions {
     tailnetRanges?: string[];
     /** HAProxy's admin socket (CADDY_HOLD.admin), when this edge connects to Caddy and can be held. */
     admin?: string;
-    /** homelab:monitoring: the status container's way in (container edge only). */
-    monitor?: MonitorEntry;
+    /**
+     * homelab:monitoring (the Linux edge): the status container's address, let into the main
+     * frontend. Not an entry of its own: Docker hands the edge every published connection at the
+     * container's own address, so a listener bound there would take the tailnet's :443.
+     */
+    monitorSource?: string;
 }
 
 /** The status container's way in: where the entry listens, and the one source it takes. */
@@ -215,29 +219,47 @@ export interface RelayOptions {
     monitor?: MonitorEntry;
 }
 
-/** How many connections the status container may hold open through its entry. */
+/** How many connections the status container may hold open at the edge (or through the relay's entry). */
 export const MONITOR_MAXCONN = 64;
+/** mtls names per `req.ssl_sni` line: HAProxy takes at most 64 words a line. */
+const SNI_NAMES_PER_LINE = 32;
+
+/** The status container's address as an ACL value (and its IPv4-mapped form). */
+function monitorAcl(source: string): string {
+    return `    acl monitor src ${withMapped([source.includes(":") ? `${source}/128` : `${source}/32`]).join(" ")}`;
+}
 
 /**
- * The status container's way in (homelab:monitoring): it takes one source, the status container's
- * fixed address on the edge network, and sends each connection by its TLS name as the edge sends
- * a client's: an mtls name to Caddy's client-certificate listener (the monitor shows its own
- * certificate there), every other name to the plain listener, which trusts that one address. The
- * PROXY header carries the status container's address, so Caddy's guard sees who it is.
+ * Where a connection from the status container goes: by its TLS name as the edge sends a client's,
+ * an mtls name to Caddy's client-certificate listener (the monitor shows its own certificate
+ * there), every other name to the plain listener, which trusts that one address. The PROXY header
+ * carries the status container's address, so Caddy's guard sees who it is.
  */
-export function monitorFrontend(model: Model, entry: MonitorEntry, hasMtlsBackend: boolean): string[] {
-    const src = entry.source.includes(":") ? `${entry.source}/128` : `${entry.source}/32`;
-    const mtlsNames = hasMtlsBackend ? model.services.flatMap((s) => (s.hostnames.mtls ? [s.hostnames.mtls] : [])) : [];
+function monitorRoutes(model: Model, hasMtlsBackend: boolean, cond: string): string[] {
+    const names = hasMtlsBackend ? model.services.flatMap((s) => (s.hostnames.mtls ? [s.hostnames.mtls] : [])) : [];
+    const lines: string[] = [];
+    for (let i = 0; i < names.length; i += SNI_NAMES_PER_LINE)
+        lines.push(
+            `    use_backend caddy_mtls if ${cond}{ req.ssl_sni -i ${names.slice(i, i + SNI_NAMES_PER_LINE).join(" ")} }`,
+        );
+    return [...lines, cond ? `    use_backend caddy_plain if ${cond.trim()}` : "    default_backend caddy_plain"];
+}
+
+/**
+ * The relay's entry for the status container (homelab:monitoring on a Mac runtime): on the relay's
+ * own address on the edge network, port 443 (nothing is published there), one source only.
+ */
+export function monitorFrontend(model: Model, entry: MonitorEntry): string[] {
     return [
         "# The status container's way in: its address only; mtls names to the certificate listener.",
         "frontend from_monitor",
         `    bind ${entry.bind}`,
         `    maxconn ${MONITOR_MAXCONN}`,
-        `    tcp-request connection reject unless { src ${withMapped([src]).join(" ")} }`,
+        monitorAcl(entry.source),
+        "    tcp-request connection reject unless monitor",
         `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
         "    tcp-request content reject unless { req.ssl_hello_type 1 }",
-        ...(mtlsNames.length > 0 ? [`    use_backend caddy_mtls if { req.ssl_sni -i ${mtlsNames.join(" ")} }`] : []),
-        "    default_backend caddy_plain",
+        ...monitorRoutes(model, true, ""),
         "",
     ];
 }
@@ -424,16 +446,26 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
         `    bind ${opts.bind.https}`,
         // Explicit, so releasing a hold puts back exactly this limit.
         ...(admin !== undefined ? [`    maxconn ${EDGE_LIMITS.maxconn}`] : []),
+        // The status container (homelab:monitoring), its one address: a limit of its own (it may not
+        // fill the edge, as no container may), then past the other sources' limits and the split.
+        ...(opts.monitorSource
+            ? [
+                  monitorAcl(opts.monitorSource),
+                  "    tcp-request connection track-sc0 src,ipmask(32,64) table per_source if monitor",
+                  `    tcp-request connection reject if monitor { sc0_conn_cur gt ${MONITOR_MAXCONN} }`,
+                  "    tcp-request connection accept if monitor",
+              ]
+            : []),
         ...sourceRules(model, opts, split),
         // Wait for a TLS ClientHello before choosing; anything else, or nothing in time, is dropped.
         `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
         "    tcp-request content reject unless { req.ssl_hello_type 1 }",
+        ...(opts.monitorSource ? monitorRoutes(model, split, "monitor ") : []),
         ...(split
             ? [`    use_backend caddy_plain if ${trustedIf(model)}`, "    default_backend caddy_mtls"]
             : ["    default_backend caddy_plain"]),
         "",
     );
-    if (opts.monitor) L.push(...monitorFrontend(model, opts.monitor, split));
     L.push("backend caddy_plain", edgeServer(up, ports.plain), "");
     if (split) L.push("backend caddy_mtls", edgeServer(up, ports.mtls), "");
     return L.join("\n");
@@ -483,7 +515,7 @@ export function renderRelayCfg(model: Model, opts: RelayOptions): string {
         ...edgeOnly,
         "    default_backend caddy_mtls",
         "",
-        ...(opts.monitor ? monitorFrontend(model, opts.monitor, true) : []),
+        ...(opts.monitor ? monitorFrontend(model, opts.monitor) : []),
         "backend caddy_plain",
         server(ports.plain),
         "",

@@ -7,5 +7,5 @@
 # restarted or replaced.
 set -eu
 : "${CONFIG_DIR:?}" "${IMAGE:?}" "${WRITE:?}" "${OWNER:?}"
-result=$(docker run --rm -i --user 0 --network none -e OWNER="$OWNER" -e IN_PLACE="${IN_PLACE:-}" -v "$CONFIG_DIR:/cfg" --entrypoint sh "$IMAGE" -c "$WRITE")
+result=$(docker run --rm -i --user 0 --network none -e OWNER="$OWNER" -e IN_PLACE="${IN_PLACE:-}" -e LAST="${LAST:-}" -v "$CONFIG_DIR:/cfg" --entrypoint sh "$IMAGE" -c "$WRITE")
 echo "files in $CONFIG_DIR: $result"

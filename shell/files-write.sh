@@ -3,7 +3,8 @@
 # bundle; render/reload.ts packFiles), each renamed into place, except the files named in $IN_PLACE,
 # which are written in place (a file bind-mounted on its own, such as the status container's
 # /etc/hosts, must keep its inode for the container to see the new content). A file holding a private key is $OWNER's alone (0600); every other file is readable by
-# all (0644). Prints "changed" or "unchanged". Needs lib.sh (unpack) before it: render/reload.ts
+# all (0644); the files named in $LAST are put in place after the others. Prints "changed" or
+# "unchanged". Needs lib.sh (unpack) before it: render/reload.ts
 # FILES_WRITE puts the two together.
 # shellcheck shell=sh
 set -eu
@@ -16,8 +17,17 @@ mkdir -p "$STAGE"
 unpack "$STAGE"
 changed=no
 names=" "
+# The files named in $LAST go in after the others: a program that rereads its config when it
+# changes (Gatus, Glance) then finds the files it names (a renewed certificate and key) already new.
+order=""
 for f in "$STAGE"/*; do
   [ -f "$f" ] || continue
+  case " ${LAST:-} " in *" $(basename "$f") "*) ;; *) order="$order $f" ;; esac
+done
+for n in ${LAST:-}; do
+  if [ -f "$STAGE/$n" ]; then order="$order $STAGE/$n"; fi
+done
+for f in $order; do
   n=$(basename "$f")
   names="$names$n "
   t="$DIR/$n"

@@ -1,5 +1,6 @@
 // Reads the `homelab:*` stack config through Pulumi and validates it. The only place that
 // touches Pulumi config; everything after it works on the typed Model.
+import { alertTokenProblem } from "./monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import { Model } from "./model";
 import { ConfigError, NAMESPACE, Problem, RawConfig, validate } from "./validate";
@@ -112,6 +113,12 @@ export function loadConfig(): LoadedConfig {
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         problems.unshift(...e.problems);
+    }
+    const alerts = model?.monitoring?.alerts;
+    if (alerts?.tokenSecret && secretValues?.[alerts.tokenSecret] !== undefined) {
+        // The value is checked here, where it is known, and never repeated in a message.
+        const p = alertTokenProblem(secretValues[alerts.tokenSecret] as string, alerts.kind);
+        if (p) problems.push({ key: `${prefix}secrets.${alerts.tokenSecret}`, message: p });
     }
     if (problems.length > 0 || !model) throw new ConfigError(problems);
     return { model, secrets: pulumi.secret(secretValues ?? {}), cloudflareToken: pulumi.secret(token as string) };

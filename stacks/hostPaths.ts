@@ -364,6 +364,11 @@ export function hostPathRules(dataDir: string, dockerSocket?: string): HostPathR
         overlap(`${dataDir}/edge`, "holds the edge's key"),
         overlap(`${dataDir}/gateway`, "holds a further host's gateway key and config (homelab:hosts)"),
         overlap(
+            `${dataDir}/monitoring`,
+            "holds the status container's key (a client certificate on the allowlist), its config and names (homelab:monitoring)",
+        ),
+        overlap(`${dataDir}/dashboard`, "holds the dashboard's config (homelab:dashboard)"),
+        overlap(
             `${dataDir}/cloudflared`,
             "holds the CA certificates cloudflared trusts for public upstreams (a certificate written there would let a container pass for one)",
         ),

@@ -29,10 +29,12 @@ export const DATA_DIRS = {
 } as const;
 
 /**
- * The user the status container and the dashboard run as (neither needs root, nor any file of the
- * host's); the monitor's key is this user's alone.
+ * The user the status container runs as (it needs no root, nor any file of the host's); the
+ * monitor's key is this user's alone.
  */
 export const MONITOR_USER = "65532:65532";
+/** The dashboard's user: another than the status container's, whose key it must never read. */
+export const DASHBOARD_USER = "65533:65533";
 /** The status container's own /etc files, in its folder (mounted over /etc/hosts and /etc/nsswitch.conf). */
 export const MONITOR_ETC = { hosts: "hosts", nsswitch: "nsswitch.conf" } as const;
 

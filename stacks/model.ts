@@ -284,8 +284,10 @@ export interface Monitoring {
     service: string;
     /** How often each check runs (a Go duration). */
     interval: string;
-    /** Warn this many days before a certificate expires. */
+    /** Warn this many days before a client certificate expires (at most halfway through its renewal window). */
     expiryWarningDays: number;
+    /** Warn this many days before a served certificate (Let's Encrypt's, Cloudflare's) expires. */
+    servedExpiryWarningDays: number;
     alerts?: AlertChannel;
 }
 

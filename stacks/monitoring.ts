@@ -14,6 +14,50 @@ export const GATUS = { configDir: "/config", configFile: "/config/config.yaml", 
 /** Where the dashboard (Glance) reads its config (the image's default; the folder is mounted, so edits reload), and its port. */
 export const GLANCE = { configDir: "/app/config", configFile: "/app/config/glance.yml", port: 8080 } as const;
 
+/**
+ * Gatus's key of a check (config/key/key.go): group and name lowercased, and / _ . , space # + &
+ * all read as -. Two checks with one key make Gatus refuse the whole config.
+ */
+export function gatusKeyPart(s: string): string {
+    return s
+        .trim()
+        .toLowerCase()
+        .replace(/[/_., #+&]/g, "-");
+}
+
+/**
+ * Users whose certificate checks on the status page would share a key (grandma.lee, grandma_lee
+ * and grandma-lee read alike to Gatus): each is a problem at the later one's key.
+ */
+export function checkUserCheckNames(users: { name: string }[]): LocalProblem[] {
+    const seen = new Map<string, string>();
+    const out: LocalProblem[] = [];
+    users.forEach((u, i) => {
+        const k = gatusKeyPart(u.name);
+        const first = seen.get(k);
+        if (first !== undefined)
+            out.push({
+                key: `users[${i}].name`,
+                message: `"${u.name}" and "${first}" would be one check on the status page (Gatus reads . _ and - alike): rename one, or remove homelab:monitoring`,
+            });
+        else seen.set(k, u.name);
+    });
+    return out;
+}
+
+/**
+ * What is wrong with an alert token's value, or undefined. Gatus puts it into its config file's
+ * text before it reads the YAML, so a space, a quote, a # or a line break would change the file;
+ * and Gatus drops an ntfy channel whose token does not start with tk_ (ntfy's access tokens do).
+ */
+export function alertTokenProblem(value: string, kind: "ntfy" | "webhook"): string | undefined {
+    if (!/^[A-Za-z0-9._~+/=-]{1,512}$/.test(value))
+        return "holds a character an alert token may not have here (letters, digits and . _ ~ + / = - only, at most 512): the status container's config would read it wrongly (the value is not shown)";
+    if (kind === "ntfy" && !value.startsWith("tk_"))
+        return "is not an ntfy access token (they start with tk_; Gatus would drop the channel and send no alert)";
+    return undefined;
+}
+
 type ZodProblems = (top: string, err: z.ZodError, input: unknown) => LocalProblem[];
 
 export interface Added {
@@ -119,6 +163,7 @@ export function addMonitoring(
                 service: m.name,
                 interval: m.interval,
                 expiryWarningDays: m.expiryWarningDays,
+                servedExpiryWarningDays: m.servedExpiryWarningDays,
                 ...(alerts ? { alerts } : {}),
             };
         }

@@ -224,8 +224,8 @@ export const monitoringSchema = z.strictObject({
     name: str("a service name").default("status"),
     image: str("an image reference").optional(),
     expose: exposeList
-        .refine((e) => e.includes("private") || e.includes("mtls"), {
-            error: "must include private or mtls: the status page's certificate checks read Caddy's clock on its name there (a public-only status page would show the homelab's state to everyone)",
+        .refine((e) => !e.includes("public"), {
+            error: "must not include public: the status container is the one container the edge trusts, and holds the monitor's key and the alert token; on the public plane anyone could reach it through the tunnel (and it would show the homelab's state to everyone)",
         })
         .default(["private"]),
     interval: checked("a duration", durationBetween("10s", "1h")).default("1m"),
@@ -235,6 +235,14 @@ export const monitoringSchema = z.strictObject({
         .min(1, { error: "must be 1-90 days" })
         .max(90, { error: "must be 1-90 days" })
         .default(21),
+    servedExpiryWarningDays: z
+        .number({ error: "must be a number of days (1-20)" })
+        .int({ error: "must be a whole number of days (1-20)" })
+        .min(1, { error: "must be 1-20 days" })
+        .max(20, {
+            error: "must be 1-20 days: Caddy renews a certificate a third before its end (15 days for a 45-day one), and a longer warning would go red at every renewal",
+        })
+        .default(7),
     alerts: z
         .strictObject({
             ntfy: z
@@ -269,7 +277,11 @@ export type ParsedMonitoring = z.infer<typeof monitoringSchema>;
 export const dashboardSchema = z.strictObject({
     name: str("a service name").default("dashboard"),
     image: str("an image reference").optional(),
-    expose: exposeList.default(["private"]),
+    expose: exposeList
+        .refine((e) => !e.includes("public"), {
+            error: "must not include public: the dashboard lists every private name, which the private plane's wildcard record keeps out of public DNS",
+        })
+        .default(["private"]),
     apex: z.boolean({ error: "must be true or false" }).default(false),
     title: checked("a title", (s) =>
         /^[\p{L}\p{N} ._'()-]{1,40}$/u.test(s) ? undefined : "must be 1-40 letters, digits, spaces or . _ ' ( ) -",

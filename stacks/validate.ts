@@ -34,7 +34,7 @@ import {
 import { normalisePath } from "./grammar";
 import { dataDirProblem } from "./hostPaths";
 import { canonicalIp } from "./net";
-import { addMonitoring, reportedKey } from "./monitoring";
+import { addMonitoring, checkUserCheckNames, reportedKey } from "./monitoring";
 
 export { isDnsLabel, isDnsName } from "./grammar";
 export { imagePinProblem } from "./services";
@@ -273,6 +273,7 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
 
     // --- users
     problems.push(...checkUsers(p.users ?? []));
+    if (added.monitoring) problems.push(...checkUserCheckNames(p.users ?? []));
     const users: User[] = (p.users ?? [])
         .map((u) => ({ name: u.name, validityDays: u.validityDays }))
         .sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { EXAMPLE, ROOT, Registered, Run, clone, commandNamed, ofType, readStackFile, runProgram } from "../harness";
 import { unpackFiles } from "../../render/reload";
 import { ALERT_TOKEN_ENV } from "../../stacks/model";
-import { MONITOR_ETC, MONITOR_USER } from "../../stacks/layout";
+import { DASHBOARD_USER, MONITOR_ETC, MONITOR_USER } from "../../stacks/layout";
 import { CLOCK_PATH, MONITOR_FILES } from "../../render/gatus";
 import { addressPlan } from "../../stacks/addressPlan";
 
@@ -26,16 +26,14 @@ describe("monitoring under mocks: the status container (test/stacks/lake.yaml)",
         assert.equal(run.error, undefined, run.error?.message);
     });
 
-    it("runs on the edge network at its fixed address, on the private network for Caddy, on the bridge for public checks; publishes nothing", () => {
+    it("runs on the edge network alone, at its fixed address (Caddy reaches its page there; its checks go out from there); publishes nothing", () => {
         const c = container(run, "status");
         const plan = addressPlan("10.250.0.0/24");
         const nets = (c.inputs.networksAdvanced as any[]).map((n) => [n.name, n.ipv4Address ?? null]);
-        assert.deepEqual(nets, [
-            ["lakenet", null],
-            ["lakenet-edge", plan.monitor],
-            ["bridge", null],
-        ]);
+        assert.deepEqual(nets, [["lakenet-edge", plan.monitor]]);
         assert.deepEqual(c.inputs.ports ?? [], []);
+        // Its resource name does not follow its service name: a rename is a replacement (delete first).
+        assert.equal(c.name, "docker-monitoring-status");
     });
 
     it("reads its config folder, /etc/hosts and nsswitch.conf read-only; no root, no capabilities, a read-only root", () => {
@@ -102,7 +100,7 @@ describe("monitoring under mocks: the status container (test/stacks/lake.yaml)",
         const cfg = parse(files["config.yaml"] as string) as { endpoints: { name: string; url: string }[] };
         const clocks = cfg.endpoints.filter((e) => e.url.endsWith(CLOCK_PATH)).map((e) => e.name);
         assert.deepEqual(clocks, [
-            "certificate: client CA",
+            "certificate: client CA (pulumi up does not renew it)",
             "certificate: grandma.lee",
             "certificate: monitor (the status page's own)",
         ]);
@@ -149,7 +147,7 @@ describe("monitoring under mocks: the dashboard and the Mac relay (test/stacks/t
             (c.inputs.volumes as any[]).map((m) => [m.hostPath, m.containerPath, m.readOnly]),
             [["/Users/me/selfhost/dashboard", "/app/config", true]],
         );
-        assert.equal(c.inputs.user, MONITOR_USER);
+        assert.equal(c.inputs.user, DASHBOARD_USER, "not the user whose key the status container holds");
         assert.equal(c.inputs.readOnly, true);
         const cmd = commandNamed(run, "dashboard-files");
         assert.ok(c.options.dependsOn.some((d) => d.endsWith("::dashboard-files")));

@@ -581,6 +581,20 @@ describe("provider semantics: monitoring", () => {
     });
 });
 
+describe("provider semantics: renaming the status page", () => {
+    it("replaces its container delete-first: its fixed address on the edge network is never asked for twice", async () => {
+        const a = await baseRun(stackFile("lake"), "lake");
+        const cfg = stackFile("lake");
+        cfg["homelab:monitoring"].name = "health";
+        const b = await run(cfg, "lake");
+        const step = planUp(a, b).find((x) => x.resource.name === "docker-monitoring-status") as Step;
+        assert.ok(step, "the same resource");
+        assert.equal(step.change, "replace", step.diffs);
+        assert.equal(step.deleteFirst, true);
+        assert.ok(!b.resources.some((r) => r.name === "docker-health"), "no second container resource beside it");
+    });
+});
+
 describe("provider semantics: more than one machine", () => {
     const twoHosts = () => stackFile("twohosts");
     const label = "two hosts";

@@ -24,7 +24,7 @@ import { gatusProblems, parseGatusCondition } from "../support/gatus-schema";
 import { glanceProblems, glanceTextProblems } from "../support/glance-schema";
 
 const CERTS = [
-    { name: "dave", notAfter: "2027-12-04T10:00:00Z" },
+    { name: "dave", notAfter: "2027-12-04T10:00:00Z", renewalDays: 30 },
     { name: "client CA", notAfter: "2036-12-04T10:00:00Z" },
 ];
 const ENV = { [ALERT_TOKEN_ENV]: "tk_0123456789abcdefghijklmnopqrs" };
@@ -93,10 +93,12 @@ describe("monitoring: the status container's config (Gatus)", () => {
                 mtls ? `/config/${MONITOR_FILES.key}` : undefined,
                 e.name,
             );
+            // lake's certificates come from Let's Encrypt's staging CA (acme.ca): not verifiable against the public roots.
+            assert.equal((e.client as any)?.insecure, true, e.name);
             assert.ok(e.conditions.includes("[CONNECTED] == true"));
             assert.ok(e.conditions.includes("[STATUS] < 500"));
-            // The served certificate: red 30 days (lake's expiryWarningDays) before it ends.
-            assert.ok(e.conditions.includes("[CERTIFICATE_EXPIRATION] > 720h"), e.name);
+            // The served certificate: red 7 days (servedExpiryWarningDays' default) before it ends.
+            assert.ok(e.conditions.includes("[CERTIFICATE_EXPIRATION] > 168h"), e.name);
             assert.deepEqual(e.alerts, [{ type: "custom" }]);
         }
     });
@@ -104,8 +106,8 @@ describe("monitoring: the status container's config (Gatus)", () => {
     it("groups checks by host: the edge host's, and each further host's by name", () => {
         const eps = endpoints(stack("twohosts"));
         const group = (n: string) => eps.find((e) => e.name === n)?.group;
-        assert.equal(group("jellyfin (private)"), "nas");
-        assert.equal(group("photos (mtls)"), "nas");
+        assert.equal(group("jellyfin (private)"), "host nas");
+        assert.equal(group("photos (mtls)"), "host nas");
         assert.equal(group("notes (public)"), "edge host");
         assert.equal(group("status (private)"), "edge host");
     });
@@ -116,7 +118,7 @@ describe("monitoring: the status container's config (Gatus)", () => {
         assert.ok(gated.length > 0, "the example has a gated service");
         const withMonitoring: Model = {
             ...m,
-            monitoring: { service: "jellyfin", interval: "1m", expiryWarningDays: 21 },
+            monitoring: { service: "jellyfin", interval: "1m", expiryWarningDays: 21, servedExpiryWarningDays: 7 },
         };
         const plan = monitorPlan(withMonitoring);
         for (const s of gated) {
@@ -137,15 +139,18 @@ describe("monitoring: the status container's config (Gatus)", () => {
         const dave = eps.find((e) => e.name === "certificate: dave") as GatusEndpoint;
         assert.equal(dave.url, `${clockUrl(m).url}`);
         assert.ok(dave.url.endsWith(CLOCK_PATH));
-        const limit = warnAt("2027-12-04T10:00:00Z", 30);
-        assert.equal(limit, Date.parse("2027-11-04T10:00:00Z") / 1000);
+        // lake warns 30 days ahead; dave's certificate is renewed in its last 30, so red at halfway: 15.
+        const limit = warnAt("2027-12-04T10:00:00Z", 15);
+        assert.equal(limit, Date.parse("2027-11-19T10:00:00Z") / 1000);
         assert.ok(dave.conditions.includes(`[BODY] < ${limit}`));
         // As Gatus compares: the body (Unix seconds) against the limit, as integers.
         const c = parseGatusCondition(`[BODY] < ${limit}`);
         assert.ok(c);
         const holds = (now: string) => Number(Date.parse(now) / 1000) < limit;
-        assert.equal(holds("2027-11-04T09:59:59Z"), true);
-        assert.equal(holds("2027-11-04T10:00:00Z"), false);
+        assert.equal(holds("2027-11-19T09:59:59Z"), true);
+        assert.equal(holds("2027-11-19T10:00:00Z"), false);
+        const ca = eps.find((e) => e.name === "certificate: client CA") as GatusEndpoint;
+        assert.ok(ca.conditions.includes(`[BODY] < ${warnAt("2036-12-04T10:00:00Z", 30)}`), "the CA: all 30 days");
     });
 
     it("the clock is read on the status page's private name, else its mtls name with the monitor's certificate", () => {
@@ -242,17 +247,50 @@ describe("monitoring: nothing of it without the keys", () => {
         assert.ok(!Object.keys(files).some((f) => f.startsWith("monitoring/") || f.startsWith("dashboard/")));
     });
 
-    it("with it, the edge's monitor entry takes the status container's address alone, and Caddy's guard trusts that one address", () => {
+    it("with it, the Linux edge lets the status container's address alone skip the split, on its one :443 listener", () => {
         const m = stack("lake");
         const files = renderAll(m);
         const cfg = files["haproxy.cfg"] as string;
-        const entry = cfg.slice(
-            cfg.indexOf("frontend from_monitor"),
-            cfg.indexOf("\n\n", cfg.indexOf("frontend from_monitor")),
+        const https = cfg.slice(cfg.indexOf("frontend https"), cfg.indexOf("\n\n", cfg.indexOf("frontend https")));
+        const mon = m.addresses.monitor.replace(/\./g, "\\.");
+        assert.match(
+            https,
+            new RegExp(
+                `\\n    acl monitor src ${mon}/32 ::ffff:${mon}/128\\n` +
+                    "    tcp-request connection track-sc0 src,ipmask\\(32,64\\) table per_source if monitor\\n" +
+                    "    tcp-request connection reject if monitor \\{ sc0_conn_cur gt 64 \\}\\n" +
+                    "    tcp-request connection accept if monitor\\n",
+            ),
         );
-        assert.match(entry, new RegExp(`bind ${m.addresses.haproxy.replace(/\./g, "\\.")}:443\\n`));
-        assert.match(entry, new RegExp(`reject unless \\{ src ${m.addresses.monitor.replace(/\./g, "\\.")}/32 `));
+        // Before the split: its mtls names to the certificate listener, everything else to the plain one.
+        const routes = https.split("\n").filter((l) => l.includes("use_backend"));
+        assert.deepEqual(routes.slice(0, 2), [
+            "    use_backend caddy_mtls if monitor { req.ssl_sni -i files.lake.example.net photos.lake.example.net status.lake.example.net }",
+            "    use_backend caddy_plain if monitor",
+        ]);
+        // No listener of its own: Docker hands the edge every published connection at its own
+        // address, so one bound there would take the tailnet's :443 (found by review).
+        assert.ok(!cfg.includes("frontend from_monitor"));
+        assert.equal((cfg.match(/^\s*bind /gm) ?? []).length, 2, "the :80 and :443 frontends' binds only");
         const guard = (files["Caddyfile"] as string).split("\n").find((l) => l.includes("@untrusted not remote_ip"));
         assert.ok(guard?.endsWith(` ${m.addresses.monitor}/32`), guard);
+    });
+});
+
+describe("monitoring: many mtls names", () => {
+    it("the status container's mtls names are split over lines HAProxy takes (at most 64 words a line)", () => {
+        const m = stack("lake");
+        const extra = Array.from({ length: 70 }, (_, i) => ({
+            ...(m.services.find((s) => s.name === "photos") as Model["services"][number]),
+            name: `app${i}`,
+            label: `app${i}`,
+            hostnames: { mtls: `app${i}.lake.example.net` },
+        }));
+        const cfg = renderAll({ ...m, services: [...m.services, ...extra] })["haproxy.cfg"] as string;
+        const lines = cfg.split("\n").filter((l) => l.includes("if monitor { req.ssl_sni"));
+        assert.equal(lines.length, 3, "73 names: three lines");
+        for (const l of lines) assert.ok(l.trim().split(/\s+/).length < 64, l);
+        const names = lines.flatMap((l) => l.replace(/.*-i (.*) \}$/, "$1").split(" "));
+        assert.equal(new Set(names).size, 73);
     });
 });
