@@ -181,3 +181,29 @@ describe("monitoring under mocks: a stack without the keys", () => {
         assert.ok(Object.values(list).every((x) => x.kind === "person"));
     });
 });
+
+describe("monitoring under mocks: the alert token's value", () => {
+    for (const [label, value] of [
+        ["a space and a #", "abc #def"],
+        ["a line break", "abc\ndef: x"],
+        ["a quote", 'abc"def'],
+    ] as const)
+        it(`refuses a webhook token with ${label}, naming its key and never showing it; registers nothing`, async () => {
+            const run = await runProgram(LAKE, { stack: "lake", secrets: { "hook-token": value } });
+            assert.ok(run.error, "refused");
+            assert.match(run.error.message, /homelab:secrets\.hook-token: holds a character/);
+            assert.ok(!run.error.message.includes(value), "the value is not in the message");
+            assert.equal(run.resources.filter((r) => r.custom).length, 0, "nothing registered");
+        });
+
+    it("refuses an ntfy token that is not one (tk_...): Gatus would drop the channel without a word", async () => {
+        const cfg = clone(TWO_HOSTS);
+        cfg["homelab:monitoring"] = { alerts: { ntfy: { topic: "t", tokenSecret: "ntfy" } } };
+        const bad = await runProgram(cfg, { secrets: { ntfy: "0123456789", "immich-db-password": "x" } });
+        assert.match(bad.error?.message ?? "", /homelab:secrets\.ntfy: is not an ntfy access token/);
+        const good = await runProgram(cfg, {
+            secrets: { ntfy: "tk_abcdefghijklmnopqrstuvwxyz012", "immich-db-password": "x" },
+        });
+        assert.equal(good.error, undefined, good.error?.message);
+    });
+});
