@@ -5,7 +5,7 @@
 # /etc/hosts, must keep its inode for the container to see the new content). A file holding a private key is $OWNER's alone (0600); every other file is readable by
 # all (0644); the files named in $LAST are put in place after the others. Prints "changed" or
 # "unchanged". Needs lib.sh (unpack) before it: render/reload.ts
-# FILES_WRITE puts the two together.
+# FILES_WRITE puts the two together (remove_stale too).
 # shellcheck shell=sh
 set -eu
 umask 077
@@ -48,10 +48,7 @@ for f in $order; do
     *) mv "$f" "$t" ;; # renamed into place: a reader sees the old file or the new one, whole.
   esac
 done
-for f in "$DIR"/*; do
-  [ -f "$f" ] || continue
-  case "$names" in *" $(basename "$f") "*) ;; *) rm -f "$f"; changed=yes ;; esac
-done
+remove_stale
 rm -rf "$STAGE"
 chmod 755 "$DIR"
 if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi

@@ -37,9 +37,6 @@ for f in "$STAGE"/*; do
 done
 # Files of an earlier bundle that this one no longer has (a relay's secret after a move to Linux,
 # the relay's certificate and key from before the edge's secret) do not stay behind.
-for f in "$DIR"/*; do
-  [ -f "$f" ] || continue
-  case "$names" in *" $(basename "$f") "*) ;; *) rm -f "$f"; changed=yes ;; esac
-done
+remove_stale
 rm -rf "$STAGE"
 if [ "$changed" = yes ]; then echo changed; else echo unchanged; fi

@@ -26,3 +26,13 @@ require() {
     [ -f "$STAGE/$f" ] || { echo "homelab: $f is missing from the input" >&2; exit 2; }
   done
 }
+
+# remove_stale: removes the files in $DIR that the bundle just written did not have ($names: its
+# file names, space-separated and padded with spaces), and sets changed=yes when it removes one.
+# shellcheck disable=SC2154,SC2034 # names is the caller's; changed is read by the caller
+remove_stale() {
+  for f in "$DIR"/*; do
+    [ -f "$f" ] || continue
+    case "$names" in *" $(basename "$f") "*) ;; *) rm -f "$f"; changed=yes ;; esac
+  done
+}
