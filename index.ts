@@ -120,6 +120,11 @@ export = async () => {
         ? pulumi.all([ca.clientCertificates, ca.monitor.certificate]).apply(([c, m]) => ({ ...c, [MONITOR_KEY]: m }))
         : ca.clientCertificates;
 
+    // Further hosts: a CA of their own for Caddy's way to their gateways (never the users').
+    const gatewayHosts = plan.hosts.filter((h) => h.gateway).map((h) => h.name);
+    const hostsTls =
+        gatewayHosts.length > 0 ? new HostsTls("hosts-tls", { stackName: stack, hosts: gatewayHosts }) : undefined;
+
     // Monitoring (opt-in): the status container's files (config, names, the monitor's certificate) and the dashboard's.
     const monitoring =
         plan.monitoring && ca.monitor
@@ -129,7 +134,7 @@ export = async () => {
                       part: plan.monitoring,
                       certificate: ca.monitor.certificate,
                       key: ca.monitor.key,
-                      certificates: watchedCertificates(ca, model),
+                      certificates: watchedCertificates(ca, model, hostsTls),
                   },
                   { providers: [engine] },
               )
@@ -137,10 +142,6 @@ export = async () => {
     const dashboard = plan.dashboard
         ? new Dashboard("dashboard", { part: plan.dashboard }, { providers: [engine] })
         : undefined;
-    // Further hosts: a CA of their own for Caddy's way to their gateways (never the users').
-    const gatewayHosts = plan.hosts.filter((h) => h.gateway).map((h) => h.name);
-    const hostsTls =
-        gatewayHosts.length > 0 ? new HostsTls("hosts-tls", { stackName: stack, hosts: gatewayHosts }) : undefined;
 
     // The Docker host: networks, Caddy, cloudflared, the DDNS updater and the services.
     const host = new DockerHost(

@@ -21,6 +21,8 @@ export class HostsTls extends pulumi.ComponentResource {
     public readonly caddyKey: pulumi.Output<string>;
     /** Host name → its gateway's certificate and key, one PEM (secret). */
     public readonly gatewayPems: Record<string, pulumi.Output<string>>;
+    /** What each certificate is → when it ends (RFC 3339; public): the status page's expiry checks. */
+    public readonly notAfter: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: HostsTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:pki:HostsTls", name, {}, opts);
@@ -29,19 +31,23 @@ export class HostsTls extends pulumi.ComponentResource {
         const caddy = ca.leaf("caddy", CADDY_CLIENT_CN, ["digital_signature", "client_auth"]);
         this.caddyCert = caddy.cert;
         this.caddyKey = caddy.key;
-        this.gatewayPems = Object.fromEntries(
-            args.hosts.map((h) => [
-                h,
-                bundlePem(
-                    ca.leaf(
-                        `gateway-${h}`,
-                        `homelab gateway ${h}`,
-                        ["digital_signature", "server_auth"],
-                        [`*.${gatewayDomain(h)}`],
-                    ),
-                ),
-            ]),
-        );
+        const gateways = args.hosts.map((h) => ({
+            host: h,
+            leaf: ca.leaf(
+                `gateway-${h}`,
+                `homelab gateway ${h}`,
+                ["digital_signature", "server_auth"],
+                [`*.${gatewayDomain(h)}`],
+            ),
+        }));
+        this.gatewayPems = Object.fromEntries(gateways.map((g) => [g.host, bundlePem(g.leaf)]));
+        this.notAfter = pulumi
+            .all([ca.caNotAfter, caddy.notAfter, ...gateways.map((g) => g.leaf.notAfter)])
+            .apply(([caEnd, caddyEnd, ...gatewayEnds]): Record<string, string> => ({
+                "hosts CA": caEnd,
+                "Caddy's certificate for the gateways": caddyEnd,
+                ...Object.fromEntries(gateways.map((g, i) => [`gateway of host ${g.host}`, gatewayEnds[i] as string])),
+            }));
         this.registerOutputs({ caPem: this.caPem, caddyCert: this.caddyCert });
     }
 }

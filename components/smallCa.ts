@@ -47,9 +47,9 @@ export function smallCa(parent: pulumi.Resource, name: string, caName: string) {
             },
             child,
         );
-        return { cert: cert.certPem, key: pulumi.secret(key.privateKeyPem) };
+        return { cert: cert.certPem, key: pulumi.secret(key.privateKeyPem), notAfter: cert.validityEndTime };
     };
-    return { caPem: ca.certPem, leaf };
+    return { caPem: ca.certPem, caNotAfter: ca.validityEndTime, leaf };
 }
 
 /** Certificate and key in one PEM (what HAProxy's `crt` takes), secret. */

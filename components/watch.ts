@@ -2,6 +2,8 @@
 // (homelab:monitoring) and the stack output that names every identity the CA has issued to.
 import * as pulumi from "@pulumi/pulumi";
 import { ClientCa, MONITOR_IDENTITY } from "./clientCa";
+import { HostsTls } from "./hostsTls";
+import { EARLY_RENEWAL_HOURS } from "./smallCa";
 import { earlyRenewalHours } from "../pki/profile";
 import { WatchedCertificate, monitorPlan } from "../render/gatus";
 import { Model } from "../stacks/model";
@@ -18,10 +20,19 @@ function validityOf(model: Model, user: string): number {
     return model.users.find((u) => u.name === user)?.validityDays ?? 365;
 }
 
-export function watchedCertificates(ca: ClientCa, model: Model): pulumi.Output<WatchedCertificate[]> {
+export function watchedCertificates(
+    ca: ClientCa,
+    model: Model,
+    hostsTls?: HostsTls,
+): pulumi.Output<WatchedCertificate[]> {
     return pulumi
-        .all([ca.notAfter, ca.caNotAfter, ca.monitor ? ca.monitor.notAfter : pulumi.output(undefined)])
-        .apply(([users, caEnd, monitorEnd]) => [
+        .all([
+            ca.notAfter,
+            ca.caNotAfter,
+            ca.monitor ? ca.monitor.notAfter : pulumi.output(undefined),
+            hostsTls ? hostsTls.notAfter : pulumi.output({} as Record<string, string>),
+        ])
+        .apply(([users, caEnd, monitorEnd, hostsEnds]) => [
             ...Object.entries(users).map(([name, notAfter]) => ({
                 name,
                 notAfter,
@@ -38,6 +49,12 @@ export function watchedCertificates(ca: ClientCa, model: Model): pulumi.Output<W
                 : []),
             // Never renewed by pulumi up: a new CA is a new certificate for everyone.
             { name: CA_CHECK, notAfter: caEnd },
+            // The further hosts' CA and its certificates: renewed by pulumi up in their last year.
+            ...Object.entries(hostsEnds).map(([name, notAfter]) => ({
+                name,
+                notAfter,
+                renewalDays: EARLY_RENEWAL_HOURS / 24,
+            })),
         ]);
 }
 

@@ -207,3 +207,14 @@ describe("monitoring under mocks: the alert token's value", () => {
         assert.equal(good.error, undefined, good.error?.message);
     });
 });
+
+describe("monitoring under mocks: the further hosts' certificates (test/stacks/twohosts.yaml)", () => {
+    it("are watched too: the hosts CA, Caddy's certificate for the gateways and each gateway's", async () => {
+        const run = await runProgram(TWO_HOSTS);
+        const files = unpackFiles(String(commandNamed(run, "monitoring-files").inputs.stdin));
+        const cfg = parse(files["config.yaml"] as string) as { endpoints: { name: string; url: string }[] };
+        const clocks = cfg.endpoints.filter((e) => e.url.endsWith(CLOCK_PATH)).map((e) => e.name);
+        for (const n of ["hosts CA", "Caddy's certificate for the gateways", "gateway of host nas"])
+            assert.ok(clocks.includes(`certificate: ${n}`), `${n}: ${clocks.join(", ")}`);
+    });
+});
