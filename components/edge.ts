@@ -11,7 +11,7 @@ import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
 import { sshTarget } from "../stacks/grammar";
 import { CONTAINERS, EDGE_AUTH_FILES } from "../stacks/layout";
-import { EDGE_APPLY, EDGE_REMOVE, RUN_ON_MAC } from "../render/edge";
+import { EDGE_APPLY, EDGE_CHECK, EDGE_REMOVE, RUN_ON_MAC } from "../render/edge";
 import { packFiles } from "../render/reload";
 import { NetworkKey } from "../plan/docker";
 import { EdgePart } from "../plan/assemble";
@@ -38,6 +38,9 @@ export function macTarget(dockerHost: string): Record<string, string> {
     return { SSH_TARGET: t.user ? `${t.user}@${t.host}` : t.host, ...(t.port ? { SSH_PORT: String(t.port) } : {}) };
 }
 
+/** A command line that runs the script in $<which> on the Mac (shell/run-on-mac.sh). */
+const runOnMac = (which: "APPLY" | "CHECK" | "REMOVE") => `SCRIPT="$${which}"\n${RUN_ON_MAC}`;
+
 /** Before this version the HAProxy container, its config command and image were DockerHost children. */
 const formerDockerHostChild = (name: string) => formerChild("homelab:docker:DockerHost", "docker", name);
 
@@ -60,6 +63,44 @@ export class Edge extends pulumi.ComponentResource {
         );
         this.haproxyCfg = part.haproxyCfg;
         const key = args.edgeKey;
+
+        // --- Mac runtimes: the native edge's files, and a check of them on the Mac (HAProxy there,
+        // new enough, the config accepted) before the relay takes its new config: a Mac that cannot
+        // run the new edge stops the update while its edge still works.
+        const mac =
+            native && key
+                ? (() => {
+                      const nativeFiles = pulumi.secret(
+                          key.secretMap.apply((map) =>
+                              packFiles({
+                                  "haproxy.cfg": native.cfg,
+                                  [EDGE_AUTH_FILES.secretMap]: map,
+                                  "edge.plist": native.plist,
+                              }),
+                          ),
+                      );
+                      const environment = {
+                          EDGE_DIR: native.dir,
+                          LABEL: native.label,
+                          APPLY: EDGE_APPLY,
+                          REMOVE: EDGE_REMOVE,
+                          ...macTarget(part.engine),
+                      };
+                      const check = new command.local.Command(
+                          `${name}-native-check`,
+                          {
+                              create: runOnMac("CHECK"),
+                              update: runOnMac("CHECK"),
+                              interpreter: ["/bin/sh", "-c"],
+                              environment: { ...environment, CHECK: EDGE_CHECK },
+                              stdin: nativeFiles,
+                          },
+                          { parent: this, additionalSecretOutputs: ["stdin"] },
+                      );
+                      return { nativeFiles, environment, check };
+                  })()
+                : undefined;
+
         const files: pulumi.Output<string> =
             native && key
                 ? pulumi.secret(
@@ -78,7 +119,11 @@ export class Edge extends pulumi.ComponentResource {
                 // On a Mac runtime the bundle carries the hash of the edge's secret.
                 secret: !!native,
             },
-            { parent: this, dependsOn: [image], aliases: [formerDockerHostChild("docker-haproxy-config")] },
+            {
+                parent: this,
+                dependsOn: [image, ...(mac ? [mac.check] : [])],
+                aliases: [formerDockerHostChild("docker-haproxy-config")],
+            },
         );
         const spec = part.container;
         const container = new docker.Container(
@@ -93,39 +138,21 @@ export class Edge extends pulumi.ComponentResource {
         this.containerId = container.id;
 
         // --- Mac runtimes: the native edge, installed and reloaded by launchd.
-        if (native && key) {
-            const label = native.label;
-            const nativeFiles = pulumi.secret(
-                key.secretMap.apply((map) =>
-                    packFiles({
-                        "haproxy.cfg": native.cfg,
-                        [EDGE_AUTH_FILES.secretMap]: map,
-                        "edge.plist": native.plist,
-                    }),
-                ),
-            );
-            const run = (script: "APPLY" | "REMOVE") => `SCRIPT="$${script}"\n${RUN_ON_MAC}`;
+        if (mac)
             new command.local.Command(
                 `${name}-native`,
                 {
-                    create: run("APPLY"),
-                    update: run("APPLY"),
-                    delete: run("REMOVE"),
+                    create: runOnMac("APPLY"),
+                    update: runOnMac("APPLY"),
+                    delete: runOnMac("REMOVE"),
                     interpreter: ["/bin/sh", "-c"],
-                    environment: {
-                        EDGE_DIR: native.dir,
-                        LABEL: label,
-                        APPLY: EDGE_APPLY,
-                        REMOVE: EDGE_REMOVE,
-                        ...macTarget(part.engine),
-                    },
-                    stdin: nativeFiles,
+                    environment: mac.environment,
+                    stdin: mac.nativeFiles,
                 },
                 // Replaced only by hand or by a provider change; create-first would run the new
                 // APPLY, then the old REMOVE, which would take the edge down.
                 { parent: this, dependsOn: [container], deleteBeforeReplace: true, additionalSecretOutputs: ["stdin"] },
             );
-        }
         this.registerOutputs({ containerId: this.containerId });
     }
 }

@@ -105,6 +105,12 @@ export function renderLaunchdPlist(model: Model, label: string): string {
  */
 export const EDGE_APPLY = withLib("edge-apply");
 
+/**
+ * EDGE_APPLY's first half alone (CHECK_ONLY): HAProxy found (or installed), new enough, and the new
+ * config checked; nothing written, nothing reloaded. Runs before the relay takes a new config.
+ */
+export const EDGE_CHECK = `CHECK_ONLY=1\n${EDGE_APPLY}`;
+
 /** On `pulumi destroy`: unload the LaunchAgent and remove its files (shell/edge-remove.sh). */
 export const EDGE_REMOVE = shellScript("edge-remove");
 

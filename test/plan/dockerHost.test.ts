@@ -148,6 +148,20 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         assert.deepEqual(Object.keys(unpackFiles(relay.inputs.stdin)).sort(), ["edge-secret.sha256", "haproxy.cfg"]);
     });
 
+    it("checks the native edge's new files on the Mac before the relay takes its new config", () => {
+        const check = cmd(run, "edge-native-check");
+        const native = cmd(run, "edge-native");
+        assert.match(check.inputs.create, /SCRIPT="\$CHECK"/);
+        assert.match(check.inputs.environment.CHECK, /^CHECK_ONLY=1\n/);
+        assert.equal(check.inputs.delete, undefined, "nothing to undo");
+        assert.equal(check.inputs.stdin, native.inputs.stdin, "the very files the edge will apply");
+        assert.ok(check.secretInputs.includes("stdin"));
+        assert.ok(check.options.additionalSecretOutputs.includes("stdin"));
+        const relay = cmd(run, "edge-haproxy-config");
+        assert.ok(relay.options.dependsOn.includes(check.urn), "the relay's config waits for the check");
+        assert.equal(native.inputs.environment.CHECK, undefined, "the edge's own command is as it was");
+    });
+
     it("gives secrets to containers only as secret environment", () => {
         const c = containers(run);
         const caddy = c.get("caddy") as Registered;

@@ -9,7 +9,16 @@ import { spawnSync } from "child_process";
 import { ROOT } from "../harness";
 import { modelFromStackFile } from "../../stacks/stackFile";
 import { renderAll } from "../../render/all";
-import { EDGE_APPLY, EDGE_REMOVE, LOG_LIMIT_MB, MIN_HAPROXY, RUN_ON_MAC, edgeDir, edgeLabel } from "../../render/edge";
+import {
+    EDGE_APPLY,
+    EDGE_CHECK,
+    EDGE_REMOVE,
+    LOG_LIMIT_MB,
+    MIN_HAPROXY,
+    RUN_ON_MAC,
+    edgeDir,
+    edgeLabel,
+} from "../../render/edge";
 import { CADDY_RELOAD_ON_HOST, caddyReloadEnvironment, haproxyReloadEnvironment, packFiles } from "../../render/reload";
 import { SHELL_DIR, shellScript } from "../../render/shell";
 import { CADDY_HOLD } from "../../render/haproxy";
@@ -250,6 +259,28 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         assert.match(r.stderr, /previous one is still serving/);
         assert.equal(fs.readFileSync(path.join(m.edge, "haproxy.cfg"), "utf8"), files["haproxy.cfg"]);
         assert.deepEqual(calls(), [], "launchctl was not touched");
+    });
+
+    it("the check alone (EDGE_CHECK, before the relay changes): an old HAProxy or a rejected config stops it; a good one writes and reloads nothing", () => {
+        const m = mac("check");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        fs.writeFileSync(log, "");
+        const newer = { ...files, "haproxy.cfg": `${files["haproxy.cfg"] as string}\n# a change\n` };
+        const ok = run(EDGE_CHECK, m.env, newer);
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.match(ok.stderr, /checks out/);
+        assert.equal(fs.readFileSync(path.join(m.edge, "haproxy.cfg"), "utf8"), files["haproxy.cfg"], "not written");
+        assert.deepEqual(calls(), [], "launchctl was not touched");
+        assert.equal(fs.existsSync(path.join(m.edge, ".incoming")), false);
+        const old = run(EDGE_CHECK, { ...m.env, HAPROXY: path.join(dir, "old/haproxy") }, newer);
+        assert.notEqual(old.status, 0);
+        assert.match(old.stderr, /the edge needs 3\.0 or newer/);
+        const bad = run(EDGE_CHECK, m.env, {
+            ...files,
+            "haproxy.cfg": (files["haproxy.cfg"] as string).replace("mode tcp", "mode tcpp"),
+        });
+        assert.notEqual(bad.status, 0);
+        assert.match(bad.stderr, /tcpp/);
     });
 
     it("installs HAProxy with Homebrew when it is missing", () => {
