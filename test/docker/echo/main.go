@@ -126,8 +126,12 @@ func get(args []string) int {
 		fmt.Println("error usage: get url")
 		return 2
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	res, err := client.Get(args[0])
+	return fetch(&http.Client{Timeout: 5 * time.Second}, args[0])
+}
+
+// fetch: one GET with the client; prints the status code and the body, or "error" and the reason.
+func fetch(client *http.Client, url string) int {
+	res, err := client.Get(url)
 	if err != nil {
 		fmt.Printf("error %v\n", err)
 		return 1
@@ -228,14 +232,5 @@ func tlsget(args []string) int {
 		}
 		return dialer.DialContext(ctx, network, a)
 	}
-	client := &http.Client{Timeout: 8 * time.Second, Transport: transport}
-	res, err := client.Get(args[0])
-	if err != nil {
-		fmt.Printf("error %v\n", err)
-		return 1
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
-	fmt.Printf("%d %s", res.StatusCode, body)
-	return 0
+	return fetch(&http.Client{Timeout: 8 * time.Second, Transport: transport}, args[0])
 }
