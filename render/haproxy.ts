@@ -225,9 +225,18 @@ export const MONITOR_MAXCONN = 64;
 const SNI_NAMES_PER_LINE = 32;
 
 /** The status container's address as an ACL value (and its IPv4-mapped form). */
-function monitorAcl(source: string): string {
-    return `    acl monitor src ${withMapped([source.includes(":") ? `${source}/128` : `${source}/32`]).join(" ")}`;
+/**
+ * The status container's address as ACLs, and the condition that is it alone. HAProxy matches an
+ * IPv6 source that embeds an IPv4 address (::a.b.c.d, 6to4) against an IPv4 pattern, so those are
+ * excluded by name (found by review: a 6to4 source took the monitor's way in and its slots).
+ */
+function monitorAcls(source: string): string[] {
+    return [
+        `    acl monitor_addr src ${withMapped([source.includes(":") ? `${source}/128` : `${source}/32`]).join(" ")}`,
+        `    acl monitor_v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
+    ];
 }
+const MONITOR = "monitor_addr !monitor_v4_embedded";
 
 /**
  * Where a connection from the status container goes: by its TLS name as the edge sends a client's,
@@ -255,8 +264,8 @@ export function monitorFrontend(model: Model, entry: MonitorEntry): string[] {
         "frontend from_monitor",
         `    bind ${entry.bind}`,
         `    maxconn ${MONITOR_MAXCONN}`,
-        monitorAcl(entry.source),
-        "    tcp-request connection reject unless monitor",
+        ...monitorAcls(entry.source),
+        `    tcp-request connection reject unless ${MONITOR}`,
         `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
         "    tcp-request content reject unless { req.ssl_hello_type 1 }",
         ...monitorRoutes(model, true, ""),
@@ -427,6 +436,13 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
     );
     if (up.kind === "caddy" && up.resolvers) L.push(...dockerResolvers(up.resolvers.nameserver));
     L.push(...limitTables());
+    if (opts.monitorSource)
+        L.push(
+            "# The status container (homelab:monitoring): its one address, counted apart from every other source.",
+            "backend per_monitor",
+            "    stick-table type ipv6 size 1 expire 60s store conn_cur",
+            "",
+        );
     L.push(
         "# :80 only ever redirects to HTTPS; nothing is proxied in plain HTTP.",
         "frontend http",
@@ -450,17 +466,17 @@ export function renderEdgeCfg(model: Model, opts: EdgeOptions): string {
         // fill the edge, as no container may), then past the other sources' limits and the split.
         ...(opts.monitorSource
             ? [
-                  monitorAcl(opts.monitorSource),
-                  "    tcp-request connection track-sc0 src,ipmask(32,64) table per_source if monitor",
-                  `    tcp-request connection reject if monitor { sc0_conn_cur gt ${MONITOR_MAXCONN} }`,
-                  "    tcp-request connection accept if monitor",
+                  ...monitorAcls(opts.monitorSource),
+                  `    tcp-request connection track-sc0 src table per_monitor if ${MONITOR}`,
+                  `    tcp-request connection reject if ${MONITOR} { sc0_conn_cur gt ${MONITOR_MAXCONN} }`,
+                  `    tcp-request connection accept if ${MONITOR}`,
               ]
             : []),
         ...sourceRules(model, opts, split),
         // Wait for a TLS ClientHello before choosing; anything else, or nothing in time, is dropped.
         `    tcp-request inspect-delay ${EDGE_LIMITS.helloTimeout}`,
         "    tcp-request content reject unless { req.ssl_hello_type 1 }",
-        ...(opts.monitorSource ? monitorRoutes(model, split, "monitor ") : []),
+        ...(opts.monitorSource ? monitorRoutes(model, split, `${MONITOR} `) : []),
         ...(split
             ? [`    use_backend caddy_plain if ${trustedIf(model)}`, "    default_backend caddy_mtls"]
             : ["    default_backend caddy_plain"]),

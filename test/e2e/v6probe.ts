@@ -47,7 +47,7 @@ function listener(port: number, name: string, seen: Record<string, string>): net
     const servers = [listener(Number(plainPort), "plain", seen), listener(Number(mtlsPort), "mtls", seen)];
     const haproxy = spawn("haproxy", ["-db", "-C", cfgDir, "-f", "haproxy.cfg"], { stdio: "inherit" });
     await new Promise((r) => setTimeout(r, 800));
-    const hello = await clientHello("cloud.example.dev");
+    const hello = await clientHello(process.env["PROBE_SNI"] ?? "cloud.example.dev");
     const reached: Record<string, string> = {};
     for (const from of sources) {
         const before = JSON.stringify(seen);

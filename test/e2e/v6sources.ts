@@ -31,21 +31,10 @@ export function v6SourceTests(getLab: () => Lab): void {
         this.timeout(60_000);
         let dir: string;
         let reached: Record<string, string> = {};
-        before(function () {
-            if (spawnSync("ip", ["netns", "add", NS]).status !== 0)
-                throw new Error("this test needs `ip netns add` (root, iproute2)");
-            execFileSync("ip", ["-n", NS, "link", "set", "lo", "up"]);
-            for (const a of Object.keys(SOURCES))
-                execFileSync("ip", ["-n", NS, "addr", "add", `${a}/128`, "dev", "lo", "nodad"]);
-            dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-v6-"));
-            const model = getLab().model; // trusts 127.0.0.3/32 (and the production tailnet ranges)
-            fs.writeFileSync(
-                path.join(dir, "haproxy.cfg"),
-                renderEdgeCfg(model, {
-                    bind: { http: ":::18081 v4v6", https: ":::18444 v4v6" },
-                    upstream: { kind: "caddy", host: "127.0.0.1", ports: { plain: 19001, mtls: 19002 } },
-                }),
-            );
+        let reachedMonitor: Record<string, string> = {};
+        /** HAProxy with `cfg` and the probe, inside the namespace: which listener each source reached. */
+        const probe = (cfg: string, sni: string): Record<string, string> => {
+            fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
             const out = execFileSync(
                 "ip",
                 [
@@ -62,9 +51,44 @@ export function v6SourceTests(getLab: () => Lab): void {
                     "19002",
                     "18444",
                 ],
-                { encoding: "utf8", timeout: 45_000, stdio: ["ignore", "pipe", "pipe"] },
+                {
+                    encoding: "utf8",
+                    timeout: 45_000,
+                    stdio: ["ignore", "pipe", "pipe"],
+                    env: { ...process.env, PROBE_SNI: sni },
+                },
             );
-            reached = JSON.parse(out.trim().split("\n").pop() as string);
+            return JSON.parse(out.trim().split("\n").pop() as string);
+        };
+        before(function () {
+            if (spawnSync("ip", ["netns", "add", NS]).status !== 0)
+                throw new Error("this test needs `ip netns add` (root, iproute2)");
+            execFileSync("ip", ["-n", NS, "link", "set", "lo", "up"]);
+            for (const a of Object.keys(SOURCES))
+                execFileSync("ip", ["-n", NS, "addr", "add", `${a}/128`, "dev", "lo", "nodad"]);
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-v6-"));
+            const model = getLab().model; // trusts 127.0.0.3/32 (and the production tailnet ranges)
+            reached = probe(
+                renderEdgeCfg(model, {
+                    bind: { http: ":::18081 v4v6", https: ":::18444 v4v6" },
+                    upstream: { kind: "caddy", host: "127.0.0.1", ports: { plain: 19001, mtls: 19002 } },
+                }),
+                "cloud.example.dev",
+            );
+            // homelab:monitoring on the Linux edge: 127.0.0.3 as the status container's address, trusted
+            // as nothing else, and a private name (the monitor's goes to the plain listener).
+            reachedMonitor = probe(
+                renderEdgeCfg(
+                    { ...model, trustedNetworks: [], untrustedSources: [] },
+                    {
+                        bind: { http: ":::18081 v4v6", https: ":::18444 v4v6" },
+                        upstream: { kind: "caddy", host: "127.0.0.1", ports: { plain: 19001, mtls: 19002 } },
+                        tailnetRanges: [],
+                        monitorSource: "127.0.0.3",
+                    },
+                ),
+                "media.home.example.dev",
+            );
         });
         after(() => {
             spawnSync("ip", ["netns", "del", NS]);
@@ -79,5 +103,14 @@ export function v6SourceTests(getLab: () => Lab): void {
                 assert.equal(reached[source], EXPECT[source], JSON.stringify(reached));
             });
         }
+        // Review finding: the status container's way in matched ::a.b.c.d and 6to4 forms of its address.
+        for (const [source, expected] of [
+            ["127.0.0.3", "plain"],
+            ["::127.0.0.3", "mtls"],
+            ["2002:7f00:3::1", "mtls"],
+        ] as const)
+            it(`the status container's way in (its address 127.0.0.3, a private name): ${source} → ${expected} listener`, () => {
+                assert.equal(reachedMonitor[source], expected, JSON.stringify(reachedMonitor));
+            });
     });
 }

@@ -256,17 +256,18 @@ describe("monitoring: nothing of it without the keys", () => {
         assert.match(
             https,
             new RegExp(
-                `\\n    acl monitor src ${mon}/32 ::ffff:${mon}/128\\n` +
-                    "    tcp-request connection track-sc0 src,ipmask\\(32,64\\) table per_source if monitor\\n" +
-                    "    tcp-request connection reject if monitor \\{ sc0_conn_cur gt 64 \\}\\n" +
-                    "    tcp-request connection accept if monitor\\n",
+                `\\n    acl monitor_addr src ${mon}/32 ::ffff:${mon}/128\\n` +
+                    "    acl monitor_v4_embedded src ::/96 2002::/16\\n" +
+                    "    tcp-request connection track-sc0 src table per_monitor if monitor_addr !monitor_v4_embedded\\n" +
+                    "    tcp-request connection reject if monitor_addr !monitor_v4_embedded \\{ sc0_conn_cur gt 64 \\}\\n" +
+                    "    tcp-request connection accept if monitor_addr !monitor_v4_embedded\\n",
             ),
         );
         // Before the split: its mtls names to the certificate listener, everything else to the plain one.
         const routes = https.split("\n").filter((l) => l.includes("use_backend"));
         assert.deepEqual(routes.slice(0, 2), [
-            "    use_backend caddy_mtls if monitor { req.ssl_sni -i files.lake.example.net photos.lake.example.net status.lake.example.net }",
-            "    use_backend caddy_plain if monitor",
+            "    use_backend caddy_mtls if monitor_addr !monitor_v4_embedded { req.ssl_sni -i files.lake.example.net photos.lake.example.net status.lake.example.net }",
+            "    use_backend caddy_plain if monitor_addr !monitor_v4_embedded",
         ]);
         // No listener of its own: Docker hands the edge every published connection at its own
         // address, so one bound there would take the tailnet's :443 (found by review).
@@ -287,7 +288,7 @@ describe("monitoring: many mtls names", () => {
             hostnames: { mtls: `app${i}.lake.example.net` },
         }));
         const cfg = renderAll({ ...m, services: [...m.services, ...extra] })["haproxy.cfg"] as string;
-        const lines = cfg.split("\n").filter((l) => l.includes("if monitor { req.ssl_sni"));
+        const lines = cfg.split("\n").filter((l) => l.includes("if monitor_addr !monitor_v4_embedded { req.ssl_sni"));
         assert.equal(lines.length, 3, "73 names: three lines");
         for (const l of lines) assert.ok(l.trim().split(/\s+/).length < 64, l);
         const names = lines.flatMap((l) => l.replace(/.*-i (.*) \}$/, "$1").split(" "));
