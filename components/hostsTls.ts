@@ -44,9 +44,12 @@ export class HostsTls extends pulumi.ComponentResource {
         this.notAfter = pulumi
             .all([ca.caNotAfter, caddy.notAfter, ...gateways.map((g) => g.leaf.notAfter)])
             .apply(([caEnd, caddyEnd, ...gatewayEnds]): Record<string, string> => ({
-                "hosts CA": caEnd,
+                // Names no user's can read as (a user's name has no space, parenthesis or apostrophe).
+                "hosts CA (further hosts)": caEnd,
                 "Caddy's certificate for the gateways": caddyEnd,
-                ...Object.fromEntries(gateways.map((g, i) => [`gateway of host ${g.host}`, gatewayEnds[i] as string])),
+                ...Object.fromEntries(
+                    gateways.map((g, i) => [`gateway of host ${g.host} (further hosts)`, gatewayEnds[i] as string]),
+                ),
             }));
         this.registerOutputs({ caPem: this.caPem, caddyCert: this.caddyCert });
     }

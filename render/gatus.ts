@@ -10,6 +10,9 @@ import { ALERT_TOKEN_ENV } from "../stacks/model";
 import { GATUS, gatusKeyPart } from "../stacks/monitoring";
 import { canonicalGoDuration } from "../stacks/grammar";
 
+/** Let's Encrypt's production directory: its certificates chain to the public roots. */
+export const LETS_ENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory";
+
 /** The monitor's certificate and key, in the status container's config folder. */
 export const MONITOR_FILES = { cert: "monitor.crt", key: "monitor.key" } as const;
 /** The path Caddy answers with the current time (Unix seconds) on the status page's names. */
@@ -41,9 +44,8 @@ export interface WatchedCertificate {
  * running it would be noise).
  */
 export function warningDays(c: WatchedCertificate, expiryWarningDays: number): number {
-    return c.renewalDays === undefined
-        ? expiryWarningDays
-        : Math.max(1, Math.min(expiryWarningDays, Math.floor(c.renewalDays / 2)));
+    // Not rounded: a one-day certificate renewed in its last 8 hours warns 4 hours before its end.
+    return c.renewalDays === undefined ? expiryWarningDays : Math.min(expiryWarningDays, c.renewalDays / 2);
 }
 
 /** What the monitor does not check, and why: shown on the status page and in the stack outputs. */
@@ -102,7 +104,7 @@ export function clockUrl(model: Model): { url: string; plane: Plane } {
  */
 function edgeClient(model: Model, withCertificate: boolean): { client?: Record<string, unknown> } {
     const client = {
-        ...(model.acme.ca ? { insecure: true } : {}),
+        ...(model.acme.ca && model.acme.ca !== LETS_ENCRYPT_PRODUCTION ? { insecure: true } : {}),
         ...(withCertificate ? monitorTls() : {}),
     };
     return Object.keys(client).length > 0 ? { client } : {};
@@ -147,7 +149,7 @@ function alerting(model: Model): Record<string, unknown> | undefined {
 export function warnAt(notAfter: string, days: number): number {
     const t = Date.parse(notAfter);
     if (Number.isNaN(t)) throw new Error(`internal: ${notAfter} is not a time`);
-    return Math.floor(t / 1000) - days * 86400;
+    return Math.floor(t / 1000) - Math.round(days * 86400);
 }
 
 /**

@@ -365,9 +365,12 @@ export function hostPathRules(dataDir: string, dockerSocket?: string): HostPathR
         overlap(`${dataDir}/gateway`, "holds a further host's gateway key and config (homelab:hosts)"),
         overlap(
             `${dataDir}/monitoring`,
-            "holds the status container's key (a client certificate on the allowlist), its config and names (homelab:monitoring)",
+            "is reserved for the status container (homelab:monitoring: its key, a client certificate on the allowlist, its config and names; the stack makes the folder hold exactly those files)",
         ),
-        overlap(`${dataDir}/dashboard`, "holds the dashboard's config (homelab:dashboard)"),
+        overlap(
+            `${dataDir}/dashboard`,
+            "is reserved for the dashboard's config (homelab:dashboard; the stack makes the folder hold exactly that file)",
+        ),
         overlap(
             `${dataDir}/cloudflared`,
             "holds the CA certificates cloudflared trusts for public upstreams (a certificate written there would let a container pass for one)",

@@ -236,11 +236,11 @@ export const monitoringSchema = z.strictObject({
         .max(90, { error: "must be 1-90 days" })
         .default(21),
     servedExpiryWarningDays: z
-        .number({ error: "must be a number of days (1-20)" })
-        .int({ error: "must be a whole number of days (1-20)" })
-        .min(1, { error: "must be 1-20 days" })
-        .max(20, {
-            error: "must be 1-20 days: Caddy renews a certificate a third before its end (15 days for a 45-day one), and a longer warning would go red at every renewal",
+        .number({ error: "must be a number of days (1-14)" })
+        .int({ error: "must be a whole number of days (1-14)" })
+        .min(1, { error: "must be 1-14 days" })
+        .max(14, {
+            error: "must be 1-14 days: Caddy renews a certificate a third before its end (15 days for the 45-day ones Let's Encrypt announces), and a longer warning would go red at every renewal",
         })
         .default(7),
     alerts: z

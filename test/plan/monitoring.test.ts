@@ -214,7 +214,25 @@ describe("monitoring under mocks: the further hosts' certificates (test/stacks/t
         const files = unpackFiles(String(commandNamed(run, "monitoring-files").inputs.stdin));
         const cfg = parse(files["config.yaml"] as string) as { endpoints: { name: string; url: string }[] };
         const clocks = cfg.endpoints.filter((e) => e.url.endsWith(CLOCK_PATH)).map((e) => e.name);
-        for (const n of ["hosts CA", "Caddy's certificate for the gateways", "gateway of host nas"])
+        for (const n of [
+            "hosts CA (further hosts)",
+            "Caddy's certificate for the gateways",
+            "gateway of host nas (further hosts)",
+        ])
             assert.ok(clocks.includes(`certificate: ${n}`), `${n}: ${clocks.join(", ")}`);
+    });
+
+    it("users named like those checks (hosts-ca, gateway-of-host-nas, client-ca) get checks of their own: no key is shared", async () => {
+        const cfg = clone(TWO_HOSTS);
+        cfg["homelab:users"] = [
+            { name: "dave" },
+            { name: "hosts-ca" },
+            { name: "gateway-of-host-nas" },
+            { name: "client-ca" },
+        ];
+        const run = await runProgram(cfg);
+        assert.equal(run.error, undefined, run.error?.message);
+        const files = unpackFiles(String(commandNamed(run, "monitoring-files").inputs.stdin));
+        assert.match(files["config.yaml"] ?? "", /certificate: gateway-of-host-nas/);
     });
 });

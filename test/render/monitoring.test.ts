@@ -17,6 +17,7 @@ import {
     renderGatusConfig,
     renderMonitorHosts,
     warnAt,
+    warningDays,
 } from "../../render/gatus";
 import { renderGlanceConfig } from "../../render/glance";
 import { renderAll } from "../../render/all";
@@ -151,6 +152,14 @@ describe("monitoring: the status container's config (Gatus)", () => {
         assert.equal(holds("2027-11-19T10:00:00Z"), false);
         const ca = eps.find((e) => e.name === "certificate: client CA") as GatusEndpoint;
         assert.ok(ca.conditions.includes(`[BODY] < ${warnAt("2036-12-04T10:00:00Z", 30)}`), "the CA: all 30 days");
+    });
+
+    it("a short certificate warns halfway through its renewal window, in hours (a one-day one: 4 hours before its end)", () => {
+        // earlyRenewalHours(1) = 8: renewed in its last 8 hours, so red in its last 4.
+        assert.equal(warningDays({ name: "x", notAfter: "2027-01-02T00:00:00Z", renewalDays: 8 / 24 }, 21), 4 / 24);
+        assert.equal(warnAt("2027-01-02T00:00:00Z", 4 / 24), Date.parse("2027-01-01T20:00:00Z") / 1000);
+        assert.equal(warningDays({ name: "x", notAfter: "2027-01-02T00:00:00Z", renewalDays: 30 }, 21), 15);
+        assert.equal(warningDays({ name: "CA", notAfter: "2027-01-02T00:00:00Z" }, 21), 21);
     });
 
     it("the clock is read on the status page's private name, else its mtls name with the monitor's certificate", () => {
