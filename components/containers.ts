@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, haproxyReloadEnvironment } from "../render/reload";
+import { FILES_ON_HOST, HAPROXY_RELOAD_ON_HOST, HAPROXY_WRITE, haproxyReloadEnvironment } from "../render/reload";
 import versions from "../render/versions.json";
 import { ContainerSpec, DOCKER_STOP_SECONDS, LOG_DRIVER, NetworkKey, NetworkSpec, SecretRef } from "../plan/docker";
 
@@ -177,6 +177,48 @@ export function containerOptions(spec: ContainerSpec): {
         ...(Object.keys(spec.secretEnv).length > 0 ? { additionalSecretOutputs: ["envs"] } : {}),
         replaceOnChanges: APPLIED_ONLY_ON_CREATE,
     };
+}
+
+/**
+ * The command that makes a folder on the Docker host hold exactly a bundle's files, through a
+ * throwaway container of the pinned HAProxy image running `write` (shell/files-on-host.sh):
+ * cloudflared's CA folder (PUBLIC_FILES_WRITE), the status container's and the dashboard's
+ * (FILES_WRITE: a key becomes `owner`'s alone, the files in `inPlace` are written in place, those
+ * in `last` go in after the others). A bundle with a key is a secret output too.
+ */
+export function filesCommand(
+    name: string,
+    args: {
+        engine: string;
+        dir: string;
+        files: pulumi.Input<string>;
+        write: string;
+        owner?: string;
+        inPlace?: string[];
+        last?: string[];
+        secret: boolean;
+    },
+    opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+    return new command.local.Command(
+        name,
+        {
+            create: FILES_ON_HOST,
+            update: FILES_ON_HOST,
+            interpreter: ["/bin/sh", "-c"],
+            environment: {
+                DOCKER_HOST: args.engine,
+                IMAGE: versions.haproxyImage,
+                CONFIG_DIR: args.dir,
+                WRITE: args.write,
+                ...(args.owner ? { OWNER: args.owner } : {}),
+                ...(args.inPlace?.length ? { IN_PLACE: args.inPlace.join(" ") } : {}),
+                ...(args.last?.length ? { LAST: args.last.join(" ") } : {}),
+            },
+            stdin: args.files,
+        },
+        { ...opts, ...(args.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
+    );
 }
 
 /**

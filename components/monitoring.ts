@@ -6,47 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
-import { FILES_ON_HOST, FILES_WRITE, packFiles } from "../render/reload";
+import { FILES_WRITE, packFiles } from "../render/reload";
+import { filesCommand } from "./containers";
 import { MONITOR_FILES, WatchedCertificate } from "../render/gatus";
 import { DashboardPart, MonitoringPart } from "../plan/assemble";
-import { MONITOR_ETC, MONITOR_USER } from "../stacks/layout";
+import { DASHBOARD_USER, MONITOR_ETC, MONITOR_USER } from "../stacks/layout";
 import versions from "../render/versions.json";
-
-/** The command that makes a folder on the Docker host hold exactly a bundle's files. */
-function filesCommand(
-    name: string,
-    args: {
-        engine: string;
-        dir: string;
-        files: pulumi.Input<string>;
-        inPlace: string[];
-        /** Put in place after the others: the config that names them. */
-        last: string[];
-        secret: boolean;
-    },
-    opts: pulumi.CustomResourceOptions,
-): command.local.Command {
-    return new command.local.Command(
-        name,
-        {
-            create: FILES_ON_HOST,
-            update: FILES_ON_HOST,
-            interpreter: ["/bin/sh", "-c"],
-            environment: {
-                DOCKER_HOST: args.engine,
-                // The pinned HAProxy image: its busybox sh writes the files (no image of the user's runs it).
-                IMAGE: versions.haproxyImage,
-                CONFIG_DIR: args.dir,
-                WRITE: FILES_WRITE,
-                OWNER: MONITOR_USER,
-                IN_PLACE: args.inPlace.join(" "),
-                LAST: args.last.join(" "),
-            },
-            stdin: args.files,
-        },
-        { ...opts, ...(args.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
-    );
-}
 
 export interface MonitoringArgs {
     part: MonitoringPart;
@@ -86,6 +51,8 @@ export class Monitoring extends pulumi.ComponentResource {
                 engine: part.engine,
                 dir: part.dir,
                 files: bundle,
+                write: FILES_WRITE,
+                owner: MONITOR_USER,
                 inPlace: [MONITOR_ETC.hosts, MONITOR_ETC.nsswitch],
                 last: ["config.yaml"],
                 secret: true,
@@ -112,8 +79,8 @@ export class Dashboard extends pulumi.ComponentResource {
                 engine: args.part.engine,
                 dir: args.part.dir,
                 files: packFiles({ "glance.yml": args.part.config }),
-                inPlace: [],
-                last: [],
+                write: FILES_WRITE,
+                owner: DASHBOARD_USER,
                 secret: false,
             },
             { parent: this, dependsOn: [writer] },

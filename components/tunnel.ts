@@ -6,9 +6,9 @@ import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { Model, servicesOn } from "../stacks/model";
 import { shellScript } from "../render/shell";
-import { PUBLIC_FILES_ON_HOST, PUBLIC_FILES_WRITE, packFiles } from "../render/reload";
+import { PUBLIC_FILES_WRITE, packFiles } from "../render/reload";
+import { filesCommand } from "./containers";
 import { TunnelPart } from "../plan/assemble";
-import versions from "../render/versions.json";
 
 export interface TunnelArgs {
     model: Model;
@@ -73,19 +73,14 @@ export class Tunnel extends pulumi.ComponentResource {
 
         // The CA certificates cloudflared verifies HTTPS upstreams with, in a folder on the Docker
         // host that its container mounts read-only; in place before a route names one.
-        const caFiles = new command.local.Command(
+        const caFiles = filesCommand(
             `${name}-ca-files`,
             {
-                create: PUBLIC_FILES_ON_HOST,
-                update: PUBLIC_FILES_ON_HOST,
-                interpreter: ["/bin/sh", "-c"],
-                environment: {
-                    DOCKER_HOST: args.part.engine,
-                    IMAGE: versions.haproxyImage,
-                    CONFIG_DIR: args.part.caHostDir,
-                    WRITE: PUBLIC_FILES_WRITE,
-                },
-                stdin: packFiles(args.part.caFiles),
+                engine: args.part.engine,
+                dir: args.part.caHostDir,
+                files: packFiles(args.part.caFiles),
+                write: PUBLIC_FILES_WRITE,
+                secret: false,
             },
             child,
         );

@@ -76,11 +76,8 @@ export const PUBLIC_FILES_WRITE = withLib("public-files-write");
 
 /** Inside a throwaway container: a folder made to hold exactly the files of a bundle, keys 0600 (shell/files-write.sh). */
 export const FILES_WRITE = withLib("files-write");
-/** Host side: runs FILES_WRITE in a throwaway container against the Docker host (shell/files-on-host.sh). */
+/** Host side: runs a writer (FILES_WRITE, PUBLIC_FILES_WRITE) in a throwaway container against the Docker host (shell/files-on-host.sh). */
 export const FILES_ON_HOST = shellScript("files-on-host");
-
-/** Host side: runs PUBLIC_FILES_WRITE in a throwaway container against the Docker host (shell/public-files-on-host.sh). */
-export const PUBLIC_FILES_ON_HOST = shellScript("public-files-on-host");
 
 /** Host side, Caddy: hold at the edge, apply, release, restart on a revocation (shell/caddy-reload-on-host.sh). */
 export const CADDY_RELOAD_ON_HOST = shellScript("caddy-reload-on-host");

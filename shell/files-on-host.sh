@@ -1,11 +1,11 @@
 #!/bin/sh
 # Runs where `pulumi up` runs, against the Docker engine in DOCKER_HOST: puts the files on standard
 # input (a homelab file bundle) into CONFIG_DIR on the Docker host through a throwaway container of
-# IMAGE that runs WRITE (shell/files-write.sh with its unpack function); a key in them becomes
-# OWNER's alone. The status container's and the dashboard's folders (homelab:monitoring,
-# homelab:dashboard): both programs read their config again when it changes, so no container is
-# restarted or replaced.
+# IMAGE (the pinned HAProxy image: its busybox sh) that runs WRITE, one of the writers in shell/
+# with its unpack function: public-files-write.sh (cloudflared's CA folder: certificates only) or
+# files-write.sh (the status container's and the dashboard's folders; OWNER, IN_PLACE and LAST are
+# its). No container is replaced: each reader rereads its folder when it changes.
 set -eu
-: "${CONFIG_DIR:?}" "${IMAGE:?}" "${WRITE:?}" "${OWNER:?}"
-result=$(docker run --rm -i --user 0 --network none -e OWNER="$OWNER" -e IN_PLACE="${IN_PLACE:-}" -e LAST="${LAST:-}" -v "$CONFIG_DIR:/cfg" --entrypoint sh "$IMAGE" -c "$WRITE")
+: "${CONFIG_DIR:?}" "${IMAGE:?}" "${WRITE:?}"
+result=$(docker run --rm -i --user 0 --network none -e OWNER="${OWNER:-}" -e IN_PLACE="${IN_PLACE:-}" -e LAST="${LAST:-}" -v "$CONFIG_DIR:/cfg" --entrypoint sh "$IMAGE" -c "$WRITE")
 echo "files in $CONFIG_DIR: $result"
