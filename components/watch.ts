@@ -7,11 +7,11 @@ import { EARLY_RENEWAL_HOURS } from "./smallCa";
 import { earlyRenewalHours } from "../pki/profile";
 import { WatchedCertificate, monitorPlan } from "../render/gatus";
 import { Model } from "../stacks/model";
+import { serviceUrl } from "../stacks/naming";
 
 /** The monitor's entry in Caddy's leaf allowlist: no user's name starts with "_". */
 export const MONITOR_KEY = "_monitor";
 
-/** Every client certificate and the CA, with when each ends: what the status page warns about. */
 /** The checks of the stack's own certificates: names no person's (a user's name has no space) can be. */
 export const MONITOR_CHECK = "monitor (the status page's own)";
 export const CA_CHECK = "client CA (pulumi up does not renew it)";
@@ -20,6 +20,7 @@ function validityOf(model: Model, user: string): number {
     return model.users.find((u) => u.name === user)?.validityDays ?? 365;
 }
 
+/** Every client certificate and CA, with when each ends and when pulumi up renews it: what the status page warns about. */
 export function watchedCertificates(
     ca: ClientCa,
     model: Model,
@@ -79,8 +80,7 @@ export function monitoringSummary(model: Model): {
     omitted: { service: string; plane: string; reason: string }[];
 } {
     const status = model.services.find((s) => s.name === model.monitoring?.service);
-    const h = status?.hostnames;
-    const url = h?.private ?? h?.mtls ?? h?.public;
+    const url = status ? (serviceUrl(status, "private") ?? serviceUrl(status, "mtls")) : undefined;
     const plan = monitorPlan(model);
-    return { statusPage: url ? `https://${url}/` : "", checks: plan.checks.length, omitted: plan.omitted };
+    return { statusPage: url ?? "", checks: plan.checks.length, omitted: plan.omitted };
 }

@@ -27,8 +27,6 @@ export interface CaddyfileOptions {
     tailnetRanges?: string[];
     /** Further hosts' gateways, host name → `address:port` (tests); production: the host's tailnet address. */
     gateways?: Record<string, string>;
-    /** The status container's address, as the edge's monitor entry reports it (tests: a loopback one). */
-    monitorSource?: string;
 }
 
 /**
@@ -36,9 +34,9 @@ export interface CaddyfileOptions {
  * a trusted source of the plain listener as a tailnet device is. Only the edge's monitor entry
  * sends it here, and no other container can take that address.
  */
-function monitorSources(model: Model, override?: string): string[] {
+function monitorSources(model: Model): string[] {
     if (!model.monitoring) return [];
-    const a = override ?? model.addresses.monitor;
+    const a = model.addresses.monitor;
     return [a.includes(":") ? `${a}/128` : `${a}/32`];
 }
 
@@ -277,7 +275,7 @@ function commonSnippet(model: Model): Node {
  * The plain listener serves trusted sources only: the edge sends nobody else here, and a
  * connection that arrives any other way (no PROXY header: its own address) gets nothing.
  */
-function trustedOnlySnippet(model: Model, tailnetRanges: string[], monitorSource?: string): Node {
+function trustedOnlySnippet(model: Model, tailnetRanges: string[]): Node {
     const cidrs = (list: string[]) => list.map((c) => val(c, "trusted source"));
     return block(
         "(trusted_only)",
@@ -286,7 +284,7 @@ function trustedOnlySnippet(model: Model, tailnetRanges: string[], monitorSource
             directive("@untrusted", [
                 "not",
                 "remote_ip",
-                ...cidrs([...trustedSources(model, tailnetRanges), ...monitorSources(model, monitorSource)]),
+                ...cidrs([...trustedSources(model, tailnetRanges), ...monitorSources(model)]),
             ]),
             directive("abort", ["@untrusted"]),
             ...(model.untrustedSources.length > 0
@@ -417,7 +415,7 @@ export function renderCaddyfile(model: Model, opts: CaddyfileOptions): string {
         BLANK,
         commonSnippet(model),
         BLANK,
-        trustedOnlySnippet(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES, opts.monitorSource),
+        trustedOnlySnippet(model, opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES),
         BLANK,
         clientAuthSnippet(model, opts.pki ?? CADDY_PKI),
         BLANK,

@@ -5,8 +5,8 @@
 // variable of the container (Gatus expands ${...} when it loads the file), the monitor's key a file
 // beside it.
 import { stringify } from "yaml";
-import { Model, PLANES, Plane, Service, hostOf } from "../stacks/model";
-import { ALERT_TOKEN_ENV } from "../stacks/model";
+import { ALERT_TOKEN_ENV, Model, PLANES, Plane, Service, hostOf } from "../stacks/model";
+import { serviceUrl } from "../stacks/naming";
 import { GATUS, gatusKeyPart } from "../stacks/monitoring";
 import { canonicalGoDuration } from "../stacks/grammar";
 
@@ -48,7 +48,7 @@ export function warningDays(c: WatchedCertificate, expiryWarningDays: number): n
     return c.renewalDays === undefined ? expiryWarningDays : Math.min(expiryWarningDays, c.renewalDays / 2);
 }
 
-/** What the monitor does not check, and why: shown on the status page and in the stack outputs. */
+/** What the monitor does not check, and why: listed in the stack's `monitoring` output. */
 export interface Omission {
     service: string;
     plane: Plane;
@@ -64,8 +64,6 @@ interface Endpoint {
     conditions: string[];
     alerts?: { type: string }[];
 }
-
-const PLANE_WORD: Record<Plane, string> = { private: "private", mtls: "mtls", public: "public" };
 
 /** Why a service's plane gets no check, or undefined when it gets one. */
 export function omissionReason(s: Service, plane: Plane): string | undefined {
@@ -166,9 +164,9 @@ export function renderGatusConfig(model: Model, certificates: WatchedCertificate
     for (const { service: s, plane } of checks) {
         const viaEdge = plane !== "public";
         endpoints.push({
-            name: `${s.name} (${PLANE_WORD[plane]})`,
+            name: `${s.name} (${plane})`,
             group: checkGroup(hostOf(s)),
-            url: `https://${s.hostnames[plane] as string}/`,
+            url: serviceUrl(s, plane) as string,
             interval,
             ...(viaEdge ? edgeClient(model, plane === "mtls") : {}),
             conditions: ["[CONNECTED] == true", "[STATUS] < 500", `[CERTIFICATE_EXPIRATION] > ${servedHours}h`],
@@ -207,11 +205,12 @@ export function renderGatusConfig(model: Model, certificates: WatchedCertificate
 }
 
 /**
- * The status container's /etc/hosts: every private and mtls name at the edge container's address on
- * the edge network (its monitor entry), so a check takes the path a client's request takes, through
- * the edge and Caddy; public names are left to DNS (Cloudflare).
+ * The status container's /etc/hosts: every private and mtls name at the HAProxy container's address
+ * on the edge network (the edge on Linux, the relay on a Mac), so a check goes through the edge and
+ * Caddy as a client's request does; public names are left to DNS (Cloudflare).
  */
-export function renderMonitorHosts(model: Model, edgeAddress: string = model.addresses.haproxy): string {
+export function renderMonitorHosts(model: Model): string {
+    const edgeAddress = model.addresses.haproxy;
     const names = new Set<string>();
     for (const s of model.services)
         for (const plane of ["private", "mtls"] as const) {

@@ -3,6 +3,7 @@
 import { stringify } from "yaml";
 import { Model, PLANES, Plane, hostOf } from "../stacks/model";
 import { GLANCE } from "../stacks/monitoring";
+import { serviceUrl } from "../stacks/naming";
 import { EDGE_GROUP } from "./gatus";
 
 /** How each plane is named on the dashboard: who the link is for. */
@@ -25,9 +26,10 @@ export function dashboardLinks(model: Model): { host: string; groups: { plane: P
             const here = model.services.filter((s) => (hostOf(s) ?? EDGE_GROUP) === host);
             const groups = PLANES.map((plane) => ({
                 plane,
-                links: here
-                    .filter((s) => s.hostnames[plane] !== undefined)
-                    .map((s) => ({ title: s.name, url: `https://${s.hostnames[plane] as string}/` })),
+                links: here.flatMap((s) => {
+                    const url = serviceUrl(s, plane);
+                    return url ? [{ title: s.name, url }] : [];
+                }),
             })).filter((g) => g.links.length > 0);
             return { host, groups };
         })

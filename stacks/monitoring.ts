@@ -11,8 +11,8 @@ import { z } from "zod";
 
 /** Where the status container (Gatus) reads its config, and the port its page listens on. */
 export const GATUS = { configDir: "/config", configFile: "/config/config.yaml", port: 8080 } as const;
-/** Where the dashboard (Glance) reads its config (the image's default; the folder is mounted, so edits reload), and its port. */
-export const GLANCE = { configDir: "/app/config", configFile: "/app/config/glance.yml", port: 8080 } as const;
+/** Where the dashboard (Glance) reads its config (the image's default, glance.yml; the folder is mounted, so edits reload), and its port. */
+export const GLANCE = { configDir: "/app/config", port: 8080 } as const;
 
 /**
  * Gatus's key of a check (config/key/key.go): group and name lowercased, and / _ . , space # + &

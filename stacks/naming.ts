@@ -1,5 +1,5 @@
 // Names and tags derived from the stack; pure.
-import { Model, Plane, PLANES } from "./model";
+import { Model, Plane, PLANES, Service } from "./model";
 
 /** The comment on every record this program creates: names the stack, so its records are recognised. */
 export function managedComment(project: string, stack: string): string {
@@ -16,6 +16,12 @@ export function dnsTokenName(model: Model, stack: string, purpose: "DNS-01" | "D
     return `homelab ${stack} ${purpose} for ${model.domain}`;
 }
 
+/** The URL a person opens for a service on a plane, or undefined when it is not exposed there. */
+export function serviceUrl(s: Pick<Service, "hostnames">, plane: Plane): string | undefined {
+    const h = s.hostnames[plane];
+    return h ? `https://${h}/` : undefined;
+}
+
 /** Per service, per plane: the URL a person opens (internal services have none, and are left out). */
 export function serviceUrls(model: Model): Record<string, Partial<Record<Plane, string>>> {
     const out: Record<string, Partial<Record<Plane, string>>> = {};
@@ -23,8 +29,8 @@ export function serviceUrls(model: Model): Record<string, Partial<Record<Plane, 
         if (s.expose.length === 0) continue;
         const urls: Partial<Record<Plane, string>> = {};
         for (const p of PLANES) {
-            const h = s.hostnames[p];
-            if (h) urls[p] = `https://${h}/`;
+            const u = serviceUrl(s, p);
+            if (u) urls[p] = u;
         }
         out[s.name] = urls;
     }
