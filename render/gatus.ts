@@ -5,7 +5,7 @@
 // variable of the container (Gatus expands ${...} when it loads the file), the monitor's key a file
 // beside it.
 import { stringify } from "yaml";
-import { ALERT_TOKEN_ENV, Model, PLANES, Plane, Service, hostOf } from "../stacks/model";
+import { ALERT_TOKEN_ENV, ALERT_URL_ENV, Model, PLANES, Plane, Service, hostOf } from "../stacks/model";
 import { serviceUrl } from "../stacks/naming";
 import { GATUS, gatusKeyPart } from "../stacks/monitoring";
 import { canonicalGoDuration } from "../stacks/grammar";
@@ -132,7 +132,7 @@ function alerting(model: Model): Record<string, unknown> | undefined {
         return { ntfy: { url: a.url, topic: a.topic, ...(token ? { token } : {}), "default-alert": defaults } };
     return {
         custom: {
-            url: a.url,
+            url: "urlSecret" in a ? `\${${ALERT_URL_ENV}}` : a.url,
             method: "POST",
             headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
             body: '{"status":"[ALERT_TRIGGERED_OR_RESOLVED]","check":"[ENDPOINT_GROUP]/[ENDPOINT_NAME]","description":"[ALERT_DESCRIPTION]"}',

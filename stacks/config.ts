@@ -1,6 +1,7 @@
 // Reads the `homelab:*` stack config through Pulumi and validates it. The only place that
 // touches Pulumi config; everything after it works on the typed Model.
 import { alertTokenProblem } from "./monitoring";
+import { alertUrlProblem } from "./schema";
 import * as pulumi from "@pulumi/pulumi";
 import { Model } from "./model";
 import { ConfigError, NAMESPACE, Problem, RawConfig, validate } from "./validate";
@@ -114,11 +115,17 @@ export function loadConfig(): LoadedConfig {
         if (!(e instanceof ConfigError)) throw e;
         problems.unshift(...e.problems);
     }
+    // The alert channel's secrets are checked here, where their values are known, and never
+    // repeated in a message.
     const alerts = model?.monitoring?.alerts;
-    if (alerts?.tokenSecret && secretValues?.[alerts.tokenSecret] !== undefined) {
-        // The value is checked here, where it is known, and never repeated in a message.
-        const p = alertTokenProblem(secretValues[alerts.tokenSecret] as string, alerts.kind);
-        if (p) problems.push({ key: `${prefix}secrets.${alerts.tokenSecret}`, message: p });
+    const secretProblem = (key: string | undefined, problem: (v: string) => string | undefined) => {
+        const value = key === undefined ? undefined : secretValues?.[key];
+        const p = value === undefined ? undefined : problem(value);
+        if (p) problems.push({ key: `${prefix}secrets.${key}`, message: `${p} (the value is not shown)` });
+    };
+    if (alerts) {
+        secretProblem(alerts.tokenSecret, (v) => alertTokenProblem(v, alerts.kind));
+        if ("urlSecret" in alerts) secretProblem(alerts.urlSecret, alertUrlProblem);
     }
     if (problems.length > 0 || !model) throw new ConfigError(problems);
     return { model, secrets: pulumi.secret(secretValues ?? {}), cloudflareToken: pulumi.secret(token as string) };

@@ -272,7 +272,8 @@ export const GATEWAY_PORT = 7443;
 /** Where the status container sends alerts (homelab:monitoring.alerts): one channel. */
 export type AlertChannel =
     | { kind: "ntfy"; url: string; topic: string; tokenSecret?: string }
-    | { kind: "webhook"; url: string; tokenSecret?: string };
+    | { kind: "webhook"; url: string; tokenSecret?: string }
+    | { kind: "webhook"; urlSecret: string; tokenSecret?: string };
 
 /**
  * homelab:monitoring: a status container (Gatus) with one check per service per plane, certificate
@@ -296,6 +297,9 @@ export interface Dashboard {
     service: string;
     title: string;
 }
+
+/** The environment variable that carries a webhook's URL into the status container, when it is a secret. */
+export const ALERT_URL_ENV = "HOMELAB_ALERT_URL";
 
 /** The environment variable that carries the alert channel's token into the status container. */
 export const ALERT_TOKEN_ENV = "HOMELAB_ALERT_TOKEN";

@@ -2,7 +2,7 @@
 // dashboard), so they are added to the service table as managed services before it is checked,
 // and every rule a service follows (names, planes, DNS, segmentation) applies to them too. A
 // problem found in what this module adds is reported under the key the user wrote. Pure.
-import { ALERT_TOKEN_ENV, AlertChannel, Dashboard, Monitoring } from "./model";
+import { ALERT_TOKEN_ENV, ALERT_URL_ENV, AlertChannel, Dashboard, Monitoring } from "./model";
 import { LocalProblem } from "./checks";
 import { ParsedDashboard, ParsedMonitoring, dashboardSchema, monitoringSchema } from "./schema";
 import { serviceNameProblem } from "./services";
@@ -52,7 +52,7 @@ export function checkUserCheckNames(users: { name: string }[]): LocalProblem[] {
  */
 export function alertTokenProblem(value: string, kind: "ntfy" | "webhook"): string | undefined {
     if (!/^[A-Za-z0-9._~+/=-]{1,512}$/.test(value))
-        return "holds a character an alert token may not have here (letters, digits and . _ ~ + / = - only, at most 512): the status container's config would read it wrongly (the value is not shown)";
+        return "holds a character an alert token may not have here (letters, digits and . _ ~ + / = - only, at most 512): the status container's config would read it wrongly";
     if (kind === "ntfy" && !value.startsWith("tk_"))
         return "is not an ntfy access token (they start with tk_; Gatus would drop the channel and send no alert)";
     return undefined;
@@ -80,12 +80,12 @@ function alertsOf(m: ParsedMonitoring): AlertChannel | undefined {
             topic: a.ntfy.topic,
             ...(a.ntfy.tokenSecret ? { tokenSecret: a.ntfy.tokenSecret } : {}),
         };
-    if (a?.webhook)
-        return {
-            kind: "webhook",
-            url: a.webhook.url,
-            ...(a.webhook.tokenSecret ? { tokenSecret: a.webhook.tokenSecret } : {}),
-        };
+    if (a?.webhook) {
+        const token = a.webhook.tokenSecret ? { tokenSecret: a.webhook.tokenSecret } : {};
+        return a.webhook.urlSecret
+            ? { kind: "webhook", urlSecret: a.webhook.urlSecret, ...token }
+            : { kind: "webhook", url: a.webhook.url as string, ...token };
+    }
     return undefined;
 }
 
@@ -142,21 +142,28 @@ export function addMonitoring(
         const bad = nameProblem("monitoring", m.name, taken, {});
         if (bad) add("monitoring.name", bad);
         const alerts = alertsOf(m);
-        const secret = alerts?.tokenSecret;
-        const channel = alerts?.kind ?? "ntfy";
-        const secretMissing = secret !== undefined && secretNames !== undefined && !secretNames.includes(secret);
-        if (secretMissing)
-            add(
-                `monitoring.alerts.${channel}.tokenSecret`,
-                `names "${secret}", which is not a key of homelab:secrets (pulumi config set --secret --path 'homelab:secrets.${secret}' <token>)`,
-            );
+        // The channel's secrets, by the environment variable that carries each into the container.
+        const secrets: Record<string, { field: string; key: string }> = {};
+        if (alerts?.tokenSecret) secrets[ALERT_TOKEN_ENV] = { field: "tokenSecret", key: alerts.tokenSecret };
+        if (alerts && "urlSecret" in alerts) secrets[ALERT_URL_ENV] = { field: "urlSecret", key: alerts.urlSecret };
+        let secretMissing = false;
+        for (const { field, key } of Object.values(secrets))
+            if (secretNames !== undefined && !secretNames.includes(key)) {
+                secretMissing = true;
+                add(
+                    `monitoring.alerts.${alerts?.kind}.${field}`,
+                    `names "${key}", which is not a key of homelab:secrets (pulumi config set --secret --path 'homelab:secrets.${key}' <value>)`,
+                );
+            }
         if (!bad) {
             added[m.name] = {
                 image: m.image ?? versions.gatusImage,
                 port: GATUS.port,
                 expose: m.expose,
                 env: { GATUS_CONFIG_PATH: GATUS.configFile },
-                ...(secret && !secretMissing ? { secretEnv: { [ALERT_TOKEN_ENV]: secret } } : {}),
+                ...(Object.keys(secrets).length > 0 && !secretMissing
+                    ? { secretEnv: Object.fromEntries(Object.entries(secrets).map(([env, s]) => [env, s.key])) }
+                    : {}),
             };
             origins[m.name] = "monitoring";
             out.monitoring = {

@@ -258,8 +258,18 @@ export const monitoringSchema = z.strictObject({
                 .optional(),
             webhook: z
                 .strictObject({
-                    url: checked("an https:// URL", alertUrlProblem),
+                    url: checked("an https:// URL", alertUrlProblem).optional(),
+                    // For a webhook whose URL is its credential (Slack's, Discord's): the URL as a secret.
+                    urlSecret: secretKeyName.optional(),
                     tokenSecret: secretKeyName.optional(),
+                })
+                .superRefine((w, ctx) => {
+                    if ((w.url === undefined) === (w.urlSecret === undefined))
+                        ctx.addIssue({
+                            code: "custom",
+                            message:
+                                "needs url or urlSecret, not both (urlSecret: a key of homelab:secrets, for a URL that is itself the credential)",
+                        });
                 })
                 .optional(),
         })

@@ -12,6 +12,7 @@ import { ALERT_TOKEN_ENV } from "../../stacks/model";
 import { DASHBOARD_USER, MONITOR_ETC, MONITOR_USER } from "../../stacks/layout";
 import { CLOCK_PATH, MONITOR_FILES } from "../../render/gatus";
 import { addressPlan } from "../../stacks/addressPlan";
+import { gatusProblems } from "../support/gatus-schema";
 
 const CONTAINER = "docker:index/container:Container";
 const LAKE = readStackFile(path.join(ROOT, "test/stacks/lake.yaml"));
@@ -113,6 +114,14 @@ describe("monitoring under mocks: the status container (test/stacks/lake.yaml)",
         assert.ok(!rendered.includes("PRIVATE KEY"));
         const bundles = run.outputs["clientBundles"] as Record<string, { password: string }>;
         for (const b of Object.values(bundles)) assert.ok(!rendered.includes(b.password));
+        // The DNS-01 token, the tunnel token and the bootstrap token: every value the mocks give a
+        // secret carries SECRET, and the Caddy bundle shows the DNS token did reach Caddy's env.
+        const caddy = container(run, "caddy");
+        assert.ok(
+            (caddy.inputs.envs as string[]).some((e) => e.includes("SECRET")),
+            "the mocks' tokens are marked",
+        );
+        assert.ok(!rendered.includes("SECRET"), "no token in the status container's files");
     });
 
     it("lists the monitor among the client certificates, as a monitor, with when it ends; and says what is checked", () => {
@@ -234,5 +243,35 @@ describe("monitoring under mocks: the further hosts' certificates (test/stacks/t
         assert.equal(run.error, undefined, run.error?.message);
         const files = unpackFiles(String(commandNamed(run, "monitoring-files").inputs.stdin));
         assert.match(files["config.yaml"] ?? "", /certificate: gateway-of-host-nas/);
+    });
+});
+
+describe("monitoring under mocks: a webhook whose URL is its credential (urlSecret)", () => {
+    const URL_VALUE = "https://hooks.example.net/services/T0/B0/url-SECRET-55ee";
+    const withUrlSecret = () => {
+        const cfg = clone(LAKE);
+        cfg["homelab:monitoring"] = { alerts: { webhook: { urlSecret: "hook-url" } } };
+        return cfg;
+    };
+
+    it("reaches the status container's environment only, as a secret; the config names it as ${...}", async () => {
+        const run = await runProgram(withUrlSecret(), { stack: "lake", secrets: { "hook-url": URL_VALUE } });
+        assert.equal(run.error, undefined, run.error?.message);
+        const c = container(run, "status");
+        assert.ok((c.inputs.envs as string[]).includes(`HOMELAB_ALERT_URL=${URL_VALUE}`));
+        assert.ok(c.secretInputs.includes("envs"));
+        const files = unpackFiles(String(commandNamed(run, "monitoring-files").inputs.stdin));
+        const cfg = files["config.yaml"] as string;
+        assert.ok(!cfg.includes(URL_VALUE) && !cfg.includes("hooks.example.net"), "the URL is in no rendered file");
+        assert.match(cfg, /url: \$\{HOMELAB_ALERT_URL\}/);
+        assert.deepEqual(gatusProblems(parse(cfg), { env: { HOMELAB_ALERT_URL: URL_VALUE } }), []);
+        assert.ok(!JSON.stringify(run.outputs).includes("url-SECRET"), "nor in an output");
+    });
+
+    it("refuses a URL secret that is not an https URL, by its key, without showing it", async () => {
+        const bad = "http://hooks.example.net/url-SECRET-66ff";
+        const run = await runProgram(withUrlSecret(), { stack: "lake", secrets: { "hook-url": bad } });
+        assert.match(run.error?.message ?? "", /homelab:secrets\.hook-url: must be an https:\/\/ URL/);
+        assert.ok(!(run.error?.message ?? "").includes("url-SECRET"));
     });
 });
