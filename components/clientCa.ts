@@ -5,6 +5,7 @@ import * as tls from "@pulumi/tls";
 import * as random from "@pulumi/random";
 import { User } from "../stacks/model";
 import { buildP12 } from "../pki/p12";
+import { issueLeaf } from "./smallCa";
 import {
     CA_ALLOWED_USES,
     CA_VALIDITY_HOURS,
@@ -72,28 +73,18 @@ export class ClientCa extends pulumi.ComponentResource {
         this.caCertificate = caCert.certPem;
 
         this.caNotAfter = caCert.validityEndTime;
-        const issue = (id: string, commonName: string, validityDays: number) => {
-            const key = new tls.PrivateKey(`${name}-${id}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
-            const csr = new tls.CertRequest(
-                `${name}-${id}-csr`,
-                { privateKeyPem: key.privateKeyPem, subject: { commonName } },
-                child,
-            );
-            const cert = new tls.LocallySignedCert(
-                `${name}-${id}-cert`,
+        const issue = (id: string, commonName: string, validityDays: number) =>
+            issueLeaf(
+                this,
+                `${name}-${id}`,
+                { keyPem: caKey.privateKeyPem, certPem: caCert.certPem },
                 {
-                    certRequestPem: csr.certRequestPem,
-                    caPrivateKeyPem: caKey.privateKeyPem,
-                    caCertPem: caCert.certPem,
-                    isCaCertificate: false,
-                    allowedUses: CLIENT_ALLOWED_USES,
-                    validityPeriodHours: validityDays * 24,
+                    commonName,
+                    uses: CLIENT_ALLOWED_USES,
+                    validityHours: validityDays * 24,
                     earlyRenewalHours: earlyRenewalHours(validityDays),
                 },
-                child,
             );
-            return { key, cert };
-        };
 
         const bundles: Record<string, pulumi.Output<ClientBundle>> = {};
         const certs: Record<string, pulumi.Output<string>> = {};

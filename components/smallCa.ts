@@ -28,28 +28,60 @@ export function smallCa(parent: pulumi.Resource, name: string, caName: string) {
         child,
     );
     const leaf = (leafName: string, commonName: string, uses: string[], dnsNames?: string[]) => {
-        const key = new tls.PrivateKey(`${name}-${leafName}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
-        const csr = new tls.CertRequest(
-            `${name}-${leafName}-csr`,
-            { privateKeyPem: key.privateKeyPem, subject: { commonName }, ...(dnsNames ? { dnsNames } : {}) },
-            child,
-        );
-        const cert = new tls.LocallySignedCert(
-            `${name}-${leafName}-cert`,
-            {
-                certRequestPem: csr.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
-                isCaCertificate: false,
-                allowedUses: uses,
-                validityPeriodHours: CERT_HOURS,
-                earlyRenewalHours: EARLY_RENEWAL_HOURS,
-            },
-            child,
+        const { key, cert } = issueLeaf(
+            parent,
+            `${name}-${leafName}`,
+            { keyPem: caKey.privateKeyPem, certPem: ca.certPem },
+            { commonName, uses, validityHours: CERT_HOURS, earlyRenewalHours: EARLY_RENEWAL_HOURS, dnsNames },
         );
         return { cert: cert.certPem, key: pulumi.secret(key.privateKeyPem), notAfter: cert.validityEndTime };
     };
     return { caPem: ca.certPem, caNotAfter: ca.validityEndTime, leaf };
+}
+
+/**
+ * One ECDSA P-256 key and a certificate for it signed by a CA of the stack's, as children of
+ * `parent` named `<prefix>-key`, `<prefix>-csr`, `<prefix>-cert` (the users' client certificates
+ * and the small CAs' leaves alike): never a CA, renewed by `pulumi up` `earlyRenewalHours` before
+ * its end.
+ */
+export function issueLeaf(
+    parent: pulumi.Resource,
+    prefix: string,
+    ca: { keyPem: pulumi.Input<string>; certPem: pulumi.Input<string> },
+    leaf: {
+        commonName: string;
+        uses: string[];
+        validityHours: number;
+        earlyRenewalHours: number;
+        dnsNames?: string[] | undefined;
+    },
+): { key: tls.PrivateKey; cert: tls.LocallySignedCert } {
+    const child = { parent };
+    const key = new tls.PrivateKey(`${prefix}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+    const csr = new tls.CertRequest(
+        `${prefix}-csr`,
+        {
+            privateKeyPem: key.privateKeyPem,
+            subject: { commonName: leaf.commonName },
+            ...(leaf.dnsNames ? { dnsNames: leaf.dnsNames } : {}),
+        },
+        child,
+    );
+    const cert = new tls.LocallySignedCert(
+        `${prefix}-cert`,
+        {
+            certRequestPem: csr.certRequestPem,
+            caPrivateKeyPem: ca.keyPem,
+            caCertPem: ca.certPem,
+            isCaCertificate: false,
+            allowedUses: leaf.uses,
+            validityPeriodHours: leaf.validityHours,
+            earlyRenewalHours: leaf.earlyRenewalHours,
+        },
+        child,
+    );
+    return { key, cert };
 }
 
 /** Certificate and key in one PEM (what HAProxy's `crt` takes), secret. */
