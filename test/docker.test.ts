@@ -60,6 +60,7 @@ import {
     buildCaddyImage,
     buildEchoImage,
     buildHaproxyImage,
+    buildStandIns,
     caddyTestBinary,
     echoBinary,
 } from "./docker/images";
@@ -92,6 +93,7 @@ import {
     haproxyWriteOnly,
     makePki,
     newStack,
+    serverNames,
     stackModel,
     startStream,
     tagServiceImages,
@@ -227,15 +229,12 @@ if (ENABLED) {
             const opts = { mtls: true, wiki: false, users: ["dave"] };
             const first = stackModel(dir, opts);
             const wiki = stackModel(dir, { ...opts, wiki: true });
-            const names = [
-                first.private.fqdn,
-                first.private.wildcard,
-                ...wiki.services.flatMap((s) => Object.values(s.hostnames)),
-            ];
-            pki = makePki(path.join(dir, "pki"), path.join(first.docker.dataDir, "caddy/etc/server-certs"), names, [
-                "dave",
-                "erin",
-            ]);
+            pki = makePki(
+                path.join(dir, "pki"),
+                path.join(first.docker.dataDir, "caddy/etc/server-certs"),
+                serverNames(wiki),
+                ["dave", "erin"],
+            );
             stack = newStack(dir, opts, pki);
             fs.mkdirSync(path.join(dir, "media-files"), { recursive: true });
             fs.writeFileSync(path.join(dir, "media-files/hello.txt"), "hello from the host\n");
@@ -1008,20 +1007,14 @@ if (ENABLED) {
             log(`engine: dockerd ${engine.pid} with iptables and ip6tables in its own namespace`);
             // The clients' link first: Docker publishes on the host's IPv6 addresses, which must exist.
             clients = await v6Clients(engine);
-            await buildCaddyImage(engine, caddyTestBinary(), CADDY_IMAGE_NAME);
-            await buildHaproxyImage(engine, haproxy3Binary(), versions.haproxyImage);
-            await buildEchoImage(engine, echoBinary());
+            await buildStandIns(engine);
             const dir = path.join(engine.dir, "stack");
             const opts = { mtls: true, wiki: false, users: ["dave"], ipv6: true };
             const model = stackModel(dir, opts);
             pki = makePki(
                 path.join(dir, "pki"),
                 path.join(model.docker.dataDir, "caddy/etc/server-certs"),
-                [
-                    model.private.fqdn,
-                    model.private.wildcard,
-                    ...model.services.flatMap((x) => Object.values(x.hostnames)),
-                ],
+                serverNames(model),
                 ["dave"],
             );
             stack = newStack(dir, opts, pki);

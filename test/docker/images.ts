@@ -15,7 +15,8 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { Engine } from "./engine";
-import { caddyBinary } from "../support/binaries";
+import { caddyBinary, haproxy3Binary } from "../support/binaries";
+import { CADDY_IMAGE_NAME } from "../../plan/docker";
 import versions from "../../render/versions.json";
 
 export const ECHO_IMAGE = "homelab-test/echo:local";
@@ -228,4 +229,11 @@ export async function tagEchoAs(engine: Engine, ref: string): Promise<void> {
         "POST",
         `/images/${encodeURIComponent(ECHO_IMAGE)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`,
     );
+}
+
+/** The three stand-ins one edge host's engine needs: Caddy, HAProxy 3.x and the echo server. */
+export async function buildStandIns(engine: Engine): Promise<void> {
+    await buildCaddyImage(engine, caddyTestBinary(), CADDY_IMAGE_NAME);
+    await buildHaproxyImage(engine, haproxy3Binary(), versions.haproxyImage);
+    await buildEchoImage(engine, echoBinary());
 }

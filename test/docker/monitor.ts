@@ -11,7 +11,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Engine, startEngine } from "./engine";
-import { ECHO_IMAGE, buildCaddyImage, buildEchoImage, buildHaproxyImage, caddyTestBinary, echoBinary } from "./images";
+import { ECHO_IMAGE, buildStandIns } from "./images";
 import { inspectContainer } from "./apply";
 import {
     ADDR,
@@ -23,12 +23,12 @@ import {
     curl,
     makePki,
     newStack,
+    serverNames,
     stackModel,
     tagServiceImages,
     waitFor,
 } from "./stack";
-import { haproxy3Binary } from "../support/binaries";
-import { CADDY_IMAGE_NAME, monitoringDir } from "../../plan/docker";
+import { monitoringDir } from "../../plan/docker";
 import { FILES_ON_HOST, FILES_WRITE, packFiles } from "../../render/reload";
 import { MONITOR_FILES, MONITOR_NSSWITCH, renderGatusConfig, renderMonitorHosts } from "../../render/gatus";
 import { MONITOR_ETC, MONITOR_USER } from "../../stacks/layout";
@@ -91,21 +91,16 @@ export function monitorSuite(log: (line: string) => void): void {
                 firewall: true,
             });
             log(`engine: dockerd ${engine.pid} with iptables in its own namespace`);
-            await buildCaddyImage(engine, caddyTestBinary(), CADDY_IMAGE_NAME);
-            await buildHaproxyImage(engine, haproxy3Binary(), versions.haproxyImage);
-            await buildEchoImage(engine, echoBinary());
+            await buildStandIns(engine);
             const dir = path.join(engine.dir, "stack");
             const opts = { mtls: true, wiki: false, users: ["dave"], extra: { "homelab:monitoring": {} } };
             const model = stackModel(dir, opts);
-            const names = [
-                model.private.fqdn,
-                model.private.wildcard,
-                ...model.services.flatMap((s) => Object.values(s.hostnames)),
-            ];
-            pki = makePki(path.join(dir, "pki"), path.join(model.docker.dataDir, "caddy/etc/server-certs"), names, [
-                "dave",
-                "monitor",
-            ]);
+            pki = makePki(
+                path.join(dir, "pki"),
+                path.join(model.docker.dataDir, "caddy/etc/server-certs"),
+                serverNames(model),
+                ["dave", "monitor"],
+            );
             stack = newStack(dir, opts, pki);
             fs.mkdirSync(path.join(dir, "media-files"), { recursive: true });
             await tagServiceImages(engine, [stack.plan]);

@@ -141,6 +141,19 @@ export function stackModel(dir: string, o: StackOptions): Model {
     return { ...m, docker: { ...m.docker, dataDir } };
 }
 
+/** Every name the stacks' Caddy serves a certificate for: the private apex and wildcard, each service's names. */
+export function serverNames(...models: Model[]): string[] {
+    return [
+        ...new Set(
+            models.flatMap((m) => [
+                m.private.fqdn,
+                m.private.wildcard,
+                ...m.services.flatMap((s) => Object.values(s.hostnames)),
+            ]),
+        ),
+    ];
+}
+
 export interface Pki {
     serverCa: string;
     /** Client CA (PEM text) and each user's certificate and key files. */
