@@ -195,9 +195,9 @@ export interface EdgeOptions {
     monitorSource?: string;
 }
 
-/** The status container's way in: where the entry listens, and the one source it takes. */
+/** The relay's entry for the status container: where it listens, and the one source it takes. */
 export interface MonitorEntry {
-    /** `address:port`: the edge container's own address on the edge network, port 443. */
+    /** `address:port`: the relay's own address on the edge network, port 443. */
     bind: string;
     /** The status container's address. */
     source: string;
@@ -224,7 +224,6 @@ export const MONITOR_MAXCONN = 64;
 /** mtls names per `req.ssl_sni` line: HAProxy takes at most 64 words a line. */
 const SNI_NAMES_PER_LINE = 32;
 
-/** The status container's address as an ACL value (and its IPv4-mapped form). */
 /**
  * The status container's address as ACLs, and the condition that is it alone. HAProxy matches an
  * IPv6 source that embeds an IPv4 address (::a.b.c.d, 6to4) against an IPv4 pattern, so those are
@@ -232,7 +231,8 @@ const SNI_NAMES_PER_LINE = 32;
  */
 function monitorAcls(source: string): string[] {
     return [
-        `    acl monitor_addr src ${withMapped([source.includes(":") ? `${source}/128` : `${source}/32`]).join(" ")}`,
+        // An IPv4 address from the stack's address plan, and its IPv4-mapped form (a dual-stack bind).
+        `    acl monitor_addr src ${withMapped([`${source}/32`]).join(" ")}`,
         `    acl monitor_v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
     ];
 }

@@ -68,8 +68,14 @@ describe("monitoring: the status container's config (Gatus)", () => {
         const bad = structuredClone(good) as { endpoints: Record<string, unknown>[] };
         (bad.endpoints[0] as Record<string, unknown>)["intervall"] = "1m";
         (bad.endpoints[1] as { conditions: string[] }).conditions = ["[STATUS]==200"];
-        assert.ok(gatusProblems(bad, { env: ENV }).length >= 2);
-        assert.ok(gatusProblems(good, {}).some((p) => p.includes(ALERT_TOKEN_ENV)));
+        const problems = gatusProblems(bad, { env: ENV });
+        assert.equal(problems.length, 2, problems.join("\n"));
+        assert.match(problems[0] as string, /^endpoints\[0\]: .*"intervall"/);
+        assert.match(problems[1] as string, /^endpoints\[1\]\.conditions\[0\]: .*no operator/);
+        assert.ok(
+            gatusProblems(good, {}).some((p) => p.includes(ALERT_TOKEN_ENV)),
+            "an unset $ is reported",
+        );
     });
 
     it("one check per service per plane, from where that plane's clients come; mtls with the monitor's certificate", () => {
@@ -211,7 +217,10 @@ describe("monitoring: the dashboard's config (Glance)", () => {
         const cfg = parse(renderGlanceConfig(stack("twohosts"))) as any;
         cfg.pages[0].colums = [];
         delete cfg.pages[0].columns[0].widgets[0].groups[0].links[0].url;
-        assert.ok(glanceProblems(cfg).length >= 2);
+        const problems = glanceProblems(cfg);
+        assert.equal(problems.length, 2, problems.join("\n"));
+        assert.ok(problems.some((p) => /links\[0\]\.url: url is required/.test(p)));
+        assert.ok(problems.some((p) => /unknown key "colums"/.test(p)));
     });
 
     it("lists every service with its URL per plane, grouped by host", () => {
