@@ -180,11 +180,40 @@ export function containerOptions(spec: ContainerSpec): {
 }
 
 /**
- * The command that makes a folder on the Docker host hold exactly a bundle's files, through a
- * throwaway container of the pinned HAProxy image running `write` (shell/files-on-host.sh):
- * cloudflared's CA folder (PUBLIC_FILES_WRITE), the status container's and the dashboard's
- * (FILES_WRITE: a key becomes `owner`'s alone, the files in `inPlace` are written in place, those
- * in `last` go in after the others). A bundle with a key is a secret output too.
+ * A command that runs `script` where `pulumi up` runs, against the Docker engine `engine`, with a
+ * throwaway container of the pinned HAProxy image (its busybox sh) doing the work on the host, and
+ * a file bundle on stdin; a bundle that carries a secret is a secret output too, not by propagation
+ * alone.
+ */
+function onDockerHost(
+    name: string,
+    args: {
+        script: string;
+        engine: string;
+        environment: Record<string, string>;
+        stdin: pulumi.Input<string>;
+        secret: boolean;
+    },
+    opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+    return new command.local.Command(
+        name,
+        {
+            create: args.script,
+            update: args.script,
+            interpreter: ["/bin/sh", "-c"],
+            environment: { DOCKER_HOST: args.engine, IMAGE: versions.haproxyImage, ...args.environment },
+            stdin: args.stdin,
+        },
+        { ...opts, ...(args.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
+    );
+}
+
+/**
+ * The command that makes a folder on the Docker host hold exactly a bundle's files, with `write`
+ * (shell/files-on-host.sh): cloudflared's CA folder (PUBLIC_FILES_WRITE), the status container's
+ * and the dashboard's (FILES_WRITE: a key becomes `owner`'s alone, the files in `inPlace` are
+ * written in place, those in `last` go in after the others).
  */
 export function filesCommand(
     name: string,
@@ -200,15 +229,12 @@ export function filesCommand(
     },
     opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
-    return new command.local.Command(
+    return onDockerHost(
         name,
         {
-            create: FILES_ON_HOST,
-            update: FILES_ON_HOST,
-            interpreter: ["/bin/sh", "-c"],
+            script: FILES_ON_HOST,
+            engine: args.engine,
             environment: {
-                DOCKER_HOST: args.engine,
-                IMAGE: versions.haproxyImage,
                 CONFIG_DIR: args.dir,
                 WRITE: args.write,
                 ...(args.owner ? { OWNER: args.owner } : {}),
@@ -216,39 +242,37 @@ export function filesCommand(
                 ...(args.last?.length ? { LAST: args.last.join(" ") } : {}),
             },
             stdin: args.files,
+            secret: args.secret,
         },
-        { ...opts, ...(args.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
+        opts,
     );
 }
 
 /**
  * The command that puts an HAProxy container's files (a bundle on stdin: haproxy.cfg and its
  * certificates) into its config folder on the Docker host, checked by the pinned image first, and
- * reloads that HAProxy softly: the edge's, the relay's and a further host's gateway's. When the
- * bundle carries a secret (a key, the hash of the edge's secret), stdin is a secret output too,
- * not by propagation alone.
+ * reloads that HAProxy softly: the edge's, the relay's and a further host's gateway's. A bundle
+ * with a secret (a key, the hash of the edge's secret) makes stdin a secret output.
  */
 export function haproxyConfigCommand(
     name: string,
     args: { engine: string; configDir: string; container: string; files: pulumi.Input<string>; secret: boolean },
     opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
-    return new command.local.Command(
+    return onDockerHost(
         name,
         {
-            create: HAPROXY_RELOAD_ON_HOST,
-            update: HAPROXY_RELOAD_ON_HOST,
-            interpreter: ["/bin/sh", "-c"],
+            script: HAPROXY_RELOAD_ON_HOST,
+            engine: args.engine,
             environment: {
-                DOCKER_HOST: args.engine,
-                IMAGE: versions.haproxyImage,
                 CONFIG_DIR: args.configDir,
                 CONTAINER: args.container,
                 WRITE: HAPROXY_WRITE,
                 ...haproxyReloadEnvironment(),
             },
             stdin: args.files,
+            secret: args.secret,
         },
-        { ...opts, ...(args.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
+        opts,
     );
 }
