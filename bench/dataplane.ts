@@ -8,6 +8,8 @@
 //   (f) rendered chain, Mac edge: native HAProxy → relay HAProxy (PROXY v2 with the edge's secret)
 //       → Caddy mTLS listener → upstream                                                  [client certificate]
 //   (g) the trusted path, Mac edge: native HAProxy → relay (the edge's secret) → Caddy plain listener → upstream
+//   (h) a control: (c) behind a bare TCP hop (an HAProxy with no rules and no PROXY header), the
+//       cost of putting any process between the client and Caddy
 // Same upstream (an HAProxy that answers 200 itself), same client certificate, the same Caddy for
 // (a), (d), (e), (f) and (g) (the lab's), HTTP/1.1. The load generator is vegeta's attack engine
 // (bench/loadgen) with a source address per new connection: untrusted paths come from a pool of
@@ -21,7 +23,7 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import { Lab, startLab, SOURCES, EDGE_PORTS, RELAY, HOSTS, ClientCert } from "../test/e2e/lab";
 import { caddyBinary, haproxy3Binary } from "../test/support/binaries";
 
-export const CONFIGS = ["a", "b", "c", "d", "e", "f", "g"] as const;
+export const CONFIGS = ["a", "b", "c", "d", "e", "f", "g", "h"] as const;
 export type Config = (typeof CONFIGS)[number];
 export const CONFIG_LABEL: Record<Config, string> = {
     a: "(a) HAProxy → Caddy mTLS → upstream (rendered, Linux edge)",
@@ -31,9 +33,10 @@ export const CONFIG_LABEL: Record<Config, string> = {
     e: "(e) = (a) with HAProxy's default threads, one per CPU (experiment)",
     f: "(f) native HAProxy → relay (the edge's secret) → Caddy mTLS → upstream (rendered, Mac edge)",
     g: "(g) native HAProxy → relay (the edge's secret) → Caddy plain → upstream (trusted path, Mac edge)",
+    h: "(h) bare TCP hop → Caddy mTLS alone → upstream (control: (c) behind a process with no rules)",
 };
 /** Paths whose client presents a user's certificate (the mTLS plane); the others are trusted. */
-export const MTLS_CONFIGS: readonly Config[] = ["a", "b", "c", "e", "f"];
+export const MTLS_CONFIGS: readonly Config[] = ["a", "b", "c", "e", "f", "h"];
 
 // The benchmark's own listeners: outside the lab's (edges 18080/18443 and 28080/28443, relay
 // 8443/9443 on 127.0.0.1, Caddy 8443/9443 on its own address, Caddy's admin 2019) and below
@@ -45,9 +48,10 @@ const SEED_PLAIN = 19445;
 const FLOOR = 19446;
 const ONE_THREAD = 19447;
 const ONE_THREAD_HTTP = 19080;
+const BARE_HOP = 19448;
 /** Where the lab's Caddy listens (its address plan's Caddy address in 127.0.0.0/24). */
 const CADDY_ADDRESS = "127.0.0.195";
-const BENCH_PORTS = [UPSTREAM_PORT, SEED_HAPROXY, SEED_MTLS, SEED_PLAIN, FLOOR, ONE_THREAD, ONE_THREAD_HTTP];
+const BENCH_PORTS = [UPSTREAM_PORT, SEED_HAPROXY, SEED_MTLS, SEED_PLAIN, FLOOR, ONE_THREAD, ONE_THREAD_HTTP, BARE_HOP];
 const LAB_PORTS = [
     ...new Set([
         EDGE_PORTS.container.http,
@@ -92,7 +96,7 @@ export interface Rig {
     lab: Lab;
     procs: ChildProcess[];
     /** Process ids of the benchmark's own servers, for CPU accounting. */
-    pids: { upstream: number; seedCaddy: number; seedHaproxy: number; oneThread: number };
+    pids: { upstream: number; seedCaddy: number; seedHaproxy: number; oneThread: number; bareHop: number };
     dir: string;
     loadgen: string;
     stop(): Promise<void>;
@@ -296,6 +300,30 @@ function seedHaproxyCfg(): string {
     ].join("\n");
 }
 
+/**
+ * (h): a TCP proxy and nothing else (one thread, as the rendered edge runs; no rules, no limits, no
+ * PROXY header) in front of the floor's listener, so (h) against (c) is what any process between
+ * the client and Caddy costs on this machine, and (a) against (h) what the rendered edge adds to it.
+ */
+function bareHopCfg(): string {
+    return [
+        "global",
+        "    nbthread 1",
+        "    maxconn 4096",
+        "defaults",
+        "    mode tcp",
+        "    timeout connect 5s",
+        "    timeout client 1h",
+        "    timeout server 1h",
+        "frontend https-in",
+        `    bind 127.0.0.1:${BARE_HOP}`,
+        "    default_backend floor",
+        "backend floor",
+        `    server caddy 127.0.0.1:${FLOOR}`,
+        "",
+    ].join("\n");
+}
+
 function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
     const net = require("net");
     return new Promise<boolean>((res) => {
@@ -406,7 +434,9 @@ export async function startRig(loadgen: string): Promise<Rig> {
             throw new Error("could not derive the default-threads HAProxy config");
         fs.writeFileSync(path.join(dir, "one-thread-haproxy.cfg"), oneThreadCfg);
         const oneThread = start(haproxy3Binary(), ["-db", "-f", path.join(dir, "one-thread-haproxy.cfg")]);
-        await waitPorts([UPSTREAM_PORT, SEED_HAPROXY, SEED_MTLS, SEED_PLAIN, FLOOR, ONE_THREAD]);
+        fs.writeFileSync(path.join(dir, "bare-hop-haproxy.cfg"), bareHopCfg());
+        const bareHop = start(haproxy3Binary(), ["-db", "-f", path.join(dir, "bare-hop-haproxy.cfg")]);
+        await waitPorts([UPSTREAM_PORT, SEED_HAPROXY, SEED_MTLS, SEED_PLAIN, FLOOR, ONE_THREAD, BARE_HOP]);
         const dead = procs.filter((p) => p.exitCode !== null || p.signalCode !== null);
         if (dead.length > 0) throw new Error(`benchmark servers exited at start; logs in ${dir}`);
         return {
@@ -417,6 +447,7 @@ export async function startRig(loadgen: string): Promise<Rig> {
                 seedCaddy: seedCaddy.pid as number,
                 seedHaproxy: seedHaproxy.pid as number,
                 oneThread: oneThread.pid as number,
+                bareHop: bareHop.pid as number,
             },
             dir,
             loadgen,
@@ -476,6 +507,8 @@ function target(config: Config): Target {
             return at(EDGE_PORTS.native.https, POOL_SPEC, true);
         case "g":
             return at(EDGE_PORTS.native.https, SOURCES.lan, false);
+        case "h":
+            return at(BARE_HOP, POOL_SPEC, true);
     }
 }
 
@@ -587,6 +620,8 @@ function groups(rig: Rig, config: Config): Record<string, number[]> {
                 caddy,
                 upstream: up,
             };
+        case "h":
+            return { haproxy: [rig.pids.bareHop], caddy: [rig.pids.seedCaddy], upstream: up };
     }
 }
 

@@ -5,7 +5,7 @@
 // short run to a temporary file, for CI. Nothing here is a timed assertion: targets are reported
 // as met or missed, and a run fails only if a request fails or a measurement cannot be taken.
 // --paths and --workers (either or both) run a subset of the full run's data plane, e.g.
-// `--paths a,c,f --workers 1,8` to measure one change in a few minutes: the chosen paths (a–g) at
+// `--paths a,c,f --workers 1,8` to measure one change in a few minutes: the chosen paths (a–h) at
 // the chosen worker counts (of the full run's 1, 8, 32), with the full run's rounds and seconds so
 // the rows compare with docs/benchmarks.md's, and no program measurements. It writes to a temporary
 // file (or --out), never to docs/benchmarks.md, which comes only from a full run; a target whose
@@ -125,7 +125,7 @@ export interface BenchArgs {
     sharedNetwork: boolean;
     out?: string;
     fromJson?: string;
-    /** --paths: a subset of the data plane's paths, in the table's order (a–g); unset: all. */
+    /** --paths: a subset of the data plane's paths, in the table's order (a–h); unset: all. */
     paths?: Config[];
     /** --workers: a subset of the full run's worker counts, ascending; unset: all. */
     workers?: number[];
@@ -548,7 +548,7 @@ function cpuTable(plan: Plan, cells: Cell[]): string[] {
         }
     lines.push(
         "",
-        "For (f) and (g) the edge is both HAProxy processes, the native edge and the relay; the relay's share is shown on its own. (b) and (c) run in one Caddy of their own, (a), (d), (e), (f) and (g) in the lab's.",
+        "For (f) and (g) the edge is both HAProxy processes, the native edge and the relay; the relay's share is shown on its own. (b), (c) and (h) run in one Caddy of their own, (a), (d), (e), (f) and (g) in the lab's.",
     );
     return lines;
 }
@@ -747,6 +747,25 @@ function edgeCostTried(): string[] {
     ];
 }
 
+/**
+ * (h) against (c) and (a) against (h), keep-alive, at the worker counts the keep-alive targets name
+ * (1 and 8): what any process in front of Caddy costs here, and what the rendered edge adds to it.
+ */
+function bareHop(plan: Plan, cells: Cell[]): string[] {
+    const at = plan.concurrency.filter((n) => n <= 8);
+    if (at.length === 0 || !["a", "c", "h"].every((c) => plan.paths.includes(c as Config))) return [];
+    const rps = (c: Config, n: number) => cell(cells, c, "keepalive", n).rps;
+    const list = (f: (n: number, i: number) => string) => and(at.map(f));
+    const hop = at.map((n) => rps("h", n) / rps("c", n));
+    const edge = at.map((n) => rps("a", n) / rps("h", n));
+    const verdict = hop.every((r) => r < 0.9)
+        ? "so a process with no rules at all already misses the keep-alive target of (a) within 10% of (c): what is left of the gap is the hop, not the edge's rules."
+        : "so a bare hop can be within 10% of (c) here: what the rendered edge adds to it is the part of the gap to work on.";
+    return [
+        `- **The hop alone** (h), keep-alive at ${list((n) => workers(n))}: a bare TCP hop in front of the floor serves ${list((_, i) => `${fmt((hop[i] as number) * 100)}%`)} of (c)'s requests/s, and the rendered edge (a) ${list((_, i) => `${fmt((edge[i] as number) * 100)}%`)} of (h)'s (it also carries the PROXY header and runs in the lab's Caddy). Each request and its response cross one more process and one more loopback connection whatever that process does, ${verdict}`,
+    ];
+}
+
 /** A signed difference, e.g. "+36 µs" or "−12 µs". */
 function signed(d: number, unit: string, digits = 0): string {
     return `${d >= 0 ? "+" : "−"}${fmt(Math.abs(d), digits)} ${unit}`;
@@ -772,6 +791,7 @@ function dataPlaneAnalysis(plan: Plan, cells: Cell[]): string[] {
         "",
         `- **(a) against (b).** The seed's design terminates TLS twice per request (the client's mTLS, then Caddy's own loop back into the plain listener) and proxies HTTP twice inside Caddy: Caddy spends ${fmt(cpu(k("b"), "caddy"))} µs per keep-alive request in (b) against ${fmt(cpu(k("a"), "caddy"))} µs in (a). Routing the mTLS listener straight to the services removes that, which is where the ${fmt(k("a").rps / k("b").rps, 2)}× comes from.`,
         `- **(a) against (c).** With ${hi} workers every CPU of this machine is busy (the load generator shares them), so requests/s is set by CPU time per request. (a) costs ${fmt(m(k("a")))} µs of machine CPU per keep-alive request against ${fmt(m(k("c")))} µs for (c) (${pct(m(k("a")), m(k("c")))} more), and ${fmt(m(h("a")))} µs against ${fmt(m(h("c")))} µs per new TLS connection (${pct(m(h("a")), m(h("c")))} more). The difference is the extra hop: HAProxy itself (${fmt(cpu(k("a"), "haproxy"))} µs per request, ${fmt(cpu(h("a"), "haproxy"))} µs per connection), a second loopback TCP connection in the kernel, and Caddy reading the PROXY header. No setting of the rendered chain removes a process hop.`,
+        ...bareHop(plan, cells),
         `- **Why the hop is there.** Not because Caddy could not choose client authentication by source address: its TLS connection policies can match the client's address during the handshake (the \`remote_ip\` handshake matcher, \`tls.handshake_match.remote_ip\`), so one Caddy could in principle demand a certificate only from untrusted addresses. The hop is there because (1) the product's design asks for an L4 edge that splits by source before any TLS is terminated; (2) the :80 redirect, the per-source limits (at most ${L.perSource} concurrent and ${L.perSourceRate10s} new connections per 10 s from one untrusted address, ${fmt(L.untrustedTotal)} untrusted connections in all) and the ${L.helloTimeout.replace(/^(\d+)s$/, "$1 s")} allowed for sending a ClientHello are L4 work that HAProxy does before a connection reaches Caddy; (3) on a Mac no container sees client addresses at all (Docker Desktop, OrbStack and Colima forward published ports from a gateway address), so the split has to happen on the host, outside Docker, which is the shape (f) and (g) measure; and (4) the Caddyfile cannot express the \`remote_ip\` handshake matcher (only Caddy's JSON config can), and this program renders a Caddyfile.`,
         `- **Without CPU contention** (${workers(lo)}) requests/s is one over the round trip, and the hop adds ${fmt((lat("a") - lat("c")) * 1000)} µs to the median keep-alive latency (${fmt(lat("a"), 2)} ms for (a), ${fmt(lat("c"), 2)} ms for (c)) and ${fmt((lat("a", "handshake") - lat("c", "handshake")) * 1000)} µs to a new connection's (${fmt(lat("a", "handshake"), 2)} ms against ${fmt(lat("c", "handshake"), 2)} ms): a new mTLS connection is several round trips (TCP, the TLS 1.3 flights with the client's certificate, then the request), and each crosses the extra process. That is a large share of a loopback round trip and a negligible one of any real client's: over a home uplink or a phone network the round trip is tens of milliseconds.`,
         `- **The Mac edge (f) against the Linux edge (a).** (f) carries the client's connection through two HAProxy processes joined by a plain TCP connection: the native edge sends the relay a PROXY v2 header with the edge's secret in a TLV, the relay compares the secret's SHA-256 with its file, and the client's own TLS with Caddy runs inside, end to end. (Until this version that hop was mutual TLS with the edge's own CA: docs/benchmarks.md's earlier runs have (f) at 36–42% of (c) for new connections, the edge spending most of it on that handshake.) At ${workers(hi)}, (f) serves ${fmt(k("f").rps)} keep-alive requests/s against ${fmt(k("a").rps)} for (a) (${share(k("f").rps, k("a").rps)} (a)) and ${fmt(h("f").rps)} new connections/s against ${fmt(h("a").rps)} (${share(h("f").rps, h("a").rps)} (a)). Per keep-alive request the machine spends ${fmt(m(k("f")))} µs against ${fmt(m(k("a")))} µs (${signed(m(k("f")) - m(k("a")), "µs")}, ${pct(m(k("f")), m(k("a")))}); the edge spends ${edge(k("f"))} where the container edge spends ${fmt(cpu(k("a"), "haproxy"))} µs: each request and response crosses one more HAProxy and one more loopback connection. Per new connection the machine spends ${fmt(m(h("f")))} µs against ${fmt(m(h("a")))} µs (${signed(m(h("f")) - m(h("a")), "µs")}, ${pct(m(h("f")), m(h("a")))}); the edge ${edge(h("f"))} against ${fmt(cpu(h("a"), "haproxy"))} µs: every client connection is also a new TCP connection from the native edge to the relay, with a PROXY header and one SHA-256 of the secret, on top of the client's handshake with Caddy. ${caddyBehindEdges(cpu(k("f"), "caddy"), cpu(k("a"), "caddy"), cpu(h("f"), "caddy"), cpu(h("a"), "caddy"))}`,
@@ -914,12 +934,13 @@ function report(
         "- **(e)** an experiment, not the product: (a) with the rendered haproxy.cfg's `nbthread 1` taken out (HAProxy's default: one thread per CPU), to show what the one thread the product runs saves or costs on this machine.",
         "- **(f)** the rendered chain, Mac edge: the native HAProxy (rendered native-edge config, 127.0.0.1:28443) → PROXY v2 with the edge's secret in a TLV → the relay HAProxy (rendered relay config, 127.0.0.1:9443, standing in for the relay container's port published on the Mac's loopback) → PROXY v2 → Caddy's mTLS listener → upstream.",
         "- **(g)** the trusted path, Mac edge: the same two HAProxy processes (relay port 8443) → Caddy's plain listener → upstream, from 127.0.0.2, no client certificate.",
+        "- **(h)** a control, not the product: (c) behind a bare TCP hop, an HAProxy on one thread with no rules, no limits and no PROXY header. (h) against (c) is what putting any process between the client and Caddy costs on this machine; (a) against (h) is what the rendered edge adds to a bare hop.",
         "",
         `${m.ownNetwork ? "The data plane runs in a network namespace of its own (`unshare --net`, loopback only), so an end-to-end test run on the same machine, whose lab takes the same ports, cannot share its listeners. " : "The data plane runs in the machine's own network namespace (`unshare --net` was not available), so nothing else may use the lab's ports meanwhile. "}Before every run the benchmark waits until the machine is idle (under ${fmt(QUIET_BELOW * 100)}% of its CPUs busy over half a second) and repeats a run after which it is not, so that other work on the machine stays out of the numbers: ${interferenceNote()}`,
         "",
         `Load: [vegeta](https://github.com/tsenart/vegeta)'s attack engine as a closed loop (\`-rate=0\`, N workers), HTTP/1.1, TLS session tickets off. *Keep-alive* reuses connections (requests/s); *new TLS connections* sets \`-keepalive=false\`, so every request is a new TCP connection and a full TLS 1.3 handshake with the client's certificate on the mTLS paths. Each cell is the median of ${plan.rounds} interleaved rounds of ${plan.seconds} s (each round runs every path, starting one further along). The load generator shares the CPUs with the servers.`,
         "",
-        `**Source addresses.** The rendered edge limits every untrusted source address to ${EDGE_LIMITS.perSource} concurrent connections and ${EDGE_LIMITS.perSourceRate10s} new ones per 10 s (${fmt(EDGE_LIMITS.untrustedTotal)} untrusted connections in all), so a load generator opening hundreds of new TLS connections per second from one "WAN" address, as earlier runs of this benchmark did from 127.0.0.4, is refused after its first ${EDGE_LIMITS.perSourceRate10s}: by design, and the benchmark does not loosen the product's limits. The vegeta command binds all its connections to one \`-laddr\`, and several vegeta processes with an address each would not do either: one worker is one process, so one address, and at ${EDGE_LIMITS.perSourceRate10s} new connections per 10 s per address, 1,000 new connections/s need ${fmt(1000 / (EDGE_LIMITS.perSourceRate10s / 10))} or more addresses in use at once. So the load generator is \`bench/loadgen\`: vegeta's own attack library with one change, a dialer that binds each new connection to the next of ${UNTRUSTED_POOL.size} loopback addresses (${UNTRUSTED_POOL.first}–${UNTRUSTED_POOL.last}, untrusted, outside the lab's Docker block), as that many clients would. Every mTLS path, (a) (b) (c) (e) (f), uses the same pool, including those with no limits in front of them, so the rows compare like with like; the trusted paths (d) and (g) come from 127.0.0.2, which the edge does not limit. ${mtls.length > 0 ? `In this run no address opened more than ${fmt(Math.max(...mtls.map((c) => c.mostFromOneAddress)))} new connections in one ${plan.seconds} s run` : "No path of this run uses the pool"}, and every request succeeded.`,
+        `**Source addresses.** The rendered edge limits every untrusted source address to ${EDGE_LIMITS.perSource} concurrent connections and ${EDGE_LIMITS.perSourceRate10s} new ones per 10 s (${fmt(EDGE_LIMITS.untrustedTotal)} untrusted connections in all), so a load generator opening hundreds of new TLS connections per second from one "WAN" address, as earlier runs of this benchmark did from 127.0.0.4, is refused after its first ${EDGE_LIMITS.perSourceRate10s}: by design, and the benchmark does not loosen the product's limits. The vegeta command binds all its connections to one \`-laddr\`, and several vegeta processes with an address each would not do either: one worker is one process, so one address, and at ${EDGE_LIMITS.perSourceRate10s} new connections per 10 s per address, 1,000 new connections/s need ${fmt(1000 / (EDGE_LIMITS.perSourceRate10s / 10))} or more addresses in use at once. So the load generator is \`bench/loadgen\`: vegeta's own attack library with one change, a dialer that binds each new connection to the next of ${UNTRUSTED_POOL.size} loopback addresses (${UNTRUSTED_POOL.first}–${UNTRUSTED_POOL.last}, untrusted, outside the lab's Docker block), as that many clients would. Every mTLS path, (a) (b) (c) (e) (f) (h), uses the same pool, including those with no limits in front of them, so the rows compare like with like; the trusted paths (d) and (g) come from 127.0.0.2, which the edge does not limit. ${mtls.length > 0 ? `In this run no address opened more than ${fmt(Math.max(...mtls.map((c) => c.mostFromOneAddress)))} new connections in one ${plan.seconds} s run` : "No path of this run uses the pool"}, and every request succeeded.`,
         "",
         ...dataPlaneTable(plan, cells),
         "",
