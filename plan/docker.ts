@@ -39,6 +39,7 @@ import versions from "../render/versions.json";
 import { canonicalGoDuration } from "../stacks/grammar";
 import { RELAY_OPEN_FILES } from "../render/haproxy";
 import { parseIp } from "../stacks/net";
+import { dockerNetworkName } from "../stacks/naming";
 import { serviceSegments } from "../stacks/services";
 import { gatewayServices } from "../render/gateway";
 import { GATUS, GLANCE } from "../stacks/monitoring";
@@ -159,8 +160,8 @@ export function needsHostGateway(runtime: Runtime): boolean {
     return runtime === "linux" || runtime === "colima";
 }
 
-export function networkName(model: Model, key: NetworkKey): string {
-    return key === "private" ? model.docker.network : `${model.docker.network}-${key}`;
+export function networkName(model: Model, key: Exclude<NetworkKey, "bridge">): string {
+    return dockerNetworkName(model.docker.network, key);
 }
 
 /** The services whose containers (or upstreams) live on the public network. */

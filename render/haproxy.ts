@@ -223,6 +223,8 @@ export interface RelayOptions {
 export const MONITOR_MAXCONN = 64;
 /** mtls names per `req.ssl_sni` line: HAProxy takes at most 64 words a line. */
 const SNI_NAMES_PER_LINE = 32;
+/** Sources per `acl … src` line (HAProxy reads 64 words a line; `acl name src` takes 3). */
+const SOURCES_PER_LINE = 48;
 
 /**
  * The status container's address as ACLs, and the condition that is it alone. HAProxy matches an
@@ -371,6 +373,19 @@ function trustedIf(model: Model): string {
 }
 
 /** Connection rules shared by :80 and :443: what is trusted, and the limits for everyone else. */
+/**
+ * `acl <name> src …` over as many lines as it takes: HAProxy reads at most 64 words a line and
+ * drops the rest (with a warning, then "no such ACL" where the name is used), and lines of one
+ * ACL name are ORed. Each IPv4 network is two words (its ::ffff: form too), so a long
+ * trustedNetworks or untrustedSources would otherwise break the edge's config.
+ */
+export function srcAcl(name: string, sources: string[]): string[] {
+    const lines: string[] = [];
+    for (let i = 0; i < sources.length; i += SOURCES_PER_LINE)
+        lines.push(`    acl ${name} src ${sources.slice(i, i + SOURCES_PER_LINE).join(" ")}`);
+    return lines;
+}
+
 function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] {
     const served =
         !split && opts.servedDestinations
@@ -379,18 +394,16 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
     return [
         ...served,
         `    acl v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
-        `    acl trusted src ${trustedSources(model, opts.tailnetRanges).join(" ")}`,
-        `    acl tailnet src ${withMapped(opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES).join(" ")}`,
-        ...(model.untrustedSources.length > 0
-            ? [`    acl excluded src ${withMapped(model.untrustedSources).join(" ")}`]
-            : []),
+        ...srcAcl("trusted", trustedSources(model, opts.tailnetRanges)),
+        ...srcAcl("tailnet", withMapped(opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES)),
+        ...srcAcl("excluded", withMapped(model.untrustedSources)),
         // A connection from the edge host itself (a process on it, or a container that Docker
         // Desktop forwards through the host) carries a trusted source without being a trusted
         // client: from the address it arrives on, or from one of the host's addresses the stack
         // knows (tailnet, listed). Two lines of one ACL: either matches.
         "    tcp-request connection set-var(sess.dst) dst",
         "    acl self_conn src,strcmp(sess.dst) eq 0",
-        `    acl self_conn src ${withMapped(hostAddresses(model)).join(" ")}`,
+        ...srcAcl("self_conn", withMapped(hostAddresses(model))),
         // Nothing split: an untrusted source has nothing to reach (Caddy's guard would refuse it
         // too), so it is refused here, also where a router forwards :443 to a listed address.
         ...(split ? [] : [`    tcp-request connection reject if ${untrustedIf(model)}`]),

@@ -225,10 +225,16 @@ export function checkLinuxEdgeIpv6(
 // --- names
 
 /** The longest names the stack creates must fit DNS: `*.<sub>.<domain>` and every service name. */
+/**
+ * Every name fits DNS, and so does the DNS-01 challenge record (`_acme-challenge.<name>`, 16
+ * characters more) of each name Caddy gets a certificate for: the private wildcard and apex,
+ * and each mtls name (`certified`). Without the record no certificate is ever issued.
+ */
 export function checkNameLengths(
     domain: string,
     subdomain: string,
     hostnames: [key: string, fqdn: string][],
+    certified: [key: string, fqdn: string][] = [],
 ): LocalProblem[] {
     const out: LocalProblem[] = [];
     const wildcard = `*.${subdomain}.${domain}`;
@@ -238,8 +244,22 @@ export function checkNameLengths(
         const p = dnsNameProblem(fqdn);
         if (p) out.push(problem(key, `makes the name ${p}`));
     }
+    for (const [key, fqdn] of [["private.subdomain", `${subdomain}.${domain}`], ...certified]) {
+        if (out.some((q) => q.key === key) || dnsNameProblem(fqdn)) continue;
+        const c = dnsNameProblem(`${ACME_CHALLENGE_LABEL}.${fqdn}`);
+        if (c)
+            out.push(
+                problem(
+                    key as string,
+                    `makes ${fqdn.length > 60 ? `${fqdn.slice(0, 40)}…` : fqdn}, whose DNS-01 challenge record would be too long (${c}): Caddy could never get its certificate; use a shorter name`,
+                ),
+            );
+    }
     return out;
 }
+
+/** The label of a DNS-01 challenge record (RFC 8555 8.4). */
+export const ACME_CHALLENGE_LABEL = "_acme-challenge";
 
 // --- wan
 

@@ -95,9 +95,21 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         overlap(ENGINE_STATE)("/var/lib/containerd"),
         // After the engine's: a mount of /var says the engine first.
         overlap("holds backups of the host's password hashes")("/var/backups"),
-        ...["/etc/ssl/private", "/etc/letsencrypt", "/etc/pve"].map(
-            overlap("holds the host's TLS or cluster private keys"),
-        ),
+        ...[
+            "/etc/ssl/private",
+            "/etc/letsencrypt",
+            "/etc/pve",
+            // Red Hat's layout (Fedora, RHEL, Rocky, Alma): service keys and the NSS key databases.
+            "/etc/pki/tls/private",
+            "/etc/pki/nssdb",
+            "/etc/pki/libvirt/private",
+        ].map(overlap("holds the host's TLS or cluster private keys")),
+        overlap(
+            "holds cloudflared's origin certificate as `cloudflared service install` leaves it (the Cloudflare account's tunnels and DNS)",
+        )("/etc/cloudflared"),
+        overlap(
+            "holds cloud-init's instance data (user-data often carries passwords and keys) and the scripts it runs as root at every boot",
+        )("/var/lib/cloud"),
         ...["/etc/NetworkManager/system-connections", "/etc/wpa_supplicant", "/var/lib/iwd", "/etc/netplan"].map(
             overlap("holds the host's Wi-Fi and VPN secrets"),
         ),
@@ -119,6 +131,7 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
             "/run/user/*/containerd-rootless",
             "/run/k3s",
             "/run/buildkit",
+            "/run/crio",
             ...inHomes(".colima", ".config/colima", ".orbstack", ".rd"),
         ].map(overlap(ENGINE)),
         ...[
@@ -173,6 +186,18 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         ].map(overlap(TAILNET)),
         ...["/etc/wireguard", "/opt/homebrew/etc/wireguard", "/usr/local/etc/wireguard"].map(
             overlap("holds WireGuard's private keys"),
+        ),
+        ...[
+            "/var/lib/zerotier-one",
+            "/Library/Application Support/ZeroTier",
+            "/var/lib/netbird",
+            "/etc/netbird",
+            "/var/lib/nebula",
+            "/etc/nebula",
+        ].map(
+            overlap(
+                "holds a mesh VPN's identity keys (ZeroTier, NetBird, Nebula): whoever has them joins the network as this host",
+            ),
         ),
 
         // --- Control sockets of the service managers: whoever reaches one starts programs.
@@ -252,6 +277,37 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
             overlap("holds cloudflared's origin certificate (the Cloudflare account's tunnels and DNS)"),
         ),
         ...inHomes(".config/sops").map(overlap("holds SOPS's age keys")),
+        ...[...inHomes(".wrangler", ".config/.wrangler"), ...inMacHomes("Library/Preferences/.wrangler")].map(
+            overlap("holds wrangler's Cloudflare login (the account's Workers, DNS and more)"),
+        ),
+        // Browser profiles: session cookies (the Cloudflare dashboard's too) and saved passwords.
+        ...[
+            ...inHomes(
+                ".mozilla",
+                "snap/firefox",
+                ".config/google-chrome",
+                ".config/chromium",
+                ".config/BraveSoftware",
+                ".config/microsoft-edge",
+                ".config/vivaldi",
+                ".var/app/org.mozilla.firefox",
+                ".var/app/com.google.Chrome",
+                ".var/app/org.chromium.Chromium",
+                ".var/app/com.brave.Browser",
+            ),
+            ...inMacHomes(
+                "Library/Application Support/Google/Chrome",
+                "Library/Application Support/Chromium",
+                "Library/Application Support/Firefox",
+                "Library/Application Support/BraveSoftware",
+                "Library/Application Support/Microsoft Edge",
+                "Library/Application Support/Arc",
+                "Library/Safari",
+                "Library/Cookies",
+            ),
+        ].map(
+            overlap("is a browser's profile: its session cookies (the Cloudflare dashboard's too) and saved passwords"),
+        ),
         // Agents' sockets: whoever reaches one signs or decrypts with the user's keys, or types
         // into the user's session.
         ...[
@@ -292,6 +348,9 @@ export function protectedPathRules(dockerSocket?: string): HostPathRule[] {
         ...inHomes(".config/plasma-workspace").map(readOnly("holds the scripts KDE runs at login")),
         ...inHomes(".local/bin", "bin").map(
             readOnly("is on the user's PATH, so a program written there runs in place of the one the user meant"),
+        ),
+        ...[...inHomes(".local/lib"), ...inMacHomes("Library/Python")].map(
+            readOnly("holds Python's user site-packages, whose .pth files run at every start of the user's python"),
         ),
         ...inHomes(".config/docker").map(
             readOnly("holds rootless Docker's daemon.json (the runtimes it starts as the user)"),

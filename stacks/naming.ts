@@ -16,6 +16,17 @@ export function dnsTokenName(model: Model, stack: string, purpose: "DNS-01" | "D
     return `homelab ${stack} ${purpose} for ${model.domain}`;
 }
 
+/** A Docker network of a host whose `homelab:docker.network` (or a further host's) is `base`. */
+export function dockerNetworkName(base: string, key: "private" | "public" | "edge"): string {
+    return key === "private" ? base : `${base}-${key}`;
+}
+
+/** Every Docker network the stack creates, on the edge host and each further host. */
+export function stackNetworks(bases: string[]): string[] {
+    const keys = ["private", "public", "edge"] as const;
+    return [...new Set(bases.flatMap((b) => keys.map((k) => dockerNetworkName(b, k))))];
+}
+
 /** The URL a person opens for a service on a plane, or undefined when it is not exposed there. */
 export function serviceUrl(s: Pick<Service, "hostnames">, plane: Plane): string | undefined {
     const h = s.hostnames[plane];

@@ -15,6 +15,15 @@ export function parseIp(text: string): Addr | undefined {
     return ipaddr.parse(text);
 }
 
+/**
+ * The address a connection to `a` reaches: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the
+ * IPv4 address inside it (Go and the kernel dial it as IPv4), so range checks see loopback,
+ * unspecified and link-local through that form too.
+ */
+export function reached(a: Addr): Addr {
+    return a.kind() === "ipv6" && a.range() === "ipv4Mapped" ? (a as ipaddr.IPv6).toIPv4Address() : a;
+}
+
 /** The canonical text of an address (lowercase, compressed IPv6), or undefined. */
 export function canonicalIp(text: string): string | undefined {
     return parseIp(text)?.toString();

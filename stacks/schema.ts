@@ -14,7 +14,7 @@ import {
     isDnsLabel,
     isDnsName,
 } from "./grammar";
-import { contains, parseIp } from "./net";
+import { contains, parseIp, reached } from "./net";
 
 /** A string; a number where a string belongs gets told to quote it (YAML reads digits as numbers). */
 const str = (what: string) =>
@@ -62,8 +62,9 @@ function tailnetV6Problem(s: string): string | undefined {
     return undefined;
 }
 function resolverProblem(s: string): string | undefined {
-    const a = parseIp(s);
-    if (!a) return `"${s}" is not an IP address (without a zone id)`;
+    const parsed = parseIp(s);
+    if (!parsed) return `"${s}" is not an IP address (without a zone id)`;
+    const a = reached(parsed);
     if (["unspecified", "multicast", "broadcast", "loopback"].includes(a.range()))
         return `"${s}" is a ${a.range()} address; Caddy checks propagation against public resolvers`;
     return undefined;
@@ -85,10 +86,14 @@ export const portSchema = z
     .min(1, { error: "must be 1-65535" })
     .max(65535, { error: "must be 1-65535" });
 
+/** Networks every Docker engine has already: the stack cannot create one by these names. */
+const PREDEFINED_NETWORKS = ["bridge", "host", "none"];
 const dockerNetworkName = checked("a network name", (s) =>
-    DOCKER_NAME_RE.test(s)
-        ? undefined
-        : "must be a Docker network name (letters, digits, _ . -; at most 48 characters)",
+    !DOCKER_NAME_RE.test(s)
+        ? "must be a Docker network name (letters, digits, _ . -; at most 48 characters)"
+        : PREDEFINED_NETWORKS.includes(s)
+          ? `"${s}" is one of Docker's own networks (${PREDEFINED_NETWORKS.join(", ")}), which the stack cannot create; choose another name`
+          : undefined,
 );
 /** A further host's name: a resource name, a folder name and a word in messages. */
 const hostNameProblem = (s: string): string | undefined =>

@@ -27,6 +27,8 @@ import {
     checkDependencies,
     checkHostnames,
     checkPublishConflicts,
+    checkNetworkQualifiedUpstreams,
+    checkPublicTwins,
     checkPublicUpstreams,
     checkSegmentBridges,
     serviceNameProblem,
@@ -34,6 +36,7 @@ import {
 import { normalisePath } from "./grammar";
 import { dataDirProblem } from "./hostPaths";
 import { canonicalIp } from "./net";
+import { stackNetworks } from "./naming";
 import { addMonitoring, checkUserCheckNames, reportedKey } from "./monitoring";
 
 export { isDnsLabel, isDnsName } from "./grammar";
@@ -237,6 +240,11 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
     for (const h of [undefined, ...further.hosts.map((x) => x.name)])
         problems.push(...checkPublishConflicts(services.filter((x) => x.kind === "managed" && x.host === h)));
     const dependencies = [...checkDependencies(services), ...checkPlacement(services)];
+    const networkBases = [p.docker?.network ?? "homelab", ...further.hosts.map((h) => h.docker.network)];
+    problems.push(
+        ...checkNetworkQualifiedUpstreams(services, stackNetworks(networkBases)),
+        ...checkPublicTwins(services),
+    );
     problems.push(...dependencies);
     if (dependencies.length === 0) problems.push(...checkSegmentBridges(services), ...checkPublicUpstreams(services));
     problems.push(
@@ -244,6 +252,9 @@ export function validate(input: RawConfig, secretNames?: string[], opts: Validat
             domain,
             subdomain,
             services.flatMap((s) => Object.values(s.hostnames).map((h): [string, string] => [`services.${s.name}`, h])),
+            services.flatMap((s): [string, string][] =>
+                s.hostnames.mtls ? [[`services.${s.name}`, s.hostnames.mtls]] : [],
+            ),
         ),
     );
 

@@ -20,7 +20,14 @@ export function checkHostnames(services: Service[], privateFqdn: string, wanReco
         );
     const byHost = new Map<string, string>([[privateFqdn, "(apex)"]]);
     // With a dynamic address, the record the DDNS updater keeps at the home's address.
-    if (wanRecord) byHost.set(wanRecord, "(wan)");
+    if (wanRecord === privateFqdn)
+        out.push(
+            problem(
+                "private.subdomain",
+                `makes ${privateFqdn}, the record the DDNS updater keeps at the home's address (homelab:wan.publicIp: dynamic): two A records on one name would send tailnet clients to the WAN and WAN clients to the tailnet; choose another subdomain`,
+            ),
+        );
+    else if (wanRecord) byHost.set(wanRecord, "(wan)");
     for (const s of services) {
         for (const [plane, host] of Object.entries(s.hostnames)) {
             if (s.apex && plane === "private") continue;
@@ -175,6 +182,62 @@ export function checkPublicUpstreams(services: Service[]): LocalProblem[] {
                 ];
             return [];
         });
+}
+
+/**
+ * The same appliance served twice on the public plane: behind Access once and without it (or
+ * with another list) again would let in whom the first policy keeps out, as for a container.
+ */
+export function checkPublicTwins(services: Service[]): LocalProblem[] {
+    const byTarget = new Map<string, Service[]>();
+    for (const s of services)
+        if (s.kind === "external" && s.expose.includes("public")) {
+            const k = s.upstream.toLowerCase();
+            byTarget.set(k, [...(byTarget.get(k) ?? []), s]);
+        }
+    const out: LocalProblem[] = [];
+    for (const twins of byTarget.values()) {
+        const gated = twins.find((s) => s.access);
+        if (!gated?.access) continue;
+        for (const s of twins)
+            if (s !== gated && !sameAccess(gated.access, s.access))
+                out.push(
+                    problem(
+                        `services.${s.name}.upstream`,
+                        `${s.upstream} is also ${gated.name}'s upstream, which is behind Cloudflare Access; serving it again ${s.access ? "with another access list" : "without Access"} would let in whom ${gated.name}'s policy keeps out: give ${s.name} the same access, or drop one of them`,
+                    ),
+                );
+    }
+    return out;
+}
+
+/**
+ * Docker's DNS answers `<container>.<network>` as it answers `<container>`: an upstream written
+ * that way would slip past every rule about which of the stack's containers an upstream names
+ * (Access, the networks a container is on, the stack's own containers). Refused: the name alone
+ * reaches the same container.
+ */
+export function checkNetworkQualifiedUpstreams(services: Service[], networks: string[]): LocalProblem[] {
+    const out: LocalProblem[] = [];
+    const lower = networks.map((n) => n.toLowerCase());
+    for (const s of services) {
+        const named: [string, string][] = [];
+        if (s.kind === "external") named.push([`services.${s.name}.upstream`, s.upstream]);
+        if (s.forwardAuth) named.push([`services.${s.name}.forwardAuth.upstream`, s.forwardAuth.upstream]);
+        for (const [key, target] of named) {
+            const host = target.replace(/:\d+$/, "").toLowerCase();
+            const network = lower.find((n) => host.endsWith(`.${n}`));
+            if (network === undefined) continue;
+            const container = host.slice(0, -(network.length + 1));
+            out.push(
+                problem(
+                    key,
+                    `"${host}" names a container by one of the stack's Docker networks (${network}), which Docker's DNS answers as "${container}": write ${container} instead, so the stack's rules for its own containers apply to it`,
+                ),
+            );
+        }
+    }
+    return out;
 }
 
 function sameAccess(a: Access, b: Access | undefined): boolean {

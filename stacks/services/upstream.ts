@@ -4,7 +4,7 @@ import * as crypto from "crypto";
 import { LocalProblem } from "../checks";
 import { caddyTokenProblem, isDnsName } from "../grammar";
 import { ForwardAuth, Plane, RESERVED_NAMES, UpstreamTls } from "../model";
-import { parseIp } from "../net";
+import { parseIp, reached } from "../net";
 import { ParsedService } from "../schema";
 
 const problem = (key: string, message: string): LocalProblem => ({ key, message });
@@ -43,14 +43,17 @@ export function parseUpstream(s: string): Upstream | undefined {
  */
 export function upstreamTargetProblem(u: { host: string }): string | undefined {
     const bare = u.host.replace(/^\[|\]$/g, "");
-    const a = parseIp(bare);
+    const parsed = parseIp(bare);
     const loopback = `${u.host} is the proxy's own loopback (inside Caddy's container it is Caddy itself, with its admin API on :2019); for a process on the host use host.docker.internal`;
-    if (a) {
+    if (parsed) {
+        // ::ffff:0.0.0.0 and ::ffff:169.254.169.254 are dialled as the IPv4 address inside.
+        const a = reached(parsed);
         const r = a.range();
-        if (r === "loopback" || (r === "ipv4Mapped" && (a as any).toIPv4Address().range() === "loopback"))
-            return loopback;
-        if (["unspecified", "multicast", "broadcast"].includes(r))
-            return `${u.host} is a ${r} address, which no service listens on`;
+        if (r === "loopback") return loopback;
+        // Dialling the unspecified address reaches the dialler's own loopback (Linux and Go both).
+        if (r === "unspecified")
+            return `${u.host} is the unspecified address, which a dial takes as the proxy's own loopback (Caddy's admin API on :2019)`;
+        if (["multicast", "broadcast"].includes(r)) return `${u.host} is a ${r} address, which no service listens on`;
         if (r === "linkLocal")
             return `${u.host} is link-local (cloud metadata lives there); give the appliance's LAN address`;
         return undefined;
@@ -82,11 +85,20 @@ export function pemCertificates(pem: string): { certs: crypto.X509Certificate[];
     if (/PRIVATE KEY/.test(pem)) return { certs: [], problem: "contains a private key: give only the CA certificate" };
     const certs: crypto.X509Certificate[] = [];
     for (const b of blocks) {
+        let c: crypto.X509Certificate;
         try {
-            certs.push(new crypto.X509Certificate(b));
+            c = new crypto.X509Certificate(b);
         } catch {
             return { certs: [], problem: "contains a certificate that does not parse" };
         }
+        // Node reads these; Go (Caddy, cloudflared) refuses the whole pool: Caddy would refuse its config.
+        if (c.serialNumber.startsWith("-"))
+            return {
+                certs: [],
+                problem:
+                    "contains a certificate with a negative serial number, which Caddy and cloudflared (Go) refuse to load: reissue it",
+            };
+        certs.push(c);
     }
     return { certs };
 }

@@ -67,6 +67,58 @@ interface PathClass {
 }
 
 const CLASSES: PathClass[] = [
+    // --- found by the review of 2026-12-05 (hostile stack files)
+    {
+        name: "Cloudflare, cloud-init, Red Hat TLS keys and mesh VPN identities on a Linux host",
+        os: "linux",
+        writable: [
+            "/etc/cloudflared",
+            "/etc/cloudflared/cert.pem",
+            "/var/lib/cloud",
+            "/var/lib/cloud/scripts/per-boot",
+            "/etc/pki/tls/private",
+            "/etc/pki/nssdb",
+            "/var/lib/zerotier-one",
+            "/var/lib/netbird",
+            "/etc/nebula",
+            "/run/crio/crio.sock",
+            "~/.config/.wrangler",
+            "~/.local/lib",
+        ],
+        readOnly: [
+            "/etc/cloudflared",
+            "/var/lib/cloud",
+            "/etc/pki/tls/private/server.key",
+            "/var/lib/zerotier-one/identity.secret",
+            "~/.mozilla",
+            "~/.config/google-chrome",
+            "~/.var/app/org.mozilla.firefox",
+            "~/.config/.wrangler/config/default.toml",
+        ],
+        text: /cloudflared|cloud-init|private keys|mesh VPN|engine|wrangler|browser|site-packages/,
+        controls: [
+            "/etc/pki/ca-trust/extracted:ro",
+            "/etc/ssl/certs:ro",
+            "~/.local/lib/python3.12:ro",
+            "~/.config/syncthing",
+        ],
+    },
+    {
+        name: "browser profiles, wrangler's login and Python's user site on a Mac",
+        os: "mac",
+        writable: [
+            "~/Library/Application Support/Google/Chrome",
+            "~/Library/Application Support/Firefox/Profiles",
+            "~/Library/Safari",
+            "~/Library/Cookies",
+            "~/Library/Preferences/.wrangler",
+            "~/Library/Python",
+            "/Library/Application Support/ZeroTier/One",
+        ],
+        readOnly: ["~/Library/Application Support/Google/Chrome", "~/Library/Preferences/.wrangler"],
+        text: /browser|wrangler|site-packages|mesh VPN/,
+        controls: ["~/Library/Application Support/Plex Media Server", "~/Library/Python/3.12:ro"],
+    },
     // --- found by the second review of this work
     {
         name: "host secrets readable through /etc, and their backups",

@@ -401,6 +401,11 @@ const CASES: Case[] = [
         expect: [["homelab:acme.resolvers[0]", /unspecified/]],
     },
     {
+        name: "resolver that is loopback, IPv4-mapped",
+        change: (c) => acme(c, { resolvers: ["::ffff:127.0.0.1"] }),
+        expect: [["homelab:acme.resolvers[0]", /loopback/]],
+    },
+    {
         name: "resolver with an IPv6 zone id",
         change: (c) => acme(c, { resolvers: ["fe80::1%en0"] }),
         expect: [["homelab:acme.resolvers[0]", /zone/]],
@@ -640,6 +645,22 @@ const CASES: Case[] = [
         name: "upstream at the unspecified address",
         change: (c) => (svc(c)["llm"].upstream = "0.0.0.0:80"),
         expect: [["homelab:services.llm.upstream", /unspecified/]],
+    },
+    // IPv4-mapped IPv6 forms are dialled as the IPv4 address inside them.
+    {
+        name: "upstream at the metadata address, IPv4-mapped",
+        change: (c) => (svc(c)["llm"].upstream = "http://[::ffff:169.254.169.254]:80"),
+        expect: [["homelab:services.llm.upstream", /link-local/]],
+    },
+    {
+        name: "upstream at the unspecified address, IPv4-mapped (the proxy's own loopback)",
+        change: (c) => (svc(c)["llm"].upstream = "[::ffff:0.0.0.0]:2019"),
+        expect: [["homelab:services.llm.upstream", /unspecified.*own loopback/]],
+    },
+    {
+        name: "forward auth at the unspecified address, IPv4-mapped",
+        change: (c) => (svc(c)["llm"].forwardAuth = { upstream: "[::ffff:0.0.0.0]:2019" }),
+        expect: [["homelab:services.llm.forwardAuth.upstream", /unspecified/]],
     },
     // Mounts.
     {
@@ -945,6 +966,15 @@ const CASES: Case[] = [
                 ca: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n",
             }),
         expect: [["homelab:services.pve.upstreamTls.ca", /private key/]],
+    },
+    {
+        name: "upstreamTls with a CA whose serial number is negative (Node reads it; Caddy and cloudflared refuse the pool)",
+        change: (c) =>
+            (svc(c)["pve"].upstreamTls = {
+                serverName: "pve.lan",
+                ca: fs.readFileSync(path.join(ROOT, "test/fixtures/negative-serial-ca.pem"), "utf8"),
+            }),
+        expect: [["homelab:services.pve.upstreamTls.ca", /negative serial number/]],
     },
     {
         name: "upstreamTls on a managed service",
