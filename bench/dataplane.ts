@@ -114,13 +114,22 @@ export function loadgenVegetaVersion(): string {
 
 /** Builds bench/loadgen (cached outside the repo, keyed by its sources) and returns the binary. */
 export function loadgenBinary(): string {
-    const src = path.join(ROOT, "bench/loadgen");
+    return benchGoBinary("loadgen");
+}
+
+/**
+ * Builds the Go program in bench/<folder> (cached outside the repo, keyed by its sources) and
+ * returns the binary.
+ */
+export function benchGoBinary(folder: string): string {
+    const src = path.join(ROOT, "bench", folder);
     const hash = crypto.createHash("sha256");
-    for (const f of ["go.mod", "go.sum", "main.go"]) hash.update(fs.readFileSync(path.join(src, f)));
+    for (const f of ["go.mod", "go.sum", "main.go"])
+        if (fs.existsSync(path.join(src, f))) hash.update(fs.readFileSync(path.join(src, f)));
     const cache =
         process.env["HOMELAB_CACHE"] ??
         path.join(process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"), "homelab");
-    const bin = path.join(cache, `bench-loadgen-${hash.digest("hex").slice(0, 12)}`, "loadgen");
+    const bin = path.join(cache, `bench-${folder}-${hash.digest("hex").slice(0, 12)}`, folder);
     if (fs.existsSync(bin)) return bin;
     // Same floor as the pinned tools' build scripts (Go 1.21+).
     execFileSync(
@@ -132,6 +141,35 @@ export function loadgenBinary(): string {
         { cwd: src, stdio: ["ignore", "inherit", "inherit"], timeout: 10 * 60_000 },
     );
     return bin;
+}
+
+/** Set in the copy of a benchmark script that runs in a network namespace of its own. */
+export const NETNS_ENV = "HOMELAB_BENCH_NETNS";
+
+/**
+ * Runs a benchmark script (a path from the repository's root) again in a network namespace of its
+ * own (unshare --net, loopback only) when this machine allows it, so that an end-to-end test run
+ * on the same machine, whose lab takes the same ports (HAProxy and Caddy bind with SO_REUSEPORT),
+ * can neither answer the benchmark's requests nor receive them. `prepare` runs first, out here,
+ * for what needs the network. Returns the child's exit status, or undefined to run here.
+ */
+export function inOwnNetwork(
+    script: string,
+    args: string[],
+    sharedNetwork: boolean,
+    prepare: () => void,
+): number | undefined {
+    if (process.env[NETNS_ENV] !== undefined || process.platform !== "linux" || sharedNetwork) return undefined;
+    if (spawnSync("unshare", ["--net", "--", "sh", "-c", "ip link set lo up"], { stdio: "ignore" }).status !== 0)
+        return undefined;
+    prepare();
+    const node = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(ROOT, script), ...args];
+    const r = spawnSync("unshare", ["--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", ...node], {
+        stdio: "inherit",
+        cwd: process.cwd(),
+        env: { ...process.env, [NETNS_ENV]: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+    });
+    return r.status ?? 1;
 }
 
 function upstreamCfg(): string {
@@ -477,7 +515,7 @@ async function waitPorts(ports: number[]): Promise<void> {
     }
 }
 
-interface Target {
+export interface Target {
     url: string;
     connectTo: string;
     /** Source addresses, taken in turn by new connections. */
@@ -485,13 +523,17 @@ interface Target {
     cert: boolean;
 }
 
-function target(config: Config): Target {
-    const at = (port: number, sources: string, cert: boolean): Target => ({
+/** The lab's mTLS name on a loopback port, from `sources` (default: the untrusted pool). */
+export function at(port: number, sources = POOL_SPEC, cert = true): Target {
+    return {
         url: `https://${HOSTS.mtls}:${port}/`,
         connectTo: `${HOSTS.mtls}:${port}:127.0.0.1:${port}`,
         sources,
         cert,
-    });
+    };
+}
+
+function target(config: Config): Target {
     switch (config) {
         case "a":
             return at(EDGE_PORTS.container.https, POOL_SPEC, true);
@@ -514,13 +556,13 @@ function target(config: Config): Target {
 
 /** The load generator's command line for one run (also shown in docs/benchmarks.md). */
 export function loadgenArgs(
-    config: Config,
+    config: Config | Target,
     mode: Sample["mode"],
     concurrency: number,
     seconds: number,
     files: { serverCa: string; cert: string; key: string },
 ): string[] {
-    const t = target(config);
+    const t = typeof config === "string" ? target(config) : config;
     return [
         `-url=${t.url}`,
         `-connect-to=${t.connectTo}`,
@@ -634,13 +676,32 @@ export function measure(
     seconds: number,
     round: number,
 ): Sample {
+    return {
+        config,
+        round,
+        ...measureTarget(rig, CONFIG_LABEL[config], target(config), groups(rig, config), mode, concurrency, seconds),
+    };
+}
+
+/**
+ * One load-generator run against any target (a path's, or an experiment's own listener), with the
+ * CPU time of the process groups `g` (name → pids).
+ */
+export function measureTarget(
+    rig: Rig,
+    label: string,
+    t: Target,
+    g: Record<string, number[]>,
+    mode: Sample["mode"],
+    concurrency: number,
+    seconds: number,
+): Omit<Sample, "config" | "round"> {
     const dave = rig.lab.certs["dave"] as ClientCert;
-    const args = loadgenArgs(config, mode, concurrency, seconds, {
+    const args = loadgenArgs(t, mode, concurrency, seconds, {
         serverCa: rig.lab.serverCa,
         cert: dave.cert,
         key: dave.key,
     });
-    const g = groups(rig, config);
     const ticks = () =>
         Object.fromEntries(Object.entries(g).map(([k, pids]) => [k, pids.reduce((a, p) => a + processTicks(p), 0)]));
     const before = ticks();
@@ -652,8 +713,7 @@ export function measure(
     });
     const machineAfter = machineTicks();
     const after = ticks();
-    if (attack.status !== 0)
-        throw new Error(`the load generator failed (${CONFIG_LABEL[config]}): ${attack.stderr || attack.error}`);
+    if (attack.status !== 0) throw new Error(`the load generator failed (${label}): ${attack.stderr || attack.error}`);
     const j = JSON.parse(attack.stdout);
     const requests = Math.max(1, j.requests as number);
     const cpuUs: Record<string, number> = {};
@@ -662,10 +722,8 @@ export function measure(
     if (j.success < 1) process.stderr.write(`    errors: ${(j.errors as string[]).slice(0, 5).join("; ")}\n`);
     return {
         cpuUs,
-        config,
         mode,
         concurrency,
-        round,
         rps: j.throughput,
         p50ms: j.latencies["50th"] / 1e6,
         p99ms: j.latencies["99th"] / 1e6,

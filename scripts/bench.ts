@@ -27,6 +27,8 @@ import {
     Sample,
     UNTRUSTED_POOL,
     busyShare,
+    inOwnNetwork,
+    NETNS_ENV,
     loadgenArgs,
     loadgenBinary,
     loadgenVegetaVersion,
@@ -742,7 +744,25 @@ function edgeCostTried(): string[] {
         "- **Kept: the edge's secret instead of mutual TLS to the relay.** The relay's handshake with the edge was most of the Mac edge's cost per new connection (1,554 µs of the edge's CPU, of which the relay 745). HAProxy already resumed its TLS session with the relay (its default, which the configs kept), so what remained was a TLS 1.3 resumption with a fresh key exchange on both sides, per connection. A 256-bit secret in a TLV of the PROXY header that the edge already sent, checked by its SHA-256, costs a hash: the edge's CPU per new connection fell to 351 µs, and (f) went from under half of (c) to over 70%. Is it safe on the Mac's loopback against every container? A container reaches the relay's port like the edge, so it can send any header, but not the secret: no container may mount the folders it is written to (homelab:docker.dataDir), the relay's folder holds only its hash, and the hop it travels (the Mac's loopback into the relay's own network, where only Caddy sits beside it) passes no container. The e2e suite sends the relay forged headers, a wrong secret, the hash, the secret one character short and the secret in another TLV, from a container's address and the WAN's: none gets a byte to Caddy.",
         "- **Kept: one thread.** Without TLS between them, every HAProxy here is a TCP proxy; with one thread the edge spends about a quarter less CPU per request and per connection (no locks around the stick tables, one fewer thread competing with Caddy and the load generator for two CPUs), and a home's traffic needs a fraction of one core. (e) keeps HAProxy's default beside it.",
         "- **Not changed: the edge waits for the ClientHello before it connects to Caddy.** Connecting first would save a loopback round trip per connection but give every silent connection a second socket at Caddy; the short pre-handshake timeouts and per-source limits are worth more than that.",
-        "- **Not reached: (a) and (f) within 10% and 15% of (c) for keep-alive.** Every request through the edge crosses one more process and one more loopback connection (about 20–40 µs of CPU on this machine, where the load generator, Caddy and the proxies share two CPUs); (c) has neither. On a machine with more CPUs than busy processes, or with the client elsewhere, the gap narrows; the edge's per-request CPU is the number to watch.",
+        "- **Not reached: (a) and (f) within 10% and 15% of (c) for keep-alive.** Every request through the edge crosses one more process and one more loopback connection (about 20–40 µs of CPU on this machine, where the load generator, Caddy and the proxies share two CPUs); (c) has neither. On a machine with more CPUs than busy processes, or with the client elsewhere, the gap narrows; the edge's per-request CPU is the number to watch. What the gap is made of was measured next.",
+        "",
+        "**What the keep-alive gap is made of.** Measured on 2026-12-05 with `npm run bench:variants` (bench/edge-variants.ts: each variant of the rendered container edge on a port of its own beside the rig, in front of the lab's Caddy, and a Go forwarder in front of the floor; 3 interleaved rounds of 3 s, keep-alive; 1 worker and 8 workers in two runs, the machine otherwise idle):",
+        "",
+        "| variant | 1 worker: req/s | of (c) | 8 workers: req/s | of (c) | edge CPU µs/req, 8 workers |",
+        "|---|--:|--:|--:|--:|--:|",
+        "| (c) the floor, no hop | 3,111 | 100% | 9,818 | 100% | – |",
+        "| (h) a bare HAProxy hop (no rules, no PROXY header) | 2,526 | 81% | 8,126 | 83% | 21 |",
+        "| the rendered edge, unchanged | 2,518 | 81% | 7,964 | 81% | 22 |",
+        "| its global and defaults, a frontend with no rules (PROXY v2 to Caddy) | 2,565 | 82% | 8,053 | 82% | 21 |",
+        "| + `busy-polling` (the poller never sleeps) | 2,124 | 68% | 4,753 | 48% | 144 |",
+        "| + `tune.sched.low-latency on` | 2,513 | 81% | 7,827 | 80% | 22 |",
+        "| + `tune.disable-zero-copy-forwarding` | 2,535 | 82% | 7,851 | 80% | 22 |",
+        "| + `option splice-auto` | 2,482 | 80% | 8,027 | 82% | 21 |",
+        "| a Go forwarder (`io.Copy` both ways; bench/forwarder), no PROXY header | 2,389 | 77% | 7,478 | 76% | 35 |",
+        "",
+        "- **The rules cost nothing per request; the hop is the gap.** A keep-alive request meets none of the edge's rules (they run once per connection), and the rendered edge is within this run's noise of an HAProxy with no rules at all, and of a bare hop with no PROXY header either: every one serves about 80% of (c)'s requests/s at both worker counts. A forwarder that is not HAProxy does no better (77%, 76%). So no setting of the edge's config can bring (a) within 10% of (c) for keep-alive on this machine, and (f), which has two hops, cannot come within 15%. The full run's (h) row shows the same every time it runs.",
+        "- **Dropped: busy polling** (HAProxy's answer to slow wake-ups in VMs) keeps a CPU busy for good: with two CPUs shared by the load generator, Caddy and the proxies, it takes more than it gives (68% and 48% of (c)), and a homelab's edge must idle. **Dropped:** the low-latency scheduler, zero-copy forwarding off and kernel splicing: all within noise of the rendered config. The VM's guest halt-polling (`/sys/module/haltpoll/parameters/guest_halt_poll_ns`, 0 on this machine) set to the kernel's default of 200 µs for one subset run moved nothing either; it was set back.",
+        "- **What would remove the hop:** only a design without a process between the client and Caddy: Caddy choosing client authentication by source address itself (its `remote_ip` handshake matcher, JSON config only), or the kernel splitting by source (nftables DNAT, which keeps the client's address without a PROXY header). Both would drop what the edge does before TLS (the per-source limits, the short wait for a ClientHello, the split with nothing terminated), and on a Mac the split has to happen outside Docker anyway. The design keeps the edge; these keep-alive targets are out of reach of it on this machine.",
         "",
     ];
 }
@@ -993,37 +1013,6 @@ function analysisAndProgram(plan: Plan, cells: Cell[], results: ProgramResult[])
     return out;
 }
 
-/** Set in the copy of this script that runs in a network namespace of its own. */
-const NETNS_ENV = "HOMELAB_BENCH_NETNS";
-
-/**
- * Runs this script again in a network namespace of its own (unshare --net, loopback only) when
- * this machine allows it, so that an end-to-end test run on the same machine, whose lab takes the
- * same ports (HAProxy and Caddy bind with SO_REUSEPORT), can neither answer the benchmark's
- * requests nor receive them. Returns the child's exit status, or undefined to run here.
- */
-function inOwnNetwork(args: string[], sharedNetwork: boolean): number | undefined {
-    if (process.env[NETNS_ENV] !== undefined || process.platform !== "linux" || sharedNetwork) return undefined;
-    if (spawnSync("unshare", ["--net", "--", "sh", "-c", "ip link set lo up"], { stdio: "ignore" }).status !== 0)
-        return undefined;
-    // What needs the network (the module proxy, Caddy's build) happens out here, first.
-    loadgenBinary();
-    caddyBinary();
-    const node = [
-        process.execPath,
-        "-r",
-        "ts-node/register/transpile-only",
-        path.join(ROOT, "scripts/bench.ts"),
-        ...args,
-    ];
-    const r = spawnSync("unshare", ["--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", ...node], {
-        stdio: "inherit",
-        cwd: process.cwd(),
-        env: { ...process.env, [NETNS_ENV]: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
-    });
-    return r.status ?? 1;
-}
-
 /** Everything a report is made of: saved by every run, so that `--from-json` can write it again. */
 interface Raw {
     plan: Plan["name"];
@@ -1073,7 +1062,11 @@ async function main(): Promise<void> {
           : FULL;
     // Before the network namespace and a run of minutes: refused here, not at the end.
     const outFile = reportFile(plan.name, opts.out);
-    const status = inOwnNetwork(args, opts.sharedNetwork);
+    // What needs the network (the module proxy, Caddy's build) happens out here, first.
+    const status = inOwnNetwork("scripts/bench.ts", args, opts.sharedNetwork, () => {
+        loadgenBinary();
+        caddyBinary();
+    });
     if (status !== undefined) process.exit(status);
     const started = new Date();
     const t0 = Date.now();

@@ -49,7 +49,10 @@ describe("npm run bench: arguments", () => {
 
     it("refuses unknown paths, naming the flag and the paths", () => {
         for (const bad of ["i", "A", "(a)", "a,x"])
-            assert.match(refusal(["--paths", bad]), /^--paths: unknown path ".+"; the paths are a, b, c, d, e, f, g, h$/);
+            assert.match(
+                refusal(["--paths", bad]),
+                /^--paths: unknown path ".+"; the paths are a, b, c, d, e, f, g, h$/,
+            );
     });
 
     it("refuses worker counts that are not numbers or not the full run's, naming the valid ones", () => {

@@ -1,0 +1,3 @@
+module homelab/bench/forwarder
+
+go 1.22
