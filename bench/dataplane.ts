@@ -314,15 +314,23 @@ https://:${SEED_MTLS} {
 `;
 }
 
-function seedHaproxyCfg(): string {
+/** The global and defaults sections of the benchmark's own TCP proxies (`global` lines first). */
+function tcpProxyHead(global: string[] = []): string[] {
     return [
         "global",
+        ...global,
         "    maxconn 4096",
         "defaults",
         "    mode tcp",
         "    timeout connect 5s",
         "    timeout client 1h",
         "    timeout server 1h",
+    ];
+}
+
+function seedHaproxyCfg(): string {
+    return [
+        ...tcpProxyHead(),
         "frontend https-in",
         `    bind 127.0.0.1:${SEED_HAPROXY}`,
         "    tcp-request inspect-delay 5s",
@@ -345,14 +353,7 @@ function seedHaproxyCfg(): string {
  */
 function bareHopCfg(): string {
     return [
-        "global",
-        "    nbthread 1",
-        "    maxconn 4096",
-        "defaults",
-        "    mode tcp",
-        "    timeout connect 5s",
-        "    timeout client 1h",
-        "    timeout server 1h",
+        ...tcpProxyHead(["    nbthread 1"]),
         "frontend https-in",
         `    bind 127.0.0.1:${BARE_HOP}`,
         "    default_backend floor",
