@@ -5,12 +5,19 @@
 # /etc/caddy; the PEMs under pki/), then
 # `caddy reload`. A bad config never replaces the running one (the files roll back). The reload is
 # forced only when a PEM changed. Prints `revoked` when a certificate left the leaf allowlist (the
-# host then restarts Caddy to end that person's open connections). Needs lib.sh before it.
+# host then restarts Caddy to end that person's open connections), and again on every run until
+# the host says the restart is done (RESTARTED=1: removes the mark, reads no bundle), so a restart
+# that failed or was stopped is not lost. Needs lib.sh before it.
 # shellcheck shell=sh
 set -eu
 umask 077
 ETC="${ETC:-/etc/caddy}"
 CADDY="${CADDY:-caddy}"
+PENDING="$ETC/.restart-pending"
+if [ "${RESTARTED:-}" = 1 ]; then
+  rm -f "$PENDING"
+  exit 0
+fi
 STAGE="$ETC/.incoming"
 rm -rf "$STAGE"
 mkdir -p "$STAGE" "$ETC/pki"
@@ -36,6 +43,10 @@ if [ -f "$ETC/pki/clients.pem" ]; then
   if [ ! -s "$STAGE/.new" ] && [ -s "$STAGE/.old" ]; then revoked=yes; fi
   rm -f "$STAGE/.old" "$STAGE/.new"
 fi
+owed=no
+if [ -f "$PENDING" ]; then owed=yes; fi
+# Marked before the new allowlist moves in: from then on the restart is owed.
+if [ "$revoked" = yes ]; then : >"$PENDING"; fi
 FILES="Caddyfile pki/ca.pem pki/clients.pem pki/hosts-ca.pem pki/hosts-client.crt pki/hosts-client.key"
 for f in $FILES; do
   if [ -f "$ETC/$f" ]; then cp -p "$ETC/$f" "$ETC/$f.prev"; else rm -f "$ETC/$f.prev"; fi
@@ -60,8 +71,10 @@ if [ "$rc" -ne 0 ]; then
   for f in $FILES; do
     if [ -f "$ETC/$f.prev" ]; then mv "$ETC/$f.prev" "$ETC/$f"; else rm -f "$ETC/$f"; fi
   done
+  # The previous allowlist is back: this run revoked nothing (an earlier run's restart stays owed).
+  if [ "$owed" = no ]; then rm -f "$PENDING"; fi
   echo "caddy reload failed: the previous configuration is still serving" >&2
   exit 1
 fi
 for f in $FILES; do rm -f "$ETC/$f.prev"; done
-if [ "$revoked" = yes ]; then echo revoked; fi
+if [ "$revoked" = yes ] || [ "$owed" = yes ]; then echo revoked; fi

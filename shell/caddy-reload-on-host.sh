@@ -52,4 +52,6 @@ result=$(docker exec -i "$CONTAINER" sh -c "$APPLY")
 if [ "$result" = revoked ]; then
   echo "homelab: a client certificate was revoked: restarting Caddy to end its open connections" >&2
   docker restart --time 0 "$CONTAINER" >/dev/null
+  # Until this runs, every apply says revoked again (and the restart is retried).
+  docker exec -e RESTARTED=1 "$CONTAINER" sh -c "$APPLY" </dev/null
 fi

@@ -69,10 +69,15 @@ if [ -n "${CHECK_ONLY:-}" ]; then
   exit 0
 fi
 
+# A reload is owed from before the new files move in until the running edge has them (a soft
+# reload or a fresh start): a run that fails in between reloads the next time, even for the same files.
+pending="$EDGE_DIR/.reload-pending"
 cfg_changed=no
+[ ! -f "$pending" ] || cfg_changed=yes
 for f in haproxy.cfg edge-secret.map; do
   cmp -s "$STAGE/$f" "$EDGE_DIR/$f" || cfg_changed=yes
 done
+[ "$cfg_changed" = no ] || : >"$pending"
 plist="$AGENTS/$LABEL.plist"
 plist_changed=no
 cmp -s "$STAGE/edge.plist" "$plist" || plist_changed=yes
@@ -128,9 +133,10 @@ if [ "$loaded" = no ]; then
     echo "homelab: launchctl could not load $plist. The edge runs as a LaunchAgent in your login session: log in on the Mac (or turn on automatic login), then run pulumi up again." >&2
     exit 1
   fi
-  rm -f "$previous"
+  rm -f "$previous" "$pending"
   echo "homelab: edge started ($LABEL)" >&2
 elif [ "$cfg_changed" = yes ]; then
   "$LAUNCHCTL" kill SIGUSR2 "$domain/$LABEL"
+  rm -f "$pending"
   echo "homelab: edge reloaded ($LABEL)" >&2
 fi

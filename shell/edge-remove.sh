@@ -7,5 +7,5 @@ LAUNCHCTL="${LAUNCHCTL:-launchctl}"
 AGENTS="${AGENTS_DIR:-$HOME/Library/LaunchAgents}"
 "$LAUNCHCTL" bootout "gui/$(id -u)/$LABEL" >/dev/null 2>&1 || true
 rm -f "$AGENTS/$LABEL.plist"
-rm -rf "${EDGE_DIR:?}/bin" "$EDGE_DIR/.incoming"
+rm -rf "${EDGE_DIR:?}/bin" "$EDGE_DIR/.incoming" "$EDGE_DIR/.reload-pending"
 rm -f "$EDGE_DIR/haproxy.cfg" "$EDGE_DIR/edge-secret.map" "$EDGE_DIR/edge-ca.pem" "$EDGE_DIR/edge-client.pem"

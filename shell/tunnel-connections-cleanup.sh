@@ -27,8 +27,10 @@ if ! command -v curl >/dev/null 2>&1; then
 fi
 header=$(printf 'Authorization: Bearer %s' "$CLOUDFLARE_API_TOKEN")
 unset CLOUDFLARE_API_TOKEN
+# -q first: curl reads no ~/.curlrc, whose `verbose` would print the header (the token) to the
+# log, and whose proxy, resolve or connect-to lines would send it elsewhere; https only.
 status=$(printf '%s\n' "$header" |
-  curl --silent --show-error --max-time 30 --request DELETE --header @- \
+  curl -q --proto =https --silent --show-error --max-time 30 --request DELETE --header @- \
     --output /dev/null --write-out '%{http_code}' \
     "$api/accounts/$ACCOUNT_ID/cfd_tunnel/$TUNNEL_ID/connections") || status="none"
 case "$status" in

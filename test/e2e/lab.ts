@@ -741,14 +741,19 @@ export { CADDY_APPLY, HAPROXY_WRITE };
 
 /**
  * Renders the lab's stack for these users and services and applies it to Caddy with CADDY_APPLY;
- * like CADDY_RELOAD_ON_HOST, restarts Caddy when the script reports a revoked certificate.
+ * like CADDY_RELOAD_ON_HOST, restarts Caddy when the script reports a revoked certificate, then
+ * tells the script the restart is done.
  */
 export async function applyAndRevoke(
     lab: Lab,
     opts: Parameters<typeof applyCaddy>[1],
 ): Promise<ReturnType<typeof applyCaddy>> {
     const r = applyCaddy(lab, opts);
-    if (r.status === 0 && r.stdout.trim() === "revoked") await lab.restartCaddy();
+    if (r.status === 0 && r.stdout.trim() === "revoked") {
+        await lab.restartCaddy();
+        const done = runScript(CADDY_APPLY, { ETC: lab.etc, RESTARTED: "1" });
+        if (done.status !== 0) return { ...done, model: r.model };
+    }
     return r;
 }
 
@@ -795,15 +800,20 @@ export function applyCaddy(
     return { ...r, model };
 }
 
-/** Writes a container-edge config with HAPROXY_WRITE and reloads that HAProxy softly. */
+/**
+ * Writes a container-edge config with HAPROXY_WRITE, reloads that HAProxy softly (also when
+ * nothing changed: the tests use it as "a reload"), and tells HAPROXY_WRITE the reload is done,
+ * as HAPROXY_RELOAD_ON_HOST does.
+ */
 export function applyHaproxy(lab: Lab, model: Model): { status: number | null; stdout: string; stderr: string } {
     const { haproxyCfg } = renderLab(model, lab.certFolder);
-    const r = runScript(
-        HAPROXY_WRITE,
-        { DIR: lab.haproxies.container.dir, HAPROXY: haproxy3Binary() },
-        packFiles({ "haproxy.cfg": haproxyCfg }),
-    );
-    if (r.status === 0) lab.haproxies.container.proc.kill("SIGUSR2");
+    const env = { DIR: lab.haproxies.container.dir, HAPROXY: haproxy3Binary() };
+    const r = runScript(HAPROXY_WRITE, env, packFiles({ "haproxy.cfg": haproxyCfg }));
+    if (r.status === 0) {
+        lab.haproxies.container.proc.kill("SIGUSR2");
+        const done = runScript(HAPROXY_WRITE, { ...env, RELOADED: "1" }, "");
+        if (done.status !== 0) return done;
+    }
     return r;
 }
 

@@ -84,3 +84,39 @@ describe("Caddy's apply script: the further hosts' CA and Caddy's key for their 
         assert.equal(fs.readFileSync(path.join(dir, "etc/Caddyfile"), "utf8"), "with hosts\n");
     });
 });
+
+describe("Caddy's apply script: a revocation's restart is owed until the host confirms it (found by review)", () => {
+    let dir: string;
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-revoke-"))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const cert = (n: string) => `-----BEGIN CERTIFICATE-----\nMII${n}\n-----END CERTIFICATE-----\n`;
+    const withClients = (caddy: string, ...names: string[]) =>
+        spawnSync("/bin/sh", ["-c", CADDY_APPLY], {
+            input: packFiles({ Caddyfile: "c\n", "ca.pem": CA, "clients.pem": names.map(cert).join("") }),
+            env: { PATH: "/usr/bin:/bin", ETC: path.join(dir, "etc"), CADDY: caddy },
+            encoding: "utf8",
+            timeout: 10_000,
+        });
+    const restarted = () =>
+        spawnSync("/bin/sh", ["-c", CADDY_APPLY], {
+            input: "",
+            env: { PATH: "/usr/bin:/bin", ETC: path.join(dir, "etc"), RESTARTED: "1" },
+            encoding: "utf8",
+        }).status;
+
+    it("says revoked again, for the same files, until the restart is confirmed; then nothing", () => {
+        const ok = stubCaddy(dir, 0);
+        assert.equal(withClients(ok, "dave", "mom").stdout, "");
+        assert.equal(withClients(ok, "dave").stdout.trim(), "revoked");
+        // The host's docker restart failed, or pulumi up was stopped before it: the rerun restarts.
+        assert.equal(withClients(ok, "dave").stdout.trim(), "revoked", "the restart is still owed");
+        assert.equal(restarted(), 0);
+        assert.equal(withClients(ok, "dave").stdout, "", "nothing owed once the host has restarted Caddy");
+    });
+
+    it("a refused reload puts the old allowlist back and owes no restart for it", () => {
+        assert.equal(withClients(stubCaddy(dir, 0), "dave", "mom").stdout, "");
+        assert.equal(withClients(stubCaddy(dir, 1), "dave").status, 1);
+        assert.equal(withClients(stubCaddy(dir, 0), "dave", "mom").stdout, "", "mom is still allowed: nothing to end");
+    });
+});

@@ -43,7 +43,7 @@ case "$1" in
     rm -f "$STUB_DIR/loaded"
     [ -f "$STUB_DIR/slow-bootout" ] && cp "$STUB_DIR/slow-bootout" "$STUB_DIR/going"
     exit 0 ;;
-  kill) [ -f "$STUB_DIR/loaded" ] ;;
+  kill) [ -f "$STUB_DIR/loaded" ] && [ ! -f "$STUB_DIR/kill-fails" ] ;;
 esac
 `;
 const BREW = `#!/bin/sh
@@ -159,6 +159,29 @@ describe("the native edge's scripts (stand-ins for launchctl, brew and ssh)", fu
         });
         assert.equal(changed.status, 0, changed.stderr);
         assert.deepEqual(calls().slice(-1), [`launchctl kill SIGUSR2 gui/${process.getuid?.()}/dev.homelab.home.edge`]);
+    });
+
+    it("a soft reload that fails is owed: the rerun with the same files sends it (found by review)", () => {
+        const m = mac("owed");
+        assert.equal(run(EDGE_APPLY, m.env).status, 0);
+        const changed = {
+            ...files,
+            "haproxy.cfg": (files["haproxy.cfg"] as string).replace("maxconn 4096", "maxconn 4000"),
+        };
+        fs.writeFileSync(path.join(m.state, "kill-fails"), "");
+        assert.notEqual(run(EDGE_APPLY, m.env, changed).status, 0, "launchctl kill failed");
+        fs.rmSync(path.join(m.state, "kill-fails"));
+        fs.writeFileSync(log, "");
+        const again = run(EDGE_APPLY, m.env, changed);
+        assert.equal(again.status, 0, again.stderr);
+        assert.deepEqual(calls().slice(-1), [`launchctl kill SIGUSR2 gui/${process.getuid?.()}/dev.homelab.home.edge`]);
+        fs.writeFileSync(log, "");
+        assert.equal(run(EDGE_APPLY, m.env, changed).status, 0);
+        assert.deepEqual(
+            calls(),
+            [`launchctl print gui/${process.getuid?.()}/dev.homelab.home.edge`],
+            "then nothing owed",
+        );
     });
 
     it("reloads the job (bootout, bootstrap) when the property list changes", () => {

@@ -52,6 +52,16 @@ const ENV = {
 };
 
 describe("the tunnel's connection cleanup before the tunnel is deleted", () => {
+    it("curl reads no ~/.curlrc (-q is its first argument: curl honours it only there) and speaks https only", () => {
+        // A `verbose` in the user's .curlrc would print the Authorization header (the token) into
+        // pulumi's log; its proxy, resolve or connect-to lines would send the token elsewhere.
+        const r = runCleanup(ENV);
+        assert.equal(r.status, 0, r.stderr);
+        const argv = r.argv.split("\n");
+        assert.equal(argv[0], "-q");
+        assert.deepEqual(argv.slice(1, 3), ["--proto", "=https"]);
+    });
+
     it("sends the token only to Cloudflare's API, whatever the environment says, and curl's own environment never holds it", () => {
         const r = runCleanup({ ...ENV, CLOUDFLARE_API: "http://attacker.example", CURL_HOME: "/nonexistent" });
         assert.equal(r.status, 0, r.stderr);
