@@ -380,6 +380,8 @@ function trustedIf(model: Model): string {
  * trustedNetworks or untrustedSources would otherwise break the edge's config.
  */
 export function srcAcl(name: string, sources: string[]): string[] {
+    // An empty list still defines the ACL (it matches nothing): the rules below name it.
+    if (sources.length === 0) return [`    acl ${name} src`];
     const lines: string[] = [];
     for (let i = 0; i < sources.length; i += SOURCES_PER_LINE)
         lines.push(`    acl ${name} src ${sources.slice(i, i + SOURCES_PER_LINE).join(" ")}`);
@@ -396,7 +398,7 @@ function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] 
         `    acl v4_embedded src ${V4_EMBEDDING_RANGES.join(" ")}`,
         ...srcAcl("trusted", trustedSources(model, opts.tailnetRanges)),
         ...srcAcl("tailnet", withMapped(opts.tailnetRanges ?? DEFAULT_TAILNET_RANGES)),
-        ...srcAcl("excluded", withMapped(model.untrustedSources)),
+        ...(model.untrustedSources.length > 0 ? srcAcl("excluded", withMapped(model.untrustedSources)) : []),
         // A connection from the edge host itself (a process on it, or a container that Docker
         // Desktop forwards through the host) carries a trusted source without being a trusted
         // client: from the address it arrives on, or from one of the host's addresses the stack

@@ -15,6 +15,7 @@ import {
     RELAY_LIMITS,
     holdCommands,
     renderEdgeCfg,
+    srcAcl,
 } from "../../render/haproxy";
 import { EDGE_HOLD, caddyReloadEnvironment } from "../../render/reload";
 import { renderCaddyfile, renderCertificateSnippet } from "../../render/caddyfile";
@@ -544,5 +545,20 @@ describe("haproxy.cfg", () => {
             /tcp-request connection reject unless \{ dst 100\.88\.7\.6 ::ffff:100\.88\.7\.6\/128 \}/,
             "when nothing is split, only the tailnet address is served",
         );
+    });
+});
+
+describe("the edge's source ACLs (render/haproxy.ts srcAcl)", () => {
+    it("split over lines HAProxy reads whole (64 words), and an empty list still defines the ACL", () => {
+        const many = Array.from({ length: 100 }, (_, i) => `10.0.${i}.0/24`);
+        const lines = srcAcl("trusted", many);
+        assert.equal(lines.length, 3);
+        for (const l of lines) assert.ok(l.trim().split(/\s+/).length <= 64, l);
+        assert.deepEqual(
+            lines.flatMap((l) => l.trim().split(/\s+/).slice(3)),
+            many,
+            "every source once, in order",
+        );
+        assert.deepEqual(srcAcl("trusted", []), ["    acl trusted src"], "the rules that name it still parse");
     });
 });
