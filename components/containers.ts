@@ -237,9 +237,11 @@ export function filesCommand(
             environment: {
                 CONFIG_DIR: args.dir,
                 WRITE: args.write,
-                ...(args.owner ? { OWNER: args.owner } : {}),
-                ...(args.inPlace?.length ? { IN_PLACE: args.inPlace.join(" ") } : {}),
-                ...(args.last?.length ? { LAST: args.last.join(" ") } : {}),
+                // Always set (empty when unused), so the Pulumi process's own environment never
+                // stands in for one the stack did not give.
+                OWNER: args.owner ?? "",
+                IN_PLACE: (args.inPlace ?? []).join(" "),
+                LAST: (args.last ?? []).join(" "),
             },
             stdin: args.files,
             secret: args.secret,

@@ -38,6 +38,21 @@ export function macTarget(dockerHost: string): Record<string, string> {
     return { SSH_TARGET: t.user ? `${t.user}@${t.host}` : t.host, ...(t.port ? { SSH_PORT: String(t.port) } : {}) };
 }
 
+/**
+ * The variables shell/edge-apply.sh reads as overrides (the tests' stand-ins, CHECK_ONLY), set
+ * empty: on the Mac they are the script's defaults, whatever the Pulumi process's environment
+ * holds (an exported CHECK_ONLY would turn every apply into a check).
+ */
+const NO_OVERRIDES: Record<string, string> = {
+    CHECK_ONLY: "",
+    HAPROXY: "",
+    LAUNCHCTL: "",
+    AGENTS_DIR: "",
+    BREW: "",
+    MIN_HAPROXY: "",
+    LOG_LIMIT_MB: "",
+};
+
 /** A command line that runs the script in $<which> on the Mac (shell/run-on-mac.sh). */
 const runOnMac = (which: "APPLY" | "CHECK" | "REMOVE") => `SCRIPT="$${which}"\n${RUN_ON_MAC}`;
 
@@ -80,6 +95,7 @@ export class Edge extends pulumi.ComponentResource {
                           ),
                       );
                       const environment = {
+                          ...NO_OVERRIDES,
                           EDGE_DIR: native.dir,
                           LABEL: native.label,
                           APPLY: EDGE_APPLY,

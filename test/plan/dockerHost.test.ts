@@ -18,6 +18,7 @@ import {
 } from "../harness";
 import { dockerPlan, publishedPorts, serviceMounts } from "../../plan/docker";
 import { caddyReloadEnvironment, unpackFiles } from "../../render/reload";
+import { shellScript } from "../../render/shell";
 import { renderAll } from "../../render/all";
 import { validate } from "../../stacks/validate";
 import versions from "../../render/versions.json";
@@ -146,6 +147,15 @@ describe("Docker host: example stack (Docker Desktop: the edge runs on the Mac)"
         const relay = cmd(run, "edge-haproxy-config");
         assert.ok(relay.secretInputs.includes("stdin"));
         assert.deepEqual(Object.keys(unpackFiles(relay.inputs.stdin)).sort(), ["edge-secret.sha256", "haproxy.cfg"]);
+    });
+
+    it("sets every override shell/edge-apply.sh reads, empty: the Pulumi process's own environment never stands in (found by review)", () => {
+        const read = new Set([...shellScript("edge-apply").matchAll(/\$\{([A-Z_]+):-/g)].map((m) => m[1] as string));
+        assert.ok(read.has("CHECK_ONLY") && read.has("LAUNCHCTL"), [...read].join(" "));
+        for (const name of ["edge-native", "edge-native-check"]) {
+            const env = cmd(run, name).inputs.environment;
+            for (const v of read) assert.equal(env[v], "", `${name}: ${v}`);
+        }
     });
 
     it("checks the native edge's new files on the Mac before the relay takes its new config", () => {
