@@ -45,10 +45,10 @@ const UPSTREAM_PORT = 19000;
 const SEED_HAPROXY = 19443;
 const SEED_MTLS = 19444;
 const SEED_PLAIN = 19445;
-const FLOOR = 19446;
+export const FLOOR = 19446;
 const ONE_THREAD = 19447;
 const ONE_THREAD_HTTP = 19080;
-const BARE_HOP = 19448;
+export const BARE_HOP = 19448;
 /** Where the lab's Caddy listens (its address plan's Caddy address in 127.0.0.0/24). */
 const CADDY_ADDRESS = "127.0.0.195";
 const BENCH_PORTS = [UPSTREAM_PORT, SEED_HAPROXY, SEED_MTLS, SEED_PLAIN, FLOOR, ONE_THREAD, ONE_THREAD_HTTP, BARE_HOP];

@@ -19,6 +19,8 @@ import * as net from "net";
 import * as path from "path";
 import { ChildProcess, spawn } from "child_process";
 import {
+    BARE_HOP,
+    FLOOR,
     Rig,
     Sample,
     Target,
@@ -33,9 +35,8 @@ import {
 import { EDGE_PORTS } from "../test/e2e/lab";
 import { caddyBinary, haproxy3Binary } from "../test/support/binaries";
 
+/** The variants' own ports (their :80 frontends 100 above), beside the rig's. */
 const FIRST_PORT = 19600;
-const FLOOR_PORT = 19446;
-const BARE_HOP_PORT = 19448;
 
 interface Options {
     workers: number[];
@@ -153,12 +154,12 @@ async function main(): Promise<void> {
         const entries: Entry[] = [
             {
                 name: "(c) floor",
-                target: at(FLOOR_PORT),
+                target: at(FLOOR),
                 groups: { edge: [], caddy: [rig.pids.seedCaddy], upstream: up },
             },
             {
                 name: "(h) bare HAProxy hop",
-                target: at(BARE_HOP_PORT),
+                target: at(BARE_HOP),
                 groups: { edge: [rig.pids.bareHop], caddy: [rig.pids.seedCaddy], upstream: up },
             },
         ];
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
             }
         });
         const fwdPort = FIRST_PORT + variants.length;
-        const fwd = spawn(benchGoBinary("forwarder"), [`127.0.0.1:${fwdPort}`, `127.0.0.1:${FLOOR_PORT}`], {
+        const fwd = spawn(benchGoBinary("forwarder"), [`127.0.0.1:${fwdPort}`, `127.0.0.1:${FLOOR}`], {
             stdio: "ignore",
         });
         procs.push(fwd);

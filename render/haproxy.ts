@@ -372,7 +372,6 @@ function trustedIf(model: Model): string {
     );
 }
 
-/** Connection rules shared by :80 and :443: what is trusted, and the limits for everyone else. */
 /**
  * `acl <name> src …` over as many lines as it takes: HAProxy reads at most 64 words a line and
  * drops the rest (with a warning, then "no such ACL" where the name is used), and lines of one
@@ -388,6 +387,7 @@ export function srcAcl(name: string, sources: string[]): string[] {
     return lines;
 }
 
+/** Connection rules shared by :80 and :443: what is trusted, and the limits for everyone else. */
 function sourceRules(model: Model, opts: EdgeOptions, split: boolean): string[] {
     const served =
         !split && opts.servedDestinations

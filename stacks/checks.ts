@@ -224,11 +224,11 @@ export function checkLinuxEdgeIpv6(
 
 // --- names
 
-/** The longest names the stack creates must fit DNS: `*.<sub>.<domain>` and every service name. */
 /**
- * Every name fits DNS, and so does the DNS-01 challenge record (`_acme-challenge.<name>`, 16
- * characters more) of each name Caddy gets a certificate for: the private wildcard and apex,
- * and each mtls name (`certified`). Without the record no certificate is ever issued.
+ * The longest names the stack creates must fit DNS: `*.<sub>.<domain>` and every service name. So
+ * must the DNS-01 challenge record (`_acme-challenge.<name>`, 16 characters more) of each name
+ * Caddy gets a certificate for: the private apex (and so its wildcard) and each mtls name
+ * (`certified`). Without the record no certificate is ever issued.
  */
 export function checkNameLengths(
     domain: string,

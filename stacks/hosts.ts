@@ -8,7 +8,7 @@
 import { LocalProblem, checkSubnet } from "./checks";
 import { normalisePath, sshTarget } from "./grammar";
 import { dataDirProblem } from "./hostPaths";
-import { Host, Service, hostOf } from "./model";
+import { Host, Service, hostOf, upstreamHosts } from "./model";
 import { canonicalIp } from "./net";
 import { hostNameProblem, hostSchema } from "./schema";
 import type { z } from "zod";
@@ -188,11 +188,7 @@ export function checkPlacement(services: Service[]): LocalProblem[] {
                     );
                 }
             }
-        const names: [string, string][] = [];
-        if (s.kind === "external") names.push([`services.${s.name}.upstream`, s.upstream]);
-        if (s.forwardAuth) names.push([`services.${s.name}.forwardAuth.upstream`, s.forwardAuth.upstream]);
-        for (const [key, target] of names) {
-            const container = target.replace(/:\d+$/, "");
+        for (const { key, host: container } of upstreamHosts(s)) {
             const t = managedHost(container);
             if (t.found && t.host)
                 out.push(

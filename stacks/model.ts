@@ -354,6 +354,17 @@ export function servicesOn(model: Model, plane: Plane): Service[] {
     return model.services.filter((s) => s.expose.includes(plane));
 }
 
+/**
+ * The hosts a service sends requests to by name or address, with the config key that gives each:
+ * its upstream (a service with one) and its forward-auth server. `host` has no port.
+ */
+export function upstreamHosts(s: Service): { key: string; host: string }[] {
+    const out: { key: string; host: string }[] = [];
+    if (s.kind === "external") out.push({ key: `services.${s.name}.upstream`, host: s.upstream });
+    if (s.forwardAuth) out.push({ key: `services.${s.name}.forwardAuth.upstream`, host: s.forwardAuth.upstream });
+    return out.map((u) => ({ ...u, host: u.host.replace(/:\d+$/, "") }));
+}
+
 /** The further host a service runs on, or undefined: the edge host (and every external service). */
 export function hostOf(s: Service): string | undefined {
     return s.kind === "managed" ? s.host : undefined;

@@ -88,7 +88,7 @@ export const portSchema = z
 
 /** Networks every Docker engine has already: the stack cannot create one by these names. */
 const PREDEFINED_NETWORKS = ["bridge", "host", "none"];
-const dockerNetworkName = checked("a network name", (s) =>
+const dockerNetworkSchema = checked("a network name", (s) =>
     !DOCKER_NAME_RE.test(s)
         ? "must be a Docker network name (letters, digits, _ . -; at most 48 characters)"
         : PREDEFINED_NETWORKS.includes(s)
@@ -105,7 +105,7 @@ export const hostSchema = z.strictObject({
     docker: z.strictObject({
         host: checked("a Docker host URL", dockerHostProblem),
         runtime: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(", ")}` }).default("linux"),
-        network: dockerNetworkName.default("homelab"),
+        network: dockerNetworkSchema.default("homelab"),
         subnet: str("a CIDR").default("172.30.0.0/24"),
         dataDir: checked("an absolute path", dataDirProblem),
     }),
@@ -155,7 +155,7 @@ export const schemas = {
     docker: z.strictObject({
         host: checked("a Docker host URL", dockerHostProblem).default("unix:///var/run/docker.sock"),
         runtime: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(", ")}` }).default("docker-desktop"),
-        network: dockerNetworkName.default("homelab"),
+        network: dockerNetworkSchema.default("homelab"),
         subnet: str("a CIDR").default("172.30.0.0/24"),
         dataDir: checked("an absolute path", dataDirProblem),
         listenAddresses: z.array(str("an IP address"), { error: "must be a list of IP addresses" }).default([]),

@@ -1,7 +1,7 @@
 // The rules across services: one apex and unique hostnames, published ports that do not
 // collide, dependencies that exist, and the network segments internal services join. Pure.
 import { LocalProblem } from "../checks";
-import { Access, isInternal, ManagedService, PublishedPort, Service } from "../model";
+import { Access, isInternal, ManagedService, PublishedPort, Service, upstreamHosts } from "../model";
 
 const problem = (key: string, message: string): LocalProblem => ({ key, message });
 
@@ -221,17 +221,14 @@ export function checkNetworkQualifiedUpstreams(services: Service[], networks: st
     const out: LocalProblem[] = [];
     const lower = networks.map((n) => n.toLowerCase());
     for (const s of services) {
-        const named: [string, string][] = [];
-        if (s.kind === "external") named.push([`services.${s.name}.upstream`, s.upstream]);
-        if (s.forwardAuth) named.push([`services.${s.name}.forwardAuth.upstream`, s.forwardAuth.upstream]);
-        for (const [key, target] of named) {
-            const host = target.replace(/:\d+$/, "").toLowerCase();
+        for (const u of upstreamHosts(s)) {
+            const host = u.host.toLowerCase();
             const network = lower.find((n) => host.endsWith(`.${n}`));
             if (network === undefined) continue;
             const container = host.slice(0, -(network.length + 1));
             out.push(
                 problem(
-                    key,
+                    u.key,
                     `"${host}" names a container by one of the stack's Docker networks (${network}), which Docker's DNS answers as "${container}": write ${container} instead, so the stack's rules for its own containers apply to it`,
                 ),
             );

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { CADDY_APPLY, packFiles } from "../../render/reload";
+import { CADDY_APPLY, CADDY_RELOAD_ON_HOST, packFiles } from "../../render/reload";
 
 const TOKEN = "cfut_" + "Zq7".repeat(16);
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n";
@@ -118,5 +118,59 @@ describe("Caddy's apply script: a revocation's restart is owed until the host co
         assert.equal(withClients(stubCaddy(dir, 0), "dave", "mom").stdout, "");
         assert.equal(withClients(stubCaddy(dir, 1), "dave").status, 1);
         assert.equal(withClients(stubCaddy(dir, 0), "dave", "mom").stdout, "", "mom is still allowed: nothing to end");
+    });
+});
+
+describe("Caddy's host script (shell/caddy-reload-on-host.sh): a revocation's restart, retried until done", () => {
+    // A docker stand-in: `exec` runs APPLY here (on ./etc, with a stand-in caddy, -e values
+    // exported), `restart` is logged, and refused while ./restart-fails exists.
+    let dir: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-restart-"));
+        fs.mkdirSync(path.join(dir, "bin"));
+        stubCaddy(dir, 0);
+        fs.writeFileSync(
+            path.join(dir, "bin", "docker"),
+            `#!/bin/sh
+d="${dir}"
+verb=$1; shift
+case "$verb" in
+  exec)
+    while [ "$1" = -i ] || [ "$1" = -e ]; do if [ "$1" = -e ]; then export "$2"; shift 2; else shift; fi; done
+    shift
+    ETC="$d/etc" CADDY="$d/caddy" /bin/sh -c "$3" ;;
+  restart)
+    [ ! -f "$d/restart-fails" ] || exit 1
+    echo restart >> "$d/restarts" ;;
+esac
+`,
+            { mode: 0o755 },
+        );
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const cert = (n: string) => `-----BEGIN CERTIFICATE-----\nMII${n}\n-----END CERTIFICATE-----\n`;
+    const reload = (...users: string[]) =>
+        spawnSync("/bin/sh", ["-c", CADDY_RELOAD_ON_HOST], {
+            input: packFiles({ Caddyfile: "c\n", "ca.pem": CA, "clients.pem": users.map(cert).join("") }),
+            env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CONTAINER: "caddy", APPLY: CADDY_APPLY },
+            encoding: "utf8",
+            timeout: 20_000,
+        });
+    const restarts = () =>
+        fs.existsSync(path.join(dir, "restarts"))
+            ? fs.readFileSync(path.join(dir, "restarts"), "utf8").split("\n").length - 1
+            : 0;
+
+    it("a restart that fails is sent again by the next run with the same users, then never again", () => {
+        assert.equal(reload("dave", "mom").status, 0);
+        fs.writeFileSync(path.join(dir, "restart-fails"), "");
+        assert.notEqual(reload("dave").status, 0, "docker restart failed");
+        fs.rmSync(path.join(dir, "restart-fails"));
+        const again = reload("dave");
+        assert.equal(again.status, 0, again.stderr);
+        assert.match(again.stderr, /a client certificate was revoked: restarting Caddy/);
+        assert.equal(restarts(), 1);
+        assert.equal(reload("dave").status, 0);
+        assert.equal(restarts(), 1, "the restart was confirmed: nothing owed");
     });
 });
